@@ -1,0 +1,65 @@
+"""FastAPI dependencies: the context, units of work, and the caller's principal with a role."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from relaybird.auth import service as auth
+from relaybird.auth.roles import Role
+from relaybird.auth.service import Principal
+from relaybird.context import AppContext
+from relaybird.errors import Forbidden, Unauthorized
+
+_bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer rbk_...`")
+
+
+def get_ctx(request: Request) -> AppContext:
+    ctx: AppContext = request.app.state.ctx
+    return ctx
+
+
+Ctx = Annotated[AppContext, Depends(get_ctx)]
+
+
+def write_session(ctx: Ctx) -> Iterator[Session]:
+    """A write unit of work for the request: committed when the handler returns normally."""
+    with ctx.db.write() as session:
+        yield session
+
+
+def read_session(ctx: Ctx) -> Iterator[Session]:
+    with ctx.db.read() as session:
+        yield session
+
+
+WriteSession = Annotated[Session, Depends(write_session)]
+ReadSession = Annotated[Session, Depends(read_session)]
+
+
+def current_principal(
+    ctx: Ctx,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
+        raise Unauthorized("send an API key as `Authorization: Bearer <key>`")
+    with ctx.db.read() as session:
+        return auth.authenticate(session, credentials.credentials)
+
+
+def require(role: Role) -> Callable[[Principal], Principal]:
+    def _check(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+        if not principal.role.allows(role):
+            raise Forbidden(f"this needs the {role.value} role; the key has {principal.role.value}")
+        return principal
+
+    return _check
+
+
+Viewer = Annotated[Principal, Depends(require(Role.VIEWER))]
+Agent = Annotated[Principal, Depends(require(Role.AGENT))]
+Admin = Annotated[Principal, Depends(require(Role.ADMIN))]

@@ -1,0 +1,36 @@
+"""Every router of the API, in one list (each domain owns its routes module)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from relaybird.auth.routes import router as auth_router
+from relaybird.campaigns.routes import router as campaigns_router
+from relaybird.events.routes import router as events_router
+from relaybird.senders.routes import router as senders_router
+
+API_PREFIX = "/api/v1"
+
+
+def api_routers() -> list[APIRouter]:
+    """Routers mounted under /api/v1."""
+    from relaybird.mail.routes import router as emails
+
+    return [
+        auth_router,
+        emails,
+        campaigns_router,
+        events_router,
+        senders_router,
+    ]
+
+
+def root_routers() -> list[APIRouter]:
+    """Routers mounted at the root (health, webhooks, invitations, dashboard)."""
+    from relaybird.api.health import router as health
+    from relaybird.api.metrics import router as metrics
+    from relaybird.dashboard.routes import root as site_root
+    from relaybird.dashboard.routes import router as dashboard
+    from relaybird.inbox.routes import router as whatsapp_webhooks
+
+    return [health, metrics, whatsapp_webhooks, dashboard, site_root]

@@ -1,0 +1,23 @@
+"""Dashboard passwords: argon2id hashes (argon2-cffi's defaults, RFC 9106 low-memory profile)."""
+
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+_hasher = PasswordHasher()
+# Verified against when the e-mail is unknown, so a wrong e-mail costs as long as a wrong password.
+_DUMMY = _hasher.hash("relaybird-dummy-password")
+
+MIN_LENGTH = 10
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False

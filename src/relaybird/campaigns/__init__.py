@@ -1,0 +1,1 @@
+"""Campaigns and their recipients (DESIGN.md §2.2)."""

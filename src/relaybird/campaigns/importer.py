@@ -1,0 +1,231 @@
+"""Importing an uploaded list into a campaign, in chunks of short write transactions.
+
+The file is read as a stream (readers.py), validated a chunk at a time (phones.py), checked for
+duplicates against the rows already stored (an indexed lookup per chunk, so memory does not grow
+with the row count), and inserted with one multi-row INSERT per chunk. Progress and the summary
+live in a ``recipient_imports`` row the caller can poll, so a million-row file never has to fit in
+one HTTP request.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+from collections import deque
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from relaybird.campaigns import repository
+from relaybird.campaigns.phones import Checked, check_chunk, find_phone_column
+from relaybird.campaigns.readers import Progress, read_rows
+from relaybird.campaigns.recipients import import_recipients
+from relaybird.campaigns.transitions import ACCEPTS_UPLOADS, RecipientState
+from relaybird.context import AppContext
+from relaybird.errors import AppError, Conflict, InvalidInput, NotFound
+from relaybird.events.outbox import emit
+from relaybird.kit.time import rfc3339
+
+log = logging.getLogger("relaybird.campaigns.importer")
+
+CHUNK_ROWS = 5_000
+# Below this file size, starting worker processes costs more than it saves.
+POOL_FROM_BYTES = 2_000_000
+MAX_ERRORS = 100
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where the phone and the template parameters are in the file's columns."""
+
+    phone_index: int
+    param_indexes: tuple[int, ...]
+    param_names: tuple[str, ...]
+
+
+def layout_for(header: Sequence[str], body_params: Sequence[str]) -> Layout:
+    phone_index = find_phone_column(header)
+    if phone_index is None:
+        raise InvalidInput(
+            "the file has no phone column: name one `phone` (or `Guest phone number`, "
+            "`phone_number`, `msisdn`)"
+        )
+    names = [h.strip().lower() for h in header]
+    missing = [p for p in body_params if p.strip().lower() not in names]
+    if missing:
+        raise InvalidInput(
+            f"the file lacks the template parameter column(s) {', '.join(map(repr, missing))}"
+        )
+    indexes = tuple(names.index(p.strip().lower()) for p in body_params)
+    return Layout(phone_index, indexes, tuple(body_params))
+
+
+def check_header(path: Path, filename: str, body_params: Sequence[str]) -> Layout:
+    """Read only the header, so a file without a phone column is refused before any job starts."""
+    header = next(read_rows(path, filename, Progress()), None)
+    if header is None:
+        raise InvalidInput("the file is empty")
+    return layout_for(header, body_params)
+
+
+def chunks(rows: Iterator[list[str]], size: int) -> Iterator[list[tuple[int, list[str]]]]:
+    """Numbered rows (the header is row 1, as a spreadsheet shows it), skipping blank lines."""
+    chunk: list[tuple[int, list[str]]] = []
+    for number, cells in enumerate(rows, start=2):
+        if not any(c.strip() for c in cells):
+            continue
+        chunk.append((number, cells))
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def run_import(ctx: AppContext, import_id: int, path: Path, filename: str) -> None:
+    """Run one import to the end, recording progress; never raises (the job row says why)."""
+    try:
+        _run(ctx, import_id, path, filename)
+    except AppError as exc:
+        _fail(ctx, import_id, exc.detail)
+    except Exception as exc:
+        log.exception("import %s failed", import_id)
+        _fail(ctx, import_id, f"unexpected error: {type(exc).__name__}")
+
+
+def _validated(
+    parts: Iterator[list[tuple[int, list[str]]]], layout: Layout, region: str, workers: int
+) -> Iterator[list[Checked]]:
+    """Validated chunks in file order. With ``workers``, validation (phonenumbers: the costly
+    part) runs in that many processes, a few chunks ahead, while this thread stores the previous
+    chunks; memory stays bounded by the chunks in flight."""
+    args = (layout.phone_index, layout.param_indexes, layout.param_names, region)
+    if workers <= 0:
+        for part in parts:
+            yield check_chunk(part, *args)
+        return
+    # spawn, not fork: the importer runs in a thread of a server with other threads.
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        pending: deque[Future[list[Checked]]] = deque()
+        for part in parts:
+            pending.append(pool.submit(check_chunk, part, *args))
+            if len(pending) > 2 * workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+def _fail(ctx: AppContext, import_id: int, reason: str) -> None:
+    with ctx.db.write() as session:
+        repository.update_import(
+            session, import_id, state="FAILED", failure=reason, finished_at=ctx.clock.now()
+        )
+
+
+def _run(ctx: AppContext, import_id: int, path: Path, filename: str) -> None:
+    with ctx.db.read() as session:
+        job = repository.import_by_id(session, import_id)
+        if job is None:
+            raise NotFound(f"import {import_id} not found")
+        campaign = repository.get_campaign(session, job.workspace_id, job.campaign_id)
+        if campaign is None:
+            raise NotFound(f"campaign {job.campaign_id} not found")
+        workspace_id, campaign_id = job.workspace_id, campaign.id
+        body_params = list(campaign.body_params)
+    progress = Progress()
+    rows = read_rows(path, filename, progress)
+    header = next(rows, None)
+    if header is None:
+        raise InvalidInput("the file is empty")
+    layout = layout_for(header, body_params)
+    region = ctx.settings.default_region
+    totals = {"rows": 0, "accepted": 0, "invalid": 0}
+    errors: list[dict[str, Any]] = []
+    workers = ctx.settings.import_workers if progress.total >= POOL_FROM_BYTES else 0
+    for checked in _validated(chunks(rows, CHUNK_ROWS), layout, region, workers):
+        _store(ctx, workspace_id, campaign_id, import_id, checked, totals, errors, progress)
+    now = ctx.clock.now()
+    with ctx.db.write() as session:
+        repository.update_import(
+            session,
+            import_id,
+            state="DONE",
+            bytes_read=progress.total,
+            finished_at=now,
+        )
+        emit(
+            session,
+            workspace_id=workspace_id,
+            type="campaign.recipients_imported",
+            entity="campaign",
+            entity_id=campaign_id,
+            data={"id": campaign_id, "import_id": import_id, **totals, "at": rfc3339(now)},
+            at=now,
+        )
+
+
+def _store(
+    ctx: AppContext,
+    workspace_id: int,
+    campaign_id: int,
+    import_id: int,
+    checked: list[Checked],
+    totals: dict[str, int],
+    errors: list[dict[str, Any]],
+    progress: Progress,
+) -> None:
+    now = ctx.clock.now()
+    with ctx.db.write() as session:
+        campaign = repository.get_campaign(session, workspace_id, campaign_id)
+        if campaign is None or campaign.state not in ACCEPTS_UPLOADS:
+            state = "deleted" if campaign is None else campaign.state
+            raise Conflict(f"the campaign is {state}: the rest of the file was not imported")
+        valid_phones = [c.phone for c in checked if c.phone is not None]
+        first_row = repository.phones_taken(session, campaign_id, valid_phones)
+        rows: list[dict[str, Any]] = []
+        for c in checked:
+            reason = c.reason
+            phone = c.phone
+            if phone is not None:
+                earlier = first_row.get(phone)
+                if earlier is not None:
+                    reason, phone = f"duplicate of row {earlier}", None
+                else:
+                    first_row[phone] = c.row
+            valid = reason is None
+            rows.append(
+                {
+                    "workspace_id": workspace_id,
+                    "campaign_id": campaign_id,
+                    "row_number": c.row,
+                    "phone": phone,
+                    "raw_phone": c.raw_phone,
+                    "params": list(c.params),
+                    "state": (RecipientState.INITIAL if valid else RecipientState.INVALID_RECORD),
+                    "attempts": 0,
+                    "invalid_reason": reason,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+            if valid:
+                totals["accepted"] += 1
+            else:
+                totals["invalid"] += 1
+                if len(errors) < MAX_ERRORS:
+                    errors.append({"row": c.row, "reason": reason})
+        totals["rows"] += len(rows)
+        import_recipients(session, campaign_id, rows)
+        repository.add_total(session, campaign_id, len(rows))
+        repository.update_import(
+            session,
+            import_id,
+            rows=totals["rows"],
+            accepted=totals["accepted"],
+            invalid=totals["invalid"],
+            errors=list(errors),
+            bytes_read=progress.done,
+            bytes_total=progress.total,
+        )

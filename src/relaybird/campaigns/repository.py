@@ -1,0 +1,294 @@
+"""SQL for campaigns, recipients, counters and imports. Services compose these; nothing commits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, select, update
+from sqlalchemy.orm import Session
+
+from relaybird.campaigns.transitions import RecipientState
+from relaybird.models import Campaign, CampaignCount, Recipient, RecipientImport, Sender
+
+
+def get_campaign(session: Session, workspace_id: int, campaign_id: int) -> Campaign | None:
+    return session.scalar(
+        select(Campaign).where(Campaign.id == campaign_id, Campaign.workspace_id == workspace_id)
+    )
+
+
+def add_campaign(session: Session, **values: Any) -> Campaign:
+    campaign = Campaign(**values)
+    session.add(campaign)
+    session.flush()
+    return campaign
+
+
+def list_campaigns(
+    session: Session, workspace_id: int, *, after_id: int | None, limit: int
+) -> list[Campaign]:
+    query = select(Campaign).where(Campaign.workspace_id == workspace_id)
+    if after_id is not None:
+        query = query.where(Campaign.id > after_id)
+    return list(session.scalars(query.order_by(Campaign.id).limit(limit)))
+
+
+def get_sender(session: Session, workspace_id: int, sender_id: int) -> Sender | None:
+    return session.scalar(
+        select(Sender).where(Sender.id == sender_id, Sender.workspace_id == workspace_id)
+    )
+
+
+def senders_by_id(session: Session, ids: Iterable[int]) -> dict[int, Sender]:
+    wanted = list(set(ids))
+    if not wanted:
+        return {}
+    return {s.id: s for s in session.scalars(select(Sender).where(Sender.id.in_(wanted)))}
+
+
+def counts(session: Session, campaign_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+    """Per-state counters of each campaign: a dozen rows per campaign, never a COUNT(*)."""
+    out: dict[int, dict[str, int]] = {cid: {} for cid in campaign_ids}
+    if not campaign_ids:
+        return out
+    rows = session.execute(
+        select(CampaignCount.campaign_id, CampaignCount.state, CampaignCount.count).where(
+            CampaignCount.campaign_id.in_(list(campaign_ids))
+        )
+    )
+    for cid, state, n in rows:
+        out[int(cid)][str(state)] = int(n)
+    return out
+
+
+def count_by_state_slow(session: Session, campaign_id: int) -> dict[str, int]:
+    """COUNT(*) per state: only for tests and repair, never on a request path."""
+    rows = session.execute(
+        select(Recipient.state, func.count())
+        .where(Recipient.campaign_id == campaign_id)
+        .group_by(Recipient.state)
+    )
+    return {str(state): int(n) for state, n in rows}
+
+
+def add_total(session: Session, campaign_id: int, n: int) -> None:
+    session.execute(
+        update(Campaign).where(Campaign.id == campaign_id).values(total=Campaign.total + n)
+    )
+
+
+def set_campaign_fields(session: Session, campaign_id: int, **values: Any) -> None:
+    session.execute(update(Campaign).where(Campaign.id == campaign_id).values(**values))
+
+
+def phones_taken(session: Session, campaign_id: int, phones: Sequence[str]) -> dict[str, int]:
+    """phone → row number of the earlier valid recipient with it, for the duplicate check."""
+    if not phones:
+        return {}
+    taken: dict[str, int] = {}
+    # Chunked so the IN list stays within every driver's parameter limit.
+    for i in range(0, len(phones), 900):
+        part = phones[i : i + 900]
+        for phone, row in session.execute(
+            select(Recipient.phone, func.min(Recipient.row_number))
+            .where(Recipient.campaign_id == campaign_id, Recipient.phone.in_(part))
+            .group_by(Recipient.phone)
+        ):
+            taken[str(phone)] = int(row)
+    return taken
+
+
+def get_recipient(
+    session: Session, workspace_id: int, campaign_id: int, recipient_id: int
+) -> Recipient | None:
+    return session.scalar(
+        select(Recipient).where(
+            Recipient.id == recipient_id,
+            Recipient.campaign_id == campaign_id,
+            Recipient.workspace_id == workspace_id,
+        )
+    )
+
+
+def list_recipients(
+    session: Session,
+    campaign_id: int,
+    *,
+    state: RecipientState | None,
+    after_id: int | None,
+    limit: int,
+) -> list[Recipient]:
+    query = select(Recipient).where(Recipient.campaign_id == campaign_id)
+    if state is not None:
+        query = query.where(Recipient.state == state.value)
+    if after_id is not None:
+        query = query.where(Recipient.id > after_id)
+    return list(session.scalars(query.order_by(Recipient.id).limit(limit)))
+
+
+def recipient_ids_in(
+    session: Session, campaign_id: int, states: Iterable[RecipientState], *, limit: int
+) -> list[int]:
+    return list(
+        session.scalars(
+            select(Recipient.id)
+            .where(
+                Recipient.campaign_id == campaign_id,
+                Recipient.state.in_([s.value for s in states]),
+            )
+            .order_by(Recipient.id)
+            .limit(limit)
+        )
+    )
+
+
+def export_rows(
+    session: Session, campaign_id: int, *, batch: int = 5000
+) -> Iterator[tuple[Any, ...]]:
+    """Every recipient in id order, fetched in pages so memory stays flat."""
+    last = 0
+    while True:
+        rows = session.execute(
+            select(
+                Recipient.id,
+                Recipient.row_number,
+                Recipient.phone,
+                Recipient.raw_phone,
+                Recipient.state,
+                Recipient.attempts,
+                Recipient.wamid,
+                Recipient.error_code,
+                Recipient.error_title,
+                Recipient.invalid_reason,
+                Recipient.replied_at,
+                Recipient.updated_at,
+            )
+            .where(Recipient.campaign_id == campaign_id, Recipient.id > last)
+            .order_by(Recipient.id)
+            .limit(batch)
+        ).all()
+        if not rows:
+            return
+        for row in rows:
+            yield tuple(row)
+        last = int(rows[-1][0])
+
+
+def mark_replied(session: Session, recipient_id: int, at: datetime) -> bool:
+    """First reply only (later replies do not count again)."""
+    result = session.execute(
+        update(Recipient)
+        .where(Recipient.id == recipient_id, Recipient.replied_at.is_(None))
+        .values(replied_at=at)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def latest_recipient_for_phone(
+    session: Session, sender_id: int, phone: str, since: datetime
+) -> tuple[int, int] | None:
+    """The most recent recipient row this sender sent to ``phone`` since ``since``."""
+    row = session.execute(
+        select(Recipient.id, Recipient.campaign_id)
+        .join(Campaign, Campaign.id == Recipient.campaign_id)
+        .where(
+            Campaign.sender_id == sender_id,
+            Recipient.phone == phone,
+            Recipient.wamid.is_not(None),
+            Recipient.updated_at >= since,
+        )
+        .order_by(Recipient.id.desc())
+        .limit(1)
+    ).first()
+    return None if row is None else (int(row[0]), int(row[1]))
+
+
+def add_reply(session: Session, campaign_id: int) -> None:
+    session.execute(
+        update(Campaign)
+        .where(Campaign.id == campaign_id)
+        .values(reply_count=Campaign.reply_count + 1)
+    )
+
+
+# --- imports -------------------------------------------------------------------------------
+
+
+def add_import(session: Session, **values: Any) -> RecipientImport:
+    job = RecipientImport(**values)
+    session.add(job)
+    session.flush()
+    return job
+
+
+def get_import(
+    session: Session, workspace_id: int, campaign_id: int, import_id: int
+) -> RecipientImport | None:
+    return session.scalar(
+        select(RecipientImport).where(
+            RecipientImport.id == import_id,
+            RecipientImport.campaign_id == campaign_id,
+            RecipientImport.workspace_id == workspace_id,
+        )
+    )
+
+
+def import_by_id(session: Session, import_id: int) -> RecipientImport | None:
+    return session.get(RecipientImport, import_id)
+
+
+def update_import(session: Session, import_id: int, **values: Any) -> None:
+    session.execute(update(RecipientImport).where(RecipientImport.id == import_id).values(**values))
+
+
+def fail_running_imports(session: Session, reason: str, at: datetime) -> int:
+    result = session.execute(
+        update(RecipientImport)
+        .where(RecipientImport.state == "RUNNING")
+        .values(state="FAILED", failure=reason, finished_at=at)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def recipients_with_phone_prefix(
+    session: Session,
+    campaign_id: int,
+    prefix: str,
+    *,
+    state: RecipientState | None,
+    after_id: int | None,
+    limit: int,
+) -> list[Recipient]:
+    """The dashboard's phone search: a prefix of the E.164 number (uses the campaign+phone
+    index). ``prefix`` holds only digits and +, so it carries no LIKE wildcards."""
+    query = select(Recipient).where(
+        Recipient.campaign_id == campaign_id, Recipient.phone.startswith(prefix)
+    )
+    if state is not None:
+        query = query.where(Recipient.state == state.value)
+    if after_id is not None:
+        query = query.where(Recipient.id > after_id)
+    return list(session.scalars(query.order_by(Recipient.id).limit(limit)))
+
+
+def sender_id_by_phone_number_id(session: Session, phone_number_id: str) -> int | None:
+    found = session.scalar(select(Sender.id).where(Sender.phone_number_id == phone_number_id))
+    return None if found is None else int(found)
+
+
+def recipient_by_wamid(session: Session, sender_id: int, wamid: str) -> tuple[int, int] | None:
+    row = session.execute(
+        select(Recipient.id, Recipient.campaign_id)
+        .join(Campaign, Campaign.id == Recipient.campaign_id)
+        .where(Recipient.wamid == wamid, Campaign.sender_id == sender_id)
+        .limit(1)
+    ).first()
+    return None if row is None else (int(row[0]), int(row[1]))
+
+
+def select_phones_in(campaign_id: int, states: Iterable[str]) -> Select[Any]:
+    return select(Recipient.phone).where(
+        Recipient.campaign_id == campaign_id, Recipient.state.in_(list(states))
+    )

@@ -1,0 +1,290 @@
+"""The campaign API (DESIGN.md §8): lifecycle, uploads, recipients, history, export."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, File, Query, Response, UploadFile, status
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from relaybird.api.deps import Admin, Ctx, ReadSession, Viewer, WriteSession
+from relaybird.campaigns import export, service, uploads
+from relaybird.campaigns.schemas import (
+    CampaignCreate,
+    CampaignOut,
+    CampaignPage,
+    HistoryItem,
+    RecipientOut,
+    RecipientPage,
+    TemplateSpec,
+    UploadSummary,
+)
+from relaybird.campaigns.transitions import RecipientState
+from relaybird.kit.pagination import MAX_LIMIT, decode_cursor, encode_cursor
+
+router = APIRouter(prefix="/campaigns", tags=["campaigns"])
+
+
+def to_out(s: service.Summary) -> CampaignOut:
+    c = s.campaign
+    return CampaignOut(
+        id=c.id,
+        name=c.name,
+        sender_id=c.sender_id,
+        state=c.state,
+        template=TemplateSpec(
+            name=c.template_name, language=c.template_language, body_params=c.body_params
+        ),
+        start_at=c.start_at,
+        pause_reason=c.pause_reason,
+        paused_by=c.paused_by,
+        quality_guard=c.quality_guard,
+        waiting_reason=s.waiting_reason,
+        counts=s.counts,
+        total=c.total,
+        reply_count=c.reply_count,
+        reply_rate=s.reply_rate,
+        created_at=c.created_at,
+        started_at=c.started_at,
+        finished_at=c.finished_at,
+    )
+
+
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size.")]
+Cursor = Annotated[str | None, Query(description="`next_cursor` of the previous page.")]
+
+
+@router.post(
+    "",
+    response_model=CampaignOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a campaign",
+    description="A campaign sends one approved template from one sender. `template.body_params` "
+    "names the upload columns that fill the template's body parameters, in order. With "
+    "`start_at` it starts by itself at that time.",
+)
+def create_campaign(
+    body: CampaignCreate, principal: Admin, session: WriteSession, ctx: Ctx
+) -> CampaignOut:
+    campaign = service.create(
+        session, principal.workspace_id, body, actor=principal.actor, at=ctx.clock.now()
+    )
+    return to_out(service.summaries(session, [campaign])[0])
+
+
+@router.get(
+    "",
+    response_model=CampaignPage,
+    summary="List campaigns",
+    description="Campaigns of the workspace, oldest first, with their per-state counts.",
+)
+def list_campaigns(
+    principal: Viewer, session: ReadSession, cursor: Cursor = None, limit: Limit = 50
+) -> CampaignPage:
+    after = decode_cursor(cursor) if cursor else None
+    items, last = service.list_page(session, principal.workspace_id, after_id=after, limit=limit)
+    return CampaignPage(
+        items=[to_out(s) for s in items], next_cursor=encode_cursor(last) if last else None
+    )
+
+
+@router.get(
+    "/{campaign_id}",
+    response_model=CampaignOut,
+    summary="A campaign with its per-state counts",
+    description="`counts` lists every recipient state; it is read from counters kept with each "
+    "move, so it costs the same at a million recipients. `waiting_reason` says why a RUNNING "
+    "campaign is not sending (e.g. the sender is RESTRICTED until a time).",
+)
+def get_campaign(campaign_id: int, principal: Viewer, session: ReadSession) -> CampaignOut:
+    return to_out(service.summary(session, principal.workspace_id, campaign_id))
+
+
+def _lifecycle_route(event: str, summary: str, description: str) -> None:
+    def handler(campaign_id: int, principal: Admin, session: WriteSession, ctx: Ctx) -> CampaignOut:
+        now = ctx.clock.now()
+        ws = principal.workspace_id
+        if event == "start":
+            service.start(session, ws, campaign_id, actor=principal.actor, at=now)
+        elif event == "pause":
+            service.pause(session, ws, campaign_id, actor=principal.actor, at=now)
+        elif event == "resume":
+            service.resume(session, ws, campaign_id, actor=principal.actor, at=now)
+        else:
+            service.end(session, ws, campaign_id, actor=principal.actor, at=now)
+            service.cancel_waiting(session, campaign_id, actor=principal.actor, at=now)
+        return to_out(service.summary(session, ws, campaign_id))
+
+    handler.__name__ = f"{event}_campaign"
+    router.post(
+        f"/{{campaign_id}}/{event}",
+        response_model=CampaignOut,
+        summary=summary,
+        description=description + " An illegal move answers 409 `illegal_transition`.",
+    )(handler)
+
+
+_lifecycle_route("start", "Start a campaign", "NOT_STARTED → RUNNING: the dispatcher begins.")
+_lifecycle_route("pause", "Pause a campaign", "RUNNING → PAUSED; in-flight sends finish.")
+_lifecycle_route("resume", "Resume a campaign", "PAUSED → RUNNING (also after an auto-pause).")
+_lifecycle_route(
+    "end",
+    "End a campaign",
+    "→ ENDED: every INITIAL and RETRY_SCHEDULED recipient becomes CANCELED_BY_ADMIN; in-flight "
+    "ones finish.",
+)
+
+
+@router.post(
+    "/{campaign_id}/recipients",
+    response_model=UploadSummary,
+    summary="Upload recipients (CSV or XLSX)",
+    description="Multipart field `file`. The phone column is `phone` (also `Guest phone number`, "
+    "`phone_number`, `msisdn`, any case); numbers without + are read in the default region. "
+    "Other columns are template parameters by name. Bad rows become INVALID_RECORD with their "
+    "row number and reason. Waits up to `wait` seconds for the import: 200 with the summary, or "
+    "202 with the progress so far (poll `GET .../imports/{import_id}`). Refused (409) once the "
+    "campaign is ENDED or COMPLETED.",
+    responses={202: {"description": "Still importing; poll the import", "model": UploadSummary}},
+)
+async def upload_recipients(
+    campaign_id: int,
+    principal: Admin,
+    ctx: Ctx,
+    file: Annotated[UploadFile, File(description="CSV (UTF-8) or XLSX")],
+    wait: Annotated[float, Query(ge=0, le=600, description="Seconds to wait for the import.")] = 60,
+) -> Response:
+    filename = file.filename or "upload.csv"
+    path = await asyncio.to_thread(_spool, file)
+    try:
+        import_id = await asyncio.to_thread(
+            uploads.begin, ctx, principal.workspace_id, campaign_id, filename, path
+        )
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    done = uploads.start_thread(ctx, import_id, path, filename)
+    finished = await asyncio.to_thread(done.wait, wait)
+    result = await asyncio.to_thread(
+        uploads.status, ctx, principal.workspace_id, campaign_id, import_id
+    )
+    location = f"/api/v1/campaigns/{campaign_id}/imports/{import_id}"
+    code = status.HTTP_200_OK if finished else status.HTTP_202_ACCEPTED
+    return JSONResponse(
+        result.model_dump(mode="json"), status_code=code, headers={"Location": location}
+    )
+
+
+def _spool(file: UploadFile) -> Path:
+    with tempfile.NamedTemporaryFile(prefix="relaybird-upload-", delete=False) as out:
+        shutil.copyfileobj(file.file, out, 1 << 20)
+        return Path(out.name)
+
+
+@router.get(
+    "/{campaign_id}/imports/{import_id}",
+    response_model=UploadSummary,
+    summary="An upload's progress and summary",
+    description="`state` is RUNNING, DONE or FAILED (`failure` says why); `progress` is 0..1.",
+)
+def get_import(campaign_id: int, import_id: int, principal: Viewer, ctx: Ctx) -> UploadSummary:
+    return uploads.status(ctx, principal.workspace_id, campaign_id, import_id)
+
+
+@router.get(
+    "/{campaign_id}/recipients",
+    response_model=RecipientPage,
+    summary="List a campaign's recipients",
+    description="Filter by `state`; page with `cursor`.",
+)
+def list_recipients(
+    campaign_id: int,
+    principal: Viewer,
+    session: ReadSession,
+    state: RecipientState | None = None,
+    cursor: Cursor = None,
+    limit: Limit = 100,
+) -> RecipientPage:
+    after = decode_cursor(cursor) if cursor else None
+    rows, last = service.recipients_page(
+        session, principal.workspace_id, campaign_id, state=state, after_id=after, limit=limit
+    )
+    return RecipientPage(
+        items=[RecipientOut.model_validate(r) for r in rows],
+        next_cursor=encode_cursor(last) if last else None,
+    )
+
+
+@router.get(
+    "/{campaign_id}/recipients/{recipient_id}",
+    response_model=RecipientOut,
+    summary="One recipient",
+)
+def get_recipient(
+    campaign_id: int, recipient_id: int, principal: Viewer, session: ReadSession
+) -> RecipientOut:
+    row = service.get_recipient(session, principal.workspace_id, campaign_id, recipient_id)
+    return RecipientOut.model_validate(row)
+
+
+@router.get(
+    "/{campaign_id}/recipients/{recipient_id}/history",
+    response_model=list[HistoryItem],
+    summary="A recipient's history",
+    description="Every state change, oldest first, starting with its import.",
+)
+def recipient_history(
+    campaign_id: int, recipient_id: int, principal: Viewer, session: ReadSession
+) -> list[HistoryItem]:
+    rows = service.recipient_history(session, principal.workspace_id, campaign_id, recipient_id)
+    return [HistoryItem.model_validate(r) for r in rows]
+
+
+@router.delete(
+    "/{campaign_id}/recipients/{recipient_id}",
+    response_model=RecipientOut,
+    summary="Remove a recipient",
+    description="INITIAL or RETRY_SCHEDULED → REMOVED, only while the campaign is NOT_STARTED or "
+    "PAUSED (409 otherwise).",
+)
+def remove_recipient(
+    campaign_id: int, recipient_id: int, principal: Admin, session: WriteSession, ctx: Ctx
+) -> RecipientOut:
+    service.remove_recipient(
+        session,
+        principal.workspace_id,
+        campaign_id,
+        recipient_id,
+        actor=principal.actor,
+        at=ctx.clock.now(),
+    )
+    return RecipientOut.model_validate(
+        service.get_recipient(session, principal.workspace_id, campaign_id, recipient_id)
+    )
+
+
+@router.get(
+    "/{campaign_id}/export.csv",
+    summary="Export the results as CSV",
+    description="One line per recipient: row, phone, state, attempts, wamid, error, reply.",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}}}},
+)
+def export_csv(campaign_id: int, principal: Viewer, ctx: Ctx) -> StreamingResponse:
+    with ctx.db.read() as session:
+        service.get(session, principal.workspace_id, campaign_id)
+
+    def body() -> Iterator[str]:
+        with ctx.db.read() as session:
+            yield from export.lines(session, campaign_id)
+
+    return StreamingResponse(
+        body(),
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="campaign-{campaign_id}.csv"'},
+    )

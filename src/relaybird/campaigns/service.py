@@ -1,0 +1,412 @@
+"""Campaign rules: the lifecycle moves, removal and end, summaries, replies.
+
+Every status change goes through the lifecycle tables (campaigns/transitions.py) via
+events/transitions.py; recipients move only through campaigns/recipients.py so the per-state
+counters stay equal to the rows. Callers own the transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from relaybird.campaigns import repository
+from relaybird.campaigns.recipients import move_recipient, move_recipients
+from relaybird.campaigns.schemas import CampaignCreate
+from relaybird.campaigns.transitions import (
+    ALLOWS_REMOVAL,
+    CAMPAIGN,
+    CLAIMABLE,
+    CampaignState,
+    RecipientState,
+)
+from relaybird.errors import Conflict, InvalidInput, NotFound
+from relaybird.events.transitions import Moved, apply_transition, history, record
+from relaybird.kit.time import rfc3339
+from relaybird.models import Campaign, Recipient, Transition
+
+PENDING = (RecipientState.INITIAL, RecipientState.IN_PROGRESS, RecipientState.RETRY_SCHEDULED)
+REACHED = (RecipientState.SENT, RecipientState.DELIVERED, RecipientState.READ)
+# Senders in these statuses send nothing business-initiated; a RUNNING campaign on one waits.
+SENDER_WAITS = {
+    "PENDING": "the sender is not registered yet (PENDING)",
+    "OFFLINE": "the sender is OFFLINE",
+    "BANNED": "the sender is BANNED",
+    "RESTRICTED": "the sender reached its messaging limit (RESTRICTED)",
+}
+# How long after our message a recipient's inbound message counts as a reply to the campaign.
+REPLY_WINDOW = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class Summary:
+    campaign: Campaign
+    counts: dict[str, int]
+    waiting_reason: str | None
+
+    @property
+    def reply_rate(self) -> float:
+        reached = sum(self.counts.get(s, 0) for s in REACHED)
+        return round(self.campaign.reply_count / reached, 4) if reached else 0.0
+
+
+def get(session: Session, workspace_id: int, campaign_id: int) -> Campaign:
+    campaign = repository.get_campaign(session, workspace_id, campaign_id)
+    if campaign is None:
+        raise NotFound(f"campaign {campaign_id} not found")
+    return campaign
+
+
+def create(
+    session: Session, workspace_id: int, body: CampaignCreate, *, actor: str, at: datetime
+) -> Campaign:
+    if repository.get_sender(session, workspace_id, body.sender_id) is None:
+        raise InvalidInput(f"sender_id {body.sender_id}: no such sender in this workspace")
+    params = [p.strip() for p in body.template.body_params]
+    if any(not p for p in params):
+        raise InvalidInput("template.body_params: column names must not be empty")
+    if len({p.lower() for p in params}) != len(params):
+        raise InvalidInput("template.body_params: a column is named twice")
+    if body.start_at is not None and body.start_at.tzinfo is None:
+        raise InvalidInput("start_at: give a time zone (RFC 3339, e.g. 2026-01-05T09:00:00Z)")
+    campaign = repository.add_campaign(
+        session,
+        workspace_id=workspace_id,
+        sender_id=body.sender_id,
+        name=body.name,
+        template_name=body.template.name,
+        template_language=body.template.language,
+        body_params=params,
+        state=CampaignState.NOT_STARTED.value,
+        start_at=body.start_at,
+        quality_guard=body.quality_guard,
+        created_at=at,
+        updated_at=at,
+    )
+    CAMPAIGN.resolve(None, "created", CampaignState.NOT_STARTED)
+    record(
+        session,
+        CAMPAIGN,
+        [Moved(campaign.id, workspace_id, None, CampaignState.NOT_STARTED.value)],
+        event="created",
+        actor=actor,
+        at=at,
+    )
+    return campaign
+
+
+def _move(
+    session: Session,
+    campaign_id: int,
+    event: str,
+    *,
+    actor: str,
+    at: datetime,
+    workspace_id: int | None = None,
+    reason: str | None = None,
+    target: CampaignState | None = None,
+    **values: object,
+) -> Moved:
+    return apply_transition(
+        session,
+        CAMPAIGN,
+        Campaign,
+        campaign_id,
+        event=event,
+        target=target,
+        actor=actor,
+        workspace_id=workspace_id,
+        reason=reason,
+        values={"updated_at": at, **values},
+        at=at,
+    )
+
+
+def start(
+    session: Session, workspace_id: int, campaign_id: int, *, actor: str, at: datetime
+) -> Moved:
+    return _move(
+        session, campaign_id, "start", actor=actor, at=at, workspace_id=workspace_id, started_at=at
+    )
+
+
+def start_scheduled(session: Session, campaign_id: int, *, at: datetime) -> Moved:
+    return _move(
+        session,
+        campaign_id,
+        "scheduled_start",
+        target=CampaignState.RUNNING,
+        actor="scheduler",
+        at=at,
+        reason="its start time came",
+        started_at=at,
+    )
+
+
+def pause(
+    session: Session,
+    workspace_id: int,
+    campaign_id: int,
+    *,
+    actor: str,
+    at: datetime,
+    reason: str | None = None,
+) -> Moved:
+    text = reason or "paused by an admin"
+    return _move(
+        session,
+        campaign_id,
+        "pause",
+        actor=actor,
+        at=at,
+        workspace_id=workspace_id,
+        reason=text,
+        pause_reason=text,
+        paused_by="admin",
+    )
+
+
+def auto_pause(session: Session, campaign_id: int, reason: str, *, at: datetime) -> Moved:
+    """The engine pauses a RUNNING campaign (template or sender stop); a repeat is a no-op."""
+    return _move(
+        session,
+        campaign_id,
+        "auto_pause",
+        target=CampaignState.PAUSED,
+        actor="dispatcher",
+        at=at,
+        reason=reason,
+        pause_reason=reason,
+        paused_by="engine",
+    )
+
+
+def resume(
+    session: Session, workspace_id: int, campaign_id: int, *, actor: str, at: datetime
+) -> Moved:
+    return _move(
+        session,
+        campaign_id,
+        "resume",
+        actor=actor,
+        at=at,
+        workspace_id=workspace_id,
+        pause_reason=None,
+        paused_by=None,
+    )
+
+
+def end(
+    session: Session, workspace_id: int, campaign_id: int, *, actor: str, at: datetime
+) -> Moved:
+    """ENDED now; its waiting recipients are canceled by ``cancel_waiting`` in short batches
+    (the scheduler finishes the job if the process dies in between)."""
+    return _move(
+        session, campaign_id, "end", actor=actor, at=at, workspace_id=workspace_id, finished_at=at
+    )
+
+
+def cancel_waiting(
+    session: Session, campaign_id: int, *, actor: str, at: datetime, batch: int = 2000
+) -> int:
+    """Move up to ``batch`` INITIAL/RETRY_SCHEDULED recipients of an ENDED campaign to
+    CANCELED_BY_ADMIN; returns how many moved (0: nothing left). In-flight ones finish."""
+    moved = 0
+    for state in CLAIMABLE:
+        ids = repository.recipient_ids_in(session, campaign_id, [state], limit=batch)
+        moved += len(
+            move_recipients(
+                session,
+                ids,
+                source=state,
+                event="campaign_ended",
+                target=RecipientState.CANCELED_BY_ADMIN,
+                actor=actor,
+                reason="the campaign was ended",
+                values={"updated_at": at, "next_attempt_at": None},
+                at=at,
+            )
+        )
+    return moved
+
+
+def complete_if_done(session: Session, campaign_id: int, *, at: datetime) -> bool:
+    """RUNNING with recipients and none left to send → COMPLETED. O(1): reads the counters."""
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None or campaign.state != CampaignState.RUNNING:
+        return False
+    counts = repository.counts(session, [campaign_id])[campaign_id]
+    if sum(counts.values()) == 0 or any(counts.get(s, 0) for s in PENDING):
+        return False
+    # Several writers may notice at once (dispatcher, scheduler): a repeat is a no-op.
+    moved = _move(
+        session,
+        campaign_id,
+        "complete",
+        target=CampaignState.COMPLETED,
+        actor="dispatcher",
+        at=at,
+        finished_at=at,
+    )
+    return moved.changed
+
+
+def remove_recipient(
+    session: Session,
+    workspace_id: int,
+    campaign_id: int,
+    recipient_id: int,
+    *,
+    actor: str,
+    at: datetime,
+) -> Moved:
+    campaign = get(session, workspace_id, campaign_id)
+    if campaign.state not in ALLOWS_REMOVAL:
+        raise Conflict(
+            f"recipients can be removed only while the campaign is NOT_STARTED or PAUSED; "
+            f"it is {campaign.state}",
+            campaign_state=campaign.state,
+        )
+    if repository.get_recipient(session, workspace_id, campaign_id, recipient_id) is None:
+        raise NotFound(f"recipient {recipient_id} not found in campaign {campaign_id}")
+    return move_recipient(
+        session,
+        recipient_id,
+        event="removed",
+        actor=actor,
+        workspace_id=workspace_id,
+        reason="removed by an admin",
+        values={"updated_at": at, "next_attempt_at": None},
+        at=at,
+    )
+
+
+def summaries(session: Session, campaigns: list[Campaign]) -> list[Summary]:
+    all_counts = repository.counts(session, [c.id for c in campaigns])
+    senders = repository.senders_by_id(session, [c.sender_id for c in campaigns])
+    out = []
+    for c in campaigns:
+        counts = {s.value: all_counts[c.id].get(s.value, 0) for s in RecipientState}
+        waiting = None
+        if c.state == CampaignState.RUNNING:
+            sender = senders.get(c.sender_id)
+            if sender is not None and sender.status in SENDER_WAITS:
+                waiting = SENDER_WAITS[sender.status]
+                if sender.status == "RESTRICTED" and sender.restricted_until is not None:
+                    waiting += f" until {rfc3339(sender.restricted_until)}"
+        elif c.state == CampaignState.NOT_STARTED and c.start_at is not None:
+            waiting = f"scheduled to start at {rfc3339(c.start_at)}"
+        out.append(Summary(c, counts, waiting))
+    return out
+
+
+def summary(session: Session, workspace_id: int, campaign_id: int) -> Summary:
+    return summaries(session, [get(session, workspace_id, campaign_id)])[0]
+
+
+def recipient_history(
+    session: Session, workspace_id: int, campaign_id: int, recipient_id: int
+) -> list[Transition]:
+    """The recipient's moves, starting with its import (its own row: see import_recipients)."""
+    recipient = repository.get_recipient(session, workspace_id, campaign_id, recipient_id)
+    if recipient is None:
+        raise NotFound(f"recipient {recipient_id} not found in campaign {campaign_id}")
+    imported = Transition(
+        workspace_id=workspace_id,
+        entity="recipient",
+        entity_id=recipient.id,
+        from_state=None,
+        to_state=_import_state(recipient),
+        event="imported_invalid" if recipient.invalid_reason else "imported",
+        actor="import",
+        reason=recipient.invalid_reason or f"row {recipient.row_number}",
+        error_code=None,
+        created_at=recipient.created_at,
+    )
+    return [imported, *history(session, "recipient", recipient.id, workspace_id)]
+
+
+def _import_state(recipient: Recipient) -> str:
+    if recipient.invalid_reason:
+        return RecipientState.INVALID_RECORD.value
+    return RecipientState.INITIAL.value
+
+
+def record_reply(
+    session: Session, sender_id: int, phone: str, at: datetime, *, quoted: str | None = None
+) -> int | None:
+    """An inbound message from ``phone`` to ``sender_id``: the recipient whose message it quotes
+    (``quoted`` wamid), else the latest one sent to that phone in the last 7 days, has replied;
+    its first reply counts for its campaign. Returns the campaign id, if any."""
+    found = repository.recipient_by_wamid(session, sender_id, quoted) if quoted else None
+    if found is None:
+        found = repository.latest_recipient_for_phone(session, sender_id, phone, at - REPLY_WINDOW)
+    if found is None:
+        return None
+    recipient_id, campaign_id = found
+    if repository.mark_replied(session, recipient_id, at):
+        repository.add_reply(session, campaign_id)
+    return campaign_id
+
+
+def list_page(
+    session: Session, workspace_id: int, *, after_id: int | None, limit: int
+) -> tuple[list[Summary], int | None]:
+    """A page of campaigns with their summaries, and the last id when there is a next page."""
+    rows = repository.list_campaigns(session, workspace_id, after_id=after_id, limit=limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return summaries(session, rows), (rows[-1].id if more and rows else None)
+
+
+def recipients_page(
+    session: Session,
+    workspace_id: int,
+    campaign_id: int,
+    *,
+    state: RecipientState | None,
+    after_id: int | None,
+    limit: int,
+) -> tuple[list[Recipient], int | None]:
+    get(session, workspace_id, campaign_id)
+    rows = repository.list_recipients(
+        session, campaign_id, state=state, after_id=after_id, limit=limit + 1
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (rows[-1].id if more and rows else None)
+
+
+def get_recipient(
+    session: Session, workspace_id: int, campaign_id: int, recipient_id: int
+) -> Recipient:
+    get(session, workspace_id, campaign_id)
+    row = repository.get_recipient(session, workspace_id, campaign_id, recipient_id)
+    if row is None:
+        raise NotFound(f"recipient {recipient_id} not found in campaign {campaign_id}")
+    return row
+
+
+def search_recipients(
+    session: Session,
+    workspace_id: int,
+    campaign_id: int,
+    phone: str,
+    *,
+    state: RecipientState | None,
+    after_id: int | None,
+    limit: int,
+) -> tuple[list[Recipient], int | None]:
+    """Recipients whose number starts with ``phone`` (digits; a leading + is added), a page."""
+    get(session, workspace_id, campaign_id)
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    if not digits:
+        raise InvalidInput("search by phone: type some digits of the number")
+    rows = repository.recipients_with_phone_prefix(
+        session, campaign_id, "+" + digits, state=state, after_id=after_id, limit=limit + 1
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (rows[-1].id if more and rows else None)

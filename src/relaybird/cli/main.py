@@ -1,0 +1,41 @@
+"""`relaybird`: every operator task from the shell."""
+
+from __future__ import annotations
+
+import typer
+
+from relaybird.cli import campaigns as campaigns_cli
+from relaybird.cli import demo as demo_cli
+from relaybird.cli import events, keys, senders, server, status, users
+from relaybird.cli import inbox as inbox_cli
+from relaybird.cli import simulator as simulator_cli
+
+app = typer.Typer(
+    name="relaybird",
+    help="relaybird: a self-hosted business-messaging engine.\n\n"
+    "Start with `relaybird demo`; run it for real with `relaybird migrate`, then\n"
+    "`relaybird serve`.\n"
+    "Configuration comes from RELAYBIRD_* environment variables (see the README).",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
+server.register(app)
+simulator_cli.register(app)
+app.add_typer(keys.app, name="keys")
+app.add_typer(events.app, name="events")
+status.register(app)
+app.add_typer(inbox_cli.app, name="inbox")
+app.add_typer(users.app, name="users")
+app.add_typer(senders.app, name="senders")
+demo_cli.register(app)
+campaigns_cli.register()
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

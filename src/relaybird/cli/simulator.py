@@ -1,0 +1,75 @@
+"""`relaybird simulator`: the fake Meta, for demos, tests and benchmarks."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from relaybird.cli.common import console, friendly
+
+
+@friendly
+def simulator(
+    port: Annotated[int, typer.Option(help="TCP port to listen on.")] = 8900,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    webhook_url: Annotated[
+        str | None,
+        typer.Option(
+            help="Where to POST signed webhooks, e.g. http://127.0.0.1:8000/webhooks/whatsapp."
+        ),
+    ] = None,
+    app_secret: Annotated[
+        str | None,
+        typer.Option(
+            help="Secret that signs webhooks (X-Hub-Signature-256). "
+            "Default: RELAYBIRD_WHATSAPP_APP_SECRET, else 'sim-app-secret'."
+        ),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of every random choice (reproducible runs).")] = 1,
+    clock_factor: Annotated[
+        float,
+        typer.Option(
+            help="Lifecycle clock speed: simulated seconds per real second (3600: a "
+            "24 h window passes in 24 s)."
+        ),
+    ] = 60.0,
+    batch_max: Annotated[
+        int, typer.Option(help="Statuses of one number batched into one webhook POST.")
+    ] = 1,
+    not_on_whatsapp: Annotated[
+        float, typer.Option(help="Fraction of recipients not on WhatsApp (failed 131026).")
+    ] = 0.0,
+    throughput: Annotated[
+        int, typer.Option(help="Messages per second per number before error 130429.")
+    ] = 80,
+) -> None:
+    """Play Meta's WhatsApp Cloud API over HTTP: Graph send and phone-number endpoints, signed
+    status webhooks, recipients not on WhatsApp, throughput caps, the number lifecycle.
+
+    Point the engine at it with RELAYBIRD_GRAPH_API_URL=http://HOST:PORT. Control it under
+    /_sim (numbers, quality, faults, inbound messages; GET /_sim/sent lists what it received).
+    """
+    from relaybird.config import Settings
+    from relaybird.simulator.config import SimConfig
+    from relaybird.simulator.server import run_forever
+
+    secret = app_secret or Settings().whatsapp_app_secret.get_secret_value() or "sim-app-secret"
+    config = SimConfig(
+        seed=seed,
+        app_secret=secret,
+        webhook_url=webhook_url,
+        clock_factor=clock_factor,
+        batch_max=batch_max,
+        not_on_whatsapp_p=not_on_whatsapp,
+        throughput_mps=throughput,
+    )
+    console.print(
+        f"[green]simulator[/] on http://{host}:{port} (seed {seed}); webhooks → "
+        f"{webhook_url or 'nowhere (recorded only)'}"
+    )
+    run_forever(config, host, port)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(simulator)

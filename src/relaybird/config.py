@@ -1,0 +1,106 @@
+"""Settings: the only place environment variables are read (DESIGN.md §8).
+
+Every setting is optional; the defaults run the embedded mode (a SQLite file in the working
+directory) with no other service installed.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from enum import StrEnum
+from functools import lru_cache
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from relaybird.kit.durations import parse_duration
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
+class DeliveryPolicy(StrEnum):
+    """What the reconciler does with a recipient whose send outcome is unknown after a crash."""
+
+    AT_MOST_ONCE = "at-most-once"
+    AT_LEAST_ONCE = "at-least-once"
+
+
+class LimitModel(StrEnum):
+    PER_NUMBER = "PER_NUMBER"
+    PER_PORTFOLIO = "PER_PORTFOLIO"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RELAYBIRD_", extra="ignore", frozen=True)
+
+    # --- the public contract (DESIGN.md §8) ---
+    database_url: str = Field(
+        default="sqlite:///relaybird.db",
+        description="SQLAlchemy URL. Default: a SQLite file in the working directory.",
+    )
+    public_url: str = Field(
+        default="http://127.0.0.1:8000", description="Base URL used in links in e-mails."
+    )
+    graph_api_url: str = Field(default="https://graph.facebook.com")
+    graph_api_version: str = Field(default="v23.0")
+    whatsapp_app_secret: SecretStr = Field(default=SecretStr(""))
+    whatsapp_verify_token: SecretStr = Field(default=SecretStr(""))
+    direct_webhook_secret: SecretStr = Field(default=SecretStr(""))
+    smtp_url: str | None = Field(
+        default=None,
+        description="smtp://user:pass@host:port (smtps:// for TLS). Unset: e-mails stay in the "
+        "built-in outbox, viewable in the API and dashboard.",
+    )
+    invite_expiry: Duration = Field(default=timedelta(days=7))
+    mail_from: str = Field(
+        default="relaybird <noreply@relaybird.invalid>",
+        description="From: address of invitation and notification e-mails.",
+    )
+    bootstrap_admin_key: SecretStr | None = Field(default=None)
+
+    # --- engine tuning (added beyond §8) ---
+    default_region: str = Field(
+        default="US", description="ISO region for uploaded numbers written without +country code."
+    )
+    delivery_policy: DeliveryPolicy = DeliveryPolicy.AT_MOST_ONCE
+    max_attempts: int = Field(default=4, ge=1, le=50, description="Send attempts per recipient.")
+    retry_base: Duration = Field(default=timedelta(seconds=2))
+    lease: Duration = Field(default=timedelta(seconds=60))
+    import_workers: int = Field(
+        default=2,
+        ge=0,
+        le=32,
+        description="Processes validating phone numbers of large uploads (0: in the importer).",
+    )
+    inbox_retention: Duration = Field(default=timedelta(days=14))
+    default_limit_model: LimitModel = LimitModel.PER_NUMBER
+    sender_sync_interval: Duration = Field(
+        default=timedelta(minutes=15),
+        description="How often each sender number's status, quality and limit are read from "
+        "the provider.",
+    )
+    session_secret: SecretStr = Field(
+        default=SecretStr(""),
+        description="Signs dashboard session cookies. Unset: a random one per process start.",
+    )
+    log_level: str = "INFO"
+    log_json: bool = False
+
+    @field_validator("graph_api_url", "public_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def settings_for_tests(**overrides: Any) -> Settings:
+    return Settings(**overrides)

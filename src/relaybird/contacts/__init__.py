@@ -1,0 +1,1 @@
+"""Contacts and onboarding across networks (DESIGN.md §2.3)."""

@@ -1,0 +1,118 @@
+"""The contact-status lifecycle as data: the seed's network × status matrix and, per network,
+the moves between statuses (DESIGN.md §2.3, seed 000). ``None`` is "no status", a real value.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from relaybird.kit.state_machine import Move, StateMachine
+
+
+class Network(StrEnum):
+    WHATSAPP = "WHATSAPP"
+    WHATSAPP_DIRECT = "WHATSAPP_DIRECT"
+    WECHAT = "WECHAT"
+    LINE = "LINE"
+    SMS_DIRECT = "SMS_DIRECT"
+
+
+class ContactStatus(StrEnum):
+    PENDING_CONFIRMATION = "PENDING_CONFIRMATION"
+    CONFIRMED = "CONFIRMED"
+    INVITE_EXPIRED = "INVITE_EXPIRED"
+    UNAVAILABLE = "UNAVAILABLE"
+    INCOMPLETE = "INCOMPLETE"
+    BLOCKED = "BLOCKED"
+
+
+WA, WAD, WC, LN, SMS = (
+    Network.WHATSAPP,
+    Network.WHATSAPP_DIRECT,
+    Network.WECHAT,
+    Network.LINE,
+    Network.SMS_DIRECT,
+)
+PC, CF, IE, UN, INC, BL = (
+    ContactStatus.PENDING_CONFIRMATION,
+    ContactStatus.CONFIRMED,
+    ContactStatus.INVITE_EXPIRED,
+    ContactStatus.UNAVAILABLE,
+    ContactStatus.INCOMPLETE,
+    ContactStatus.BLOCKED,
+)
+
+# The seed's table: which statuses each network may take. Anything else is refused.
+AVAILABILITY: dict[ContactStatus, frozenset[Network]] = {
+    PC: frozenset({WA, WC, LN}),
+    CF: frozenset({LN, WA, SMS}),
+    IE: frozenset({WC, LN}),
+    UN: frozenset({WA}),
+    INC: frozenset({SMS, WAD}),
+    BL: frozenset({SMS, WAD}),
+}
+
+INVITATION_NETWORKS = frozenset({WC, LN})
+DIRECT_NETWORKS = frozenset({SMS, WAD})
+
+_ROWS: tuple[
+    tuple[frozenset[Network], tuple[ContactStatus | None, ...], str, ContactStatus | None, str], ...
+] = (
+    (frozenset({WA, WAD}), (None,), "created", None, "created without an invitation: no status"),
+    (frozenset({SMS}), (None,), "created", CF, "manually created SMS-Direct contact"),
+    (frozenset({WC, LN, WA}), (None,), "invited", PC, "invitation e-mail sent"),
+    (frozenset({LN, WA}), (PC,), "invitation_accepted", CF, "contact validated the invitation"),
+    (frozenset({WC}), (PC,), "invitation_accepted", None, "WeChat has no CONFIRMED: no status"),
+    (frozenset({WC, LN}), (PC,), "invitation_expired", IE, "not validated within the delay"),
+    (frozenset({WC, LN}), (PC, IE), "invite_resent", PC, "new code, counter reset"),
+    (frozenset({WA}), (PC,), "invite_resent", PC, "new code, counter reset"),
+    (
+        frozenset({WA}),
+        (None, PC),
+        "welcome_delivered",
+        CF,
+        "added to a room: welcome template went out",
+    ),
+    (
+        frozenset({WA}),
+        (None, PC, CF),
+        "welcome_not_on_whatsapp",
+        UN,
+        "welcome template failed: 131026 (sticky)",
+    ),
+    (
+        frozenset({SMS, WAD}),
+        (None,),
+        "auto_onboarded",
+        INC,
+        "unknown number wrote or called a virtual number",
+    ),
+    (frozenset({SMS, WAD}), (None,), "auto_onboard_blocked", BL, "number on the user's block list"),
+    (frozenset({SMS}), (INC, BL), "onboarded", CF, "a user completed the profile"),
+    (frozenset({WAD}), (INC, BL), "onboarded", None, "a user completed the profile: no status"),
+    (frozenset({SMS, WAD}), (BL,), "unblocked", INC, "a user unblocked the number"),
+)
+
+
+def _machine(network: Network) -> StateMachine[ContactStatus]:
+    moves = tuple(
+        Move(source, event, target, note)
+        for networks, sources, event, target, note in _ROWS
+        if network in networks
+        for source in sources
+    )
+    return StateMachine(
+        entity="contact",
+        states=ContactStatus,
+        state_field="status",
+        rows=moves,
+        idempotent_events=frozenset({"welcome_delivered", "welcome_not_on_whatsapp"}),
+        final_states=frozenset({UN}),
+    )
+
+
+CONTACT: dict[Network, StateMachine[ContactStatus]] = {n: _machine(n) for n in Network}
+
+
+def statuses_for(network: Network) -> frozenset[ContactStatus]:
+    return frozenset(s for s, networks in AVAILABILITY.items() if network in networks)

@@ -1,0 +1,266 @@
+"""Campaign pages: the list (with the create form), the live detail, recipients and history."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, Response
+
+from relaybird.api.deps import Ctx
+from relaybird.campaigns import service as campaigns
+from relaybird.campaigns import uploads
+from relaybird.campaigns.schemas import CampaignCreate, TemplateSpec
+from relaybird.campaigns.transitions import ALLOWS_REMOVAL, RECIPIENT, RecipientState
+from relaybird.context import AppContext
+from relaybird.dashboard.session import DashboardSession
+from relaybird.dashboard.web import PREFIX, AdminForm, Session, back, render
+from relaybird.errors import AppError, InvalidInput
+from relaybird.operations import service as ops
+
+router = APIRouter()
+
+STATES = [s.value for s in RecipientState if s != RecipientState.SUCCESSFULLY_SUBMITTED]
+# Recipients the table lets an admin remove (the rest would answer 409).
+REMOVABLE = {s.value for s in RecipientState if RECIPIENT.can(s, "removed", RecipientState.REMOVED)}
+# Upload waits this long before the page moves on (a large file keeps importing).
+UPLOAD_WAIT_S = 30.0
+PAGE = 50
+
+
+def _health_by_sender(ctx: AppContext, session_ws: int) -> dict[int, ops.SenderHealth]:
+    with ctx.db.read() as session:
+        return {h.sender.id: h for h in ops.sender_health(session, ctx.clock.now(), session_ws)}
+
+
+@router.get("/campaigns", response_class=HTMLResponse)
+def campaign_list(
+    request: Request, sess: Session, ctx: Ctx, after: int | None = None
+) -> HTMLResponse:
+    ws = sess.principal.workspace_id
+    with ctx.db.read() as session:
+        items, last = campaigns.list_page(session, ws, after_id=after, limit=PAGE)
+        health = ops.sender_health(session, ctx.clock.now(), ws)
+    rows = [(s, ops.progress(s)) for s in reversed(items)]
+    return render(
+        request,
+        sess,
+        "campaigns.html",
+        rows=rows,
+        senders={h.sender.id: h for h in health},
+        sender_list=health,
+        states=STATES,
+        next_after=last,
+        ops=ops,
+    )
+
+
+def _spool(file: UploadFile) -> Path:
+    suffix = Path(file.filename or "upload.csv").suffix or ".csv"
+    with tempfile.NamedTemporaryFile(prefix="relaybird-ui-", suffix=suffix, delete=False) as out:
+        shutil.copyfileobj(file.file, out, 1 << 20)
+        return Path(out.name)
+
+
+@router.post("/campaigns")
+async def create_campaign(
+    sess: AdminForm,
+    ctx: Ctx,
+    name: Annotated[str, Form()],
+    sender_id: Annotated[int, Form()],
+    template_name: Annotated[str, Form()],
+    language: Annotated[str, Form()] = "en_US",
+    body_params: Annotated[str, Form()] = "",
+    start: Annotated[str | None, Form()] = None,
+    file: Annotated[UploadFile | None, File()] = None,
+) -> Response:
+    """Create, upload the list (if any) and optionally start, as the API would in three calls."""
+    ws, actor = sess.principal.workspace_id, sess.principal.actor
+    try:
+        body = CampaignCreate(
+            name=name.strip(),
+            sender_id=sender_id,
+            template=TemplateSpec(
+                name=template_name.strip(),
+                language=language.strip(),
+                body_params=[p.strip() for p in body_params.split(",") if p.strip()],
+            ),
+        )
+    except ValueError as exc:
+        return back(f"{PREFIX}/campaigns", f"Error: {_first_error(exc)}")
+    try:
+        campaign_id = await asyncio.to_thread(_create, ctx, ws, body, actor)
+    except AppError as exc:
+        return back(f"{PREFIX}/campaigns", f"Error: {exc.detail}")
+    page = f"{PREFIX}/campaigns/{campaign_id}"
+    message = "Campaign created."
+    if file is not None and file.filename:
+        path = await asyncio.to_thread(_spool, file)
+        try:
+            import_id = await asyncio.to_thread(
+                uploads.begin, ctx, ws, campaign_id, file.filename, path
+            )
+        except AppError as exc:
+            path.unlink(missing_ok=True)
+            return back(page, f"Error: campaign created, but the upload was refused: {exc.detail}")
+        done = uploads.start_thread(ctx, import_id, path, file.filename)
+        await asyncio.to_thread(done.wait, UPLOAD_WAIT_S)
+        summary = await asyncio.to_thread(uploads.status, ctx, ws, campaign_id, import_id)
+        message += f" {summary.accepted} recipients accepted, {summary.invalid} invalid."
+    if start:
+        try:
+            await asyncio.to_thread(_lifecycle, ctx, ws, campaign_id, "start", actor)
+            message += " Started."
+        except AppError as exc:
+            return back(page, f"Error: {message} Not started: {exc.detail}")
+    return back(page, message)
+
+
+def _first_error(exc: ValueError) -> str:
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        first = errors()[0]
+        return f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
+    return str(exc)
+
+
+def _create(ctx: AppContext, ws: int, body: CampaignCreate, actor: str) -> int:
+    with ctx.db.write() as session:
+        return campaigns.create(session, ws, body, actor=actor, at=ctx.clock.now()).id
+
+
+def _lifecycle(ctx: AppContext, ws: int, campaign_id: int, action: str, actor: str) -> None:
+    now = ctx.clock.now()
+    with ctx.db.write() as session:
+        if action == "start":
+            campaigns.start(session, ws, campaign_id, actor=actor, at=now)
+        elif action == "pause":
+            campaigns.pause(session, ws, campaign_id, actor=actor, at=now)
+        elif action == "resume":
+            campaigns.resume(session, ws, campaign_id, actor=actor, at=now)
+        elif action == "end":
+            campaigns.end(session, ws, campaign_id, actor=actor, at=now)
+            campaigns.cancel_waiting(session, campaign_id, actor=actor, at=now)
+        else:
+            raise InvalidInput(f"unknown action {action!r}")
+
+
+def _live_values(ctx: AppContext, sess: DashboardSession, campaign_id: int) -> dict[str, Any]:
+    ws = sess.principal.workspace_id
+    with ctx.db.read() as session:
+        summary = campaigns.summary(session, ws, campaign_id)
+        health = {h.sender.id: h for h in ops.sender_health(session, ctx.clock.now(), ws)}.get(
+            summary.campaign.sender_id
+        )
+    progress = ops.progress(summary)
+    running = summary.campaign.state == "RUNNING"
+    return {
+        "s": summary,
+        "c": summary.campaign,
+        "p": progress,
+        "health": health,
+        "sent": ops.sent(summary),
+        "failed": ops.failed(summary),
+        "eta": ops.eta(progress.pending, health) if running else None,
+        "states": STATES,
+    }
+
+
+@router.get("/campaigns/{campaign_id}", response_class=HTMLResponse)
+def campaign_detail(
+    request: Request,
+    sess: Session,
+    ctx: Ctx,
+    campaign_id: int,
+    state: str | None = None,
+    phone: str | None = None,
+    after: int | None = None,
+) -> HTMLResponse:
+    ws = sess.principal.workspace_id
+    live = _live_values(ctx, sess, campaign_id)
+    chosen = RecipientState(state) if state in STATES else None
+    with ctx.db.read() as session:
+        if phone and phone.strip():
+            rows, last = campaigns.search_recipients(
+                session, ws, campaign_id, phone, state=chosen, after_id=after, limit=PAGE
+            )
+        else:
+            rows, last = campaigns.recipients_page(
+                session, ws, campaign_id, state=chosen, after_id=after, limit=PAGE
+            )
+    return render(
+        request,
+        sess,
+        "campaign.html",
+        **live,
+        recipients=rows,
+        next_after=last,
+        state=chosen.value if chosen else "",
+        phone=phone or "",
+        after=after,
+        removable=live["c"].state in ALLOWS_REMOVAL,
+        removable_states=REMOVABLE,
+    )
+
+
+@router.get("/campaigns/{campaign_id}/live", response_class=HTMLResponse)
+def campaign_live(request: Request, sess: Session, ctx: Ctx, campaign_id: int) -> HTMLResponse:
+    """The live block of the detail page, polled by the page (no reload)."""
+    return render(request, sess, "campaign_live.html", **_live_values(ctx, sess, campaign_id))
+
+
+@router.post("/campaigns/{campaign_id}/{action}")
+async def campaign_action(sess: AdminForm, ctx: Ctx, campaign_id: int, action: str) -> Response:
+    page = f"{PREFIX}/campaigns/{campaign_id}"
+    if action not in ("start", "pause", "resume", "end"):
+        return back(page, f"Error: unknown action {action}")
+    try:
+        await asyncio.to_thread(
+            _lifecycle, ctx, sess.principal.workspace_id, campaign_id, action, sess.principal.actor
+        )
+    except AppError as exc:
+        return back(page, f"Error: {exc.detail}")
+    past = {"start": "started", "pause": "paused", "resume": "resumed", "end": "ended"}[action]
+    return back(page, f"Campaign {past}.")
+
+
+@router.get("/campaigns/{campaign_id}/recipients/{recipient_id}", response_class=HTMLResponse)
+def recipient_page(
+    request: Request, sess: Session, ctx: Ctx, campaign_id: int, recipient_id: int
+) -> HTMLResponse:
+    ws = sess.principal.workspace_id
+    with ctx.db.read() as session:
+        campaign = campaigns.get(session, ws, campaign_id)
+        recipient = campaigns.get_recipient(session, ws, campaign_id, recipient_id)
+        history = campaigns.recipient_history(session, ws, campaign_id, recipient_id)
+    return render(
+        request,
+        sess,
+        "recipient.html",
+        c=campaign,
+        r=recipient,
+        history=history,
+        removable=campaign.state in ALLOWS_REMOVAL and recipient.state in REMOVABLE,
+    )
+
+
+@router.post("/campaigns/{campaign_id}/recipients/{recipient_id}/remove")
+def remove_recipient(sess: AdminForm, ctx: Ctx, campaign_id: int, recipient_id: int) -> Response:
+    page = f"{PREFIX}/campaigns/{campaign_id}"
+    try:
+        with ctx.db.write() as session:
+            campaigns.remove_recipient(
+                session,
+                sess.principal.workspace_id,
+                campaign_id,
+                recipient_id,
+                actor=sess.principal.actor,
+                at=ctx.clock.now(),
+            )
+    except AppError as exc:
+        return back(page, f"Error: {exc.detail}")
+    return back(page, f"Recipient {recipient_id} removed.")

@@ -1,0 +1,96 @@
+"""Dashboard sessions: a signed cookie (itsdangerous) holding the principal and a CSRF token.
+
+The cookie is signed with RELAYBIRD_SESSION_SECRET (unset: a random secret per process, so
+sessions end on restart and do not work across several `relaybird api` processes). It carries
+no secret of its own: the workspace, role, actor and CSRF token. Every request re-checks that the
+user is still active (or the key not revoked), so revoking access takes effect at once.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from relaybird.auth.roles import Role
+from relaybird.auth.service import Principal
+from relaybird.context import AppContext
+
+COOKIE = "relaybird_session"
+LOGIN_CSRF_COOKIE = "relaybird_login_csrf"
+MAX_AGE_S = 12 * 3600
+_RESOURCE = "dashboard_session_secret"
+
+
+@dataclass(frozen=True)
+class DashboardSession:
+    principal: Principal
+    csrf: str
+    label: str  # shown in the header: the user's e-mail or the key's prefix
+
+    @property
+    def is_admin(self) -> bool:
+        return self.principal.role.allows(Role.ADMIN)
+
+
+def _secret(ctx: AppContext) -> str:
+    configured = ctx.settings.session_secret.get_secret_value()
+    if configured:
+        return configured
+    existing = ctx.resources.get(_RESOURCE)
+    if isinstance(existing, str):
+        return existing
+    generated = secrets.token_urlsafe(32)
+    ctx.resources[_RESOURCE] = generated
+    return generated
+
+
+def _serializer(ctx: AppContext, salt: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(_secret(ctx), salt=salt)
+
+
+def dump(ctx: AppContext, principal: Principal, label: str) -> str:
+    data = {
+        "ws": principal.workspace_id,
+        "role": principal.role.value,
+        "actor": principal.actor,
+        "csrf": secrets.token_urlsafe(24),
+        "label": label,
+    }
+    return _serializer(ctx, "session").dumps(data)
+
+
+def load(ctx: AppContext, cookie: str | None) -> DashboardSession | None:
+    if not cookie:
+        return None
+    try:
+        data: Any = _serializer(ctx, "session").loads(cookie, max_age=MAX_AGE_S)
+        principal = Principal(
+            workspace_id=int(data["ws"]), role=Role(data["role"]), actor=str(data["actor"])
+        )
+        return DashboardSession(principal, str(data["csrf"]), str(data["label"]))
+    except (BadSignature, KeyError, ValueError, TypeError):
+        return None
+
+
+def login_csrf(ctx: AppContext) -> tuple[str, str]:
+    """A token for the login form (no session yet): (form value, cookie value)."""
+    token = secrets.token_urlsafe(24)
+    return token, _serializer(ctx, "login-csrf").dumps(token)
+
+
+def check_login_csrf(ctx: AppContext, form_value: str, cookie: str | None) -> bool:
+    if not cookie or not form_value:
+        return False
+    try:
+        expected = _serializer(ctx, "login-csrf").loads(cookie, max_age=3600)
+    except BadSignature:
+        return False
+    return isinstance(expected, str) and hmac.compare_digest(expected, form_value)
+
+
+def check_csrf(session: DashboardSession, form_value: str | None) -> bool:
+    return bool(form_value) and hmac.compare_digest(session.csrf, form_value or "")

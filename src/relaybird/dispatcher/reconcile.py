@@ -1,0 +1,63 @@
+"""After a crash: recipients left IN_PROGRESS past their lease.
+
+A status webhook that arrived for such a recipient has already moved it (the applier matches
+``biz_opaque_callback_data`` r:<id>, so it works even before we stored the wamid). What is still
+IN_PROGRESS once the lease ran out has an unknown outcome: the send may or may not have reached
+the provider. The delivery policy decides: at-most-once (default) → ERROR "outcome unknown";
+at-least-once → RETRY_SCHEDULED now. A webhook arriving later still wins (ERROR/RETRY_SCHEDULED
+→ SENT/DELIVERED/READ are rows of the table).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from relaybird.campaigns import service as campaigns
+from relaybird.campaigns.recipients import move_recipients
+from relaybird.campaigns.transitions import RecipientState
+from relaybird.config import DeliveryPolicy
+from relaybird.dispatcher import repository
+from relaybird.models import Recipient
+
+
+def reconcile_expired(
+    session: Session, *, now: datetime, policy: DeliveryPolicy, batch: int = 1000
+) -> int:
+    ids = repository.expired_leases(session, now, batch)
+    if not ids:
+        return 0
+    # The lease guard makes this a compare-and-set: a recipient whose lease a live dispatcher
+    # renewed, or that a webhook moved meanwhile, is left alone.
+    guard = [Recipient.lease_expires_at < now]
+    if policy == DeliveryPolicy.AT_LEAST_ONCE:
+        moved = move_recipients(
+            session,
+            ids,
+            source=RecipientState.IN_PROGRESS,
+            event="lease_expired",
+            target=RecipientState.RETRY_SCHEDULED,
+            actor="reconciler",
+            reason="lease expired (crash?): sending again, policy at-least-once",
+            values={"lease_expires_at": None, "next_attempt_at": now, "updated_at": now},
+            extra_where=guard,
+            at=now,
+        )
+    else:
+        title = "outcome unknown: lease expired (crash?), policy at-most-once"
+        moved = move_recipients(
+            session,
+            ids,
+            source=RecipientState.IN_PROGRESS,
+            event="outcome_unknown",
+            target=RecipientState.ERROR,
+            actor="reconciler",
+            reason=title,
+            values={"lease_expires_at": None, "error_title": title, "updated_at": now},
+            extra_where=guard,
+            at=now,
+        )
+    for campaign_id in {int(m.extra[0]) for m in moved}:
+        campaigns.complete_if_done(session, campaign_id, at=now)
+    return len(moved)

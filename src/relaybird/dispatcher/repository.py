@@ -1,0 +1,130 @@
+"""SQL of the dispatcher: due recipients, per-row outcome fields, expired leases."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from relaybird.campaigns.transitions import CampaignState, RecipientState
+from relaybird.db import leases
+from relaybird.models import Campaign, Recipient, Sender
+
+
+def lock_sender(session: Session, sender_id: int) -> Sender | None:
+    """The sender row; on PostgreSQL locked for the claim (window accounting is per sender)."""
+    query = select(Sender).where(Sender.id == sender_id)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    return session.scalar(query)
+
+
+def running_campaigns(
+    session: Session, sender_id: int, exclude: Sequence[int] = ()
+) -> list[Campaign]:
+    query = select(Campaign).where(
+        Campaign.sender_id == sender_id, Campaign.state == CampaignState.RUNNING.value
+    )
+    if exclude:
+        query = query.where(Campaign.id.not_in(list(exclude)))
+    return list(session.scalars(query.order_by(Campaign.id)))
+
+
+def senders_with_running_campaigns(session: Session) -> list[int]:
+    return [
+        int(x)
+        for x in session.scalars(
+            select(Campaign.sender_id)
+            .where(Campaign.state == CampaignState.RUNNING.value)
+            .distinct()
+        )
+    ]
+
+
+_DUE_COLUMNS = (
+    Recipient.id,
+    Recipient.campaign_id,
+    Recipient.state,
+    Recipient.phone,
+    Recipient.params,
+    Recipient.attempts,
+)
+
+
+@dataclass(frozen=True)
+class Due:
+    id: int
+    campaign_id: int
+    state: str
+    phone: str
+    params: tuple[str, ...]
+    attempts: int
+
+
+def _due(row: Any) -> Due:
+    return Due(int(row[0]), int(row[1]), str(row[2]), str(row[3]), tuple(row[4] or ()), int(row[5]))
+
+
+def due_recipients(session: Session, campaign_id: int, now: datetime, limit: int) -> list[Due]:
+    """Due retries first, then never-tried ones. No ORDER BY: the claim index
+    (campaign_id, state, next_attempt_at) already yields rows in that order, and sorting a
+    million INITIAL rows by id would cost more than the claim."""
+    rows = [
+        _due(r)
+        for r in session.execute(
+            select(*_DUE_COLUMNS)
+            .where(
+                Recipient.campaign_id == campaign_id,
+                Recipient.state == RecipientState.RETRY_SCHEDULED.value,
+                Recipient.next_attempt_at <= now,
+            )
+            .limit(limit)
+        )
+    ]
+    if len(rows) < limit:
+        rows.extend(
+            _due(r)
+            for r in session.execute(
+                select(*_DUE_COLUMNS)
+                .where(
+                    Recipient.campaign_id == campaign_id,
+                    Recipient.state == RecipientState.INITIAL.value,
+                )
+                .limit(limit - len(rows))
+            )
+        )
+    return rows
+
+
+def set_per_row(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Bulk UPDATE by primary key: each dict has ``id`` and the columns to set."""
+    if rows:
+        session.execute(update(Recipient), list(rows))
+
+
+def expired_leases(session: Session, now: datetime, limit: int) -> list[int]:
+    return list(
+        session.scalars(
+            select(Recipient.id)
+            .where(
+                Recipient.state == RecipientState.IN_PROGRESS.value,
+                Recipient.lease_expires_at < now,
+            )
+            .limit(limit)
+        )
+    )
+
+
+def take_sender_lease(
+    session: Session, sender_id: int, owner: str, now: datetime, ttl: timedelta
+) -> bool:
+    """Drive ``sender_id`` for ``ttl`` (scale-out: one worker per sender; db.leases)."""
+    return leases.acquire(session, Sender, sender_id, owner, now, ttl)
+
+
+def drop_sender_lease(session: Session, sender_id: int, owner: str) -> None:
+    leases.release(session, Sender, sender_id, owner)

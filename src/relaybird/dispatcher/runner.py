@@ -1,0 +1,302 @@
+"""One sender's dispatcher: claim → send concurrently under a token bucket → record.
+
+Three kinds of tasks share a queue (the listmonk shape): the claimer keeps about two batches in
+flight, claiming in short write transactions; ``concurrency`` workers take claimed recipients,
+wait for a token and call the provider with no transaction open; the recorder writes the
+outcomes of everything that came back in one short transaction per flush. Database work runs in
+threads (``asyncio.to_thread``) so the event loop keeps sending meanwhile.
+
+A template-stop or sender-stop error marks its campaign (or the whole sender) stopped at that
+moment: every recipient claimed before the mark and not yet sent is released untouched, the
+claimer skips the campaign until the auto-pause is committed, and recipients claimed after the
+pause (an admin resumed) are sent normally.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+from relaybird.context import AppContext
+from relaybird.dispatcher import repository
+from relaybird.dispatcher.bucket import TokenBucket
+from relaybird.dispatcher.claim import Claim, Claimed, claim
+from relaybird.dispatcher.record import STOP_KINDS, Outcome, record, stop_reason
+from relaybird.dispatcher.retry import RetryPolicy
+from relaybird.providers.port import (
+    ErrorKind,
+    MessagingProvider,
+    SenderCredentials,
+    SendResult,
+    TemplateMessage,
+)
+
+log = logging.getLogger("relaybird.dispatcher")
+
+
+@dataclass(frozen=True)
+class Tuning:
+    batch: int = 500
+    flush_every: float = 0.1  # seconds between outcome flushes at most
+    idle_poll: float = 0.25  # seconds between claims when nothing is due
+    idle_exit: float = 2.0  # a runner with no RUNNING campaign for this long stops
+    max_concurrency: int = 256
+
+
+@dataclass(frozen=True)
+class _Work:
+    item: Claimed
+    claimed_at: float  # monotonic time the claim transaction began
+    claim: Claim
+
+
+class SenderRunner:
+    def __init__(
+        self,
+        ctx: AppContext,
+        sender_id: int,
+        provider: MessagingProvider,
+        owner: str,
+        tuning: Tuning | None = None,
+    ) -> None:
+        self.ctx = ctx
+        self.sender_id = sender_id
+        self.provider = provider
+        self.owner = owner
+        self.tuning = tuning or Tuning()
+        settings = ctx.settings
+        self.policy = RetryPolicy(settings.max_attempts, settings.retry_base)
+        self.bucket = TokenBucket(80)
+        self.queue: asyncio.Queue[_Work | None] = asyncio.Queue()
+        self.results: list[Outcome] = []
+        self.results_ready = asyncio.Event()
+        self.inflight = 0
+        self.draining = False
+        # Stops seen but whose auto-pause is not committed yet: campaign → reason.
+        self.pending_stops: dict[int, str] = {}
+        self.stop_marks: dict[int, float] = {}
+        self.sender_stop: str | None = None
+        self.sender_stop_mark: float | None = None
+        self.backoff_until = 0.0
+        self.backoff_step = 0
+        self.rng = random.Random()
+        self.sent = 0
+
+    # --- the three roles -------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event) -> None:
+        workers: list[asyncio.Task[None]] = []
+        recorder = asyncio.create_task(self._recorder(), name=f"recorder-{self.sender_id}")
+        try:
+            await self._claimer(stop, workers)
+        finally:
+            self.draining = True
+            for _ in workers:
+                self.queue.put_nowait(None)
+            await asyncio.gather(*workers, return_exceptions=True)
+            self.results_ready.set()
+            await recorder
+            await asyncio.to_thread(self._drop_lease)
+
+    async def _claimer(self, stop: asyncio.Event, workers: list[asyncio.Task[None]]) -> None:
+        idle_since: float | None = None
+        lease_renewed = 0.0
+        lease = self.ctx.settings.lease
+        while not stop.is_set():
+            now_m = time.monotonic()
+            if now_m - lease_renewed > lease.total_seconds() / 3:
+                if not await asyncio.to_thread(self._renew_lease):
+                    log.info("sender %s: another worker drives it now", self.sender_id)
+                    return
+                lease_renewed = now_m
+            # Claim about a quarter second of sends at a time, at most two batches ahead: what
+            # is claimed but unsent has an unknown outcome if the process dies (at-most-once
+            # turns it into ERROR), so keep that small.
+            batch = max(20, min(self.tuning.batch, self.bucket.rate // 4))
+            backing_off = self.backoff_until - time.monotonic()
+            if backing_off > 0:
+                # The sender is throttled: claiming now would only hold leases while waiting.
+                await self._sleep(stop, min(backing_off, 0.25))
+                continue
+            if self.inflight >= 2 * batch or self.sender_stop is not None:
+                await self._sleep(stop, 0.005)
+                continue
+            started = time.monotonic()
+            got = await asyncio.to_thread(self._claim_tx, list(self.pending_stops), int(batch))
+            rate = max(1, got.throughput)
+            self.bucket.set_rate(rate)
+            self._grow_workers(workers, rate)
+            if got.items:
+                idle_since = None
+                self.inflight += len(got.items)
+                for item in got.items:
+                    self.queue.put_nowait(_Work(item, started, got))
+                continue
+            if not got.campaign_ids and self.inflight == 0:
+                idle_since = idle_since or time.monotonic()
+                if time.monotonic() - idle_since > self.tuning.idle_exit:
+                    return
+            else:
+                idle_since = None
+            await self._sleep(stop, self.tuning.idle_poll if self.inflight == 0 else 0.02)
+
+    def _grow_workers(self, workers: list[asyncio.Task[None]], rate: int) -> None:
+        want = max(8, min(self.tuning.max_concurrency, rate // 4))
+        while len(workers) < want:
+            workers.append(asyncio.create_task(self._worker(), name=f"send-{self.sender_id}"))
+
+    async def _worker(self) -> None:
+        while True:
+            work = await self.queue.get()
+            if work is None:
+                return
+            outcome = await self._send(work)
+            self.results.append(outcome)
+            if len(self.results) >= self.tuning.batch:
+                self.results_ready.set()
+
+    async def _recorder(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.results_ready.wait(), self.tuning.flush_every)
+            self.results_ready.clear()
+            if self.results:
+                batch, self.results = self.results, []
+                await self._flush(batch)
+            elif self.draining and self.queue.empty():
+                return
+
+    # --- steps -----------------------------------------------------------------------------
+
+    def _stopped(self, work: _Work) -> bool:
+        mark = self.stop_marks.get(work.item.campaign_id)
+        if mark is not None and work.claimed_at <= mark:
+            return True
+        return self.sender_stop_mark is not None and work.claimed_at <= self.sender_stop_mark
+
+    async def _send(self, work: _Work) -> Outcome:
+        if self.draining or self._stopped(work):
+            return Outcome(work.item, released=True)
+        delay = self.backoff_until - time.monotonic()
+        if delay > 0:
+            # Waiting out a sender backoff holds this recipient's lease. Past half of it, give the
+            # recipient back (released: untouched, attempt not counted) instead of letting crash
+            # recovery judge a live, unsent claim "outcome unknown" (found by the chaos run).
+            held = time.monotonic() + delay - work.claimed_at
+            if held > self.ctx.settings.lease.total_seconds() / 2:
+                return Outcome(work.item, released=True)
+            await asyncio.sleep(delay)
+        await self.bucket.take()
+        if self.draining or self._stopped(work):
+            return Outcome(work.item, released=True)
+        template = work.claim.templates[work.item.campaign_id]
+        message = TemplateMessage(
+            to=work.item.phone,
+            template_name=template.name,
+            language=template.language,
+            body_params=work.item.params,
+            callback_data=f"r:{work.item.id}",
+        )
+        creds = SenderCredentials(work.claim.phone_number_id, work.claim.access_token)
+        try:
+            result = await self.provider.send_template(creds, message)
+        except Exception as exc:
+            log.exception("sender %s: provider call raised", self.sender_id)
+            return Outcome(work.item, unexpected=f"unexpected failure: {type(exc).__name__}")
+        self._observe(work, result)
+        return Outcome(work.item, result=result)
+
+    def _observe(self, work: _Work, result: SendResult) -> None:
+        error = result.error
+        if error is None:
+            self.backoff_step = 0
+            self.sent += 1
+            return
+        if error.kind in STOP_KINDS:
+            reason = stop_reason(error)
+            now_m = time.monotonic()
+            if error.kind == ErrorKind.SENDER_STOP:
+                if self.sender_stop is None:
+                    log.warning("sender %s stopped: %s", self.sender_id, reason)
+                self.sender_stop = reason
+                self.sender_stop_mark = now_m
+            else:
+                cid = work.item.campaign_id
+                if cid not in self.pending_stops:
+                    log.warning("campaign %s stopped: %s", cid, reason)
+                self.pending_stops[cid] = reason
+                self.stop_marks[cid] = now_m
+        elif error.kind == ErrorKind.SENDER_TRANSIENT:
+            # Back off the whole sender (throttled, outage): every worker waits.
+            self.backoff_step = min(self.backoff_step + 1, 6)
+            wait = error.retry_after or 0.25 * 2**self.backoff_step * (0.5 + self.rng.random())
+            self.backoff_until = max(self.backoff_until, time.monotonic() + wait)
+
+    async def _flush(self, batch: list[Outcome]) -> None:
+        pauses = dict(self.pending_stops)
+        sender_stop = self.sender_stop
+        while True:
+            try:
+                await asyncio.to_thread(self._record_tx, batch, pauses, sender_stop)
+                break
+            except Exception:
+                # The outcomes are known only here: keep them and try again (the leases keep
+                # the rows ours meanwhile).
+                log.exception("sender %s: recording %d outcomes failed", self.sender_id, len(batch))
+                await asyncio.sleep(1.0)
+        self.inflight -= len(batch)
+        for cid in pauses:
+            if self.pending_stops.get(cid) == pauses[cid]:
+                del self.pending_stops[cid]
+        if sender_stop is not None and self.sender_stop == sender_stop:
+            self.sender_stop = None
+
+    # --- transactions (run in threads) -----------------------------------------------------
+
+    def _claim_tx(self, exclude: list[int], batch: int) -> Claim:
+        now = self.ctx.clock.now()
+        with self.ctx.db.write() as session:
+            return claim(
+                session,
+                self.sender_id,
+                now=now,
+                limit=batch,
+                lease=self.ctx.settings.lease,
+                exclude=exclude,
+            )
+
+    def _record_tx(
+        self, batch: list[Outcome], pauses: dict[int, str], sender_stop: str | None
+    ) -> None:
+        with self.ctx.db.write() as session:
+            record(
+                session,
+                batch,
+                now=self.ctx.clock.now(),
+                policy=self.policy,
+                delivery=self.ctx.settings.delivery_policy,
+                pauses=pauses,
+                pause_sender=(self.sender_id, sender_stop) if sender_stop else None,
+                rng=self.rng,
+            )
+
+    def _renew_lease(self) -> bool:
+        ttl = max(self.ctx.settings.lease, timedelta(seconds=5))
+        with self.ctx.db.write() as session:
+            return repository.take_sender_lease(
+                session, self.sender_id, self.owner, self.ctx.clock.now(), ttl
+            )
+
+    def _drop_lease(self) -> None:
+        with self.ctx.db.write() as session:
+            repository.drop_sender_lease(session, self.sender_id, self.owner)
+
+    @staticmethod
+    async def _sleep(stop: asyncio.Event, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), seconds)

@@ -1,0 +1,1 @@
+"""Events: the transition history, the transactional outbox, outgoing webhooks, notifications."""

@@ -1,0 +1,159 @@
+"""The webhook applier: stored inbox rows → typed events → domain handlers, in batches.
+
+One step: read a batch of due rows (no lock), parse them outside any write transaction, then in
+one short write transaction lock those still due (SKIP LOCKED on PostgreSQL), dispatch every
+event to its handlers and mark the rows. A handler that raises rolls back only its row's work
+(savepoints) and the row is retried with backoff; a row whose statuses matched nothing yet is
+retried too (the send call may not have returned its wamid); after ``MAX_ATTEMPTS`` it is FAILED
+and kept for `relaybird inbox replay`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from relaybird.context import AppContext
+from relaybird.inbox import repository as repo
+from relaybird.inbox.handlers import ApplyContext, Registry, registered_handlers
+from relaybird.providers.whatsapp.events import Unknown
+from relaybird.providers.whatsapp.parse import MalformedBody, parse_body
+
+log = logging.getLogger("relaybird.inbox.applier")
+
+BATCH_ROWS = 50
+MAX_ATTEMPTS = 10
+RETRY_BASE = timedelta(seconds=2)
+RETRY_CAP = timedelta(minutes=30)
+IDLE_WAIT = 0.2
+
+
+@dataclass
+class StepResult:
+    rows: int = 0
+    events: int = 0
+    applied: int = 0
+    retried: int = 0
+    failed: int = 0
+    unknown: int = 0
+
+
+@dataclass
+class _Row:
+    stored: repo.StoredEvent
+    events: list[Any] = field(default_factory=list)
+    error: str | None = None
+
+
+def retry_delay(attempts: int) -> timedelta:
+    delay: timedelta = RETRY_BASE * (2 ** max(0, attempts - 1))
+    return min(RETRY_CAP, delay)
+
+
+def apply_batch(
+    ctx: AppContext, registry: Registry | None = None, limit: int = BATCH_ROWS
+) -> StepResult:
+    """Apply up to ``limit`` due rows; return what happened (rows == 0: nothing was due)."""
+    registry = registry or registered_handlers()
+    now = ctx.clock.now()
+    with ctx.db.read() as session:
+        candidates = repo.due_candidates(session, now, limit)
+    if not candidates:
+        return StepResult()
+    rows = [_parse(c) for c in candidates]
+    actx = ApplyContext(now=now, settings=ctx.settings)
+    result = StepResult()
+    with ctx.db.write() as session:
+        locked = repo.lock_due(session, [r.stored.id for r in rows], now)
+        rows = [r for r in rows if r.stored.id in locked]
+        good = [r for r in rows if r.error is None]
+        try:
+            with session.begin_nested():
+                unmatched = _dispatch(session, good, registry, actx)
+        except Exception:
+            # Find the row that broke, apply the others: one bad body must not block the rest.
+            log.exception("inbox batch failed; applying its rows one by one")
+            unmatched = set()
+            for row in good:
+                try:
+                    with session.begin_nested():
+                        unmatched |= _dispatch(session, [row], registry, actx)
+                except Exception as exc:
+                    log.exception("inbox row %s failed", row.stored.id)
+                    row.error = f"{type(exc).__name__}: {exc}"
+        applied: list[int] = []
+        for row in rows:
+            result.rows += 1
+            result.events += len(row.events)
+            result.unknown += sum(isinstance(e, Unknown) for e in row.events)
+            error = row.error or (
+                "statuses for messages not known yet" if row.stored.id in unmatched else None
+            )
+            if error is None:
+                applied.append(row.stored.id)
+                continue
+            attempts = row.stored.attempts + 1
+            next_at = now + retry_delay(attempts) if attempts < MAX_ATTEMPTS else None
+            repo.mark_retry(session, row.stored.id, attempts=attempts, next_at=next_at, error=error)
+            if next_at is None:
+                result.failed += 1
+                log.warning("inbox row %s failed for good: %s", row.stored.id, error)
+            else:
+                result.retried += 1
+        repo.mark_applied(session, applied, now)
+        result.applied = len(applied)
+    return result
+
+
+def _parse(stored: repo.StoredEvent) -> _Row:
+    row = _Row(stored)
+    try:
+        row.events = parse_body(stored.body)
+    except MalformedBody as exc:  # the receiver refuses these; a replayed/legacy row may not
+        row.error = str(exc)
+    for event in row.events:
+        if isinstance(event, Unknown):
+            log.warning("inbox row %s: kept unknown change (%s)", stored.id, event.reason)
+    return row
+
+
+def _dispatch(
+    session: Session, rows: Sequence[_Row], registry: Registry, actx: ApplyContext
+) -> set[int]:
+    """Run every handler over the events of ``rows``; return ids of rows to retry."""
+    by_type: dict[type, list[Any]] = defaultdict(list)
+    origin: dict[int, int] = {}
+    for row in rows:
+        for event in row.events:
+            by_type[type(event)].append(event)
+            origin[id(event)] = row.stored.id
+    retry_rows: set[int] = set()
+    for event_type, events in by_type.items():
+        handlers = registry.for_type(event_type)
+        if not handlers:
+            continue
+        unmatched_by_all: set[int] | None = None
+        for handler in handlers:
+            left = {id(e) for e in handler(session, events, actx) or ()}
+            unmatched_by_all = left if unmatched_by_all is None else unmatched_by_all & left
+        if event_type in registry.retry_unmatched and unmatched_by_all:
+            retry_rows |= {origin[i] for i in unmatched_by_all}
+    return retry_rows
+
+
+async def applier_loop(ctx: AppContext, stop: asyncio.Event) -> None:
+    """Background loop: apply while rows are due, then wait a little."""
+    registry = registered_handlers()
+    while not stop.is_set():
+        result = await asyncio.to_thread(apply_batch, ctx, registry)
+        if result.rows < BATCH_ROWS:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=IDLE_WAIT)

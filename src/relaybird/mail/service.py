@@ -1,0 +1,108 @@
+"""Delivering the e-mail outbox: claim (commit), send over SMTP with no transaction open, record
+(commit) — the three short transactions of every external call. Without RELAYBIRD_SMTP_URL the
+rows stay QUEUED in the built-in outbox (GET /api/v1/emails), so the embedded default needs no
+mail server; configuring SMTP later delivers them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import smtplib
+from datetime import timedelta
+
+from sqlalchemy.orm import Session
+
+from relaybird.context import AppContext
+from relaybird.errors import NotFound
+from relaybird.kit.pagination import Page, paginate
+from relaybird.mail import repository
+from relaybird.mail.smtp import PermanentMailError, SmtpTarget, build_message, send
+from relaybird.models import OutgoingEmail
+
+log = logging.getLogger("relaybird.mail")
+
+MAX_ATTEMPTS = 6
+BATCH = 20
+# How long a claimed row is reserved for the worker that claimed it (covers a slow server).
+LEASE = timedelta(minutes=2)
+RETRY_BASE = timedelta(seconds=15)
+IDLE_WAIT_SECONDS = 1.0
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """15 s, 30 s, 1 min, 2 min, 4 min between attempts."""
+    factor: int = 2 ** max(0, attempts - 1)
+    return RETRY_BASE * factor
+
+
+async def deliver_due(ctx: AppContext) -> int:
+    """Send every due QUEUED e-mail once; return how many were attempted. Plain function: the
+    loop calls it, and so do tests."""
+    if not ctx.settings.smtp_url:
+        return 0
+    target = SmtpTarget.parse(ctx.settings.smtp_url)
+    now = ctx.clock.now()
+    with ctx.db.write() as session:
+        claimed = repository.claim_due(session, now, now + LEASE, BATCH)
+    for email in claimed:
+        error, permanent = await _send_one(ctx, target, email)
+        done = ctx.clock.now()
+        with ctx.db.write() as session:
+            if error is None:
+                repository.mark_sent(session, email.id, done)
+            else:
+                give_up = permanent or email.attempts >= MAX_ATTEMPTS
+                retry_at = None if give_up else done + retry_delay(email.attempts)
+                repository.mark_failed_attempt(session, email.id, error, retry_at)
+                log.warning(
+                    "e-mail %s attempt %s failed%s: %s",
+                    email.id,
+                    email.attempts,
+                    " (giving up)" if give_up else "",
+                    error,
+                )
+    return len(claimed)
+
+
+async def _send_one(
+    ctx: AppContext, target: SmtpTarget, email: OutgoingEmail
+) -> tuple[str | None, bool]:
+    message = build_message(ctx.settings.mail_from, email.to_address, email.subject, email.body)
+    try:
+        await asyncio.to_thread(send, target, message)
+    except PermanentMailError as exc:
+        return str(exc), True
+    except (smtplib.SMTPException, OSError) as exc:
+        return f"{type(exc).__name__}: {exc}", False
+    return None, False
+
+
+async def mail_loop(ctx: AppContext, stop: asyncio.Event) -> None:
+    """Deliver queued e-mail until ``stop``; idle for a second when there is nothing due."""
+    while not stop.is_set():
+        sent = await deliver_due(ctx)
+        if sent == 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=IDLE_WAIT_SECONDS)
+
+
+def list_emails(
+    session: Session,
+    workspace_id: int,
+    *,
+    to: str | None,
+    kind: str | None,
+    status: str | None,
+    cursor: str | None,
+    limit: int,
+) -> Page[OutgoingEmail]:
+    query = repository.list_query(workspace_id, to=to, kind=kind, status=status)
+    return paginate(session, query, OutgoingEmail.id, cursor=cursor, limit=limit)
+
+
+def get_email(session: Session, workspace_id: int, email_id: int) -> OutgoingEmail:
+    email = repository.get(session, workspace_id, email_id)
+    if email is None:
+        raise NotFound(f"e-mail {email_id} not found")
+    return email

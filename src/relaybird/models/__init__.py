@@ -1,0 +1,40 @@
+"""Every table of relaybird, imported here so Alembic sees the whole schema."""
+
+from relaybird.models.api_key import ApiKey
+from relaybird.models.base import Base
+from relaybird.models.campaign import Campaign, CampaignCount, Recipient, RecipientImport
+from relaybird.models.contact import Contact, Invitation, OutgoingEmail
+from relaybird.models.inbox import InboxEvent
+from relaybird.models.outbox import EventDelivery, EventSubscription, OutboxEvent
+from relaybird.models.room import Room, RoomContact, RoomMember, RoomMessage
+from relaybird.models.sender import Sender, SenderContact
+from relaybird.models.transition import Transition
+from relaybird.models.user import BlockedNumber, User, VirtualNumber
+from relaybird.models.workspace import Workspace
+
+__all__ = [
+    "ApiKey",
+    "Base",
+    "BlockedNumber",
+    "Campaign",
+    "CampaignCount",
+    "Contact",
+    "EventDelivery",
+    "EventSubscription",
+    "InboxEvent",
+    "Invitation",
+    "OutboxEvent",
+    "OutgoingEmail",
+    "Recipient",
+    "RecipientImport",
+    "Room",
+    "RoomContact",
+    "RoomMember",
+    "RoomMessage",
+    "Sender",
+    "SenderContact",
+    "Transition",
+    "User",
+    "VirtualNumber",
+    "Workspace",
+]

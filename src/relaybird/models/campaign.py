@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from relaybird.db.types import BigId
+from relaybird.models.base import Base, IdMixin, Json, TimestampMixin
+
+
+class Campaign(IdMixin, TimestampMixin, Base):
+    """A WhatsApp template campaign (DESIGN.md §2.2)."""
+
+    __tablename__ = "campaigns"
+    __table_args__ = (Index("ix_campaigns_state_start", "state", "start_at"),)
+
+    workspace_id: Mapped[int] = mapped_column(BigId, ForeignKey("workspaces.id"), index=True)
+    sender_id: Mapped[int] = mapped_column(BigId, ForeignKey("senders.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    template_name: Mapped[str] = mapped_column(String(512))
+    template_language: Mapped[str] = mapped_column(String(16))
+    # Upload column names, in the order of the template's body parameters {{1}}, {{2}}, ...
+    body_params: Mapped[list[str]] = mapped_column(Json, default=list)
+    state: Mapped[str] = mapped_column(String(16), default="NOT_STARTED")
+    start_at: Mapped[datetime | None]
+    # Why the campaign is paused or waiting (set by the engine or the admin), shown to users.
+    pause_reason: Mapped[str | None] = mapped_column(Text)
+    paused_by: Mapped[str | None] = mapped_column(String(16))  # "admin" | "engine"
+    quality_guard: Mapped[bool] = mapped_column(default=False)
+    total: Mapped[int] = mapped_column(default=0)
+    reply_count: Mapped[int] = mapped_column(default=0)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+
+class CampaignCount(Base):
+    """Per-state recipient counters, moved in the same transaction as each recipient, so that a
+    summary at a million recipients reads a dozen rows instead of counting."""
+
+    __tablename__ = "campaign_counts"
+
+    campaign_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True
+    )
+    state: Mapped[str] = mapped_column(String(24), primary_key=True)
+    count: Mapped[int] = mapped_column(default=0)
+
+
+class Recipient(IdMixin, Base):
+    """One row of an uploaded list: its own state, attempts and provider message id."""
+
+    __tablename__ = "recipients"
+    __table_args__ = (
+        # The dispatcher's claim: due recipients of a campaign by state and time.
+        Index("ix_recipients_claim", "campaign_id", "state", "next_attempt_at"),
+        Index("ix_recipients_campaign_phone", "campaign_id", "phone"),
+        Index("ix_recipients_wamid", "wamid"),
+        Index("ix_recipients_lease", "state", "lease_expires_at"),
+    )
+
+    workspace_id: Mapped[int] = mapped_column(BigId, ForeignKey("workspaces.id"))
+    campaign_id: Mapped[int] = mapped_column(BigId, ForeignKey("campaigns.id", ondelete="CASCADE"))
+    row_number: Mapped[int]
+    # E.164; None for an INVALID_RECORD whose phone could not be read.
+    phone: Mapped[str | None] = mapped_column(String(20))
+    raw_phone: Mapped[str | None] = mapped_column(String(64))
+    params: Mapped[list[str]] = mapped_column(Json, default=list)
+    state: Mapped[str] = mapped_column(String(24))
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None]
+    lease_expires_at: Mapped[datetime | None]
+    wamid: Mapped[str | None] = mapped_column(String(128))
+    error_code: Mapped[int | None]
+    error_title: Mapped[str | None] = mapped_column(Text)
+    invalid_reason: Mapped[str | None] = mapped_column(Text)
+    replied_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class RecipientImport(IdMixin, Base):
+    """One upload being imported: progress for the caller to poll, the summary when done."""
+
+    __tablename__ = "recipient_imports"
+
+    workspace_id: Mapped[int] = mapped_column(BigId, ForeignKey("workspaces.id"))
+    campaign_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("campaigns.id", ondelete="CASCADE"), index=True
+    )
+    filename: Mapped[str] = mapped_column(String(255))
+    state: Mapped[str] = mapped_column(String(16), default="RUNNING")  # RUNNING|DONE|FAILED
+    rows: Mapped[int] = mapped_column(default=0)
+    accepted: Mapped[int] = mapped_column(default=0)
+    invalid: Mapped[int] = mapped_column(default=0)
+    bytes_total: Mapped[int] = mapped_column(default=0)
+    bytes_read: Mapped[int] = mapped_column(default=0)
+    # The first row errors [{row, reason}], capped.
+    errors: Mapped[list[dict[str, Any]]] = mapped_column(Json, default=list)
+    failure: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from relaybird.db.types import BigId
+from relaybird.models.base import Base, IdMixin, TimestampMixin
+
+
+class Contact(IdMixin, TimestampMixin, Base):
+    """An external contact on one network (DESIGN.md §2.3). ``status`` None is "no status"."""
+
+    __tablename__ = "contacts"
+    __table_args__ = (
+        Index("ix_contacts_ws_network_status", "workspace_id", "network", "status"),
+        Index("ix_contacts_ws_network_phone", "workspace_id", "network", "phone"),
+        Index("ix_contacts_ws_network_email", "workspace_id", "network", "email"),
+    )
+
+    workspace_id: Mapped[int] = mapped_column(BigId, ForeignKey("workspaces.id"))
+    network: Mapped[str] = mapped_column(String(20))
+    owner_user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id"), index=True)
+    first_name: Mapped[str | None] = mapped_column(String(200))
+    last_name: Mapped[str | None] = mapped_column(String(200))
+    company: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    status: Mapped[str | None] = mapped_column(String(24))
+    # End of the 24 h customer-service window opened by the contact's last inbound message.
+    window_expires_at: Mapped[datetime | None]
+    last_inbound_at: Mapped[datetime | None]
+
+
+class Invitation(IdMixin, Base):
+    """An onboarding invitation e-mailed to a contact; its code is the secret in the link."""
+
+    __tablename__ = "invitations"
+
+    workspace_id: Mapped[int] = mapped_column(BigId, ForeignKey("workspaces.id"))
+    contact_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("contacts.id", ondelete="CASCADE"), index=True
+    )
+    # SHA-256 of the code: a database leak does not reveal working links.
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime]
+    accepted_at: Mapped[datetime | None]
+    superseded_at: Mapped[datetime | None]
+    expired_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class OutgoingEmail(IdMixin, Base):
+    """The e-mail outbox: invitations and notifications, sent over SMTP when configured and
+    always viewable in the API and dashboard (the embedded default needs no mail server)."""
+
+    __tablename__ = "outgoing_emails"
+    __table_args__ = (Index("ix_outgoing_emails_due", "status", "next_attempt_at"),)
+
+    workspace_id: Mapped[int] = mapped_column(BigId, ForeignKey("workspaces.id"), index=True)
+    to_address: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(500))
+    body: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(40))  # invitation | notification
+    # Unique per logical message, so a notification is never queued twice for the same change.
+    dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="QUEUED")  # QUEUED|SENT|FAILED|HELD
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]

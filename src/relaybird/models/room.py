@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from relaybird.db.types import BigId
+from relaybird.models.base import Base, IdMixin, TimestampMixin
+
+
+class Room(IdMixin, TimestampMixin, Base):
+    """A conversation: an owner, user members, and contacts of exactly one network."""
+
+    __tablename__ = "rooms"
+
+    workspace_id: Mapped[int] = mapped_column(BigId, ForeignKey("workspaces.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    network: Mapped[str] = mapped_column(String(20))
+    owner_user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id"))
+    status: Mapped[str] = mapped_column(String(16), default="ACTIVE")
+    # The sender number used for WhatsApp rooms (welcome template, replies).
+    sender_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("senders.id"))
+
+
+class RoomMember(Base):
+    __tablename__ = "room_members"
+
+    room_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("rooms.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id"), primary_key=True)
+    added_at: Mapped[datetime]
+
+
+class RoomContact(Base):
+    __tablename__ = "room_contacts"
+
+    room_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("rooms.id", ondelete="CASCADE"), primary_key=True
+    )
+    contact_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    added_at: Mapped[datetime]
+
+
+class RoomMessage(IdMixin, Base):
+    """A message in a room: out to the network, in from it, or a system notice."""
+
+    __tablename__ = "room_messages"
+    __table_args__ = (
+        Index("ix_room_messages_room", "room_id", "id"),
+        Index("ix_room_messages_wamid", "wamid"),
+    )
+
+    workspace_id: Mapped[int] = mapped_column(BigId, ForeignKey("workspaces.id"))
+    room_id: Mapped[int] = mapped_column(BigId, ForeignKey("rooms.id", ondelete="CASCADE"))
+    direction: Mapped[str] = mapped_column(String(8))  # OUT | IN | SYSTEM
+    kind: Mapped[str] = mapped_column(String(16), default="TEXT")  # TEXT | TEMPLATE | CALL | ...
+    author_user_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"))
+    contact_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("contacts.id", ondelete="SET NULL")
+    )
+    text: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    wamid: Mapped[str | None] = mapped_column(String(128))
+    error_code: Mapped[int | None]
+    error_title: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]

@@ -1,0 +1,1 @@
+"""Outbound providers. Only this package knows HTTP client libraries and provider error codes."""

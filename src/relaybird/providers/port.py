@@ -1,0 +1,96 @@
+"""The port every messaging provider adapter implements, and the outcome kinds it reports.
+
+The engine sees only these types: nothing outside ``providers/`` knows aiohttp or Graph API error
+codes. The WhatsApp Cloud API adapter (providers/whatsapp) is the real implementation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Protocol
+
+
+class ErrorKind(StrEnum):
+    """What an error means for the engine (DESIGN.md §3)."""
+
+    RECIPIENT_PERMANENT = "recipient-permanent"  # 131026: not on WhatsApp → SENDING_FAILED
+    RECIPIENT_TRANSIENT = "recipient-transient"  # 131056 pair rate limit: retry this one later
+    SENDER_TRANSIENT = "sender-transient"  # throttled/outage/timeout: back off the whole sender
+    SENDER_STOP = "sender-stop"  # token, account, payment: pause campaigns on this sender
+    TEMPLATE_STOP = "template-stop"  # template missing/paused/params: pause the campaign
+
+
+class SenderEffect(StrEnum):
+    """What a sender-level error says about the number itself (feeds the sender lifecycle)."""
+
+    UNREACHABLE = "unreachable"  # e.g. not registered: treat as OFFLINE until a sync says more
+    RESTRICTED = "restricted"  # blocked / locked / spam-limited: no business-initiated sends
+    BANNED = "banned"  # the account is disabled
+
+
+@dataclass(frozen=True)
+class SenderCredentials:
+    phone_number_id: str
+    access_token: str
+
+
+@dataclass(frozen=True)
+class TemplateMessage:
+    to: str  # E.164
+    template_name: str
+    language: str
+    body_params: tuple[str, ...] = ()
+    # Echoed back in status webhooks (biz_opaque_callback_data): how we match them to our rows.
+    callback_data: str | None = None
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """Either ``message_id`` (accepted) or ``error`` (refused / failed)."""
+
+    message_id: str | None = None
+    error: ProviderError | None = None
+
+    @property
+    def accepted(self) -> bool:
+        return self.message_id is not None
+
+
+@dataclass(frozen=True)
+class ProviderError:
+    kind: ErrorKind
+    code: int | None
+    title: str
+    # True when the request may have reached the provider (a timeout after sending): the
+    # message may have gone out, so a retry risks a duplicate.
+    ambiguous: bool = False
+    retry_after: float | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+    # Set by the adapter's classifier when the error says something about the number's status.
+    sender_effect: SenderEffect | None = None
+
+
+@dataclass(frozen=True)
+class PhoneNumberInfo:
+    """The provider's fields of a number, verbatim where they are an open set."""
+
+    status: str | None
+    quality_rating: str | None
+    messaging_limit_tier: str | None
+    throughput_level: str | None
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+class MessagingProvider(Protocol):
+    async def send_template(
+        self, sender: SenderCredentials, message: TemplateMessage
+    ) -> SendResult: ...
+
+    async def send_text(
+        self, sender: SenderCredentials, to: str, text: str, callback_data: str | None = None
+    ) -> SendResult: ...
+
+    async def get_phone_number(self, sender: SenderCredentials) -> PhoneNumberInfo: ...
+
+    async def close(self) -> None: ...

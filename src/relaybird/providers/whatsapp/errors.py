@@ -1,0 +1,113 @@
+"""The one classifier of Graph API errors: ``error.code`` → ErrorKind (DESIGN.md §3).
+
+Keyed on the code, never on the HTTP status: Meta throttles with HTTP 400 (130429, 131056, 4,
+80007) and reports outages as 500/503. The table is data; ``tests/providers`` has a test per row.
+Codes not in the table fall back on what Meta's reference says of their family (see
+``_fallback``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from relaybird.providers.port import ErrorKind, ProviderError
+
+RP, RT, ST, SS, TS = (
+    ErrorKind.RECIPIENT_PERMANENT,
+    ErrorKind.RECIPIENT_TRANSIENT,
+    ErrorKind.SENDER_TRANSIENT,
+    ErrorKind.SENDER_STOP,
+    ErrorKind.TEMPLATE_STOP,
+)
+
+# code → (kind, why). ../shared/reference/whatsapp-cloud-api.md §4 is the source of each row.
+ERROR_TABLE: dict[int, tuple[ErrorKind, str]] = {
+    # recipient-permanent: this recipient only, do not retry as is
+    131026: (RP, "message undeliverable: not on WhatsApp / old client / ToS not accepted"),
+    131021: (RP, "recipient cannot be the sender"),
+    130472: (RP, "user's number is part of an experiment"),
+    131047: (RP, "more than 24 h since the user's last message (free-form outside the window)"),
+    131049: (RP, "Meta chose not to deliver (per-user marketing limit)"),
+    131050: (RP, "user stopped marketing messages"),
+    130497: (RP, "business may not message users in that country"),
+    137000: (RP, "identity key hash mismatch"),
+    # recipient-transient: retry this recipient later, the others continue
+    131056: (RT, "pair rate limit: too many messages to this user"),
+    # sender-transient: back off the whole number
+    130429: (ST, "throughput rate limit hit"),
+    131000: (ST, "something went wrong"),
+    131016: (ST, "service unavailable"),
+    131057: (ST, "account in maintenance mode"),
+    2: (ST, "API service temporarily unavailable"),
+    133004: (ST, "server temporarily unavailable"),
+    4: (ST, "app API call rate limit"),
+    80007: (ST, "WABA rate limit"),
+    # sender-stop: pause campaigns on this number until a human fixes it
+    131042: (SS, "business eligibility / payment issue"),
+    131031: (SS, "account locked"),
+    368: (SS, "temporarily blocked for policy violations"),
+    133010: (SS, "phone number not registered"),
+    131037: (SS, "display name not approved"),
+    190: (SS, "access token expired or invalid"),
+    0: (SS, "authentication exception"),
+    10: (SS, "permission denied"),
+    131005: (SS, "access denied"),
+    131048: (SS, "spam rate limit: the number's sending is restricted"),
+    # template-stop: the template (or the payload every recipient shares) is wrong
+    132000: (TS, "template parameter count mismatch"),
+    132001: (TS, "template does not exist in that language / not approved"),
+    132005: (TS, "hydrated template text too long"),
+    132007: (TS, "template format character policy violated"),
+    132012: (TS, "template parameter format mismatch"),
+    132015: (TS, "template paused (low quality)"),
+    132016: (TS, "template disabled"),
+    131051: (TS, "unsupported message type"),
+    131053: (TS, "media upload error"),
+    100: (TS, "invalid parameter"),
+    131008: (TS, "required parameter missing"),
+    131009: (TS, "parameter value not valid"),
+    135000: (TS, "generic user error in the request"),
+}
+
+# Graph permission errors are the whole 200–299 range (Meta: "API permission").
+_PERMISSION_RANGE = range(200, 300)
+
+
+def kind_of(code: int) -> ErrorKind:
+    row = ERROR_TABLE.get(code)
+    if row is not None:
+        return row[0]
+    return _fallback(code)
+
+
+def _fallback(code: int) -> ErrorKind:
+    if code in _PERMISSION_RANGE:
+        return SS
+    if 132000 <= code < 133000:  # the template family
+        return TS
+    # Unknown codes: back off the sender rather than burn through recipients or stop a campaign
+    # for good; the code and title are kept on the attempt for a human to read.
+    return ST
+
+
+def classify(
+    code: int,
+    title: str = "",
+    *,
+    details: dict[str, Any] | None = None,
+    retry_after: float | None = None,
+) -> ProviderError:
+    row = ERROR_TABLE.get(code)
+    return ProviderError(
+        kind=kind_of(code),
+        code=code,
+        title=title or (row[1] if row else f"Graph error {code}"),
+        retry_after=retry_after,
+        details=details or {},
+    )
+
+
+def transport_error(title: str, *, ambiguous: bool) -> ProviderError:
+    """Timeouts and connection errors: sender-transient. ``ambiguous`` when the request may have
+    reached Meta (the message may have gone out; a blind retry could send it twice)."""
+    return ProviderError(kind=ST, code=None, title=title, ambiguous=ambiguous)

@@ -1,0 +1,177 @@
+"""Typed events parsed from WhatsApp webhook bodies (one body carries many: every element of
+entry[], changes[], statuses[] and messages[] becomes one event).
+
+Each event keeps ``raw`` (the JSON object it came from), so fields we do not model yet are never
+lost. Identity, not value, equality (``eq=False``): the applier tracks events by object.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True, eq=False)
+class WebhookError:
+    code: int | None
+    title: str | None
+    details: str | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Pricing:
+    billable: bool | None
+    pricing_model: str | None  # CBP (before 2025-07) | PMP
+    type: str | None  # regular | free_customer_service | free_entry_point
+    category: str | None  # marketing, utility, authentication, authentication-international, ...
+
+
+@dataclass(frozen=True, eq=False)
+class MessageStatus:
+    """statuses[]: sent / delivered / read / failed / played of a message we sent."""
+
+    phone_number_id: str | None
+    wamid: str
+    status: str
+    recipient: str | None
+    timestamp: datetime | None
+    callback_data: str | None = None  # biz_opaque_callback_data, echoed as we sent it
+    errors: tuple[WebhookError, ...] = ()
+    pricing: Pricing | None = None
+    conversation_id: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def error_code(self) -> int | None:
+        return self.errors[0].code if self.errors else None
+
+
+@dataclass(frozen=True, eq=False)
+class InboundMessage:
+    """messages[]: a user wrote to a business number (any type; text has ``text``)."""
+
+    phone_number_id: str | None
+    wamid: str
+    sender: str  # the user's wa_id ("from")
+    timestamp: datetime | None
+    type: str  # text, image, interactive, system, unsupported, ...
+    text: str | None = None
+    context_wamid: str | None = None  # the business message this one replies to
+    profile_name: str | None = None
+    errors: tuple[WebhookError, ...] = ()
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)
+
+
+@dataclass(frozen=True, eq=False)
+class ValueErrors:
+    """value-level errors[] of a ``messages`` change (Meta could not deliver a webhook part)."""
+
+    phone_number_id: str | None
+    errors: tuple[WebhookError, ...]
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)
+
+
+@dataclass(frozen=True, eq=False)
+class AccountUpdate:
+    waba_id: str
+    event: str  # DISABLED_UPDATE, ACCOUNT_RESTRICTION, ACCOUNT_VIOLATION, ACCOUNT_DELETED, ...
+    phone_number: str | None = None
+    ban_state: str | None = None  # DISABLE | REINSTATE | SCHEDULE_FOR_DISABLE
+    restriction_types: tuple[str, ...] = ()
+    restriction_expires: datetime | None = None
+    violation_type: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)
+
+
+@dataclass(frozen=True, eq=False)
+class PhoneNumberQualityUpdate:
+    waba_id: str
+    display_phone_number: str | None
+    # Legacy FLAGGED / UNFLAGGED / UPGRADE / DOWNGRADE; current ONBOARDING / THROUGHPUT_UPGRADE.
+    event: str
+    current_limit: str | None
+    old_limit: str | None = None
+    max_daily_conversations_per_business: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)
+
+
+@dataclass(frozen=True, eq=False)
+class BusinessCapabilityUpdate:
+    waba_id: str
+    # "2000" / "10000" / "100000" / "UNLIMITED" (portfolio limit); legacy per-phone field below.
+    max_daily_conversations_per_business: str | None
+    max_daily_conversation_per_phone: int | None = None
+    max_phone_numbers_per_business: int | None = None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)
+
+
+@dataclass(frozen=True, eq=False)
+class TemplateStatusUpdate:
+    waba_id: str
+    event: str  # APPROVED, PAUSED, DISABLED, REJECTED, ... (an open set)
+    template_id: str | None
+    template_name: str | None
+    language: str | None
+    reason: str | None = None
+    category: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)
+
+
+@dataclass(frozen=True, eq=False)
+class TemplateQualityUpdate:
+    waba_id: str
+    template_id: str | None
+    template_name: str | None
+    language: str | None
+    previous_quality: str | None
+    new_quality: str | None  # GREEN | YELLOW | RED | UNKNOWN
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)
+
+
+@dataclass(frozen=True, eq=False)
+class TemplateCategoryUpdate:
+    waba_id: str
+    template_id: str | None
+    template_name: str | None
+    language: str | None
+    previous_category: str | None
+    new_category: str | None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)
+
+
+@dataclass(frozen=True, eq=False)
+class UserPreferences:
+    """The user tapped stop/resume on marketing messages (value: stop | resume | signup)."""
+
+    phone_number_id: str | None
+    wa_id: str
+    category: str | None
+    value: str
+    timestamp: datetime | None
+    detail: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)
+
+
+@dataclass(frozen=True, eq=False)
+class Unknown:
+    """A change we do not model (or could not read): kept and logged, never fatal."""
+
+    webhook_field: str | None
+    reason: str
+    raw: Any = field(default=None, repr=False)
+
+
+WhatsAppEvent = (
+    MessageStatus
+    | InboundMessage
+    | ValueErrors
+    | AccountUpdate
+    | PhoneNumberQualityUpdate
+    | BusinessCapabilityUpdate
+    | TemplateStatusUpdate
+    | TemplateQualityUpdate
+    | TemplateCategoryUpdate
+    | UserPreferences
+    | Unknown
+)

@@ -1,0 +1,252 @@
+"""The Cloud API's JSON on the wire: send requests and responses, Graph errors, phone-number
+fields, and builders of webhook bodies.
+
+Pure (pydantic and the standard library only): the adapter builds requests with these models, the
+simulator validates them with the same models and answers with the same shapes, so the two cannot
+drift apart. Shapes follow ../shared/reference/whatsapp-cloud-api.md §1–§3.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# --- send (POST /{version}/{phone-number-id}/messages) -------------------------------------------
+
+
+class _Wire(BaseModel):
+    # Meta adds fields over time; neither side may choke on one it does not know.
+    model_config = ConfigDict(extra="allow")
+
+
+class Language(_Wire):
+    code: str
+    policy: str = "deterministic"
+
+
+class TextParameter(_Wire):
+    type: Literal["text"] = "text"
+    text: str
+
+
+class Component(_Wire):
+    type: str  # header | body | button
+    parameters: list[TextParameter] = Field(default_factory=list)
+
+
+class Template(_Wire):
+    name: str
+    language: Language
+    components: list[Component] = Field(default_factory=list)
+
+
+class TextBody(_Wire):
+    body: str
+    preview_url: bool = False
+
+
+class SendRequest(_Wire):
+    messaging_product: Literal["whatsapp"] = "whatsapp"
+    recipient_type: str = "individual"
+    to: str
+    type: Literal["template", "text"]
+    template: Template | None = None
+    text: TextBody | None = None
+    # Echoed back in every status webhook of this message (max 512 chars).
+    biz_opaque_callback_data: str | None = Field(default=None, max_length=512)
+
+
+class SentContact(_Wire):
+    input: str
+    wa_id: str
+
+
+class SentMessage(_Wire):
+    id: str  # the wamid
+    message_status: str | None = None  # accepted | held_for_quality_assessment | paused
+
+
+class SendResponse(_Wire):
+    messaging_product: str = "whatsapp"
+    contacts: list[SentContact] = Field(default_factory=list)
+    messages: list[SentMessage]
+
+
+def template_request(
+    to: str,
+    name: str,
+    language: str,
+    body_params: tuple[str, ...] | list[str] = (),
+    callback_data: str | None = None,
+) -> SendRequest:
+    components = (
+        [Component(type="body", parameters=[TextParameter(text=p) for p in body_params])]
+        if body_params
+        else []
+    )
+    return SendRequest(
+        to=to,
+        type="template",
+        template=Template(name=name, language=Language(code=language), components=components),
+        biz_opaque_callback_data=callback_data,
+    )
+
+
+def text_request(to: str, body: str, callback_data: str | None = None) -> SendRequest:
+    return SendRequest(
+        to=to, type="text", text=TextBody(body=body), biz_opaque_callback_data=callback_data
+    )
+
+
+# --- errors -----------------------------------------------------------------------------------
+
+
+class ErrorData(_Wire):
+    messaging_product: str | None = None
+    details: str | None = None
+
+
+class GraphError(_Wire):
+    message: str = ""
+    type: str | None = None
+    code: int
+    error_subcode: int | None = None
+    error_data: ErrorData | None = None
+    is_transient: bool | None = None
+    fbtrace_id: str | None = None
+
+
+class ErrorEnvelope(_Wire):
+    error: GraphError
+
+
+def error_body(code: int, title: str, details: str | None = None, **extra: Any) -> dict[str, Any]:
+    """A Graph error response body, as Meta shapes it ("(#code) title" in message)."""
+    error: dict[str, Any] = {
+        "message": f"(#{code}) {title}",
+        "type": "OAuthException",
+        "code": code,
+        "fbtrace_id": "AsimTrace" + str(code),
+    }
+    if details is not None:
+        error["error_data"] = {"messaging_product": "whatsapp", "details": details}
+    error.update(extra)
+    return {"error": error}
+
+
+# --- phone number (GET /{version}/{phone-number-id}?fields=...) ------------------------------
+
+PHONE_NUMBER_FIELDS = (
+    "id,display_phone_number,verified_name,status,quality_rating,"
+    "whatsapp_business_manager_messaging_limit,messaging_limit_tier,throughput"
+)
+
+
+class Throughput(_Wire):
+    level: str | None = None  # STANDARD | HIGH | NOT_APPLICABLE
+
+
+class PhoneNumberFields(_Wire):
+    id: str
+    display_phone_number: str | None = None
+    verified_name: str | None = None
+    status: str | None = None  # open set: CONNECTED, FLAGGED, RESTRICTED, BANNED, PENDING, ...
+    quality_rating: str | None = None  # GREEN | YELLOW | RED | NA | UNKNOWN
+    whatsapp_business_manager_messaging_limit: str | None = None  # new field (TIER_250, ...)
+    messaging_limit_tier: str | None = None  # deprecated field, still returned
+    throughput: Throughput | None = None
+
+
+# --- webhook bodies (builders; the simulator sends these, tests use them) --------------------
+
+
+def envelope(
+    waba_id: str, field: str, value: dict[str, Any], time: int | None = None
+) -> dict[str, Any]:
+    entry: dict[str, Any] = {"id": waba_id, "changes": [{"field": field, "value": value}]}
+    if time is not None:
+        entry["time"] = time
+    return {"object": "whatsapp_business_account", "entry": [entry]}
+
+
+def messages_value(
+    phone_number_id: str,
+    display_phone_number: str,
+    *,
+    statuses: list[dict[str, Any]] | None = None,
+    messages: list[dict[str, Any]] | None = None,
+    contacts: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    value: dict[str, Any] = {
+        "messaging_product": "whatsapp",
+        "metadata": {
+            "display_phone_number": display_phone_number,
+            "phone_number_id": phone_number_id,
+        },
+    }
+    if contacts:
+        value["contacts"] = contacts
+    if statuses:
+        value["statuses"] = statuses
+    if messages:
+        value["messages"] = messages
+    return value
+
+
+def status_object(
+    wamid: str,
+    status: str,
+    recipient_id: str,
+    timestamp: int,
+    *,
+    callback_data: str | None = None,
+    error: tuple[int, str] | None = None,
+    category: str = "marketing",
+) -> dict[str, Any]:
+    obj: dict[str, Any] = {
+        "id": wamid,
+        "status": status,
+        "timestamp": str(timestamp),  # Meta sends unix seconds as a string
+        "recipient_id": recipient_id,
+    }
+    if callback_data is not None:
+        obj["biz_opaque_callback_data"] = callback_data
+    if status in ("sent", "delivered"):
+        obj["pricing"] = {
+            "billable": True,
+            "pricing_model": "PMP",
+            "type": "regular",
+            "category": category,
+        }
+    if error is not None:
+        code, title = error
+        obj["errors"] = [
+            {
+                "code": code,
+                "title": title,
+                "message": title,
+                "error_data": {"details": title},
+                "href": "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/",
+            }
+        ]
+    return obj
+
+
+def text_message_object(
+    wamid: str, sender: str, body: str, timestamp: int, context_wamid: str | None = None
+) -> dict[str, Any]:
+    obj: dict[str, Any] = {
+        "from": sender,
+        "id": wamid,
+        "timestamp": str(timestamp),
+        "type": "text",
+        "text": {"body": body},
+    }
+    if context_wamid is not None:
+        obj["context"] = {"id": context_wamid}
+    return obj
+
+
+def contact_object(wa_id: str, name: str) -> dict[str, Any]:
+    return {"profile": {"name": name}, "wa_id": wa_id}

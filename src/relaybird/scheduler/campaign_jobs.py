@@ -1,0 +1,65 @@
+"""Campaign and dispatcher timers: scheduled starts, stale leases, finishing campaigns, and the
+release of senders RESTRICTED by our own window accounting."""
+
+from __future__ import annotations
+
+from relaybird.campaigns import service as campaigns
+from relaybird.context import AppContext
+from relaybird.dispatcher.reconcile import reconcile_expired
+from relaybird.scheduler import repository
+from relaybird.senders import service as senders
+
+
+def start_scheduled(ctx: AppContext) -> int:
+    now = ctx.clock.now()
+    with ctx.db.read() as session:
+        due = repository.scheduled_due(session, now)
+    started = 0
+    for campaign_id in due:
+        with ctx.db.write() as session:
+            started += campaigns.start_scheduled(session, campaign_id, at=now).changed
+    return started
+
+
+def reconcile_leases(ctx: AppContext) -> int:
+    total = 0
+    while True:
+        with ctx.db.write() as session:
+            n = reconcile_expired(session, now=ctx.clock.now(), policy=ctx.settings.delivery_policy)
+        total += n
+        if n == 0:
+            return total
+
+
+def finish_campaigns(ctx: AppContext) -> int:
+    """Cancel what an ENDED campaign still has waiting (if the end request died half-way), and
+    complete RUNNING campaigns with nothing left to send."""
+    now = ctx.clock.now()
+    with ctx.db.read() as session:
+        ended = repository.ended_with_waiting(session)
+        running = repository.running_ids(session)
+    done = 0
+    for campaign_id in ended:
+        while True:
+            with ctx.db.write() as session:
+                n = campaigns.cancel_waiting(session, campaign_id, actor="scheduler", at=now)
+            done += n
+            if n == 0:
+                break
+    for campaign_id in running:
+        with ctx.db.write() as session:
+            done += campaigns.complete_if_done(session, campaign_id, at=now)
+    return done
+
+
+def release_restricted(ctx: AppContext) -> int:
+    now = ctx.clock.now()
+    with ctx.db.read() as session:
+        ids = repository.restricted_senders(session)
+    released = 0
+    for sender_id in ids:
+        with ctx.db.write() as session:
+            sender = repository.sender(session, sender_id)
+            if sender is not None:
+                released += senders.release_if_room(session, sender, at=now)
+    return released

@@ -1,0 +1,24 @@
+"""The registered jobs. Add yours with one line in ``registered_jobs``."""
+
+from __future__ import annotations
+
+import asyncio
+
+from relaybird.context import AppContext
+from relaybird.scheduler import campaign_jobs
+from relaybird.scheduler.registry import Job, run_jobs
+from relaybird.senders import loops as sender_jobs
+
+
+def registered_jobs() -> list[Job]:
+    return [
+        Job("campaigns.scheduled_starts", 1.0, campaign_jobs.start_scheduled),
+        Job("campaigns.reconcile_leases", 2.0, campaign_jobs.reconcile_leases),
+        Job("campaigns.finish", 2.0, campaign_jobs.finish_campaigns),
+        # Restriction release, the FLAGGED 7-day decision, window pruning.
+        Job("senders.lifecycle", 2.0, sender_jobs.tick),
+    ]
+
+
+async def scheduler_loop(ctx: AppContext, stop: asyncio.Event) -> None:
+    await run_jobs(ctx, stop, registered_jobs())

@@ -1,0 +1,49 @@
+"""Background work for senders: the lifecycle timers and the periodic sync.
+
+- ``tick`` (a scheduler job, scheduler/jobs.py): settle the numbers whose status can change with
+  time alone (RESTRICTED: the window frees room or the provider restriction ends; FLAGGED: the
+  7-day decision), and prune window rows nobody needs any more. Tests call it with a fast clock.
+- ``sync_loop`` (runtime.registered_loops): read each number's fields from the provider once per
+  ``sender_sync_interval``; a loop rather than a job because it shares the process's provider
+  adapter (an aiohttp session belongs to one event loop).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from relaybird.context import AppContext
+from relaybird.senders import repository, service, sync, window
+
+log = logging.getLogger("relaybird.senders")
+
+
+def tick(ctx: AppContext) -> int:
+    """Settle every sender with a timer; returns how many changed."""
+    now = ctx.clock.now()
+    with ctx.db.read() as session:
+        ids = repository.with_timers(session)
+    changed = 0
+    for sender_id in ids:
+        # One short transaction per sender: a slow portfolio never holds the others.
+        with ctx.db.write() as session:
+            sender = repository.get_any(session, sender_id, lock=True)
+            if sender is not None and service.settle(session, sender, actor="scheduler", now=now):
+                changed += 1
+    with ctx.db.write() as session:
+        window.prune(session, now)
+    return changed
+
+
+async def _pause(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+
+
+async def sync_loop(ctx: AppContext, stop: asyncio.Event) -> None:
+    every = ctx.settings.sender_sync_interval
+    while not stop.is_set():
+        await sync.sync_due(ctx, every)
+        await _pause(stop, min(every.total_seconds(), 60.0))

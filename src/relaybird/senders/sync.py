@@ -1,0 +1,95 @@
+"""Reading a number's fields from the provider (``GET /{phone-number-id}``) and feeding them to
+the lifecycle, on demand (API/CLI) and periodically.
+
+Three short transactions, never one held across the network call: read the credentials; call
+the provider; apply what it said. A crash between them loses nothing but a reading.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from relaybird.context import AppContext
+from relaybird.errors import NotFound
+from relaybird.providers.port import MessagingProvider, ProviderError, SenderCredentials
+from relaybird.senders import repository, service
+from relaybird.senders.errors import ProviderFailed
+
+log = logging.getLogger("relaybird.senders")
+
+# The same resource the dispatcher uses: one provider adapter (and HTTP pool) per process.
+PROVIDER_KEY = "messaging_provider"
+
+
+def messaging_provider(ctx: AppContext) -> MessagingProvider:
+    """The process's provider adapter (tests may put their own in ``ctx.resources``)."""
+    provider = ctx.resources.get(PROVIDER_KEY)
+    if provider is None:
+        from relaybird.providers.whatsapp.client import WhatsAppCloudClient
+
+        provider = WhatsAppCloudClient(ctx.settings.graph_api_url, ctx.settings.graph_api_version)
+        ctx.resources[PROVIDER_KEY] = provider
+    result: MessagingProvider = provider
+    return result
+
+
+def _credentials(ctx: AppContext, sender_id: int, workspace_id: int | None) -> SenderCredentials:
+    with ctx.db.read() as session:
+        sender = (
+            repository.get_any(session, sender_id)
+            if workspace_id is None
+            else repository.get(session, workspace_id, sender_id)
+        )
+        if sender is None:
+            raise NotFound(f"sender {sender_id} not found")
+        return SenderCredentials(sender.phone_number_id, sender.access_token)
+
+
+async def sync_sender(
+    ctx: AppContext, sender_id: int, *, actor: str, workspace_id: int | None = None
+) -> None:
+    """Read the number's fields and apply them. A provider failure is recorded on the sender
+    (the time, and the status a sender-level error implies) and raised as ProviderFailed."""
+    creds = await asyncio.to_thread(_credentials, ctx, sender_id, workspace_id)
+    provider = messaging_provider(ctx)
+    try:
+        info = await provider.get_phone_number(creds)
+    except Exception as exc:
+        error = getattr(exc, "error", None)
+        if not isinstance(error, ProviderError):
+            raise
+        await asyncio.to_thread(_failed, ctx, sender_id, error, actor)
+        raise ProviderFailed(f"the provider refused the sync: {error.title}") from None
+
+    def apply() -> None:
+        with ctx.db.write() as session:
+            service.apply_reading(session, sender_id, info, actor=actor, now=ctx.clock.now())
+
+    await asyncio.to_thread(apply)
+
+
+def _failed(ctx: AppContext, sender_id: int, error: ProviderError, actor: str) -> None:
+    now = ctx.clock.now()
+    with ctx.db.write() as session:
+        repository.set_fields(session, sender_id, {"last_synced_at": now})
+        service.on_send_error(session, sender_id, error, actor=actor, now=now)
+
+
+async def sync_due(ctx: AppContext, every: timedelta) -> int:
+    """Sync the senders not synced within ``every``; returns how many were read."""
+    now = ctx.clock.now()
+
+    def due() -> list[int]:
+        with ctx.db.read() as session:
+            return list(repository.due_for_sync(session, now - every))
+
+    done = 0
+    for sender_id in await asyncio.to_thread(due):
+        try:
+            await sync_sender(ctx, sender_id, actor="sync")
+            done += 1
+        except (ProviderFailed, NotFound) as exc:
+            log.warning("sync of sender %s failed: %s", sender_id, exc)
+    return done

@@ -1,0 +1,264 @@
+"""The simulator's HTTP face: Meta's Graph endpoints plus a control plane under ``/_sim``.
+
+Graph:   POST /{version}/{phone-number-id}/messages, GET /{version}/{phone-number-id}
+Control: numbers, quality/tier/ban, not-on-WhatsApp recipients, inbound messages, faults,
+         configuration, clock, and the record (GET /_sim/sent) tests assert on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from relaybird.simulator.config import SimConfig
+from relaybird.simulator.core import Fault, Reply, Simulator
+
+SIM_KEY = web.AppKey("simulator", Simulator)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def create_app(config: SimConfig | None = None) -> web.Application:
+    sim = Simulator(config or SimConfig())
+    app = web.Application(client_max_size=4 * 1024 * 1024)
+    app[SIM_KEY] = sim
+    app.cleanup_ctx.append(_background)
+    r = app.router
+    # Control routes first: "/{version}/{id}" would match "/_sim/sent" too.
+    r.add_get("/_sim/sent", _sent)
+    r.add_get("/_sim/requests", _requests)
+    r.add_get("/_sim/webhooks", _webhooks)
+    r.add_get("/_sim/config", _get_config)
+    r.add_post("/_sim/config", _set_config)
+    r.add_post("/_sim/numbers", _add_number)
+    r.add_get("/_sim/numbers/{pnid}", _get_number)
+    r.add_post("/_sim/numbers/{pnid}/quality", _quality)
+    r.add_post("/_sim/numbers/{pnid}/tier", _tier)
+    r.add_post("/_sim/numbers/{pnid}/account", _account)
+    r.add_post("/_sim/not-on-whatsapp", _not_on_whatsapp)
+    r.add_post("/_sim/inbound", _inbound)
+    r.add_post("/_sim/faults", _add_fault)
+    r.add_delete("/_sim/faults", _clear_faults)
+    r.add_post("/_sim/clock/advance", _advance)
+    r.add_post("/_sim/reset", _reset)
+    r.add_post("/{version}/{pnid}/messages", _send)
+    r.add_get("/{version}/{pnid}", _phone_number)
+    return app
+
+
+async def _background(app: web.Application) -> AsyncIterator[None]:
+    sim = app[SIM_KEY]
+    stop = asyncio.Event()
+
+    async def ticker() -> None:
+        while not stop.is_set():
+            sim.tick_all()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=0.25)
+
+    tasks = [asyncio.create_task(sim.emitter.run(stop)), asyncio.create_task(ticker())]
+    yield
+    stop.set()
+    sim.emitter.wake()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _sim(request: web.Request) -> Simulator:
+    return request.app[SIM_KEY]
+
+
+async def _json(request: web.Request) -> dict[str, Any]:
+    try:
+        data = await request.json()
+    except ValueError:
+        raise web.HTTPBadRequest(text="body must be JSON") from None
+    if not isinstance(data, dict):
+        raise web.HTTPBadRequest(text="body must be a JSON object")
+    return data
+
+
+async def _answer(request: web.Request, reply: Reply) -> web.StreamResponse:
+    if reply.disconnect:
+        # Drop the connection without an answer (a network failure mid-request).
+        if request.transport is not None:
+            request.transport.close()
+        raise asyncio.CancelledError
+    if reply.hold:
+        await asyncio.sleep(reply.hold)
+    return web.json_response(reply.body, status=reply.status)
+
+
+# --- Graph ----------------------------------------------------------------------------------
+
+
+async def _send(request: web.Request) -> web.StreamResponse:
+    try:
+        payload = await request.json()
+    except ValueError:
+        payload = None
+    reply = _sim(request).send(
+        request.match_info["pnid"], request.headers.get("Authorization"), payload
+    )
+    return await _answer(request, reply)
+
+
+async def _phone_number(request: web.Request) -> web.StreamResponse:
+    reply = _sim(request).phone_number(
+        request.match_info["pnid"], request.headers.get("Authorization")
+    )
+    return await _answer(request, reply)
+
+
+# --- control --------------------------------------------------------------------------------
+
+
+async def _sent(request: web.Request) -> web.Response:
+    sim = _sim(request)
+    to = request.query.get("to")
+    items = [s for s in sim.sent if to is None or s["to"] == to.lstrip("+")]
+    return web.json_response({"count": len(items), "items": items})
+
+
+async def _requests(request: web.Request) -> web.Response:
+    items = _sim(request).requests
+    return web.json_response({"count": len(items), "items": items})
+
+
+async def _webhooks(request: web.Request) -> web.Response:
+    emitter = _sim(request).emitter
+    body: dict[str, Any] = {
+        "pending": emitter.pending,
+        "delivered": len(emitter.delivered),
+        "failed": emitter.failed,
+        "undeliverable": emitter.undeliverable,
+    }
+    if request.query.get("bodies"):
+        body["bodies"] = emitter.delivered
+    return web.json_response(body)
+
+
+async def _get_config(request: web.Request) -> web.Response:
+    return web.json_response(_sim(request).config.as_dict())
+
+
+async def _set_config(request: web.Request) -> web.Response:
+    sim = _sim(request)
+    try:
+        sim.config.update(await _json(request))
+    except (ValueError, TypeError) as exc:
+        raise web.HTTPBadRequest(text=str(exc)) from None
+    return web.json_response(sim.config.as_dict())
+
+
+async def _add_number(request: web.Request) -> web.Response:
+    data = await _json(request)
+    sim = _sim(request)
+    try:
+        number = sim.add_number(
+            str(data.pop("phone_number_id")), str(data.pop("access_token")), **data
+        )
+    except (KeyError, TypeError) as exc:
+        raise web.HTTPBadRequest(text=f"bad number: {exc}") from None
+    return web.json_response(number.describe(sim.clock.now()), status=201)
+
+
+def _number(request: web.Request) -> Any:
+    number = _sim(request).numbers.get(request.match_info["pnid"])
+    if number is None:
+        raise web.HTTPNotFound(text="no such number")
+    return number
+
+
+async def _get_number(request: web.Request) -> web.Response:
+    return web.json_response(_number(request).describe(_sim(request).clock.now()))
+
+
+async def _quality(request: web.Request) -> web.Response:
+    sim, number, data = _sim(request), _number(request), await _json(request)
+    sim.signal(number, number.set_quality(str(data["rating"]), sim.clock.now()))
+    return web.json_response(number.describe(sim.clock.now()))
+
+
+async def _tier(request: web.Request) -> web.Response:
+    sim, number, data = _sim(request), _number(request), await _json(request)
+    try:
+        sim.signal(number, number.set_tier(str(data["tier"])))
+    except ValueError as exc:
+        raise web.HTTPBadRequest(text=str(exc)) from None
+    return web.json_response(number.describe(sim.clock.now()))
+
+
+async def _account(request: web.Request) -> web.Response:
+    """{"event": "DISABLED_UPDATE"|..., ...}: set the number's state and send account_update."""
+    sim, number, data = _sim(request), _number(request), await _json(request)
+    event = str(data.get("event", ""))
+    if event == "DISABLED_UPDATE":
+        state = str(data.get("ban_state", "DISABLE"))
+        number.banned = state == "DISABLE"
+        data = {
+            "event": event,
+            "ban_info": {"waba_ban_state": state, "waba_ban_date": "2026-01-01"},
+        }
+    elif event == "OFFLINE":
+        number.offline = bool(data.get("offline", True))
+        return web.json_response(number.describe(sim.clock.now()))
+    sim.account_event(number, data)
+    return web.json_response(number.describe(sim.clock.now()))
+
+
+async def _not_on_whatsapp(request: web.Request) -> web.Response:
+    data = await _json(request)
+    sim = _sim(request)
+    sim.not_on_whatsapp.update(str(p).lstrip("+") for p in data.get("phones", []))
+    return web.json_response({"count": len(sim.not_on_whatsapp)})
+
+
+async def _inbound(request: web.Request) -> web.Response:
+    data = await _json(request)
+    sim = _sim(request)
+    pnid = str(data.get("phone_number_id", ""))
+    if pnid not in sim.numbers:
+        raise web.HTTPNotFound(text="no such number")
+    wamid = sim.inbound(
+        pnid,
+        str(data["from"]).lstrip("+"),
+        str(data.get("text", "")),
+        name=str(data.get("name", "Sim User")),
+        context_wamid=data.get("context_wamid"),
+    )
+    return web.json_response({"wamid": wamid}, status=201)
+
+
+async def _add_fault(request: web.Request) -> web.Response:
+    data = await _json(request)
+    try:
+        fault = Fault(**data)
+    except TypeError as exc:
+        raise web.HTTPBadRequest(text=str(exc)) from None
+    if fault.kind not in ("error", "timeout", "disconnect"):
+        raise web.HTTPBadRequest(text="kind is error, timeout or disconnect")
+    if fault.to is not None:
+        fault.to = fault.to.lstrip("+")
+    _sim(request).faults.append(fault)
+    return web.json_response({"faults": len(_sim(request).faults)}, status=201)
+
+
+async def _clear_faults(request: web.Request) -> web.Response:
+    _sim(request).faults.clear()
+    return web.json_response({"faults": 0})
+
+
+async def _advance(request: web.Request) -> web.Response:
+    data = await _json(request)
+    sim = _sim(request)
+    now = sim.clock.advance(float(data.get("seconds", 0)))
+    sim.tick_all()
+    return web.json_response({"now": now.isoformat()})
+
+
+async def _reset(request: web.Request) -> web.Response:
+    _sim(request).reset_records()
+    return web.json_response({"ok": True})

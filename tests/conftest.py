@@ -1,0 +1,180 @@
+"""Test fixtures: real SQLite and real PostgreSQL, each test on a clean database.
+
+``db`` runs a test once per backend. PostgreSQL comes from RELAYBIRD_TEST_POSTGRES_URL (default
+the local ``test`` database); each test session creates its own database in it, so parallel runs
+never share rows. Without a reachable server the PostgreSQL half skips with a one-line reason,
+unless RELAYBIRD_TEST_REQUIRE_POSTGRES=1 (CI), where that is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from relaybird.api.app import create_app
+from relaybird.config import Settings
+from relaybird.context import AppContext
+from relaybird.db import Database
+from relaybird.db import migrate as db_migrate
+from relaybird.db.engine import normalise_url
+from relaybird.kit.time import ManualClock
+from relaybird.models import Base
+from tests.factories import KeyMaker
+
+PG_URL = os.environ.get(
+    "RELAYBIRD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+REQUIRE_PG = os.environ.get("RELAYBIRD_TEST_REQUIRE_POSTGRES") == "1"
+
+pytest_plugins = [
+    "tests.fixtures.smtp",
+    "tests.fixtures.simulator",
+    "tests.fixtures.live_server",
+]
+
+_pg_counts = {"passed": 0, "failed": 0}
+_pg_nodeids: set[str] = set()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    _pg_nodeids.update(item.nodeid for item in items if item.get_closest_marker("postgres"))
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "call" and report.nodeid in _pg_nodeids:
+        if report.passed:
+            _pg_counts["passed"] += 1
+        elif report.failed:
+            _pg_counts["failed"] += 1
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    terminalreporter.write_line(
+        f"PostgreSQL: {_pg_counts['passed']} tests passed against PostgreSQL"
+        f" ({_pg_counts['failed']} failed)"
+    )
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if REQUIRE_PG and exitstatus == 0 and _pg_counts["passed"] == 0:
+        session.exitstatus = 1
+        print("\nRELAYBIRD_TEST_REQUIRE_POSTGRES=1 but no test ran against PostgreSQL")
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for this test session."""
+    admin_url = normalise_url(PG_URL)
+    try:
+        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:
+        if REQUIRE_PG:
+            pytest.fail(f"PostgreSQL is required here but unreachable at {PG_URL}: {exc}")
+        pytest.skip(f"no PostgreSQL at {PG_URL} (set RELAYBIRD_TEST_POSTGRES_URL)")
+    name = f"relaybird_t_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    db_migrate.upgrade(url)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, copied for each test (migrating per test would be slow)."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    db_migrate.upgrade(f"sqlite:///{path}")
+    return path
+
+
+def _truncate_all(db: Database) -> None:
+    names = ", ".join(f'"{t.name}"' for t in reversed(Base.metadata.sorted_tables))
+    with db.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+def make_sqlite_url(template: Path, tmp_path: Path) -> str:
+    target = tmp_path / "relaybird.db"
+    shutil.copyfile(template, target)
+    return f"sqlite:///{target}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, sqlite_template: Path, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield make_sqlite_url(sqlite_template, tmp_path)
+        return
+    url = request.getfixturevalue("pg_url")
+    db = Database(url, pool_size=2)
+    _truncate_all(db)
+    db.dispose()
+    yield url
+
+
+@pytest.fixture
+def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
+    return make_sqlite_url(sqlite_template, tmp_path)
+
+
+def make_settings(url: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "database_url": url,
+        "whatsapp_app_secret": "test-app-secret",
+        "whatsapp_verify_token": "test-verify-token",
+        "direct_webhook_secret": "test-direct-secret",
+        "public_url": "http://relaybird.test",
+        "session_secret": "test-session-secret",
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def ctx(db_url: str, clock: ManualClock) -> Iterator[AppContext]:
+    """An AppContext on both backends (the test runs twice)."""
+    context = AppContext(settings=make_settings(db_url), db=Database(db_url), clock=clock)
+    yield context
+    context.db.dispose()
+
+
+@pytest.fixture
+def sqlite_ctx(sqlite_url: str, clock: ManualClock) -> Iterator[AppContext]:
+    """An AppContext on SQLite only, for tests whose subject is not the database."""
+    context = AppContext(settings=make_settings(sqlite_url), db=Database(sqlite_url), clock=clock)
+    yield context
+    context.db.dispose()
+
+
+@pytest.fixture
+def db(ctx: AppContext) -> Database:
+    return ctx.db
+
+
+@pytest.fixture
+def client(ctx: AppContext) -> Iterator[TestClient]:
+    with TestClient(create_app(ctx)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def keys(ctx: AppContext) -> KeyMaker:
+    return KeyMaker(ctx)

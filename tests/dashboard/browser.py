@@ -1,0 +1,50 @@
+"""Playwright driving Debian's Chromium (/usr/bin/chromium), headless.
+
+Without Chromium the browser tests skip with a one-line reason, unless
+RELAYBIRD_TEST_REQUIRE_BROWSER=1 (CI, where .ci/run installs it) makes that a failure.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = os.environ.get("RELAYBIRD_TEST_CHROMIUM", "/usr/bin/chromium")
+REQUIRE = os.environ.get("RELAYBIRD_TEST_REQUIRE_BROWSER") == "1"
+# Set to a directory (docs/screenshots) to save the pages the browser test visits.
+SCREENSHOTS = os.environ.get("RELAYBIRD_SCREENSHOTS_DIR")
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists():
+        if REQUIRE:
+            pytest.fail(f"RELAYBIRD_TEST_REQUIRE_BROWSER=1 but there is no Chromium at {CHROMIUM}")
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            yield instance
+        finally:
+            instance.close()
+
+
+def shot(page: object, name: str, full_page: bool = True) -> None:
+    if not SCREENSHOTS:
+        return
+    Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"), full_page=full_page)  # type: ignore[attr-defined]

@@ -1,0 +1,3 @@
+"""Fixtures of the dashboard tests."""
+
+from tests.dashboard.browser import browser  # noqa: F401  (the Chromium fixture)

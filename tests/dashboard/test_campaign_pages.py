@@ -1,0 +1,136 @@
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from relaybird.auth.roles import Role
+from relaybird.context import AppContext
+from relaybird.models import Campaign, Recipient
+from tests.dashboard.helpers import csrf_of, logged_in
+from tests.factories import make_campaign, make_recipients, make_sender, make_workspace
+
+
+def _seed(ctx: AppContext, state: str = "RUNNING") -> tuple[int, list[int]]:
+    with ctx.db.write() as session:
+        ws = make_workspace(session)
+        sender = make_sender(session, ws, name="Main line")
+        campaign = make_campaign(session, ws, sender, state=state, name="Spring sale")
+        delivered = make_recipients(session, ws, campaign, 3, state="DELIVERED")
+        waiting = make_recipients(session, ws, campaign, 60, state="INITIAL")
+    return campaign, delivered + waiting
+
+
+def _state(ctx: AppContext, campaign: int) -> str:
+    with ctx.db.read() as session:
+        return str(session.scalar(select(Campaign.state).where(Campaign.id == campaign)))
+
+
+def test_list_and_detail_show_progress_counts_and_a_live_block(
+    ctx: AppContext, client: TestClient
+) -> None:
+    campaign, _ = _seed(ctx)
+    logged_in(client, ctx, "ana@example.com", Role.VIEWER)
+    listing = client.get("/ui/campaigns").text
+    assert "Spring sale" in listing and "Main line" in listing
+    assert "5%" in listing  # 3 of 63 final
+    detail = client.get(f"/ui/campaigns/{campaign}").text
+    assert 'id="kpi-sent">3<' in detail
+    assert "<svg" in detail and 'data-state="DELIVERED">3<' in detail
+    live = client.get(f"/ui/campaigns/{campaign}/live").text
+    assert 'data-state="RUNNING"' in live and "<html" not in live
+
+
+def test_recipients_filter_search_page_and_history(ctx: AppContext, client: TestClient) -> None:
+    campaign, ids = _seed(ctx)
+    logged_in(client, ctx, "ana@example.com", Role.VIEWER)
+    page = client.get(f"/ui/campaigns/{campaign}?state=DELIVERED").text
+    assert len(re.findall(r"data-recipient=", page)) == 3
+    first = client.get(f"/ui/campaigns/{campaign}?state=INITIAL").text
+    assert len(re.findall(r"data-recipient=", first)) == 50
+    nxt = re.search(r'href="\?state=INITIAL&phone=&after=(\d+)"', first)
+    assert nxt
+    second = client.get(f"/ui/campaigns/{campaign}?state=INITIAL&after={nxt.group(1)}").text
+    assert len(re.findall(r"data-recipient=", second)) == 10
+    with ctx.db.read() as session:
+        phone = session.scalar(select(Recipient.phone).where(Recipient.id == ids[40]))
+    assert phone
+    found = client.get(f"/ui/campaigns/{campaign}", params={"phone": phone}).text
+    assert re.findall(r'data-recipient="(\d+)"', found) == [str(ids[40])]
+    bad = client.get(f"/ui/campaigns/{campaign}", params={"phone": "abc"})
+    assert bad.status_code == 422 and "type some digits" in bad.text
+    history = client.get(f"/ui/campaigns/{campaign}/recipients/{ids[0]}").text
+    assert "History" in history and "imported" in history
+
+
+def test_only_admins_act_and_every_form_needs_its_csrf_token(
+    ctx: AppContext, client: TestClient
+) -> None:
+    campaign, ids = _seed(ctx)
+    logged_in(client, ctx, "viewer@example.com", Role.VIEWER)
+    page = client.get(f"/ui/campaigns/{campaign}").text
+    assert ">Pause<" not in page
+    refused = client.post(
+        f"/ui/campaigns/{campaign}/pause", data={"csrf": csrf_of(page)}, follow_redirects=False
+    )
+    assert refused.status_code == 403 and "only admins" in refused.text
+    assert _state(ctx, campaign) == "RUNNING"
+
+    client.cookies.clear()
+    logged_in(client, ctx, "admin@example.com", Role.ADMIN)
+    page = client.get(f"/ui/campaigns/{campaign}").text
+    assert ">Pause<" in page
+    forged = client.post(f"/ui/campaigns/{campaign}/pause", data={"csrf": "nope"})
+    assert forged.status_code == 403 and _state(ctx, campaign) == "RUNNING"
+    paused = client.post(f"/ui/campaigns/{campaign}/pause", data={"csrf": csrf_of(page)})
+    assert paused.status_code == 200 and "Campaign paused." in paused.text
+    assert _state(ctx, campaign) == "PAUSED"
+    assert "Paused: paused by an admin" in paused.text
+
+    removed = client.post(
+        f"/ui/campaigns/{campaign}/recipients/{ids[10]}/remove", data={"csrf": csrf_of(page)}
+    )
+    assert f"Recipient {ids[10]} removed." in removed.text
+    with ctx.db.read() as session:
+        assert session.scalar(select(Recipient.state).where(Recipient.id == ids[10])) == "REMOVED"
+    again = client.post(f"/ui/campaigns/{campaign}/resume", data={"csrf": csrf_of(page)})
+    assert "Campaign resumed." in again.text
+    illegal = client.post(
+        f"/ui/campaigns/{campaign}/recipients/{ids[11]}/remove", data={"csrf": csrf_of(page)}
+    )
+    assert "Error: recipients can be removed only" in illegal.text
+
+
+def test_create_a_campaign_with_an_upload_from_the_form(
+    ctx: AppContext, client: TestClient
+) -> None:
+    with ctx.db.write() as session:
+        ws = make_workspace(session)
+        sender = make_sender(session, ws, name="Main line")
+    logged_in(client, ctx, "admin@example.com")
+    page = client.get("/ui/campaigns").text
+    assert "New campaign" in page
+    csv = b"phone,first_name\n+12125550001,Ann\n+12125550002,Bob\nnot a phone,Cy\n"
+    response = client.post(
+        "/ui/campaigns",
+        data={
+            "csrf": csrf_of(page),
+            "name": "Autumn",
+            "sender_id": str(sender),
+            "template_name": "hello_world",
+            "language": "en_US",
+            "body_params": "first_name",
+        },
+        files={"file": ("list.csv", csv, "text/csv")},
+    )
+    assert response.status_code == 200
+    flash = re.search(r'class="flash[^"]*" role="status">([^<]*)<', response.text)
+    assert flash, response.text[:2000]
+    assert "Campaign created. 2 recipients accepted, 1 invalid." in flash.group(1), flash.group(1)
+    assert "Autumn" in response.text and ">Start<" in response.text
+    missing = client.post(
+        "/ui/campaigns",
+        data={"csrf": csrf_of(page), "name": "X", "sender_id": "999", "template_name": "t"},
+    )
+    assert "Error: sender_id 999" in missing.text

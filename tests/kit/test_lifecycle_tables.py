@@ -1,0 +1,271 @@
+"""Every row of every lifecycle table is allowed; every (from, event, to) not in a table is refused.
+
+The tables are the spec (DESIGN.md §2); these tests pin them row by row so a change to a table is
+a deliberate, visible change to this file too.
+"""
+
+from __future__ import annotations
+
+import itertools
+from enum import StrEnum
+from typing import Any
+
+import pytest
+
+from relaybird.campaigns.transitions import (
+    CAMPAIGN,
+    PROVIDER_RANK,
+    RECIPIENT,
+    CampaignState,
+    RecipientState,
+)
+from relaybird.contacts.transitions import AVAILABILITY, CONTACT, ContactStatus, Network
+from relaybird.errors import IllegalTransition
+from relaybird.kit.state_machine import StateMachine, rank_never_decreases
+from relaybird.rooms.transitions import MESSAGE_RANK, ROOM, ROOM_MESSAGE, MessageStatus, RoomStatus
+from relaybird.senders.transitions import SENDER, SenderStatus
+
+R = RecipientState
+C = CampaignState
+S = SenderStatus
+CS = ContactStatus
+N = Network
+
+# The expected tables, written out independently of the code (DESIGN.md §2).
+EXPECTED: dict[str, set[tuple[Any, str, Any]]] = {
+    "sender": {
+        (None, "added", S.PENDING),
+        (S.PENDING, "registered", S.CONNECTED),
+        (S.CONNECTED, "unreachable", S.OFFLINE),
+        (S.FLAGGED, "unreachable", S.OFFLINE),
+        (S.RESTRICTED, "unreachable", S.OFFLINE),
+        (S.OFFLINE, "reachable_again", S.CONNECTED),
+        (S.OFFLINE, "reachable_again", S.FLAGGED),
+        (S.OFFLINE, "reachable_again", S.RESTRICTED),
+        (S.CONNECTED, "quality_low", S.FLAGGED),
+        (S.FLAGGED, "quality_recovered", S.CONNECTED),
+        (S.FLAGGED, "flag_expired", S.CONNECTED),
+        (S.CONNECTED, "limit_reached", S.RESTRICTED),
+        (S.FLAGGED, "limit_reached", S.RESTRICTED),
+        (S.RESTRICTED, "window_freed", S.CONNECTED),
+        (S.RESTRICTED, "window_freed", S.FLAGGED),
+        # Meta restricts business-initiated messaging itself (account_update, sync).
+        (S.CONNECTED, "provider_restricted", S.RESTRICTED),
+        (S.FLAGGED, "provider_restricted", S.RESTRICTED),
+        (S.RESTRICTED, "restriction_lifted", S.CONNECTED),
+        (S.RESTRICTED, "restriction_lifted", S.FLAGGED),
+        *(
+            (s, "banned", S.BANNED)
+            for s in (S.PENDING, S.CONNECTED, S.OFFLINE, S.FLAGGED, S.RESTRICTED)
+        ),
+        (S.BANNED, "reinstated", S.CONNECTED),
+    },
+    "campaign": {
+        (None, "created", C.NOT_STARTED),
+        (C.NOT_STARTED, "start", C.RUNNING),
+        (C.NOT_STARTED, "scheduled_start", C.RUNNING),
+        (C.RUNNING, "pause", C.PAUSED),
+        (C.RUNNING, "auto_pause", C.PAUSED),
+        (C.PAUSED, "resume", C.RUNNING),
+        (C.RUNNING, "complete", C.COMPLETED),
+        (C.NOT_STARTED, "end", C.ENDED),
+        (C.RUNNING, "end", C.ENDED),
+        (C.PAUSED, "end", C.ENDED),
+    },
+    "recipient": {
+        (None, "imported", R.INITIAL),
+        (None, "imported_invalid", R.INVALID_RECORD),
+        (None, "imported_legacy", R.SUCCESSFULLY_SUBMITTED),
+        (R.INITIAL, "claimed", R.IN_PROGRESS),
+        (R.RETRY_SCHEDULED, "claimed", R.IN_PROGRESS),
+        (R.IN_PROGRESS, "accepted", R.SENT),
+        (R.IN_PROGRESS, "transient_error", R.RETRY_SCHEDULED),
+        (R.IN_PROGRESS, "retries_exhausted", R.ERROR),
+        (R.IN_PROGRESS, "unexpected_failure", R.ERROR),
+        (R.IN_PROGRESS, "outcome_unknown", R.ERROR),
+        (R.IN_PROGRESS, "lease_expired", R.RETRY_SCHEDULED),
+        (R.IN_PROGRESS, "released", R.INITIAL),
+        (R.IN_PROGRESS, "released", R.RETRY_SCHEDULED),
+        (R.IN_PROGRESS, "no_whatsapp_account", R.SENDING_FAILED),
+        (R.SENT, "no_whatsapp_account", R.SENDING_FAILED),
+        *((s, "status_sent", R.SENT) for s in (R.IN_PROGRESS, R.RETRY_SCHEDULED, R.ERROR)),
+        *(
+            (s, "status_delivered", R.DELIVERED)
+            for s in (R.IN_PROGRESS, R.RETRY_SCHEDULED, R.ERROR, R.SENT)
+        ),
+        *(
+            (s, "status_read", R.READ)
+            for s in (R.IN_PROGRESS, R.RETRY_SCHEDULED, R.ERROR, R.SENT, R.DELIVERED)
+        ),
+        *(
+            (s, "status_failed", R.DELIVERY_FAILED)
+            for s in (R.IN_PROGRESS, R.RETRY_SCHEDULED, R.ERROR, R.SENT)
+        ),
+        (R.INITIAL, "removed", R.REMOVED),
+        (R.RETRY_SCHEDULED, "removed", R.REMOVED),
+        (R.INITIAL, "campaign_ended", R.CANCELED_BY_ADMIN),
+        (R.RETRY_SCHEDULED, "campaign_ended", R.CANCELED_BY_ADMIN),
+    },
+    "room": {
+        (None, "created", RoomStatus.ACTIVE),
+        (RoomStatus.ACTIVE, "window_closed", RoomStatus.LIMITED),
+        (RoomStatus.LIMITED, "windows_open", RoomStatus.ACTIVE),
+        (RoomStatus.ACTIVE, "last_contact_removed", RoomStatus.DEACTIVATED),
+        (RoomStatus.LIMITED, "last_contact_removed", RoomStatus.DEACTIVATED),
+        (RoomStatus.DEACTIVATED, "reactivated", RoomStatus.ACTIVE),
+        (RoomStatus.DEACTIVATED, "reactivated", RoomStatus.LIMITED),
+    },
+}
+
+M = MessageStatus
+EXPECTED["room_message"] = {
+    (None, "queued", M.PENDING),
+    (None, "received", M.RECEIVED),
+    (None, "held", M.HELD),
+    (M.HELD, "released", M.RECEIVED),
+    (M.PENDING, "accepted", M.SENT),
+    (M.PENDING, "send_failed", M.FAILED),
+    (M.PENDING, "status_sent", M.SENT),
+    (M.PENDING, "status_delivered", M.DELIVERED),
+    (M.SENT, "status_delivered", M.DELIVERED),
+    (M.PENDING, "status_read", M.READ),
+    (M.SENT, "status_read", M.READ),
+    (M.DELIVERED, "status_read", M.READ),
+    (M.PENDING, "status_failed", M.FAILED),
+    (M.SENT, "status_failed", M.FAILED),
+}
+
+# Contacts: (network, from, event, to), from DESIGN.md §2.3 and its readings.
+WA, WAD, WC, LN, SMS = N.WHATSAPP, N.WHATSAPP_DIRECT, N.WECHAT, N.LINE, N.SMS_DIRECT
+EXPECTED_CONTACT: set[tuple[Network, Any, str, Any]] = {
+    (WA, None, "created", None),
+    (WAD, None, "created", None),
+    (SMS, None, "created", CS.CONFIRMED),
+    (WC, None, "invited", CS.PENDING_CONFIRMATION),
+    (LN, None, "invited", CS.PENDING_CONFIRMATION),
+    (WA, None, "invited", CS.PENDING_CONFIRMATION),
+    (LN, CS.PENDING_CONFIRMATION, "invitation_accepted", CS.CONFIRMED),
+    (WA, CS.PENDING_CONFIRMATION, "invitation_accepted", CS.CONFIRMED),
+    (WC, CS.PENDING_CONFIRMATION, "invitation_accepted", None),
+    (WC, CS.PENDING_CONFIRMATION, "invitation_expired", CS.INVITE_EXPIRED),
+    (LN, CS.PENDING_CONFIRMATION, "invitation_expired", CS.INVITE_EXPIRED),
+    (WC, CS.PENDING_CONFIRMATION, "invite_resent", CS.PENDING_CONFIRMATION),
+    (WC, CS.INVITE_EXPIRED, "invite_resent", CS.PENDING_CONFIRMATION),
+    (LN, CS.PENDING_CONFIRMATION, "invite_resent", CS.PENDING_CONFIRMATION),
+    (LN, CS.INVITE_EXPIRED, "invite_resent", CS.PENDING_CONFIRMATION),
+    (WA, CS.PENDING_CONFIRMATION, "invite_resent", CS.PENDING_CONFIRMATION),
+    (WA, None, "welcome_delivered", CS.CONFIRMED),
+    (WA, CS.PENDING_CONFIRMATION, "welcome_delivered", CS.CONFIRMED),
+    (WA, None, "welcome_not_on_whatsapp", CS.UNAVAILABLE),
+    (WA, CS.PENDING_CONFIRMATION, "welcome_not_on_whatsapp", CS.UNAVAILABLE),
+    (WA, CS.CONFIRMED, "welcome_not_on_whatsapp", CS.UNAVAILABLE),
+    (SMS, None, "auto_onboarded", CS.INCOMPLETE),
+    (WAD, None, "auto_onboarded", CS.INCOMPLETE),
+    (SMS, None, "auto_onboard_blocked", CS.BLOCKED),
+    (WAD, None, "auto_onboard_blocked", CS.BLOCKED),
+    (SMS, CS.INCOMPLETE, "onboarded", CS.CONFIRMED),
+    (SMS, CS.BLOCKED, "onboarded", CS.CONFIRMED),
+    (WAD, CS.INCOMPLETE, "onboarded", None),
+    (WAD, CS.BLOCKED, "onboarded", None),
+    (SMS, CS.BLOCKED, "unblocked", CS.INCOMPLETE),
+    (WAD, CS.BLOCKED, "unblocked", CS.INCOMPLETE),
+}
+
+MACHINES: dict[str, StateMachine[Any]] = {
+    "sender": SENDER,
+    "campaign": CAMPAIGN,
+    "recipient": RECIPIENT,
+    "room": ROOM,
+    "room_message": ROOM_MESSAGE,
+}
+
+
+def _space(machine: StateMachine[Any]) -> list[tuple[Any, str, Any]]:
+    states: list[StrEnum | None] = [None, *machine.states]
+    return list(itertools.product(states, machine.events, states))
+
+
+@pytest.mark.parametrize("name", sorted(MACHINES))
+def test_table_is_exactly_the_spec(name: str) -> None:
+    machine = MACHINES[name]
+    actual = {(m.source, m.event, m.target) for m in machine.rows}
+    assert actual == EXPECTED[name]
+
+
+@pytest.mark.parametrize("name", sorted(MACHINES))
+def test_every_row_allowed_and_everything_else_refused(name: str) -> None:
+    machine = MACHINES[name]
+    for source, event, target in _space(machine):
+        allowed = (source, event, target) in EXPECTED[name]
+        assert machine.can(source, event, target) is allowed, (source, event, target)
+        if allowed:
+            assert machine.resolve(source, event, target, explicit=True) == target
+        else:
+            with pytest.raises(IllegalTransition):
+                machine.resolve(source, event, target, explicit=True)
+
+
+def test_contact_tables_are_exactly_the_spec() -> None:
+    actual = {
+        (network, m.source, m.event, m.target)
+        for network, mach in CONTACT.items()
+        for m in mach.rows
+    }
+    assert actual == EXPECTED_CONTACT
+
+
+@pytest.mark.parametrize("network", list(Network))
+def test_contact_every_row_allowed_and_everything_else_refused(network: Network) -> None:
+    machine = CONTACT[network]
+    for source, event, target in _space(machine):
+        allowed = (network, source, event, target) in EXPECTED_CONTACT
+        assert machine.can(source, event, target) is allowed, (network, source, event, target)
+
+
+@pytest.mark.parametrize("network", list(Network))
+def test_contact_never_reaches_a_status_its_network_cannot_take(network: Network) -> None:
+    for move in CONTACT[network].rows:
+        for status in (move.source, move.target):
+            if status is not None:
+                assert network in AVAILABILITY[status], (network, move)
+
+
+def test_availability_matrix_is_the_seeds() -> None:
+    assert AVAILABILITY == {
+        CS.PENDING_CONFIRMATION: {WA, WC, LN},
+        CS.CONFIRMED: {LN, WA, SMS},
+        CS.INVITE_EXPIRED: {WC, LN},
+        CS.UNAVAILABLE: {WA},
+        CS.INCOMPLETE: {SMS, WAD},
+        CS.BLOCKED: {SMS, WAD},
+    }
+
+
+def test_unavailable_is_sticky() -> None:
+    machine = CONTACT[WA]
+    assert [m for m in machine.rows if m.source == CS.UNAVAILABLE] == []
+
+
+def test_legacy_successfully_submitted_is_never_produced_by_the_engine() -> None:
+    producing = [m for m in RECIPIENT.rows if m.target == R.SUCCESSFULLY_SUBMITTED]
+    assert [(m.source, m.event) for m in producing] == [(None, "imported_legacy")]
+
+
+def test_provider_statuses_never_move_backwards() -> None:
+    assert rank_never_decreases(PROVIDER_RANK, RECIPIENT) == []
+    assert rank_never_decreases(MESSAGE_RANK, ROOM_MESSAGE) == []
+    # And nothing leaves READ, the top of the ladder.
+    assert [m for m in RECIPIENT.rows if m.source == R.READ] == []
+
+
+def test_ambiguous_event_needs_an_explicit_target() -> None:
+    with pytest.raises(IllegalTransition, match="explicit target"):
+        SENDER.resolve(S.OFFLINE, "reachable_again")
+    assert SENDER.resolve(S.OFFLINE, "reachable_again", S.FLAGGED) == S.FLAGGED
+
+
+def test_refusal_message_names_the_states() -> None:
+    with pytest.raises(IllegalTransition) as info:
+        CAMPAIGN.resolve(C.COMPLETED, "start")
+    assert "COMPLETED" in info.value.detail
+    assert "start" in info.value.detail
