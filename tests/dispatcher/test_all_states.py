@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
 
 from relaybird.cli.apiclient import ApiClient
 from relaybird.context import AppContext
@@ -32,6 +31,13 @@ EXPECTED_EVENT = {
     "CANCELED_BY_ADMIN": "campaign_ended",
     "INVALID_RECORD": "imported_invalid",
 }
+# A state another event may also bring about, legitimately: Meta's `sent` webhook can arrive
+# before the send call that produced its wamid has returned (it races the dispatcher's record).
+ALSO_BY = {"SENT": {"status_sent"}}
+
+
+def _allowed(state: str) -> set[str]:
+    return {EXPECTED_EVENT[state]} | ALSO_BY.get(state, set())
 
 
 def _wait(check: Callable[[], bool], clock: ManualClock, timeout: float = 60) -> None:
@@ -82,18 +88,20 @@ def test_every_recipient_state_by_its_event(
 
     _wait(settled, clock)
     time.sleep(1.0)  # the applier takes the last webhooks in
-    seen: dict[str, dict[str, Any]] = {}
+    seen: dict[str, set[str]] = {}
     for cid in (main, ended):
         for item in api.get(f"/api/v1/campaigns/{cid}/recipients?limit=500")["items"]:
             history = api.get(f"/api/v1/campaigns/{cid}/recipients/{item['id']}/history")
             for entry in history:
-                seen.setdefault(entry["to_state"], entry)
+                assert entry["event"] in _allowed(entry["to_state"]), entry
+                seen.setdefault(entry["to_state"], set()).add(entry["event"])
             # The final state was reached by its own event.
             assert history[-1]["to_state"] == item["state"]
-            assert history[-1]["event"] == EXPECTED_EVENT[item["state"]], (item, history[-1])
+            assert history[-1]["event"] in _allowed(item["state"]), (item, history[-1])
     assert set(seen) == set(EXPECTED_EVENT), set(EXPECTED_EVENT) - set(seen)
-    for state, entry in seen.items():
-        assert entry["event"] == EXPECTED_EVENT[state], (state, entry)
+    for state, events in seen.items():
+        # Each state was reached by its own event at least once (SENT by the send call itself).
+        assert EXPECTED_EVENT[state] in events, (state, events)
     by_phone = {i["phone"]: i for i in api.get(f"/api/v1/campaigns/{main}/recipients")["items"]}
     assert by_phone["+12125559001"]["state"] == "SENDING_FAILED"
     assert by_phone["+12125559002"]["state"] == "ERROR"
