@@ -8,6 +8,7 @@
     ├── NotFound (404, not_found)
     ├── Conflict (409, conflict)
     │   └── IllegalTransition (409, illegal_transition)
+    ├── Gone (410, gone)
     ├── PayloadTooLarge (413, payload_too_large)
     └── ServiceUnavailable (503, unavailable)
 
@@ -69,6 +70,14 @@ class Conflict(AppError):
 class IllegalTransition(Conflict):
     code = "illegal_transition"
     title = "Illegal status change"
+
+
+class Gone(AppError):
+    """The thing existed but is no longer usable (an expired or superseded invitation code)."""
+
+    status = 410
+    code = "gone"
+    title = "Gone"
 
 
 class PayloadTooLarge(AppError):

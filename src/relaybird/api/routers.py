@@ -14,10 +14,14 @@ API_PREFIX = "/api/v1"
 
 def api_routers() -> list[APIRouter]:
     """Routers mounted under /api/v1."""
+    from relaybird.contacts.routes import router as contacts
+    from relaybird.contacts.routes_users import router as users
     from relaybird.mail.routes import router as emails
 
     return [
         auth_router,
+        users,
+        contacts,
         emails,
         campaigns_router,
         events_router,
@@ -29,8 +33,9 @@ def root_routers() -> list[APIRouter]:
     """Routers mounted at the root (health, webhooks, invitations, dashboard)."""
     from relaybird.api.health import router as health
     from relaybird.api.metrics import router as metrics
+    from relaybird.contacts.routes_invitations import router as invitations
     from relaybird.dashboard.routes import root as site_root
     from relaybird.dashboard.routes import router as dashboard
     from relaybird.inbox.routes import router as whatsapp_webhooks
 
-    return [health, metrics, whatsapp_webhooks, dashboard, site_root]
+    return [health, metrics, whatsapp_webhooks, invitations, dashboard, site_root]

@@ -231,7 +231,9 @@ def _table(body: dict[str, Any], title: str | None = None) -> Table:
 
 def _next_steps(api_url: str, key: str, db_url: str, cid: int) -> None:
     console.print("\n[bold]Where to look next[/]")
-    console.print(f"  dashboard       {api_url}/ui/campaigns/{cid}  (log in with the API key below)")
+    console.print(
+        f"  dashboard       {api_url}/ui/campaigns/{cid}  (log in with the API key below)"
+    )
     console.print(f"  API docs        {api_url}/docs")
     console.print(f"  admin API key   {key}")
     console.print(

@@ -65,7 +65,14 @@ _ROWS: tuple[
     (frozenset({WC}), (PC,), "invitation_accepted", None, "WeChat has no CONFIRMED: no status"),
     (frozenset({WC, LN}), (PC,), "invitation_expired", IE, "not validated within the delay"),
     (frozenset({WC, LN}), (PC, IE), "invite_resent", PC, "new code, counter reset"),
-    (frozenset({WA}), (PC,), "invite_resent", PC, "new code, counter reset"),
+    (
+        frozenset({WA}),
+        (PC,),
+        "invitation_expired",
+        None,
+        "not validated in time: WhatsApp has no INVITE_EXPIRED, back to no status",
+    ),
+    (frozenset({WA}), (None, PC), "invite_resent", PC, "new code, counter reset"),
     (
         frozenset({WA}),
         (None, PC),
@@ -110,6 +117,18 @@ def _machine(network: Network) -> StateMachine[ContactStatus]:
         final_states=frozenset({UN}),
     )
 
+
+def _check_matrix() -> None:
+    """Every target and source of the table must be a status its network may take (import-time
+    guard: a row that breaks the seed's matrix is a bug, not a runtime surprise)."""
+    for networks, sources, event, target, _ in _ROWS:
+        for network in networks:
+            for state in (*sources, target):
+                if state is not None and network not in AVAILABILITY[state]:
+                    raise AssertionError(f"{event}: {state} is not available on {network}")
+
+
+_check_matrix()
 
 CONTACT: dict[Network, StateMachine[ContactStatus]] = {n: _machine(n) for n in Network}
 

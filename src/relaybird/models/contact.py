@@ -15,7 +15,8 @@ class Contact(IdMixin, TimestampMixin, Base):
     __tablename__ = "contacts"
     __table_args__ = (
         Index("ix_contacts_ws_network_status", "workspace_id", "network", "status"),
-        Index("ix_contacts_ws_network_phone", "workspace_id", "network", "phone"),
+        # Duplicates are refused per workspace and network (NULL phones never collide).
+        Index("uq_contacts_ws_network_phone", "workspace_id", "network", "phone", unique=True),
         Index("ix_contacts_ws_network_email", "workspace_id", "network", "email"),
     )
 
@@ -37,6 +38,7 @@ class Invitation(IdMixin, Base):
     """An onboarding invitation e-mailed to a contact; its code is the secret in the link."""
 
     __tablename__ = "invitations"
+    __table_args__ = (Index("ix_invitations_expires_at", "expires_at"),)
 
     workspace_id: Mapped[int] = mapped_column(BigId, ForeignKey("workspaces.id"))
     contact_id: Mapped[int] = mapped_column(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from relaybird.contacts import jobs as contact_jobs
 from relaybird.context import AppContext
 from relaybird.scheduler import campaign_jobs
 from relaybird.scheduler.registry import Job, run_jobs
@@ -17,6 +18,7 @@ def registered_jobs() -> list[Job]:
         Job("campaigns.finish", 2.0, campaign_jobs.finish_campaigns),
         # Restriction release, the FLAGGED 7-day decision, window pruning.
         Job("senders.lifecycle", 2.0, sender_jobs.tick),
+        Job("contacts.invitation_expiry", 1.0, contact_jobs.expire_invitations),
     ]
 
 

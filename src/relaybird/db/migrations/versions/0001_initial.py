@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 10:23:59.450241
+Create Date: 2026-11-23 12:28:44.925358
 """
 
 from collections.abc import Sequence
@@ -423,10 +423,10 @@ def upgrade() -> None:
             "ix_contacts_ws_network_email", ["workspace_id", "network", "email"], unique=False
         )
         batch_op.create_index(
-            "ix_contacts_ws_network_phone", ["workspace_id", "network", "phone"], unique=False
+            "ix_contacts_ws_network_status", ["workspace_id", "network", "status"], unique=False
         )
         batch_op.create_index(
-            "ix_contacts_ws_network_status", ["workspace_id", "network", "status"], unique=False
+            "uq_contacts_ws_network_phone", ["workspace_id", "network", "phone"], unique=True
         )
 
     op.create_table(
@@ -608,6 +608,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("invitations", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_invitations_contact_id"), ["contact_id"], unique=False)
+        batch_op.create_index("ix_invitations_expires_at", ["expires_at"], unique=False)
 
     op.create_table(
         "recipient_imports",
@@ -832,6 +833,7 @@ def downgrade() -> None:
 
     op.drop_table("recipient_imports")
     with op.batch_alter_table("invitations", schema=None) as batch_op:
+        batch_op.drop_index("ix_invitations_expires_at")
         batch_op.drop_index(batch_op.f("ix_invitations_contact_id"))
 
     op.drop_table("invitations")
@@ -854,8 +856,8 @@ def downgrade() -> None:
 
     op.drop_table("event_deliveries")
     with op.batch_alter_table("contacts", schema=None) as batch_op:
+        batch_op.drop_index("uq_contacts_ws_network_phone")
         batch_op.drop_index("ix_contacts_ws_network_status")
-        batch_op.drop_index("ix_contacts_ws_network_phone")
         batch_op.drop_index("ix_contacts_ws_network_email")
         batch_op.drop_index(batch_op.f("ix_contacts_owner_user_id"))
 

@@ -1,0 +1,193 @@
+"""Onboarding invitations (WeChat, LINE, and WhatsApp when asked for): a code e-mailed to the
+contact, validated by following its link, expiring after RELAYBIRD_INVITE_EXPIRY.
+
+Only the SHA-256 of a code is stored, so a database leak reveals no working link. Each invitation
+and its e-mail are written in the transaction that moves the contact, and every later change of
+an invitation is a compare-and-set on its row (accepted / expired / superseded: one winner), so
+a crash or a second worker can neither lose nor double a move.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from relaybird.config import Settings
+from relaybird.contacts import repository
+from relaybird.contacts.errors import (
+    InvitationExpired,
+    InvitationNotFound,
+    InvitationSuperseded,
+)
+from relaybird.contacts.moves import move_contact
+from relaybird.errors import IllegalTransition
+from relaybird.events.mail import queue_email
+from relaybird.models import Contact, Invitation
+
+# Unambiguous upper-case letters and digits (no 0/O, 1/I/L, U): 30 symbols, 12 of them ≈ 59 bits.
+ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"
+CODE_LENGTH = 12
+NETWORK_NAMES = {"WECHAT": "WeChat", "LINE": "LINE", "WHATSAPP": "WhatsApp"}
+
+
+@dataclass(frozen=True)
+class InviteSettings:
+    public_url: str
+    expiry: timedelta
+
+    @classmethod
+    def of(cls, settings: Settings) -> InviteSettings:
+        return cls(public_url=settings.public_url, expiry=settings.invite_expiry)
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def normalise_code(raw: str) -> str | None:
+    """The code as issued from what a person typed or a link carried (dashes, spaces and case
+    do not matter); None when it cannot be one of ours."""
+    code = raw.replace("-", "").replace(" ", "").upper()
+    if len(code) != CODE_LENGTH or any(c not in ALPHABET for c in code):
+        return None
+    return code
+
+
+def hash_code(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+def display_code(code: str) -> str:
+    return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
+
+
+def link(public_url: str, code: str) -> str:
+    return f"{public_url}/invitations/{code}"
+
+
+def issue(
+    session: Session, contact: Contact, owner_name: str, invite: InviteSettings, *, at: datetime
+) -> Invitation:
+    """Supersede any open invitation of ``contact``, create a new one and queue its e-mail (same
+    transaction). The caller moves the contact (invited / invite_resent)."""
+    if contact.email is None:
+        raise ValueError("an invitation needs the contact's e-mail address")
+    repository.supersede_open(session, contact.id, at)
+    code = new_code()
+    invitation = repository.add_invitation(
+        session,
+        workspace_id=contact.workspace_id,
+        contact_id=contact.id,
+        code_hash=hash_code(code),
+        expires_at=at + invite.expiry,
+        created_at=at,
+    )
+    network = NETWORK_NAMES.get(contact.network, contact.network)
+    url = link(invite.public_url, code)
+    expires = (at + invite.expiry).strftime("%Y-%m-%d %H:%M UTC")
+    greeting = f"Hello {contact.first_name}," if contact.first_name else "Hello,"
+    body = (
+        f"{greeting}\n\n"
+        f"{owner_name} invites you to connect on {network}.\n\n"
+        f"Open this link to validate your invitation:\n{url}\n\n"
+        f"Or enter this code: {display_code(code)}\n\n"
+        f"The invitation expires on {expires}. If you did not expect it, ignore this e-mail.\n"
+    )
+    queue_email(
+        session,
+        workspace_id=contact.workspace_id,
+        to=contact.email,
+        subject=f"{owner_name} invites you to connect on {network}",
+        body=body,
+        kind="invitation",
+        at=at,
+        dedupe_key=f"invitation:{invitation.id}",
+    )
+    return invitation
+
+
+def state_of(invitation: Invitation, now: datetime) -> str:
+    """pending | accepted | expired | superseded."""
+    if invitation.accepted_at is not None:
+        return "accepted"
+    if invitation.superseded_at is not None:
+        return "superseded"
+    if invitation.expired_at is not None or invitation.expires_at <= now:
+        return "expired"
+    return "pending"
+
+
+@dataclass(frozen=True)
+class Found:
+    invitation: Invitation
+    contact: Contact
+    state: str  # pending | accepted
+
+
+def find(session: Session, raw_code: str, now: datetime) -> Found:
+    """The invitation behind a code, if it can still be used or was already accepted. Unknown →
+    InvitationNotFound (404); expired or superseded → 410. Reads only."""
+    code = normalise_code(raw_code)
+    invitation = repository.invitation_by_hash(session, hash_code(code)) if code else None
+    contact = repository.contact_by_id(session, invitation.contact_id) if invitation else None
+    if invitation is None or contact is None:
+        raise InvitationNotFound("this invitation code is unknown: check the link in the e-mail")
+    state = state_of(invitation, now)
+    if state == "superseded":
+        raise InvitationSuperseded(
+            "this invitation was replaced by a newer one: use the link in the latest e-mail"
+        )
+    if state == "expired":
+        raise InvitationExpired(
+            "this invitation has expired: ask your contact person to send a new one"
+        )
+    return Found(invitation, contact, state)
+
+
+def accept(session: Session, raw_code: str, *, at: datetime) -> Found:
+    """Validate the invitation: the contact moves PENDING_CONFIRMATION → CONFIRMED (no status on
+    WeChat). Accepting an accepted code again changes nothing and answers the same."""
+    found = find(session, raw_code, at)
+    if found.state == "accepted":
+        return found
+    if not repository.claim_accept(session, found.invitation.id, at):
+        # Someone else accepted, superseded or expired it between our read and write.
+        return find(session, raw_code, at)
+    # The contact may have moved on by another path (a WhatsApp contact confirmed by its room's
+    # welcome template, or UNAVAILABLE): then the invitation is used and the status stays.
+    with contextlib.suppress(IllegalTransition):
+        move_contact(
+            session,
+            found.contact,
+            "invitation_accepted",
+            f"invitation:{found.invitation.id}",
+            at=at,
+        )
+    return Found(found.invitation, found.contact, "accepted")
+
+
+def expire(session: Session, invitation_id: int, *, at: datetime) -> bool:
+    """Expire one invitation past its time and move its contact (INVITE_EXPIRED on WeChat and
+    LINE, back to no status on WhatsApp). False when it was no longer open (idempotent)."""
+    if not repository.claim_expire(session, invitation_id, at):
+        return False
+    invitation = repository.invitation(session, invitation_id)
+    contact = repository.contact_by_id(session, invitation.contact_id) if invitation else None
+    if contact is None:
+        return True
+    # A contact no longer waiting for this invitation (confirmed through a room) stays as it is.
+    with contextlib.suppress(IllegalTransition):
+        move_contact(
+            session,
+            contact,
+            "invitation_expired",
+            "scheduler",
+            reason="not validated within the invitation delay",
+            at=at,
+        )
+    return True

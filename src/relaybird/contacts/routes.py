@@ -1,0 +1,203 @@
+"""The contacts API (DESIGN.md §8): create (and invite), list, read, edit, delete, history,
+resend the invitation."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+from sqlalchemy.orm import Session
+
+from relaybird.api.deps import Agent, Ctx, ReadSession, Viewer, WriteSession
+from relaybird.contacts import invitations, service
+from relaybird.contacts.invitations import InviteSettings
+from relaybird.contacts.schemas import (
+    ContactCreate,
+    ContactOut,
+    ContactPage,
+    ContactUpdate,
+    HistoryItem,
+    InvitationOut,
+    StatusFilter,
+)
+from relaybird.contacts.service import ContactDraft
+from relaybird.contacts.transitions import ContactStatus, Network
+from relaybird.contacts.validation import ContactFields
+from relaybird.kit.pagination import MAX_LIMIT
+from relaybird.models import Contact, Invitation
+
+router = APIRouter(prefix="/contacts", tags=["contacts"])
+
+
+def to_out(contact: Contact, invitation: Invitation | None, now: datetime) -> ContactOut:
+    return ContactOut(
+        id=contact.id,
+        network=Network(contact.network),
+        status=None if contact.status is None else ContactStatus(contact.status),
+        first_name=contact.first_name,
+        last_name=contact.last_name,
+        company=contact.company,
+        email=contact.email,
+        phone=contact.phone,
+        owner_user_id=contact.owner_user_id,
+        invitation=None
+        if invitation is None
+        else InvitationOut(
+            state=invitations.state_of(invitation, now),
+            sent_at=invitation.created_at,
+            expires_at=invitation.expires_at,
+            accepted_at=invitation.accepted_at,
+        ),
+        created_at=contact.created_at,
+        updated_at=contact.updated_at,
+    )
+
+
+def _one(session: Session, contact: Contact, now: datetime) -> ContactOut:
+    found = service.latest_invitations(session, [contact.id])
+    return to_out(contact, found.get(contact.id), now)
+
+
+@router.post(
+    "",
+    response_model=ContactOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Create (onboard) a contact",
+    description="Validates the fields the network needs (see the README's contacts section) and "
+    "creates the contact with its first status: WeChat and LINE contacts (and WhatsApp ones "
+    "with `invite: true`) are e-mailed an invitation and are PENDING_CONFIRMATION; SMS_DIRECT "
+    "contacts are CONFIRMED; WhatsApp and WhatsApp-Direct contacts have no status. A contact "
+    "with the same phone (or, on WeChat/LINE, e-mail) on the same network answers 409.",
+)
+def create_contact(
+    body: ContactCreate, principal: Agent, session: WriteSession, ctx: Ctx
+) -> ContactOut:
+    now = ctx.clock.now()
+    contact = service.create_contact(
+        session,
+        principal.workspace_id,
+        ContactDraft(
+            network=body.network,
+            owner_user_id=body.owner_user_id,
+            fields=ContactFields(
+                first_name=body.first_name,
+                last_name=body.last_name,
+                company=body.company,
+                email=body.email,
+                phone=body.phone,
+            ),
+            invite=body.invite,
+        ),
+        actor=principal.actor,
+        at=now,
+        invite_settings=InviteSettings.of(ctx.settings),
+        region=ctx.settings.default_region,
+    )
+    return _one(session, contact, now)
+
+
+@router.get(
+    "",
+    response_model=ContactPage,
+    summary="List contacts",
+    description="Oldest first, filtered by network and status (`NONE`: no status). A status the "
+    "network can never take (e.g. WECHAT + CONFIRMED) answers 422.",
+)
+def list_contacts(
+    principal: Viewer,
+    session: ReadSession,
+    ctx: Ctx,
+    network: Annotated[Network | None, Query(description="Only this network.")] = None,
+    status: Annotated[StatusFilter | None, Query(description="Only this status; NONE.")] = None,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page.")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size.")] = 50,
+) -> ContactPage:
+    page = service.list_contacts(
+        session,
+        principal.workspace_id,
+        network=network,
+        status=None if status is None else status.value,
+        cursor=cursor,
+        limit=limit,
+    )
+    latest = service.latest_invitations(session, [c.id for c in page.items])
+    now = ctx.clock.now()
+    return ContactPage(
+        items=[to_out(c, latest.get(c.id), now) for c in page.items],
+        next_cursor=page.next_cursor,
+    )
+
+
+@router.get("/{contact_id}", response_model=ContactOut, summary="One contact")
+def get_contact(contact_id: int, principal: Viewer, session: ReadSession, ctx: Ctx) -> ContactOut:
+    contact = service.get_contact(session, principal.workspace_id, contact_id)
+    return _one(session, contact, ctx.clock.now())
+
+
+@router.patch(
+    "/{contact_id}",
+    response_model=ContactOut,
+    summary="Edit a contact",
+    description="Names, company, e-mail, owner. The network and phone never change (delete and "
+    "create again). The status does not move here.",
+)
+def update_contact(
+    contact_id: int, body: ContactUpdate, principal: Agent, session: WriteSession, ctx: Ctx
+) -> ContactOut:
+    now = ctx.clock.now()
+    contact = service.update_contact(
+        session,
+        principal.workspace_id,
+        contact_id,
+        body.model_dump(exclude_unset=True),
+        actor=principal.actor,
+        at=now,
+        region=ctx.settings.default_region,
+    )
+    return _one(session, contact, now)
+
+
+@router.delete(
+    "/{contact_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete a contact",
+    description="Removes the contact, its invitations and its room memberships. Deleting and "
+    "creating again is the only way to clear a WhatsApp contact's UNAVAILABLE.",
+)
+def delete_contact(contact_id: int, principal: Agent, session: WriteSession, ctx: Ctx) -> None:
+    service.delete_contact(
+        session, principal.workspace_id, contact_id, actor=principal.actor, at=ctx.clock.now()
+    )
+
+
+@router.get(
+    "/{contact_id}/history",
+    response_model=list[HistoryItem],
+    summary="A contact's status history",
+    description="Every status change, oldest first, starting with its creation.",
+)
+def contact_history(contact_id: int, principal: Viewer, session: ReadSession) -> list[HistoryItem]:
+    rows = service.history_of(session, principal.workspace_id, contact_id)
+    return [HistoryItem.model_validate(r) for r in rows]
+
+
+@router.post(
+    "/{contact_id}/resend-invite",
+    response_model=ContactOut,
+    summary="Resend the invitation",
+    description="E-mails a new code (the previous link stops working), resets the expiry "
+    "counter and sets PENDING_CONFIRMATION (also from INVITE_EXPIRED). 409 when the contact "
+    "already validated its invitation, or on a network without invitations.",
+)
+def resend_invite(contact_id: int, principal: Agent, session: WriteSession, ctx: Ctx) -> ContactOut:
+    now = ctx.clock.now()
+    contact = service.resend_invite(
+        session,
+        principal.workspace_id,
+        contact_id,
+        actor=principal.actor,
+        at=now,
+        invite_settings=InviteSettings.of(ctx.settings),
+    )
+    return _one(session, contact, now)

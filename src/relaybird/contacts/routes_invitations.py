@@ -1,0 +1,116 @@
+"""The invitation link (no API key: the code is the secret). ``GET /invitations/{code}`` only
+shows the invitation (mail scanners and link previews fetch links; a GET must change nothing);
+its button POSTs ``/invitations/{code}/accept``, which validates it. Both answer a small HTML
+page, or JSON (problem+json on errors) when the client asks for ``application/json``."""
+
+from __future__ import annotations
+
+from html import escape
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from relaybird.api.deps import Ctx
+from relaybird.api.problems import problem
+from relaybird.contacts import invitations
+from relaybird.contacts.invitations import NETWORK_NAMES, Found
+from relaybird.contacts.schemas import InvitationView
+from relaybird.contacts.transitions import ContactStatus, Network
+from relaybird.errors import AppError
+
+router = APIRouter(tags=["invitations"])
+
+_RESPONSES: dict[int | str, dict[str, object]] = {
+    404: {"description": "Unknown code"},
+    410: {"description": "Expired code, or replaced by a newer invitation"},
+}
+
+
+def _wants_json(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def _view(found: Found) -> InvitationView:
+    c = found.contact
+    return InvitationView(
+        state=found.state,
+        network=Network(c.network),
+        first_name=c.first_name,
+        status=None if c.status is None else ContactStatus(c.status),
+        expires_at=found.invitation.expires_at,
+    )
+
+
+@router.get(
+    "/invitations/{code}",
+    response_model=InvitationView,
+    responses=_RESPONSES,
+    summary="Show an invitation (the link in the e-mail)",
+    description="Changes nothing. HTML with a button that validates it, or JSON.",
+)
+def show_invitation(code: str, request: Request, ctx: Ctx) -> object:
+    try:
+        with ctx.db.read() as session:
+            found = invitations.find(session, code, ctx.clock.now())
+    except AppError as exc:
+        return _error(request, exc)
+    if _wants_json(request):
+        return _view(found)
+    return _page(found, code)
+
+
+@router.post(
+    "/invitations/{code}/accept",
+    response_model=InvitationView,
+    responses=_RESPONSES,
+    summary="Validate an invitation",
+    description="The contact becomes CONFIRMED (WeChat: no status, WeChat has no CONFIRMED). "
+    "Accepting again answers the same and changes nothing; an expired, replaced or unknown code "
+    "answers 410/404 and changes nothing.",
+)
+def accept_invitation(code: str, request: Request, ctx: Ctx) -> object:
+    try:
+        with ctx.db.write() as session:
+            found = invitations.accept(session, code, at=ctx.clock.now())
+    except AppError as exc:
+        return _error(request, exc)
+    if _wants_json(request):
+        return _view(found)
+    return _page(found, code)
+
+
+def _error(request: Request, exc: AppError) -> object:
+    if _wants_json(request):
+        return problem(exc.status, exc.code, exc.title, exc.detail)
+    return HTMLResponse(_html(exc.title, f"<p>{escape(exc.detail)}</p>"), status_code=exc.status)
+
+
+def _page(found: Found, code: str) -> HTMLResponse:
+    network = NETWORK_NAMES.get(found.contact.network, found.contact.network)
+    name = escape(found.contact.first_name or "")
+    if found.state == "accepted":
+        body = (
+            f"<p>Thank you{', ' + name if name else ''}: your {escape(network)} invitation is "
+            "validated. You can close this page.</p>"
+        )
+        return HTMLResponse(_html("Invitation validated", body))
+    expires = found.invitation.expires_at.strftime("%Y-%m-%d %H:%M UTC")
+    body = (
+        f"<p>Hello{' ' + name if name else ''}, you were invited to connect on "
+        f"{escape(network)}.</p><p>This invitation is valid until {expires}.</p>"
+        f'<form method="post" action="/invitations/{escape(code)}/accept">'
+        '<button type="submit">Validate my invitation</button></form>'
+    )
+    return HTMLResponse(_html("Your invitation", body))
+
+
+def _html(title: str, body: str) -> str:
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{escape(title)} · relaybird</title>"
+        "<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;"
+        "padding:0 1rem;line-height:1.5}button{font-size:1rem;padding:.5rem 1rem}</style>"
+        f"</head><body><h1>{escape(title)}</h1>{body}</body></html>"
+    )

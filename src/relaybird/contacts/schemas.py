@@ -1,0 +1,148 @@
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from relaybird.auth.roles import Role
+from relaybird.contacts.transitions import ContactStatus, Network
+
+
+class DirectNetwork(StrEnum):
+    SMS_DIRECT = "SMS_DIRECT"
+    WHATSAPP_DIRECT = "WHATSAPP_DIRECT"
+
+
+class StatusFilter(StrEnum):
+    """A contact status, or NONE for contacts with no status."""
+
+    PENDING_CONFIRMATION = "PENDING_CONFIRMATION"
+    CONFIRMED = "CONFIRMED"
+    INVITE_EXPIRED = "INVITE_EXPIRED"
+    UNAVAILABLE = "UNAVAILABLE"
+    INCOMPLETE = "INCOMPLETE"
+    BLOCKED = "BLOCKED"
+    NONE = "NONE"
+
+
+class ContactCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    network: Network = Field(description="WHATSAPP, WHATSAPP_DIRECT, WECHAT, LINE or SMS_DIRECT.")
+    first_name: str | None = Field(default=None, max_length=1000)
+    last_name: str | None = Field(default=None, max_length=1000)
+    company: str | None = Field(default=None, max_length=1000)
+    email: str | None = Field(
+        default=None,
+        max_length=1000,
+        description="Required on WHATSAPP, WECHAT and LINE (the invitation goes there).",
+    )
+    phone: str | None = Field(
+        default=None,
+        max_length=100,
+        description="E.164 (+ and country code); stored normalised. Required on every network.",
+    )
+    owner_user_id: int = Field(description="The user (agent) who onboards and owns the contact.")
+    invite: bool = Field(
+        default=False,
+        description="WHATSAPP only: also e-mail an invitation (PENDING_CONFIRMATION until it is "
+        "validated). WeChat and LINE contacts are always invited.",
+    )
+
+
+class ContactUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    first_name: str | None = Field(default=None, max_length=1000)
+    last_name: str | None = Field(default=None, max_length=1000)
+    company: str | None = Field(default=None, max_length=1000)
+    email: str | None = Field(default=None, max_length=1000)
+    owner_user_id: int | None = None
+
+
+class InvitationOut(BaseModel):
+    state: str = Field(description="pending, accepted, expired or superseded.")
+    sent_at: datetime
+    expires_at: datetime
+    accepted_at: datetime | None
+
+
+class ContactOut(BaseModel):
+    id: int
+    network: Network
+    status: ContactStatus | None = Field(description='null is "no status", a real value.')
+    first_name: str | None
+    last_name: str | None
+    company: str | None
+    email: str | None
+    phone: str | None
+    owner_user_id: int
+    invitation: InvitationOut | None = Field(
+        description="The latest invitation (WeChat, LINE, invited WhatsApp contacts)."
+    )
+    created_at: datetime
+    updated_at: datetime
+
+
+class ContactPage(BaseModel):
+    items: list[ContactOut]
+    next_cursor: str | None
+
+
+class HistoryItem(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    from_state: ContactStatus | None
+    to_state: ContactStatus | None
+    event: str
+    actor: str
+    reason: str | None
+    created_at: datetime
+
+
+class InvitationView(BaseModel):
+    """What the invitation link shows (no auth: the code is the secret)."""
+
+    state: str = Field(description="pending or accepted.")
+    network: Network
+    first_name: str | None
+    status: ContactStatus | None
+    expires_at: datetime
+
+
+# --- users ---
+
+
+class UserCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+    email: str = Field(max_length=320)
+    role: Role = Field(default=Role.AGENT, description="admin, agent or viewer.")
+    virtual_number: str | None = Field(
+        default=None,
+        max_length=100,
+        description="The user's second number (E.164) on both Direct networks (SMS & Voice "
+        "Direct and WhatsApp Direct). Use `virtual_numbers` for different numbers.",
+    )
+    virtual_numbers: dict[DirectNetwork, str] | None = Field(
+        default=None, description='A number per Direct network, e.g. {"SMS_DIRECT": "+1..."}.'
+    )
+
+
+class VirtualNumberSet(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    phone: str = Field(max_length=100, description="E.164; unique per network.")
+
+
+class UserOut(BaseModel):
+    id: int
+    name: str
+    email: str
+    role: Role
+    active: bool
+    virtual_numbers: dict[str, str] = Field(description="Direct network → E.164 number.")
+    created_at: datetime
+
+
+class UserPage(BaseModel):
+    items: list[UserOut]
+    next_cursor: str | None

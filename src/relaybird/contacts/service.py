@@ -1,0 +1,281 @@
+"""Contacts: create (with the first status move and, where used, an invitation), read, list,
+edit, delete, resend the invitation. Services take a Session and never commit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from relaybird.contacts import invitations, repository
+from relaybird.contacts.errors import DuplicateContact, InviteAlreadyConfirmed, InvitesNotUsed
+from relaybird.contacts.invitations import InviteSettings
+from relaybird.contacts.moves import move_contact
+from relaybird.contacts.transitions import (
+    INVITATION_NETWORKS,
+    ContactStatus,
+    Network,
+    statuses_for,
+)
+from relaybird.contacts.validation import ContactFields, validate_fields
+from relaybird.errors import InvalidInput, NotFound
+from relaybird.events.outbox import emit
+from relaybird.events.transitions import history
+from relaybird.kit.pagination import Page, paginate
+from relaybird.models import Contact, Invitation, Transition, User
+
+__all__ = ["ContactDraft", "create_contact", "move_contact"]
+
+# Networks on which an invitation may be sent: always on WeChat and LINE, on request on WhatsApp.
+INVITABLE = frozenset({*INVITATION_NETWORKS, Network.WHATSAPP})
+# First events of a contact created by the system rather than a user (Direct inbound).
+AUTO_EVENTS = frozenset({"auto_onboarded", "auto_onboard_blocked"})
+
+
+@dataclass(frozen=True)
+class ContactDraft:
+    network: Network
+    owner_user_id: int
+    fields: ContactFields
+    invite: bool = False  # WhatsApp only: send an invitation e-mail (WeChat/LINE always do)
+
+
+def create_contact(
+    session: Session,
+    workspace_id: int,
+    draft: ContactDraft,
+    *,
+    actor: str,
+    at: datetime,
+    invite_settings: InviteSettings | None = None,
+    event: str | None = None,
+    region: str = "US",
+) -> Contact:
+    """Validate and insert a contact, then apply its first move through the table: "invited"
+    (WeChat, LINE, WhatsApp with ``draft.invite``: PENDING_CONFIRMATION and the e-mail queued),
+    "created" (SMS-Direct: CONFIRMED; WhatsApp and WhatsApp-Direct: no status), or ``event``
+    for system-created contacts ("auto_onboarded" → INCOMPLETE, "auto_onboard_blocked" →
+    BLOCKED; phone only). Duplicates (same workspace, network and phone, or e-mail on WeChat and
+    LINE) raise DuplicateContact (409); bad fields raise InvalidInput (422)."""
+    network = Network(draft.network)
+    owner = _owner(session, workspace_id, draft.owner_user_id)
+    complete = event not in AUTO_EVENTS
+    fields = validate_fields(network, draft.fields, complete=complete, region=region)
+    inviting = network in INVITATION_NETWORKS or (draft.invite and network in INVITABLE)
+    if draft.invite and network not in INVITABLE:
+        raise InvalidInput(
+            f"invite: {network} contacts are not onboarded by invitation",
+            errors=[{"field": "invite", "msg": f"not used on {network}"}],
+        )
+    if inviting and invite_settings is None:
+        raise ValueError("inviting needs invite_settings")
+    _refuse_duplicate(session, workspace_id, network, fields)
+    try:
+        with session.begin_nested():
+            contact = repository.add_contact(
+                session,
+                workspace_id=workspace_id,
+                network=network.value,
+                owner_user_id=owner.id,
+                status=None,
+                created_at=at,
+                updated_at=at,
+                **_columns(fields),
+            )
+    except IntegrityError:
+        # Lost a race with a concurrent create of the same phone (the unique index decided).
+        raise DuplicateContact(
+            f"a {network} contact with this phone number already exists in the workspace"
+        ) from None
+    first = event or ("invited" if inviting else "created")
+    move_contact(session, contact, first, actor, at=at)
+    if inviting:
+        assert invite_settings is not None
+        invitations.issue(session, contact, owner.name, invite_settings, at=at)
+    return contact
+
+
+def get_contact(session: Session, workspace_id: int, contact_id: int) -> Contact:
+    contact = repository.contact(session, workspace_id, contact_id)
+    if contact is None:
+        raise NotFound(f"contact {contact_id} not found")
+    return contact
+
+
+def list_contacts(
+    session: Session,
+    workspace_id: int,
+    *,
+    network: Network | None,
+    status: str | None,
+    cursor: str | None,
+    limit: int,
+) -> Page[Contact]:
+    """``status`` is a ContactStatus or "NONE" (no status). A status the network can never take
+    is refused rather than answered with an always-empty page."""
+    if status is not None and status != "NONE":
+        wanted = ContactStatus(status)
+        if network is not None and wanted not in statuses_for(network):
+            raise InvalidInput(
+                f"status: {network} contacts never have status {wanted} "
+                f"(possible: {', '.join(sorted(statuses_for(network)))} or NONE)"
+            )
+    query = repository.list_query(
+        workspace_id, network=None if network is None else network.value, status=status
+    )
+    return paginate(session, query, Contact.id, cursor=cursor, limit=limit)
+
+
+def update_contact(
+    session: Session,
+    workspace_id: int,
+    contact_id: int,
+    changes: dict[str, str | int | None],
+    *,
+    actor: str,
+    at: datetime,
+    region: str = "US",
+) -> Contact:
+    """Edit names, company, e-mail or owner (the phone and network never change: delete and
+    re-create instead). The status does not move; completing an INCOMPLETE profile is
+    ``onboard``."""
+    contact = get_contact(session, workspace_id, contact_id)
+    values: dict[str, object] = {}
+    if "owner_user_id" in changes:
+        owner_id = changes.pop("owner_user_id")
+        if owner_id is None:
+            raise InvalidInput("owner_user_id: a contact always has an owner")
+        values["owner_user_id"] = _owner(session, workspace_id, int(owner_id)).id
+    if changes:
+        current = ContactFields(
+            first_name=contact.first_name,
+            last_name=contact.last_name,
+            company=contact.company,
+            email=contact.email,
+            phone=contact.phone,
+        )
+        merged = replace(current, **{k: v for k, v in changes.items() if isinstance(v, str | None)})
+        complete = contact.status not in {ContactStatus.INCOMPLETE, ContactStatus.BLOCKED}
+        network = Network(contact.network)
+        fields = validate_fields(network, merged, complete=complete, region=region)
+        _refuse_duplicate(session, workspace_id, network, fields, exclude_id=contact.id)
+        values.update(_columns(fields))
+    if values:
+        values["updated_at"] = at
+        repository.update_contact(session, contact.id, values)
+        emit(
+            session,
+            workspace_id=workspace_id,
+            type="contact.updated",
+            entity="contact",
+            entity_id=contact.id,
+            data={"id": contact.id, "fields": sorted(k for k in values if k != "updated_at")},
+            at=at,
+        )
+        session.refresh(contact)
+    return contact
+
+
+def delete_contact(
+    session: Session, workspace_id: int, contact_id: int, *, actor: str, at: datetime
+) -> None:
+    """Delete the contact, its invitations and room memberships. The only way to clear a sticky
+    UNAVAILABLE: create the contact again."""
+    contact = get_contact(session, workspace_id, contact_id)
+    repository.delete_contact(session, contact.id)
+    emit(
+        session,
+        workspace_id=workspace_id,
+        type="contact.deleted",
+        entity="contact",
+        entity_id=contact.id,
+        data={"id": contact.id, "network": contact.network, "status": contact.status, "by": actor},
+        at=at,
+    )
+
+
+def resend_invite(
+    session: Session,
+    workspace_id: int,
+    contact_id: int,
+    *,
+    actor: str,
+    at: datetime,
+    invite_settings: InviteSettings,
+) -> Contact:
+    """A new code (the old one stops working), the expiry counter reset, PENDING_CONFIRMATION.
+    Refused (409) once the invitation was validated, and on networks without invitations."""
+    contact = get_contact(session, workspace_id, contact_id)
+    network = Network(contact.network)
+    if network not in INVITABLE:
+        raise InvitesNotUsed(f"{network} contacts are not onboarded by invitation")
+    latest = repository.latest_invitation(session, contact.id)
+    if contact.status == ContactStatus.CONFIRMED or (
+        latest is not None and latest.accepted_at is not None
+    ):
+        raise InviteAlreadyConfirmed(
+            f"contact {contact.id} already validated the invitation; there is nothing to resend"
+        )
+    if contact.email is None:
+        raise InvalidInput("email: the contact has no e-mail address to send the invitation to")
+    move_contact(session, contact, "invite_resent", actor, reason="invitation resent", at=at)
+    owner = _owner(session, workspace_id, contact.owner_user_id, active_only=False)
+    invitations.issue(session, contact, owner.name, invite_settings, at=at)
+    return contact
+
+
+def latest_invitations(session: Session, contact_ids: list[int]) -> dict[int, Invitation]:
+    return {
+        cid: inv
+        for cid in contact_ids
+        if (inv := repository.latest_invitation(session, cid)) is not None
+    }
+
+
+def history_of(session: Session, workspace_id: int, contact_id: int) -> list[Transition]:
+    get_contact(session, workspace_id, contact_id)
+    return history(session, "contact", contact_id, workspace_id)
+
+
+def _owner(session: Session, workspace_id: int, user_id: int, *, active_only: bool = True) -> User:
+    user = repository.user(session, workspace_id, user_id)
+    if user is None or (active_only and not user.active):
+        raise InvalidInput(
+            f"owner_user_id: {user_id} is not an active user of this workspace",
+            errors=[{"field": "owner_user_id", "msg": "not an active user of this workspace"}],
+        )
+    return user
+
+
+def _refuse_duplicate(
+    session: Session,
+    workspace_id: int,
+    network: Network,
+    fields: ContactFields,
+    *,
+    exclude_id: int | None = None,
+) -> None:
+    # On WeChat and LINE the e-mail address is where the invitation goes: one contact per
+    # address. Elsewhere people may share an address (a company mailbox); the phone decides.
+    email = fields.email if network in INVITATION_NETWORKS else None
+    existing = repository.duplicate(
+        session, workspace_id, network.value, phone=fields.phone, email=email, exclude_id=exclude_id
+    )
+    if existing is not None:
+        same = "phone number" if existing.phone == fields.phone else "e-mail address"
+        raise DuplicateContact(
+            f"contact {existing.id} already has this {same} on {network}",
+            existing_id=existing.id,
+        )
+
+
+def _columns(fields: ContactFields) -> dict[str, str | None]:
+    return {
+        "first_name": fields.first_name,
+        "last_name": fields.last_name,
+        "company": fields.company,
+        "email": fields.email,
+        "phone": fields.phone,
+    }
