@@ -9,7 +9,9 @@ import httpx2 as httpx
 PHONES = ["+447911123456", "+14155550123", "+33612345678", "+4915123456789", "+819012345678"]
 
 
-def make_user(http: httpx.Client | Any, headers: dict[str, str], email: str = "agent@x.test") -> int:
+def make_user(
+    http: httpx.Client | Any, headers: dict[str, str], email: str = "agent@x.test"
+) -> int:
     r = http.post("/api/v1/users", json={"name": "Grace Agent", "email": email}, headers=headers)
     assert r.status_code == 201, r.text
     return int(r.json()["id"])
