@@ -52,6 +52,8 @@ def test_invalid_fields_are_refused_and_change_nothing(client: TestClient, keys:
         payload("WHATSAPP", owner, phone="12"),
         payload("SMS_DIRECT", owner, phone=None),
         payload("SMS_DIRECT", owner, first_name=""),
+        payload("SMS_DIRECT", owner, last_name="Love\x00lace"),
+        payload("SMS_DIRECT", owner, phone="+1415555\x000123"),
         payload("SMS_DIRECT", owner, owner_user_id=owner + 99),
         payload("SMS_DIRECT", owner, invite=True),
         payload("FAX", owner),

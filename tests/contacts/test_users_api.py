@@ -64,6 +64,8 @@ def test_virtual_numbers_set_listed_cleared_and_unique(client: TestClient, keys:
     assert [u["name"] for u in listed] == ["Grace", "Bob"]
     dup = client.post("/api/v1/users", json={"name": "G", "email": "grace@x.test"}, headers=h)
     assert dup.status_code == 409
+    nul = client.post("/api/v1/users", json={"name": "G\x00", "email": "n@x.test"}, headers=h)
+    assert nul.status_code == 422
     agent = keys.headers("agent")
     assert (
         client.post(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from relaybird.cli import campaigns as campaigns_cli
+from relaybird.cli import contacts as contacts_cli
 from relaybird.cli import demo as demo_cli
 from relaybird.cli import events, keys, senders, server, status, users
 from relaybird.cli import inbox as inbox_cli
@@ -29,6 +30,7 @@ status.register(app)
 app.add_typer(inbox_cli.app, name="inbox")
 app.add_typer(users.app, name="users")
 app.add_typer(senders.app, name="senders")
+app.add_typer(contacts_cli.app, name="contacts")
 demo_cli.register(app)
 campaigns_cli.register()
 

@@ -14,6 +14,7 @@ from relaybird.contacts import invitations, service
 from relaybird.contacts.invitations import InviteSettings
 from relaybird.contacts.schemas import (
     ContactCreate,
+    ContactId,
     ContactOut,
     ContactPage,
     ContactUpdate,
@@ -130,7 +131,9 @@ def list_contacts(
 
 
 @router.get("/{contact_id}", response_model=ContactOut, summary="One contact")
-def get_contact(contact_id: int, principal: Viewer, session: ReadSession, ctx: Ctx) -> ContactOut:
+def get_contact(
+    contact_id: ContactId, principal: Viewer, session: ReadSession, ctx: Ctx
+) -> ContactOut:
     contact = service.get_contact(session, principal.workspace_id, contact_id)
     return _one(session, contact, ctx.clock.now())
 
@@ -143,7 +146,7 @@ def get_contact(contact_id: int, principal: Viewer, session: ReadSession, ctx: C
     "create again). The status does not move here.",
 )
 def update_contact(
-    contact_id: int, body: ContactUpdate, principal: Agent, session: WriteSession, ctx: Ctx
+    contact_id: ContactId, body: ContactUpdate, principal: Agent, session: WriteSession, ctx: Ctx
 ) -> ContactOut:
     now = ctx.clock.now()
     contact = service.update_contact(
@@ -165,7 +168,9 @@ def update_contact(
     description="Removes the contact, its invitations and its room memberships. Deleting and "
     "creating again is the only way to clear a WhatsApp contact's UNAVAILABLE.",
 )
-def delete_contact(contact_id: int, principal: Agent, session: WriteSession, ctx: Ctx) -> None:
+def delete_contact(
+    contact_id: ContactId, principal: Agent, session: WriteSession, ctx: Ctx
+) -> None:
     service.delete_contact(
         session, principal.workspace_id, contact_id, actor=principal.actor, at=ctx.clock.now()
     )
@@ -177,7 +182,9 @@ def delete_contact(contact_id: int, principal: Agent, session: WriteSession, ctx
     summary="A contact's status history",
     description="Every status change, oldest first, starting with its creation.",
 )
-def contact_history(contact_id: int, principal: Viewer, session: ReadSession) -> list[HistoryItem]:
+def contact_history(
+    contact_id: ContactId, principal: Viewer, session: ReadSession
+) -> list[HistoryItem]:
     rows = service.history_of(session, principal.workspace_id, contact_id)
     return [HistoryItem.model_validate(r) for r in rows]
 
@@ -190,7 +197,9 @@ def contact_history(contact_id: int, principal: Viewer, session: ReadSession) ->
     "counter and sets PENDING_CONFIRMATION (also from INVITE_EXPIRED). 409 when the contact "
     "already validated its invitation, or on a network without invitations.",
 )
-def resend_invite(contact_id: int, principal: Agent, session: WriteSession, ctx: Ctx) -> ContactOut:
+def resend_invite(
+    contact_id: ContactId, principal: Agent, session: WriteSession, ctx: Ctx
+) -> ContactOut:
     now = ctx.clock.now()
     contact = service.resend_invite(
         session,

@@ -13,6 +13,7 @@ from relaybird.contacts import users
 from relaybird.contacts.schemas import (
     DirectNetwork,
     UserCreate,
+    UserId,
     UserOut,
     UserPage,
     VirtualNumberSet,
@@ -74,7 +75,7 @@ def list_users(
 
 
 @router.get("/{user_id}", response_model=UserOut, summary="One user with their virtual numbers")
-def get_user(user_id: int, principal: Viewer, session: ReadSession) -> UserOut:
+def get_user(user_id: UserId, principal: Viewer, session: ReadSession) -> UserOut:
     return to_out(users.view(session, principal.workspace_id, user_id))
 
 
@@ -85,7 +86,7 @@ def get_user(user_id: int, principal: Viewer, session: ReadSession) -> UserOut:
     description="Replaces the user's number on that network. 409 when another user has it.",
 )
 def set_virtual_number(
-    user_id: int,
+    user_id: UserId,
     network: DirectNetwork,
     body: VirtualNumberSet,
     principal: Admin,
@@ -110,7 +111,7 @@ def set_virtual_number(
     summary="Clear the user's virtual number on a Direct network",
 )
 def clear_virtual_number(
-    user_id: int, network: DirectNetwork, principal: Admin, session: WriteSession, ctx: Ctx
+    user_id: UserId, network: DirectNetwork, principal: Admin, session: WriteSession, ctx: Ctx
 ) -> UserOut:
     view = users.clear_virtual_number(
         session, principal.workspace_id, user_id, Network(network.value), at=ctx.clock.now()

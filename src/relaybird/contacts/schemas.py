@@ -2,11 +2,19 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated
 
+from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from relaybird.auth.roles import Role
 from relaybird.contacts.transitions import ContactStatus, Network
+
+# Ids are 64-bit: anything larger is not one of ours (and would overflow the database driver).
+MAX_ID = 2**63 - 1
+RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
+ContactId = Annotated[int, Path(ge=1, le=MAX_ID)]
+UserId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 class DirectNetwork(StrEnum):
@@ -42,7 +50,7 @@ class ContactCreate(BaseModel):
         max_length=100,
         description="E.164 (+ and country code); stored normalised. Required on every network.",
     )
-    owner_user_id: int = Field(description="The user (agent) who onboards and owns the contact.")
+    owner_user_id: RowId = Field(description="The user (agent) who onboards and owns the contact.")
     invite: bool = Field(
         default=False,
         description="WHATSAPP only: also e-mail an invitation (PENDING_CONFIRMATION until it is "
@@ -56,7 +64,7 @@ class ContactUpdate(BaseModel):
     last_name: str | None = Field(default=None, max_length=1000)
     company: str | None = Field(default=None, max_length=1000)
     email: str | None = Field(default=None, max_length=1000)
-    owner_user_id: int | None = None
+    owner_user_id: RowId | None = None
 
 
 class InvitationOut(BaseModel):

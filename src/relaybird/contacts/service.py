@@ -116,6 +116,11 @@ def list_contacts(
     """``status`` is a ContactStatus or "NONE" (no status). A status the network can never take
     is refused rather than answered with an always-empty page."""
     if status is not None and status != "NONE":
+        if status not in ContactStatus.__members__:
+            raise InvalidInput(
+                f"status: {status!r} is not a contact status "
+                f"({', '.join(ContactStatus.__members__)} or NONE)"
+            )
         wanted = ContactStatus(status)
         if network is not None and wanted not in statuses_for(network):
             raise InvalidInput(

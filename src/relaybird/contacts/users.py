@@ -39,6 +39,8 @@ def create_user(
     address = normalise_email(email)
     if not name.strip():
         raise InvalidInput("name: required")
+    if any(ord(c) < 32 for c in name):
+        raise InvalidInput("name: must not contain control characters")
     if repository.user_by_email(session, workspace_id, address) is not None:
         raise Conflict(f"a user with e-mail {address} already exists in this workspace")
     user = repository.add_user(
@@ -142,3 +144,10 @@ def _emit(
         data={"id": user_id, "network": network.value},
         at=at,
     )
+
+
+def by_email(session: Session, workspace_id: int, email: str) -> User:
+    user = repository.user_by_email(session, workspace_id, email.strip().lower())
+    if user is None:
+        raise NotFound(f"no user {email!r} in this workspace (create one with POST /users)")
+    return user
