@@ -9,7 +9,13 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 
 from relaybird.api.deps import Ctx
 from relaybird.auth import service as auth
-from relaybird.dashboard import campaign_pages, network_pages, sender_pages, user_pages
+from relaybird.dashboard import (
+    campaign_pages,
+    contact_actions,
+    network_pages,
+    sender_pages,
+    user_pages,
+)
 from relaybird.dashboard.session import (
     COOKIE,
     LOGIN_CSRF_COOKIE,
@@ -27,6 +33,7 @@ router = APIRouter(prefix=PREFIX, include_in_schema=False)
 router.include_router(campaign_pages.router)
 router.include_router(sender_pages.router)
 router.include_router(network_pages.router)
+router.include_router(contact_actions.router)
 router.include_router(user_pages.router)
 
 # The root of the site opens the dashboard.
