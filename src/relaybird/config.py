@@ -47,6 +47,16 @@ class Settings(BaseSettings):
     whatsapp_app_secret: SecretStr = Field(default=SecretStr(""))
     whatsapp_verify_token: SecretStr = Field(default=SecretStr(""))
     direct_webhook_secret: SecretStr = Field(default=SecretStr(""))
+    welcome_template: str = Field(
+        default="welcome",
+        description="The approved WhatsApp template sent when a contact is added to a room "
+        "(the reachability probe: 131026 makes the contact UNAVAILABLE).",
+    )
+    welcome_template_language: str = Field(default="en")
+    direct_welcome_text: str = Field(
+        default="Hello! You are now connected with {user}. Reply here to chat.",
+        description="The welcome message sent on SMS/WhatsApp Direct; {user} is the user's name.",
+    )
     smtp_url: str | None = Field(
         default=None,
         description="smtp://user:pass@host:port (smtps:// for TLS). Unset: e-mails stay in the "

@@ -13,6 +13,7 @@ event is logged and dropped.
 Domains register in ``registered_handlers`` below, one line each:
 
     from relaybird.campaigns import statuses as campaign_statuses
+    from relaybird.rooms import handlers as room_handlers
     campaign_statuses.register(registry)       # def register(r): r.on(MessageStatus, fn)
 """
 
@@ -58,10 +59,12 @@ def registered_handlers() -> Registry:
     """The registry the applier uses. Imported lazily: handler modules pull in their domains."""
     from relaybird.campaigns import replies as campaign_replies
     from relaybird.campaigns import statuses as campaign_statuses
+    from relaybird.rooms import handlers as room_handlers
     from relaybird.senders import handlers as sender_handlers
 
     registry = Registry()
     campaign_statuses.register(registry)
     sender_handlers.register(registry)
     campaign_replies.register(registry)
+    room_handlers.register(registry)
     return registry

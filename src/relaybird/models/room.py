@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from relaybird.db.types import BigId
-from relaybird.models.base import Base, IdMixin, TimestampMixin
+from relaybird.models.base import Base, IdMixin, Json, TimestampMixin
 
 
 class Room(IdMixin, TimestampMixin, Base):
@@ -52,18 +52,30 @@ class RoomMessage(IdMixin, Base):
     __table_args__ = (
         Index("ix_room_messages_room", "room_id", "id"),
         Index("ix_room_messages_wamid", "wamid"),
+        # One row per provider message id per room: duplicate webhook deliveries insert nothing.
+        UniqueConstraint("room_id", "wamid", name="uq_room_messages_room_wamid"),
+        Index("ix_room_messages_unsent", "status", "claimed_at"),
     )
 
     workspace_id: Mapped[int] = mapped_column(BigId, ForeignKey("workspaces.id"))
     room_id: Mapped[int] = mapped_column(BigId, ForeignKey("rooms.id", ondelete="CASCADE"))
     direction: Mapped[str] = mapped_column(String(8))  # OUT | IN | SYSTEM
-    kind: Mapped[str] = mapped_column(String(16), default="TEXT")  # TEXT | TEMPLATE | CALL | ...
+    # TEXT | TEMPLATE | WELCOME (the welcome template / probe) | CALL
+    kind: Mapped[str] = mapped_column(String(16), default="TEXT")
     author_user_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"))
     contact_id: Mapped[int | None] = mapped_column(
         BigId, ForeignKey("contacts.id", ondelete="SET NULL")
     )
     text: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16))
+    # Outbound: set when a sender claims the PENDING message (committed before the provider is
+    # called). A claimed message is never sent again: after a crash it is reconciled from
+    # webhooks (callback data ``m:<id>``) or marked FAILED "outcome unknown" (at most once).
+    claimed_at: Mapped[datetime | None]
+    template_name: Mapped[str | None] = mapped_column(String(512))
+    template_language: Mapped[str | None] = mapped_column(String(16))
+    template_params: Mapped[list[str] | None] = mapped_column(Json)
+    # The provider's message id: Meta's wamid, or the Direct network's message id.
     wamid: Mapped[str | None] = mapped_column(String(128))
     error_code: Mapped[int | None]
     error_title: Mapped[str | None] = mapped_column(Text)

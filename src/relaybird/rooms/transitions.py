@@ -22,6 +22,8 @@ class MessageStatus(StrEnum):
     RECEIVED = "RECEIVED"
     # Inbound from a blocked number: kept, not delivered to the room.
     HELD = "HELD"
+    # A system notice in the room (e.g. "no WhatsApp account for this contact").
+    POSTED = "POSTED"
 
 
 AC, LI, DA = RoomStatus.ACTIVE, RoomStatus.LIMITED, RoomStatus.DEACTIVATED
@@ -41,7 +43,7 @@ ROOM = StateMachine(
     idempotent_events=frozenset({"window_closed", "windows_open"}),
 )
 
-MP, MS, MD, MR, MF, MRC, MH = (
+MP, MS, MD, MR, MF, MRC, MH, MPO = (
     MessageStatus.PENDING,
     MessageStatus.SENT,
     MessageStatus.DELIVERED,
@@ -49,6 +51,7 @@ MP, MS, MD, MR, MF, MRC, MH = (
     MessageStatus.FAILED,
     MessageStatus.RECEIVED,
     MessageStatus.HELD,
+    MessageStatus.POSTED,
 )
 
 ROOM_MESSAGE = StateMachine(
@@ -59,9 +62,10 @@ ROOM_MESSAGE = StateMachine(
         (None, "queued", MP, "outbound message written"),
         (None, "received", MRC, "inbound message from the network"),
         (None, "held", MH, "inbound from a blocked number: held"),
+        (None, "posted", MPO, "a system notice in the room"),
         (MH, "released", MRC, "the number was onboarded or unblocked"),
         (MP, "accepted", MS, "provider accepted it"),
-        (MP, "send_failed", MF, "provider refused it"),
+        (MP, "send_failed", MF, "provider refused it, or the outcome of a crashed send is unknown"),
         ((MP, MS), "status_delivered", MD),
         ((MP, MS, MD), "status_read", MR),
         ((MP, MS), "status_failed", MF),
@@ -70,7 +74,7 @@ ROOM_MESSAGE = StateMachine(
     idempotent_events=frozenset(
         {"status_sent", "status_delivered", "status_read", "status_failed"}
     ),
-    final_states=frozenset({MR, MF, MRC}),
+    final_states=frozenset({MR, MF, MRC, MPO}),
 )
 
 MESSAGE_RANK = {MP: 0, MS: 1, MD: 2, MR: 3, MF: 3}

@@ -1,0 +1,368 @@
+"""Room messages: writing them (out, in, system, held), the customer-service window, and the
+moves of a message's status. Every new message is a row plus a history/outbox record; every
+status change goes through the ROOM_MESSAGE table."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from relaybird.config import Settings
+from relaybird.errors import Conflict
+from relaybird.events.transitions import Moved, apply_transition, move_many, record
+from relaybird.models import Contact, Room, RoomMessage
+from relaybird.rooms import repository
+from relaybird.rooms.errors import NobodyToReach, RoomDeactivated, TemplateNeeded
+from relaybird.rooms.transitions import ROOM_MESSAGE, MessageStatus
+
+SERVICE_WINDOW = timedelta(hours=24)
+# Networks with WhatsApp's 24 h customer-service window; the others have none.
+WINDOW_NETWORKS = frozenset({"WHATSAPP", "WHATSAPP_DIRECT"})
+# Contacts that cannot receive anything (the probe said so, or a user blocked them).
+UNREACHABLE = frozenset({"UNAVAILABLE", "BLOCKED"})
+
+WELCOME = "WELCOME"
+NOTICE = "NOTICE"
+
+
+@dataclass(frozen=True)
+class Template:
+    name: str
+    language: str
+    body_params: tuple[str, ...] = ()
+
+
+def window_open(contact: Contact, now: datetime) -> bool:
+    return contact.window_expires_at is not None and contact.window_expires_at > now
+
+
+def _new(
+    session: Session,
+    room: Room,
+    *,
+    direction: str,
+    kind: str,
+    status: MessageStatus,
+    event: str,
+    actor: str,
+    now: datetime,
+    contact_id: int | None = None,
+    author_user_id: int | None = None,
+    text: str | None = None,
+    template: Template | None = None,
+    wamid: str | None = None,
+    at: datetime | None = None,
+) -> RoomMessage | None:
+    """Insert a message and record its first status; None if (room, wamid) exists already."""
+    when = at or now
+    row = repository.insert_message(
+        session,
+        RoomMessage(
+            workspace_id=room.workspace_id,
+            room_id=room.id,
+            direction=direction,
+            kind=kind,
+            author_user_id=author_user_id,
+            contact_id=contact_id,
+            text=text,
+            status=status.value,
+            template_name=template.name if template else None,
+            template_language=template.language if template else None,
+            template_params=list(template.body_params) if template else None,
+            wamid=wamid,
+            created_at=when,
+            updated_at=when,
+        ),
+    )
+    if row is None:
+        return None
+    ROOM_MESSAGE.resolve(None, event, status, explicit=True)
+    record(
+        session,
+        ROOM_MESSAGE,
+        [Moved(row.id, room.workspace_id, None, status.value)],
+        event=event,
+        actor=actor,
+        data={"room_id": room.id, "direction": direction, "kind": kind},
+        at=now,
+    )
+    return row
+
+
+def queue_out(
+    session: Session,
+    room: Room,
+    contact: Contact,
+    *,
+    kind: str,
+    actor: str,
+    now: datetime,
+    text: str | None = None,
+    template: Template | None = None,
+    author_user_id: int | None = None,
+) -> RoomMessage:
+    """An outbound message, PENDING: the sender loop (or the request, after commit) sends it."""
+    row = _new(
+        session,
+        room,
+        direction="OUT",
+        kind=kind,
+        status=MessageStatus.PENDING,
+        event="queued",
+        actor=actor,
+        now=now,
+        contact_id=contact.id,
+        author_user_id=author_user_id,
+        text=text,
+        template=template,
+    )
+    assert row is not None  # no wamid yet: nothing to collide with
+    return row
+
+
+def queue_welcome(
+    session: Session, settings: Settings, room: Room, contact: Contact, *, actor: str, now: datetime
+) -> RoomMessage | None:
+    """The welcome message, once per room and contact. On WhatsApp it is the template that
+    probes the number (131026 → UNAVAILABLE); an UNAVAILABLE or BLOCKED contact gets none."""
+    if contact.status in UNREACHABLE or contact.phone is None:
+        return None
+    if room.network not in ("WHATSAPP", "WHATSAPP_DIRECT", "SMS_DIRECT"):
+        return None
+    if repository.has_message_of_kind(session, room.id, contact.id, WELCOME):
+        return None
+    if room.network == "WHATSAPP":
+        template = Template(settings.welcome_template, settings.welcome_template_language)
+        return queue_out(
+            session, room, contact, kind=WELCOME, actor=actor, now=now, template=template
+        )
+    owner = repository.user(session, room.workspace_id, room.owner_user_id)
+    text = settings.direct_welcome_text.replace("{user}", owner.name if owner else "us")
+    return queue_out(session, room, contact, kind=WELCOME, actor=actor, now=now, text=text)
+
+
+def post_outbound(
+    session: Session,
+    room: Room,
+    *,
+    text: str | None,
+    template: Template | None,
+    author_user_id: int | None,
+    actor: str,
+    now: datetime,
+) -> list[RoomMessage]:
+    """A user's message to every reachable contact of the room (one row per contact).
+
+    Free-form text needs every addressed contact's 24 h window open (WhatsApp networks);
+    otherwise 409 template_required, and nothing is written."""
+    if room.status == "DEACTIVATED":
+        raise RoomDeactivated("the room is DEACTIVATED (its last contact was removed): add a contact first")
+    targets = [c for c in repository.contacts(session, room.id) if c.status not in UNREACHABLE]
+    if not targets:
+        raise NobodyToReach("the room has no contact that can receive messages")
+    if template is not None and room.network != "WHATSAPP":
+        raise Conflict(f"templates are a WhatsApp feature; {room.network} rooms take text")
+    if template is None and room.network in WINDOW_NETWORKS:
+        closed = [c.id for c in targets if not window_open(c, now)]
+        if closed:
+            raise TemplateNeeded(
+                "free-form messages can only be sent within 24 hours of the contact's last "
+                "message (WhatsApp's customer-service window); it is closed for contact(s) "
+                f"{', '.join(map(str, closed))}. Send an approved template instead: "
+                '{"template": {"name": ..., "language": ...}}',
+                contact_ids=closed,
+            )
+    kind = "TEMPLATE" if template is not None else "TEXT"
+    return [
+        queue_out(
+            session,
+            room,
+            c,
+            kind=kind,
+            actor=actor,
+            now=now,
+            text=text,
+            template=template,
+            author_user_id=author_user_id,
+        )
+        for c in targets
+    ]
+
+
+def post_notice(
+    session: Session, room: Room, contact_id: int | None, text: str, *, actor: str, now: datetime
+) -> RoomMessage | None:
+    """A SYSTEM message, once per room, contact and text."""
+    if contact_id is not None and repository.has_message_of_kind(
+        session, room.id, contact_id, NOTICE
+    ):
+        return None
+    return _new(
+        session,
+        room,
+        direction="SYSTEM",
+        kind=NOTICE,
+        status=MessageStatus.POSTED,
+        event="posted",
+        actor=actor,
+        now=now,
+        contact_id=contact_id,
+        text=text,
+    )
+
+
+def receive(
+    session: Session,
+    room: Room,
+    contact: Contact,
+    *,
+    wamid: str,
+    kind: str,
+    text: str | None,
+    held: bool,
+    actor: str,
+    now: datetime,
+    at: datetime,
+) -> RoomMessage | None:
+    """An inbound message (RECEIVED, or HELD from a blocked number); None for a duplicate."""
+    return _new(
+        session,
+        room,
+        direction="IN",
+        kind=kind,
+        status=MessageStatus.HELD if held else MessageStatus.RECEIVED,
+        event="held" if held else "received",
+        actor=actor,
+        now=now,
+        contact_id=contact.id,
+        text=text,
+        wamid=wamid,
+        at=at,
+    )
+
+
+def open_window(contact: Contact, at: datetime) -> bool:
+    """The contact wrote at ``at``: its window lasts until at + 24 h (never moves backwards)."""
+    until = at + SERVICE_WINDOW
+    changed = False
+    if contact.window_expires_at is None or contact.window_expires_at < until:
+        contact.window_expires_at = until
+        changed = True
+    if contact.last_inbound_at is None or contact.last_inbound_at < at:
+        contact.last_inbound_at = at
+    return changed
+
+
+def release_held(
+    session: Session, contact: Contact, *, actor: str, now: datetime
+) -> list[RoomMessage]:
+    """HELD → RECEIVED for every message the contact sent while blocked."""
+    held = repository.held_messages(session, contact.id)
+    moved = move_many(
+        session,
+        ROOM_MESSAGE,
+        RoomMessage,
+        [m.id for m in held],
+        source=MessageStatus.HELD,
+        event="released",
+        target=MessageStatus.RECEIVED,
+        actor=actor,
+        values={"updated_at": now},
+        at=now,
+    )
+    ids = {m.id for m in moved}
+    return [m for m in held if m.id in ids]
+
+
+# --- status moves --------------------------------------------------------------------------
+
+_STATUS_EVENTS = {
+    "sent": ("status_sent", MessageStatus.SENT),
+    "delivered": ("status_delivered", MessageStatus.DELIVERED),
+    "read": ("status_read", MessageStatus.READ),
+    "failed": ("status_failed", MessageStatus.FAILED),
+}
+
+
+def apply_status(
+    session: Session,
+    message: RoomMessage,
+    status: str,
+    *,
+    error_code: int | None,
+    error_title: str | None,
+    actor: str,
+    now: datetime,
+) -> bool:
+    """A provider status for an outbound message. Monotonic: a late `delivered` after READ,
+    or any status after FAILED, is a no-op (the table has no such row)."""
+    known = _STATUS_EVENTS.get(status)
+    if known is None:
+        return False
+    event, target = known
+    observed = MessageStatus(message.status)
+    if not ROOM_MESSAGE.can(observed, event, target):
+        return False
+    values: dict[str, object] = {"updated_at": now}
+    if target is MessageStatus.FAILED:
+        values.update(error_code=error_code, error_title=error_title)
+    moved = apply_transition(
+        session,
+        ROOM_MESSAGE,
+        RoomMessage,
+        message.id,
+        event=event,
+        target=target,
+        actor=actor,
+        error_code=error_code,
+        reason=error_title,
+        values=values,
+        at=now,
+    )
+    message.status = str(moved.target)
+    return moved.changed
+
+
+def mark_sent(session: Session, message: RoomMessage, message_id: str, *, now: datetime) -> None:
+    """The provider accepted it. A webhook may have moved it on already: then keep the id only."""
+    repository.set_wamid(session, message.id, message_id)
+    if message.status == MessageStatus.PENDING.value:
+        apply_transition(
+            session,
+            ROOM_MESSAGE,
+            RoomMessage,
+            message.id,
+            event="accepted",
+            target=MessageStatus.SENT,
+            actor="rooms.sender",
+            values={"updated_at": now},
+            at=now,
+        )
+
+
+def mark_failed(
+    session: Session,
+    message_ids: Sequence[int],
+    *,
+    error_code: int | None,
+    error_title: str,
+    now: datetime,
+) -> list[int]:
+    moved = move_many(
+        session,
+        ROOM_MESSAGE,
+        RoomMessage,
+        list(message_ids),
+        source=MessageStatus.PENDING,
+        event="send_failed",
+        target=MessageStatus.FAILED,
+        actor="rooms.sender",
+        reason=error_title,
+        error_code=error_code,
+        values={"updated_at": now, "error_code": error_code, "error_title": error_title},
+        at=now,
+    )
+    return [m.id for m in moved]

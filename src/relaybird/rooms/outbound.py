@@ -1,0 +1,218 @@
+"""Sending room messages: claim → send with no transaction open → record (STYLE.md rule 8).
+
+A message is written PENDING in the transaction that decides it (adding a contact, a user's
+post, a Direct inbound). After that transaction commits, the request calls ``deliver`` for the
+ids it wrote; the ``rooms.sender`` loop picks up whatever is still PENDING and unclaimed (the
+process died between commit and send, or no request context). The claim is a compare-and-set on
+``claimed_at`` committed before the provider is called, so a message is sent at most once: a
+claimed message whose process died is resolved from its webhooks (callback data ``m:<id>``) or,
+after the lease, marked FAILED "outcome unknown" (``reconcile``) — never sent again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from relaybird.context import AppContext
+from relaybird.dispatcher.loop import messaging_provider
+from relaybird.providers.direct import (
+    DIRECT_PROVIDER_KEY,
+    DirectMessage,
+    DirectProvider,
+    LoopbackDirectProvider,
+)
+from relaybird.providers.port import SenderCredentials, SendResult, TemplateMessage
+from relaybird.rooms import messages, outcomes, repository
+from relaybird.senders import service as senders
+
+log = logging.getLogger("relaybird.rooms")
+
+
+@dataclass(frozen=True)
+class Work:
+    message_id: int
+    network: str
+    to: str
+    kind: str
+    text: str | None
+    template: messages.Template | None
+    credentials: SenderCredentials | None = None  # WhatsApp
+    from_phone: str | None = None  # Direct: the owner's virtual number
+    refusal: str | None = None  # decided at claim time: fail without calling anyone
+
+    @property
+    def callback(self) -> str:
+        return f"m:{self.message_id}"
+
+
+def direct_provider(ctx: AppContext) -> DirectProvider:
+    provider = ctx.resources.get(DIRECT_PROVIDER_KEY)
+    if provider is None:
+        provider = LoopbackDirectProvider()
+        ctx.resources[DIRECT_PROVIDER_KEY] = provider
+    result: DirectProvider = provider
+    return result
+
+
+def claim(ctx: AppContext, ids: list[int] | None, limit: int = 100) -> list[Work]:
+    now = ctx.clock.now()
+    with ctx.db.write() as session:
+        wanted = ids if ids is not None else repository.unclaimed(session, limit)
+        taken = repository.claim(session, wanted, now)
+        return [_work(session, mid, now) for mid in taken]
+
+
+def _work(session: Session, message_id: int, now: datetime) -> Work:
+    msg = repository.message(session, message_id)
+    assert msg is not None
+    room = repository.room_any(session, msg.room_id)
+    contact = (
+        repository.contact(session, msg.workspace_id, msg.contact_id) if msg.contact_id else None
+    )
+    template = (
+        messages.Template(msg.template_name, msg.template_language or "en", tuple(msg.template_params or ()))
+        if msg.template_name
+        else None
+    )
+    base = {
+        "message_id": msg.id,
+        "network": room.network if room else "",
+        "to": contact.phone if contact and contact.phone else "",
+        "kind": msg.kind,
+        "text": msg.text,
+        "template": template,
+    }
+    if room is None or contact is None or not contact.phone:
+        return Work(**base, refusal="the room or contact is gone")
+    if room.network == "WHATSAPP":
+        sender = repository.sender_any(session, room.sender_id) if room.sender_id else None
+        if sender is None:
+            return Work(**base, refusal="the room has no sender number")
+        if template is not None:
+            gate = senders.status_gate(sender, now)
+        else:
+            gate = senders.reply_permit(session, sender.id)
+        if not gate.allowed:
+            return Work(**base, refusal=f"sender cannot send now: {gate.reason}")
+        creds = SenderCredentials(sender.phone_number_id, sender.access_token)
+        return Work(**base, credentials=creds)
+    number = repository.virtual_number_of(session, room.owner_user_id, room.network)
+    if room.network in ("SMS_DIRECT", "WHATSAPP_DIRECT") and number is None:
+        return Work(**base, refusal=f"the room owner has no {room.network} virtual number")
+    return Work(**base, from_phone=number.phone if number else None)
+
+
+async def send(ctx: AppContext, work: Work) -> SendResult | None:
+    if work.refusal is not None:
+        return None
+    if work.credentials is not None:
+        provider = messaging_provider(ctx)
+        if work.template is not None:
+            return await provider.send_template(
+                work.credentials,
+                TemplateMessage(
+                    to=work.to,
+                    template_name=work.template.name,
+                    language=work.template.language,
+                    body_params=work.template.body_params,
+                    callback_data=work.callback,
+                ),
+            )
+        return await provider.send_text(work.credentials, work.to, work.text or "", work.callback)
+    return await direct_provider(ctx).send(
+        DirectMessage(
+            network=work.network,
+            from_phone=work.from_phone or "",
+            to=work.to,
+            text=work.text or "",
+            callback_data=work.callback,
+        )
+    )
+
+
+def record(ctx: AppContext, results: list[tuple[Work, SendResult | None]]) -> None:
+    now = ctx.clock.now()
+    with ctx.db.write() as session:
+        for work, result in results:
+            msg = repository.message(session, work.message_id)
+            if msg is None:
+                continue
+            if result is None:
+                messages.mark_failed(
+                    session, [msg.id], error_code=None, error_title=work.refusal or "", now=now
+                )
+                continue
+            if result.message_id is not None:
+                messages.mark_sent(session, msg, result.message_id, now=now)
+                if work.network == "WHATSAPP" and work.template is not None:
+                    senders.count_business_initiated(
+                        session,
+                        _sender_id(session, msg.room_id),
+                        [work.to],
+                        actor="rooms.sender",
+                        now=now,
+                    )
+                continue
+            error = result.error
+            assert error is not None
+            if error.ambiguous:
+                # It may have gone out: leave it claimed; webhooks or reconcile settle it.
+                continue
+            messages.mark_failed(
+                session, [msg.id], error_code=error.code, error_title=error.title, now=now
+            )
+            if error.code == outcomes.NOT_ON_WHATSAPP:
+                outcomes.not_on_whatsapp(session, msg, now=now, actor="rooms.sender")
+
+
+def _sender_id(session: Session, room_id: int) -> int:
+    room = repository.room_any(session, room_id)
+    assert room is not None and room.sender_id is not None
+    return room.sender_id
+
+
+async def deliver(ctx: AppContext, ids: list[int] | None = None) -> int:
+    """Claim and send ``ids`` (or whatever is due); returns how many were claimed."""
+    works = await asyncio.to_thread(claim, ctx, ids)
+    if not works:
+        return 0
+    results = await asyncio.gather(*(send(ctx, w) for w in works))
+    await asyncio.to_thread(record, ctx, list(zip(works, results, strict=True)))
+    return len(works)
+
+
+async def sender_loop(ctx: AppContext, stop: asyncio.Event, *, poll: float = 0.5) -> None:
+    """The safety net behind ``deliver`` after commit: sends what is still PENDING, unclaimed."""
+    while not stop.is_set():
+        try:
+            done = await deliver(ctx)
+        except Exception:
+            log.exception("room message sender failed; trying again")
+            done = 0
+        if done:
+            continue
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), poll)
+
+
+def reconcile(ctx: AppContext) -> int:
+    """Scheduler job: claims older than the lease whose process died → FAILED, outcome unknown
+    (at most once: webhooks already settled the ones that reached the provider)."""
+    now = ctx.clock.now()
+    with ctx.db.write() as session:
+        stale = repository.stale_claims(session, now - ctx.settings.lease, 500)
+        return len(
+            messages.mark_failed(
+                session,
+                stale,
+                error_code=None,
+                error_title="outcome unknown: the process stopped during the send; not retried",
+                now=now,
+            )
+        )

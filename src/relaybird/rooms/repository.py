@@ -1,0 +1,410 @@
+"""SQL of rooms, their members, contacts and messages."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from relaybird.models import (
+    BlockedNumber,
+    Contact,
+    Room,
+    RoomContact,
+    RoomMember,
+    RoomMessage,
+    Sender,
+    User,
+    VirtualNumber,
+)
+from relaybird.rooms.transitions import MessageStatus
+
+# --- rooms ---------------------------------------------------------------------------------
+
+
+def room(session: Session, workspace_id: int, room_id: int, *, lock: bool = False) -> Room | None:
+    query = select(Room).where(Room.id == room_id, Room.workspace_id == workspace_id)
+    if lock:
+        query = query.with_for_update()
+    return session.scalar(query.execution_options(populate_existing=True))
+
+
+def room_any(session: Session, room_id: int) -> Room | None:
+    return session.scalar(
+        select(Room).where(Room.id == room_id).execution_options(populate_existing=True)
+    )
+
+
+def rooms(
+    session: Session,
+    workspace_id: int,
+    *,
+    after_id: int | None,
+    limit: int,
+    network: str | None = None,
+    status: str | None = None,
+) -> list[Room]:
+    query = select(Room).where(Room.workspace_id == workspace_id)
+    if after_id is not None:
+        query = query.where(Room.id > after_id)
+    if network is not None:
+        query = query.where(Room.network == network)
+    if status is not None:
+        query = query.where(Room.status == status)
+    return list(session.scalars(query.order_by(Room.id).limit(limit)))
+
+
+def user(session: Session, workspace_id: int, user_id: int) -> User | None:
+    return session.scalar(select(User).where(User.id == user_id, User.workspace_id == workspace_id))
+
+
+def sender(session: Session, workspace_id: int, sender_id: int) -> Sender | None:
+    return session.scalar(
+        select(Sender).where(Sender.id == sender_id, Sender.workspace_id == workspace_id)
+    )
+
+
+def sender_any(session: Session, sender_id: int) -> Sender | None:
+    return session.get(Sender, sender_id)
+
+
+def sender_by_phone_number_id(session: Session, phone_number_id: str) -> Sender | None:
+    return session.scalar(select(Sender).where(Sender.phone_number_id == phone_number_id))
+
+
+def virtual_number(session: Session, network: str, phone: str) -> VirtualNumber | None:
+    return session.scalar(
+        select(VirtualNumber).where(VirtualNumber.network == network, VirtualNumber.phone == phone)
+    )
+
+
+def virtual_number_of(session: Session, user_id: int, network: str) -> VirtualNumber | None:
+    return session.scalar(
+        select(VirtualNumber).where(
+            VirtualNumber.user_id == user_id, VirtualNumber.network == network
+        )
+    )
+
+
+# --- members and contacts ------------------------------------------------------------------
+
+
+def members(session: Session, room_id: int) -> list[User]:
+    return list(
+        session.scalars(
+            select(User)
+            .join(RoomMember, RoomMember.user_id == User.id)
+            .where(RoomMember.room_id == room_id)
+            .order_by(User.id)
+        )
+    )
+
+
+def add_member(session: Session, room_id: int, user_id: int, at: datetime) -> bool:
+    if session.get(RoomMember, (room_id, user_id)) is not None:
+        return False
+    session.add(RoomMember(room_id=room_id, user_id=user_id, added_at=at))
+    session.flush()
+    return True
+
+
+def remove_member(session: Session, room_id: int, user_id: int) -> bool:
+    result = session.execute(
+        delete(RoomMember).where(RoomMember.room_id == room_id, RoomMember.user_id == user_id)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+def contacts(session: Session, room_id: int) -> list[Contact]:
+    return list(
+        session.scalars(
+            select(Contact)
+            .join(RoomContact, RoomContact.contact_id == Contact.id)
+            .where(RoomContact.room_id == room_id)
+            .order_by(Contact.id)
+            .execution_options(populate_existing=True)
+        )
+    )
+
+
+def contact(session: Session, workspace_id: int, contact_id: int) -> Contact | None:
+    return session.scalar(
+        select(Contact)
+        .where(Contact.id == contact_id, Contact.workspace_id == workspace_id)
+        .execution_options(populate_existing=True)
+    )
+
+
+def contact_by_phone(
+    session: Session, workspace_id: int, network: str, phone: str
+) -> Contact | None:
+    return session.scalar(
+        select(Contact)
+        .where(
+            Contact.workspace_id == workspace_id, Contact.network == network, Contact.phone == phone
+        )
+        .order_by(Contact.id)
+        .limit(1)
+    )
+
+
+def has_contact(session: Session, room_id: int, contact_id: int) -> bool:
+    return session.get(RoomContact, (room_id, contact_id)) is not None
+
+
+def add_contact(session: Session, room_id: int, contact_id: int, at: datetime) -> bool:
+    if has_contact(session, room_id, contact_id):
+        return False
+    session.add(RoomContact(room_id=room_id, contact_id=contact_id, added_at=at))
+    session.flush()
+    return True
+
+
+def remove_contact(session: Session, room_id: int, contact_id: int) -> bool:
+    result = session.execute(
+        delete(RoomContact).where(
+            RoomContact.room_id == room_id, RoomContact.contact_id == contact_id
+        )
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+def count_contacts(session: Session, room_id: int) -> int:
+    return int(
+        session.scalar(
+            select(func.count()).select_from(RoomContact).where(RoomContact.room_id == room_id)
+        )
+        or 0
+    )
+
+
+def rooms_of_contact(session: Session, contact_id: int) -> list[Room]:
+    return list(
+        session.scalars(
+            select(Room)
+            .join(RoomContact, RoomContact.room_id == Room.id)
+            .where(RoomContact.contact_id == contact_id)
+            .order_by(Room.id)
+        )
+    )
+
+
+def owned_room_with(session: Session, owner_user_id: int, network: str, contact_id: int) -> Room | None:
+    return session.scalar(
+        select(Room)
+        .join(RoomContact, RoomContact.room_id == Room.id)
+        .where(
+            Room.owner_user_id == owner_user_id,
+            Room.network == network,
+            RoomContact.contact_id == contact_id,
+        )
+        .order_by(Room.id)
+        .limit(1)
+    )
+
+
+def whatsapp_rooms(session: Session, sender_id: int, contact_ids: Sequence[int]) -> list[Room]:
+    """Rooms of the sender holding any of the contacts (where an inbound message belongs)."""
+    return list(
+        session.scalars(
+            select(Room)
+            .join(RoomContact, RoomContact.room_id == Room.id)
+            .where(Room.sender_id == sender_id, RoomContact.contact_id.in_(list(contact_ids)))
+            .distinct()
+            .order_by(Room.id)
+        )
+    )
+
+
+def whatsapp_contacts(session: Session, workspace_id: int, phone: str) -> list[Contact]:
+    return list(
+        session.scalars(
+            select(Contact).where(
+                Contact.workspace_id == workspace_id,
+                Contact.network == "WHATSAPP",
+                Contact.phone == phone,
+            )
+        )
+    )
+
+
+def rooms_to_recheck(session: Session, networks: Sequence[str], now: datetime) -> list[int]:
+    """ACTIVE rooms where a contact's window has lapsed, and LIMITED rooms (may be open now)."""
+    lapsed = (
+        select(Room.id)
+        .join(RoomContact, RoomContact.room_id == Room.id)
+        .join(Contact, Contact.id == RoomContact.contact_id)
+        .where(
+            Room.status == "ACTIVE",
+            Room.network.in_(list(networks)),
+            (Contact.window_expires_at.is_(None)) | (Contact.window_expires_at <= now),
+        )
+    )
+    limited = select(Room.id).where(Room.status == "LIMITED")
+    return sorted(set(session.scalars(lapsed)) | set(session.scalars(limited)))
+
+
+# --- messages ------------------------------------------------------------------------------
+
+
+def insert_message(session: Session, message: RoomMessage) -> RoomMessage | None:
+    """Insert; None when (room, wamid) is already there (a duplicate delivery)."""
+    try:
+        with session.begin_nested():
+            session.add(message)
+            session.flush()
+    except IntegrityError:
+        return None
+    return message
+
+
+def message(session: Session, message_id: int) -> RoomMessage | None:
+    return session.scalar(
+        select(RoomMessage)
+        .where(RoomMessage.id == message_id)
+        .execution_options(populate_existing=True)
+    )
+
+
+def message_by_wamid(session: Session, wamid: str) -> RoomMessage | None:
+    return session.scalar(
+        select(RoomMessage)
+        .where(RoomMessage.wamid == wamid, RoomMessage.direction == "OUT")
+        .order_by(RoomMessage.id)
+        .limit(1)
+        .execution_options(populate_existing=True)
+    )
+
+
+def inbound_by_wamid(session: Session, workspace_id: int, wamid: str) -> RoomMessage | None:
+    return session.scalar(
+        select(RoomMessage)
+        .where(
+            RoomMessage.workspace_id == workspace_id,
+            RoomMessage.wamid == wamid,
+            RoomMessage.direction == "IN",
+        )
+        .order_by(RoomMessage.id)
+        .limit(1)
+    )
+
+
+def messages(
+    session: Session, room_id: int, *, after_id: int | None, limit: int, include_held: bool
+) -> list[RoomMessage]:
+    query = select(RoomMessage).where(RoomMessage.room_id == room_id)
+    if after_id is not None:
+        query = query.where(RoomMessage.id > after_id)
+    if not include_held:
+        query = query.where(RoomMessage.status != MessageStatus.HELD.value)
+    return list(session.scalars(query.order_by(RoomMessage.id).limit(limit)))
+
+
+def has_message_of_kind(session: Session, room_id: int, contact_id: int, kind: str) -> bool:
+    return (
+        session.scalar(
+            select(RoomMessage.id)
+            .where(
+                RoomMessage.room_id == room_id,
+                RoomMessage.contact_id == contact_id,
+                RoomMessage.kind == kind,
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def held_messages(session: Session, contact_id: int) -> list[RoomMessage]:
+    return list(
+        session.scalars(
+            select(RoomMessage)
+            .where(
+                RoomMessage.contact_id == contact_id,
+                RoomMessage.status == MessageStatus.HELD.value,
+            )
+            .order_by(RoomMessage.id)
+        )
+    )
+
+
+def unclaimed(session: Session, limit: int) -> list[int]:
+    return list(
+        session.scalars(
+            select(RoomMessage.id)
+            .where(
+                RoomMessage.status == MessageStatus.PENDING.value,
+                RoomMessage.claimed_at.is_(None),
+            )
+            .order_by(RoomMessage.id)
+            .limit(limit)
+        )
+    )
+
+
+def claim(session: Session, ids: Sequence[int], at: datetime) -> list[int]:
+    """Compare-and-set: only PENDING, unclaimed messages are taken (exactly one claimer wins)."""
+    if not ids:
+        return []
+    rows = session.execute(
+        update(RoomMessage)
+        .where(
+            RoomMessage.id.in_(list(ids)),
+            RoomMessage.status == MessageStatus.PENDING.value,
+            RoomMessage.claimed_at.is_(None),
+        )
+        .values(claimed_at=at)
+        .returning(RoomMessage.id),
+        execution_options={"synchronize_session": False},
+    ).all()
+    return [int(r[0]) for r in rows]
+
+
+def stale_claims(session: Session, before: datetime, limit: int) -> list[int]:
+    return list(
+        session.scalars(
+            select(RoomMessage.id)
+            .where(
+                RoomMessage.status == MessageStatus.PENDING.value,
+                RoomMessage.claimed_at.is_not(None),
+                RoomMessage.claimed_at < before,
+            )
+            .order_by(RoomMessage.id)
+            .limit(limit)
+        )
+    )
+
+
+def set_wamid(session: Session, message_id: int, wamid: str) -> None:
+    session.execute(
+        update(RoomMessage)
+        .where(RoomMessage.id == message_id, RoomMessage.wamid.is_(None))
+        .values(wamid=wamid),
+        execution_options={"synchronize_session": False},
+    )
+
+
+def lock_phone(session: Session, network: str, phone: str) -> None:
+    """Serialise inbound handling per caller (PostgreSQL: a transaction-scoped advisory lock;
+    SQLite writers are serialised by BEGIN IMMEDIATE already), so two deliveries of one message,
+    or two first messages of one unknown number, cannot create two contacts or two rooms."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    digest = hashlib.sha256(f"direct|{network}|{phone}".encode()).digest()
+    key = int.from_bytes(digest[:8], "big", signed=True)
+    session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+
+
+def is_blocked(session: Session, user_id: int, phone: str) -> bool:
+    return (
+        session.scalar(
+            select(BlockedNumber.id).where(
+                BlockedNumber.user_id == user_id, BlockedNumber.phone == phone
+            )
+        )
+        is not None
+    )

@@ -1,0 +1,160 @@
+"""Request and response bodies of the rooms API and the Direct webhook."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from relaybird.contacts.transitions import Network
+
+
+class RoomCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    network: Network
+    owner_user_id: int = Field(description="The user (agent) who owns the room; also a member.")
+    sender_id: int | None = Field(
+        default=None,
+        description="WhatsApp rooms only (required there): the sender number the welcome "
+        "template and the room's messages go out from.",
+    )
+
+
+class MemberAdd(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    user_id: int
+
+
+class ContactAdd(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    contact_id: int
+
+
+class UserOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    email: str
+
+
+class RoomContactOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    network: str
+    status: str | None
+    first_name: str | None
+    last_name: str | None
+    phone: str | None
+    window_expires_at: datetime | None = Field(
+        description="End of the contact's 24 h customer-service window (None: never opened)."
+    )
+
+
+class RoomOut(BaseModel):
+    id: int
+    name: str
+    network: str
+    status: str = Field(description="ACTIVE, LIMITED (a contact's 24 h window is closed) or "
+                        "DEACTIVATED (its last contact was removed).")
+    owner_user_id: int
+    sender_id: int | None
+    members: list[UserOut]
+    contacts: list[RoomContactOut]
+    created_at: datetime
+
+
+class RoomPage(BaseModel):
+    items: list[RoomOut]
+    next_cursor: str | None
+
+
+class TemplateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=512)
+    language: str = Field(min_length=2, max_length=16)
+    body_params: list[str] = Field(default_factory=list, max_length=20)
+
+
+class MessageCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=4096,
+        description="Free-form text: on WhatsApp networks only inside every addressed contact's "
+        "24 h customer-service window, else 409 `template_required`.",
+    )
+    template: TemplateIn | None = Field(
+        default=None, description="An approved WhatsApp template: allowed outside the window."
+    )
+
+    @model_validator(mode="after")
+    def _one(self) -> MessageCreate:
+        if (self.text is None) == (self.template is None):
+            raise ValueError("give either text or template")
+        return self
+
+
+class MessageOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    room_id: int
+    direction: str = Field(description="OUT, IN or SYSTEM")
+    kind: str = Field(description="TEXT, TEMPLATE, WELCOME, CALL, NOTICE, or WhatsApp's type")
+    status: str = Field(
+        description="OUT: PENDING → SENT → DELIVERED → READ, or FAILED. IN: RECEIVED (HELD while "
+        "the number is blocked). SYSTEM: POSTED."
+    )
+    contact_id: int | None
+    author_user_id: int | None
+    text: str | None
+    template_name: str | None
+    wamid: str | None = Field(description="The provider's message id.")
+    error_code: int | None
+    error_title: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class MessagePage(BaseModel):
+    items: list[MessageOut]
+    next_cursor: str | None
+
+
+class DirectInbound(BaseModel):
+    """What a Direct carrier posts to ``/webhooks/direct``."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    network: Literal["SMS_DIRECT", "WHATSAPP_DIRECT"]
+    from_: str = Field(alias="from", min_length=3, max_length=32, description="E.164 caller")
+    to: str = Field(min_length=3, max_length=32, description="The user's virtual number, E.164")
+    kind: Literal["message", "call"] = "message"
+    text: str | None = Field(default=None, max_length=4096)
+    id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="The carrier's message id; deliveries with the same id are one message. "
+        "Without it, a byte-identical body is taken for a duplicate.",
+    )
+    timestamp: datetime | None = Field(default=None, description="RFC 3339; default: now")
+
+
+class DirectOutcome(BaseModel):
+    contact_id: int
+    contact_status: str | None
+    room_id: int
+    message_id: int
+    message_status: str
+    duplicate: bool = Field(description="True when this delivery repeated an earlier one")

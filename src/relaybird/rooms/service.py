@@ -1,0 +1,255 @@
+"""Rooms: an owner, user members, and contacts of exactly one network (DESIGN.md §2.4).
+
+The room's status follows its contacts: ACTIVE while every contact's 24 h customer-service
+window is open (networks without a window are always ACTIVE), LIMITED when one is not,
+DEACTIVATED when its last contact is removed; adding a contact again reactivates it. Services
+never commit: the door owns the transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from relaybird.config import Settings
+from relaybird.contacts.transitions import CONTACT, ContactStatus, Network
+from relaybird.errors import IllegalTransition, InvalidInput, NotFound
+from relaybird.events.transitions import Moved, apply_transition, record
+from relaybird.models import Contact, Room, RoomMessage, User
+from relaybird.rooms import messages, repository
+from relaybird.rooms.errors import NetworkMismatch
+from relaybird.rooms.transitions import ROOM, RoomStatus
+
+
+@dataclass(frozen=True)
+class RoomView:
+    room: Room
+    members: list[User]
+    contacts: list[Contact]
+
+
+def get_room(session: Session, workspace_id: int, room_id: int, *, lock: bool = False) -> Room:
+    room = repository.room(session, workspace_id, room_id, lock=lock)
+    if room is None:
+        raise NotFound(f"room {room_id} not found")
+    return room
+
+
+def view(session: Session, room: Room) -> RoomView:
+    return RoomView(room, repository.members(session, room.id), repository.contacts(session, room.id))
+
+
+def _user(session: Session, workspace_id: int, user_id: int) -> User:
+    user = repository.user(session, workspace_id, user_id)
+    if user is None:
+        raise InvalidInput(f"user {user_id} does not exist in this workspace", field="user_id")
+    return user
+
+
+def create_room(
+    session: Session,
+    workspace_id: int,
+    *,
+    name: str,
+    network: Network,
+    owner_user_id: int,
+    sender_id: int | None,
+    actor: str,
+    now: datetime,
+) -> Room:
+    owner = _user(session, workspace_id, owner_user_id)
+    if network is Network.WHATSAPP:
+        if sender_id is None:
+            raise InvalidInput(
+                "a WhatsApp room needs sender_id: the number its welcome template and messages "
+                "go out from",
+                field="sender_id",
+            )
+        if repository.sender(session, workspace_id, sender_id) is None:
+            raise InvalidInput(f"sender {sender_id} does not exist in this workspace")
+    elif sender_id is not None:
+        raise InvalidInput(f"sender_id is for WhatsApp rooms; {network} rooms have none")
+    room = Room(
+        workspace_id=workspace_id,
+        name=name,
+        network=network.value,
+        owner_user_id=owner.id,
+        sender_id=sender_id,
+        status=RoomStatus.ACTIVE.value,
+    )
+    session.add(room)
+    session.flush()
+    record(
+        session,
+        ROOM,
+        [Moved(room.id, workspace_id, None, RoomStatus.ACTIVE.value)],
+        event="created",
+        actor=actor,
+        at=now,
+    )
+    repository.add_member(session, room.id, owner.id, now)
+    return room
+
+
+def add_member(
+    session: Session, room: Room, user_id: int, *, now: datetime
+) -> bool:
+    _user(session, room.workspace_id, user_id)
+    return repository.add_member(session, room.id, user_id, now)
+
+
+def remove_member(session: Session, room: Room, user_id: int) -> None:
+    if user_id == room.owner_user_id:
+        raise InvalidInput("the owner cannot leave the room", field="user_id")
+    if not repository.remove_member(session, room.id, user_id):
+        raise NotFound(f"user {user_id} is not a member of room {room.id}")
+
+
+def add_contact(
+    session: Session,
+    settings: Settings,
+    room: Room,
+    contact_id: int,
+    *,
+    actor: str,
+    now: datetime,
+    welcome: bool = True,
+) -> tuple[Contact, RoomMessage | None]:
+    """Add a contact of the room's network; queue its welcome message (WhatsApp: the probe).
+
+    Re-adding an UNAVAILABLE contact adds it but does not probe again (sticky, seed 000)."""
+    contact = repository.contact(session, room.workspace_id, contact_id)
+    if contact is None:
+        raise NotFound(f"contact {contact_id} not found")
+    if contact.network != room.network:
+        raise NetworkMismatch(
+            f"room {room.id} is a {room.network} room; contact {contact.id} is on "
+            f"{contact.network}. A room holds contacts of one network only.",
+            room_network=room.network,
+            contact_network=contact.network,
+        )
+    repository.add_contact(session, room.id, contact.id, now)
+    if room.status == RoomStatus.DEACTIVATED.value:
+        target = desired_status(session, room, now)
+        apply_transition(
+            session, ROOM, Room, room.id, event="reactivated", target=target, actor=actor, at=now
+        )
+        room.status = target.value
+    else:
+        refresh_status(session, room, actor=actor, now=now)
+    queued = messages.queue_welcome(session, settings, room, contact, actor=actor, now=now) if welcome else None
+    return contact, queued
+
+
+def remove_contact(
+    session: Session, room: Room, contact_id: int, *, actor: str, now: datetime
+) -> None:
+    if not repository.remove_contact(session, room.id, contact_id):
+        raise NotFound(f"contact {contact_id} is not in room {room.id}")
+    if repository.count_contacts(session, room.id) == 0:
+        apply_transition(
+            session, ROOM, Room, room.id, event="last_contact_removed", actor=actor, at=now
+        )
+        room.status = RoomStatus.DEACTIVATED.value
+    else:
+        refresh_status(session, room, actor=actor, now=now)
+
+
+def desired_status(session: Session, room: Room, now: datetime) -> RoomStatus:
+    if room.network not in messages.WINDOW_NETWORKS:
+        return RoomStatus.ACTIVE
+    contacts = repository.contacts(session, room.id)
+    if all(messages.window_open(c, now) for c in contacts):
+        return RoomStatus.ACTIVE
+    return RoomStatus.LIMITED
+
+
+def refresh_status(session: Session, room: Room, *, actor: str, now: datetime) -> bool:
+    """ACTIVE ⇄ LIMITED from the contacts' windows; a DEACTIVATED room stays so."""
+    if room.status == RoomStatus.DEACTIVATED.value:
+        return False
+    want = desired_status(session, room, now)
+    if want.value == room.status:
+        return False
+    event = "windows_open" if want is RoomStatus.ACTIVE else "window_closed"
+    try:
+        moved = apply_transition(
+            session, ROOM, Room, room.id, event=event, target=want, actor=actor, at=now
+        )
+    except IllegalTransition:
+        return False  # moved under us (deactivated): nothing to do
+    room.status = str(moved.target)
+    return moved.changed
+
+
+def move_contact(
+    session: Session, contact: Contact, event: str, *, actor: str, now: datetime,
+    reason: str | None = None, error_code: int | None = None,
+) -> bool:
+    """A contact-status move through its network's CONTACT table; False if the table has no
+    such move from where the contact is (e.g. a late `delivered` for an UNAVAILABLE contact)."""
+    machine = CONTACT[Network(contact.network)]
+    observed = None if contact.status is None else ContactStatus(contact.status)
+    targets = machine.targets(observed, event)
+    if not targets:
+        return False
+    moved = apply_transition(
+        session,
+        machine,
+        Contact,
+        contact.id,
+        event=event,
+        target=targets[0],
+        explicit_target=True,
+        actor=actor,
+        reason=reason,
+        error_code=error_code,
+        values={"updated_at": now},
+        at=now,
+    )
+    contact.status = moved.target
+    return moved.changed
+
+
+def recheck_windows(session: Session, room_id: int, now: datetime) -> bool:
+    room = repository.room_any(session, room_id)
+    if room is None:
+        return False
+    return refresh_status(session, room, actor="scheduler", now=now)
+
+
+def list_rooms(
+    session: Session,
+    workspace_id: int,
+    *,
+    after_id: int | None,
+    limit: int,
+    network: str | None,
+    status: str | None,
+) -> tuple[list[RoomView], int | None]:
+    rows = repository.rooms(
+        session, workspace_id, after_id=after_id, limit=limit + 1, network=network, status=status
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return [view(session, r) for r in rows], (rows[-1].id if more and rows else None)
+
+
+def list_messages(
+    session: Session, room: Room, *, after_id: int | None, limit: int, include_held: bool
+) -> tuple[list[RoomMessage], int | None]:
+    rows = repository.messages(
+        session, room.id, after_id=after_id, limit=limit + 1, include_held=include_held
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (rows[-1].id if more and rows else None)
+
+
+def get_message(session: Session, workspace_id: int, message_id: int) -> RoomMessage:
+    row = repository.message(session, message_id)
+    if row is None or row.workspace_id != workspace_id:
+        raise NotFound(f"room message {message_id} not found")
+    return row
