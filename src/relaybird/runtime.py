@@ -27,6 +27,7 @@ def registered_loops() -> dict[str, Loop]:
     from relaybird.inbox.applier import applier_loop
     from relaybird.inbox.service import prune_loop
     from relaybird.mail.service import mail_loop
+    from relaybird.rooms.outbound import sender_loop as room_sender_loop
     from relaybird.scheduler.jobs import scheduler_loop
     from relaybird.senders.loops import sync_loop
 
@@ -38,6 +39,7 @@ def registered_loops() -> dict[str, Loop]:
         "inbox.applier": applier_loop,
         "inbox.prune": prune_loop,
         "senders.sync": sync_loop,
+        "rooms.sender": room_sender_loop,
     }
 
 

@@ -15,13 +15,17 @@ API_PREFIX = "/api/v1"
 def api_routers() -> list[APIRouter]:
     """Routers mounted under /api/v1."""
     from relaybird.contacts.routes import router as contacts
+    from relaybird.contacts.routes_direct import router as direct_contacts
     from relaybird.contacts.routes_users import router as users
     from relaybird.mail.routes import router as emails
+    from relaybird.rooms.routes import router as rooms
 
     return [
         auth_router,
         users,
         contacts,
+        direct_contacts,
+        rooms,
         emails,
         campaigns_router,
         events_router,
@@ -37,5 +41,6 @@ def root_routers() -> list[APIRouter]:
     from relaybird.dashboard.routes import root as site_root
     from relaybird.dashboard.routes import router as dashboard
     from relaybird.inbox.routes import router as whatsapp_webhooks
+    from relaybird.rooms.routes_direct import router as direct_webhooks
 
-    return [health, metrics, whatsapp_webhooks, invitations, dashboard, site_root]
+    return [health, metrics, whatsapp_webhooks, direct_webhooks, invitations, dashboard, site_root]

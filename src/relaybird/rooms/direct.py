@@ -17,13 +17,13 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from relaybird.campaigns.phones import normalise
 from relaybird.config import Settings
+from relaybird.contacts.transitions import Network
+from relaybird.contacts.validation import normalise_phone
 from relaybird.errors import InvalidInput, Unauthorized
 from relaybird.models import Contact, Room, RoomMessage
 from relaybird.rooms import messages, repository, service
 from relaybird.rooms.schemas import DirectInbound
-from relaybird.contacts.transitions import Network
 
 ACTOR = "direct-webhook"
 SIGNATURE_HEADER = "X-Relaybird-Signature"
@@ -56,10 +56,10 @@ class Received:
 
 
 def _phone(raw: str, field: str, region: str) -> str:
-    phone = normalise(raw, region)
-    if phone is None:
-        raise InvalidInput(f"{field} is not a valid phone number", field=field)
-    return phone
+    try:
+        return normalise_phone(raw, region)
+    except InvalidInput:
+        raise InvalidInput(f"{field}: not a valid phone number", field=field) from None
 
 
 def receive(
@@ -70,7 +70,9 @@ def receive(
     to = _phone(body.to, "to", settings.default_region)
     number = repository.virtual_number(session, network.value, to)
     if number is None:
-        raise InvalidInput(f"no user has {body.to!r} as a {network.value} virtual number", field="to")
+        raise InvalidInput(
+            f"no user has {body.to!r} as a {network.value} virtual number", field="to"
+        )
     repository.lock_phone(session, network.value, caller)
     key = body.id if body.id is not None else "sha256:" + hashlib.sha256(raw).hexdigest()
     wamid = f"direct:{network.value}:{to}:{key}"[:128]
@@ -100,7 +102,9 @@ def receive(
             event,
             actor=ACTOR,
             now=now,
-            reason="number on the user's block list" if blocked else f"{body.kind} to a virtual number",
+            reason="number on the user's block list"
+            if blocked
+            else f"{body.kind} to a virtual number",
         )
     held = blocked or contact.status == "BLOCKED"
 
@@ -116,7 +120,9 @@ def receive(
             actor=ACTOR,
             now=now,
         )
-        service.add_contact(session, settings, room, contact.id, actor=ACTOR, now=now, welcome=False)
+        service.add_contact(
+            session, settings, room, contact.id, actor=ACTOR, now=now, welcome=False
+        )
     at = body.timestamp or now
     message = messages.receive(
         session,
@@ -141,4 +147,3 @@ def receive(
         if welcome is not None:
             queued.append(welcome.id)
     return Received(contact, room, message, False, queued)
-

@@ -59,7 +59,12 @@ def on_statuses(
         code = event.error_code
         title = event.errors[0].title if event.errors else None
         messages.apply_status(
-            session, message, event.status, error_code=code, error_title=title, actor=ACTOR,
+            session,
+            message,
+            event.status,
+            error_code=code,
+            error_title=title,
+            actor=ACTOR,
             now=ctx.now,
         )
         if event.status in _SUCCESS:

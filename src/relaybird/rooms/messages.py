@@ -159,7 +159,9 @@ def post_outbound(
     Free-form text needs every addressed contact's 24 h window open (WhatsApp networks);
     otherwise 409 template_required, and nothing is written."""
     if room.status == "DEACTIVATED":
-        raise RoomDeactivated("the room is DEACTIVATED (its last contact was removed): add a contact first")
+        raise RoomDeactivated(
+            "the room is DEACTIVATED (its last contact was removed): add a contact first"
+        )
     targets = [c for c in repository.contacts(session, room.id) if c.status not in UNREACHABLE]
     if not targets:
         raise NobodyToReach("the room has no contact that can receive messages")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -76,36 +76,38 @@ def _work(session: Session, message_id: int, now: datetime) -> Work:
         repository.contact(session, msg.workspace_id, msg.contact_id) if msg.contact_id else None
     )
     template = (
-        messages.Template(msg.template_name, msg.template_language or "en", tuple(msg.template_params or ()))
+        messages.Template(
+            msg.template_name, msg.template_language or "en", tuple(msg.template_params or ())
+        )
         if msg.template_name
         else None
     )
-    base = {
-        "message_id": msg.id,
-        "network": room.network if room else "",
-        "to": contact.phone if contact and contact.phone else "",
-        "kind": msg.kind,
-        "text": msg.text,
-        "template": template,
-    }
+    base = Work(
+        message_id=msg.id,
+        network=room.network if room else "",
+        to=contact.phone if contact and contact.phone else "",
+        kind=msg.kind,
+        text=msg.text,
+        template=template,
+    )
     if room is None or contact is None or not contact.phone:
-        return Work(**base, refusal="the room or contact is gone")
+        return replace(base, refusal="the room or contact is gone")
     if room.network == "WHATSAPP":
         sender = repository.sender_any(session, room.sender_id) if room.sender_id else None
         if sender is None:
-            return Work(**base, refusal="the room has no sender number")
+            return replace(base, refusal="the room has no sender number")
         if template is not None:
             gate = senders.status_gate(sender, now)
         else:
             gate = senders.reply_permit(session, sender.id)
         if not gate.allowed:
-            return Work(**base, refusal=f"sender cannot send now: {gate.reason}")
+            return replace(base, refusal=f"sender cannot send now: {gate.reason}")
         creds = SenderCredentials(sender.phone_number_id, sender.access_token)
-        return Work(**base, credentials=creds)
+        return replace(base, credentials=creds)
     number = repository.virtual_number_of(session, room.owner_user_id, room.network)
     if room.network in ("SMS_DIRECT", "WHATSAPP_DIRECT") and number is None:
-        return Work(**base, refusal=f"the room owner has no {room.network} virtual number")
-    return Work(**base, from_phone=number.phone if number else None)
+        return replace(base, refusal=f"the room owner has no {room.network} virtual number")
+    return replace(base, from_phone=number.phone if number else None)
 
 
 async def send(ctx: AppContext, work: Work) -> SendResult | None:

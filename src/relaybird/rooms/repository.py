@@ -193,7 +193,9 @@ def rooms_of_contact(session: Session, contact_id: int) -> list[Room]:
     )
 
 
-def owned_room_with(session: Session, owner_user_id: int, network: str, contact_id: int) -> Room | None:
+def owned_room_with(
+    session: Session, owner_user_id: int, network: str, contact_id: int
+) -> Room | None:
     return session.scalar(
         select(Room)
         .join(RoomContact, RoomContact.room_id == Room.id)

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from relaybird.api.deps import Agent, Ctx, ReadSession, Viewer
 from relaybird.api.problems import PROBLEM_RESPONSES
-from relaybird.context import AppContext
 from relaybird.contacts.transitions import Network
+from relaybird.context import AppContext
 from relaybird.kit.pagination import decode_cursor, encode_cursor
 from relaybird.rooms import messages, outbound, service
 from relaybird.rooms.schemas import (
@@ -230,7 +230,9 @@ async def post_message(
     room_id: int, body: MessageCreate, principal: Agent, ctx: Ctx
 ) -> MessagePage:
     template = (
-        messages.Template(body.template.name, body.template.language, tuple(body.template.body_params))
+        messages.Template(
+            body.template.name, body.template.language, tuple(body.template.body_params)
+        )
         if body.template
         else None
     )

@@ -27,9 +27,9 @@ router = APIRouter(tags=["webhooks"])
 MAX_BODY = 64 * 1024
 
 _BODY_DOC = (
-    "Body (JSON): `{\"network\": \"SMS_DIRECT\"|\"WHATSAPP_DIRECT\", \"from\": \"+E.164 caller\", "
-    "\"to\": \"+E.164 virtual number of a user\", \"kind\": \"message\"|\"call\", \"text\": "
-    "\"...\", \"id\": \"carrier message id\", \"timestamp\": \"RFC 3339\"}` (`kind` defaults to "
+    'Body (JSON): `{"network": "SMS_DIRECT"|"WHATSAPP_DIRECT", "from": "+E.164 caller", '
+    '"to": "+E.164 virtual number of a user", "kind": "message"|"call", "text": '
+    '"...", "id": "carrier message id", "timestamp": "RFC 3339"}` (`kind` defaults to '
     "message; `text`, `id`, `timestamp` optional). Header `X-Relaybird-Signature: sha256=<hex "
     "HMAC-SHA256 of the raw body with RELAYBIRD_DIRECT_WEBHOOK_SECRET>`."
 )
@@ -56,7 +56,9 @@ _BODY_DOC = (
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {"application/json": {"schema": DirectInbound.model_json_schema(by_alias=True)}},
+            "content": {
+                "application/json": {"schema": DirectInbound.model_json_schema(by_alias=True)}
+            },
         }
     },
 )

@@ -61,8 +61,10 @@ class RoomOut(BaseModel):
     id: int
     name: str
     network: str
-    status: str = Field(description="ACTIVE, LIMITED (a contact's 24 h window is closed) or "
-                        "DEACTIVATED (its last contact was removed).")
+    status: str = Field(
+        description="ACTIVE, LIMITED (a contact's 24 h window is closed) or "
+        "DEACTIVATED (its last contact was removed)."
+    )
     owner_user_id: int
     sender_id: int | None
     members: list[UserOut]

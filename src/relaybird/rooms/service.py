@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from relaybird.config import Settings
+from relaybird.contacts import moves
 from relaybird.contacts.transitions import CONTACT, ContactStatus, Network
 from relaybird.errors import IllegalTransition, InvalidInput, NotFound
 from relaybird.events.transitions import Moved, apply_transition, record
@@ -38,7 +39,9 @@ def get_room(session: Session, workspace_id: int, room_id: int, *, lock: bool = 
 
 
 def view(session: Session, room: Room) -> RoomView:
-    return RoomView(room, repository.members(session, room.id), repository.contacts(session, room.id))
+    return RoomView(
+        room, repository.members(session, room.id), repository.contacts(session, room.id)
+    )
 
 
 def _user(session: Session, workspace_id: int, user_id: int) -> User:
@@ -93,9 +96,7 @@ def create_room(
     return room
 
 
-def add_member(
-    session: Session, room: Room, user_id: int, *, now: datetime
-) -> bool:
+def add_member(session: Session, room: Room, user_id: int, *, now: datetime) -> bool:
     _user(session, room.workspace_id, user_id)
     return repository.add_member(session, room.id, user_id, now)
 
@@ -139,7 +140,11 @@ def add_contact(
         room.status = target.value
     else:
         refresh_status(session, room, actor=actor, now=now)
-    queued = messages.queue_welcome(session, settings, room, contact, actor=actor, now=now) if welcome else None
+    queued = (
+        messages.queue_welcome(session, settings, room, contact, actor=actor, now=now)
+        if welcome
+        else None
+    )
     return contact, queued
 
 
@@ -185,31 +190,34 @@ def refresh_status(session: Session, room: Room, *, actor: str, now: datetime) -
 
 
 def move_contact(
-    session: Session, contact: Contact, event: str, *, actor: str, now: datetime,
-    reason: str | None = None, error_code: int | None = None,
+    session: Session,
+    contact: Contact,
+    event: str,
+    *,
+    actor: str,
+    now: datetime,
+    reason: str | None = None,
+    error_code: int | None = None,
 ) -> bool:
-    """A contact-status move through its network's CONTACT table; False if the table has no
-    such move from where the contact is (e.g. a late `delivered` for an UNAVAILABLE contact)."""
+    """A contact-status move through its network's CONTACT table; False (nothing written) if
+    the table has no such move from where the contact is — e.g. a late `delivered` for an
+    UNAVAILABLE contact, which stays UNAVAILABLE (sticky)."""
     machine = CONTACT[Network(contact.network)]
     observed = None if contact.status is None else ContactStatus(contact.status)
     targets = machine.targets(observed, event)
     if not targets:
         return False
-    moved = apply_transition(
+    moved = moves.move_contact(
         session,
-        machine,
-        Contact,
-        contact.id,
-        event=event,
+        contact,
+        event,
+        actor,
         target=targets[0],
         explicit_target=True,
-        actor=actor,
         reason=reason,
         error_code=error_code,
-        values={"updated_at": now},
         at=now,
     )
-    contact.status = moved.target
     return moved.changed
 
 
@@ -253,3 +261,7 @@ def get_message(session: Session, workspace_id: int, message_id: int) -> RoomMes
     if row is None or row.workspace_id != workspace_id:
         raise NotFound(f"room message {message_id} not found")
     return row
+
+
+def rooms_of_contact(session: Session, contact_id: int) -> list[Room]:
+    return repository.rooms_of_contact(session, contact_id)

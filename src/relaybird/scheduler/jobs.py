@@ -6,6 +6,7 @@ import asyncio
 
 from relaybird.contacts import jobs as contact_jobs
 from relaybird.context import AppContext
+from relaybird.rooms import jobs as room_jobs
 from relaybird.scheduler import campaign_jobs
 from relaybird.scheduler.registry import Job, run_jobs
 from relaybird.senders import loops as sender_jobs
@@ -19,6 +20,8 @@ def registered_jobs() -> list[Job]:
         # Restriction release, the FLAGGED 7-day decision, window pruning.
         Job("senders.lifecycle", 2.0, sender_jobs.tick),
         Job("contacts.invitation_expiry", 1.0, contact_jobs.expire_invitations),
+        Job("rooms.windows", 5.0, room_jobs.recheck_windows),
+        Job("rooms.reconcile_sends", 10.0, room_jobs.reconcile_sends),
     ]
 
 

@@ -1,0 +1,180 @@
+"""Direct-network doors: a user's block list, and onboarding or unblocking an auto-onboarded
+contact (DESIGN.md §8: /users/{id}/blocked-numbers, /contacts/{id}/onboard|unblock)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+from enum import StrEnum
+
+from fastapi import APIRouter, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from relaybird.api.deps import Agent, Ctx, ReadSession, Viewer
+from relaybird.contacts import direct
+from relaybird.contacts.routes import _one
+from relaybird.contacts.schemas import ContactOut
+from relaybird.contacts.validation import ContactFields
+from relaybird.context import AppContext
+from relaybird.rooms import outbound
+
+log = logging.getLogger("relaybird.contacts")
+
+router = APIRouter(tags=["direct networks"])
+
+
+class BlockReason(StrEnum):
+    SPAM = "SPAM"
+    ABUSE = "ABUSE"
+    COMPLIANCE = "COMPLIANCE"
+    OTHER = "OTHER"
+
+
+class BlockCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    phone: str = Field(max_length=100, description="E.164 (national numbers: default region)")
+    reason: BlockReason
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+class BlockedOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    phone: str
+    reason: BlockReason
+    comment: str | None
+    created_at: datetime
+
+
+class OnboardBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    first_name: str | None = Field(default=None, max_length=200)
+    last_name: str | None = Field(default=None, max_length=200)
+    company: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=320)
+
+
+class MovedOut(BaseModel):
+    contact: ContactOut
+    released_messages: int = Field(description="HELD messages now delivered to their rooms")
+
+
+@router.post(
+    "/users/{user_id}/blocked-numbers",
+    response_model=BlockedOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Put a number on a user's block list",
+    description="Messages and calls from it to the user's virtual numbers are then held: an "
+    "unknown caller becomes a BLOCKED contact instead of INCOMPLETE. 409 if already listed.",
+)
+def block_number(user_id: int, body: BlockCreate, principal: Agent, ctx: Ctx) -> BlockedOut:
+    with ctx.db.write() as session:
+        entry = direct.block_number(
+            session,
+            principal.workspace_id,
+            user_id,
+            phone=body.phone,
+            reason=body.reason.value,
+            comment=body.comment,
+            region=ctx.settings.default_region,
+            now=ctx.clock.now(),
+        )
+        return BlockedOut.model_validate(entry)
+
+
+@router.get(
+    "/users/{user_id}/blocked-numbers",
+    response_model=list[BlockedOut],
+    summary="A user's block list",
+)
+def list_blocked(user_id: int, principal: Viewer, session: ReadSession) -> list[BlockedOut]:
+    rows = direct.blocked_numbers(session, principal.workspace_id, user_id)
+    return [BlockedOut.model_validate(r) for r in rows]
+
+
+@router.delete(
+    "/users/{user_id}/blocked-numbers/{phone}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Take a number off a user's block list",
+    description="Future messages are no longer held. A contact already BLOCKED stays BLOCKED "
+    "until `POST /contacts/{id}/unblock` or `/onboard`.",
+)
+def unblock_number(user_id: int, phone: str, principal: Agent, ctx: Ctx) -> None:
+    with ctx.db.write() as session:
+        direct.unblock_number(
+            session,
+            principal.workspace_id,
+            user_id,
+            phone,
+            region=ctx.settings.default_region,
+            now=ctx.clock.now(),
+        )
+
+
+async def _after(ctx: AppContext, moved: direct.Moved) -> None:
+    if moved.queued:
+        try:
+            await outbound.deliver(ctx, moved.queued)
+        except Exception:
+            log.exception("sending the welcome after commit failed; the loop will retry")
+
+
+@router.post(
+    "/contacts/{contact_id}/onboard",
+    response_model=MovedOut,
+    summary="Complete an auto-onboarded Direct contact's profile",
+    description="For INCOMPLETE or BLOCKED SMS_DIRECT / WHATSAPP_DIRECT contacts: sets the "
+    "names, company and e-mail (validated as for a new contact) and moves it to CONFIRMED "
+    "(SMS-Direct) or no status (WhatsApp-Direct). The number leaves the owner's block list, "
+    "held messages are delivered to their rooms and the welcome message is sent if it never "
+    "was. Any other status: 409.",
+)
+async def onboard(contact_id: int, body: OnboardBody, principal: Agent, ctx: Ctx) -> MovedOut:
+    fields = ContactFields(
+        first_name=body.first_name, last_name=body.last_name, company=body.company, email=body.email
+    )
+
+    def write() -> tuple[direct.Moved, ContactOut]:
+        with ctx.db.write() as session:
+            moved = direct.onboard(
+                session,
+                ctx.settings,
+                principal.workspace_id,
+                contact_id,
+                fields,
+                actor=principal.actor,
+                now=ctx.clock.now(),
+            )
+            return moved, _one(session, moved.contact, ctx.clock.now())
+
+    moved, out = await asyncio.to_thread(write)
+    await _after(ctx, moved)
+    return MovedOut(contact=out, released_messages=moved.released)
+
+
+@router.post(
+    "/contacts/{contact_id}/unblock",
+    response_model=MovedOut,
+    summary="Unblock a BLOCKED Direct contact",
+    description="BLOCKED → INCOMPLETE: the number leaves the owner's block list, held messages "
+    "are delivered to their rooms, and the welcome message is sent. Any other status: 409.",
+)
+async def unblock(contact_id: int, principal: Agent, ctx: Ctx) -> MovedOut:
+    def write() -> tuple[direct.Moved, ContactOut]:
+        with ctx.db.write() as session:
+            moved = direct.unblock(
+                session,
+                ctx.settings,
+                principal.workspace_id,
+                contact_id,
+                actor=principal.actor,
+                now=ctx.clock.now(),
+            )
+            return moved, _one(session, moved.contact, ctx.clock.now())
+
+    moved, out = await asyncio.to_thread(write)
+    await _after(ctx, moved)
+    return MovedOut(contact=out, released_messages=moved.released)
