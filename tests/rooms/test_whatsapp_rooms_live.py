@@ -130,9 +130,7 @@ def test_customer_service_window(
 
     # The contact writes: RECEIVED in the room, window open, room ACTIVE, free-form accepted.
     simulator.inbound("7007", GOOD.lstrip("+"), "hello there")
-    received = wait_for(
-        lambda: [m for m in _messages(api, rid) if m["direction"] == "IN"]
-    )
+    received = wait_for(lambda: [m for m in _messages(api, rid) if m["direction"] == "IN"])
     assert (received[0]["status"], received[0]["text"]) == ("RECEIVED", "hello there")
     room = wait_for(lambda: (r := api.get(f"/api/v1/rooms/{rid}"))["status"] == "ACTIVE" and r)
     assert room["contacts"][0]["window_expires_at"] is not None
@@ -140,7 +138,9 @@ def test_customer_service_window(
     mid = out["items"][0]["id"]
     wait_for(
         lambda: [
-            m for m in _messages(api, rid) if m["id"] == mid and m["status"] in ("SENT", "DELIVERED", "READ")
+            m
+            for m in _messages(api, rid)
+            if m["id"] == mid and m["status"] in ("SENT", "DELIVERED", "READ")
         ]
     )
     assert [s["text"] for s in simulator.sent(GOOD) if s["text"]] == ["thanks, on it"]
