@@ -79,7 +79,7 @@ def test_direct_inbound_both_ways_onboard_and_unblock(
     )
     assert (out["contact"]["status"], out["contact"]["first_name"]) == ("CONFIRMED", "Sam")
     status, err = problem(lambda: api.post(f"/api/v1/contacts/{got['contact_id']}/onboard", {}))
-    assert status == 409  # CONFIRMED cannot be onboarded again
+    assert (status, err["code"]) == (409, "illegal_transition")  # CONFIRMED: not again
 
     # A number on the user's block list: BLOCKED, message HELD, no welcome.
     api.post(f"/api/v1/users/{owner}/blocked-numbers", {"phone": SPAMMER, "reason": "SPAM"})
