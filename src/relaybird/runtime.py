@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 
 from relaybird.auth import service as auth
 from relaybird.context import AppContext
+from relaybird.db.notify import CHANNELS, WAKER
 
 log = logging.getLogger("relaybird.runtime")
 
@@ -68,6 +69,11 @@ async def run_loops(ctx: AppContext, stop: asyncio.Event, only: set[str] | None 
         asyncio.create_task(_supervised(name, fn, ctx, stop), name=name)
         for name, fn in loops.items()
     ]
+    if ctx.db.dialect == "postgresql":
+        # Writers in any process pg_notify; this connection LISTENs and wakes our idle loops.
+        tasks.append(
+            asyncio.create_task(WAKER.listen(ctx.db.url, set(CHANNELS), stop), name="listen")
+        )
     await asyncio.gather(*tasks)
 
 

@@ -5,13 +5,22 @@ from __future__ import annotations
 import asyncio
 import threading
 from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import event, select
 
 from relaybird.context import AppContext
-from relaybird.db import leases
+from relaybird.db import Database, leases
 from relaybird.db.notify import WAKER, Waker, notify
+from relaybird.inbox import applier
+from relaybird.inbox.repository import NewEvent
+from relaybird.inbox.writer import InboxWriter
 from relaybird.kit.time import ManualClock
-from relaybird.models import Sender
+from relaybird.models import InboxEvent, Sender
+from relaybird.runtime import run_loops
 from tests.factories import make_sender, make_workspace
+from tests.inbox.helpers import status, statuses_body
 
 TTL = timedelta(seconds=30)
 
@@ -103,3 +112,60 @@ def test_notify_wakes_a_waiting_loop_after_commit_only(ctx: AppContext) -> None:
 
 def test_wait_times_out_without_a_wake() -> None:
     assert asyncio.run(Waker().wait("nobody", seconds=0.05)) is False
+
+
+def test_a_stored_webhook_wakes_the_applier_long_before_its_poll(
+    ctx: AppContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The receiver (an api process) and the applier (a worker) share only the database: the
+    receiver's commit notifies, the idle applier wakes. Its poll is set to an hour here, so the
+    row can only be applied promptly if the notification arrived (LISTEN/NOTIFY on PostgreSQL,
+    the in-process commit hook on SQLite)."""
+    monkeypatch.setattr(applier, "IDLE_WAIT", 3600.0)
+    writer_db = Database(ctx.db.url)  # the "api process": its own engine and connections
+
+    async def scenario() -> str:
+        stop = asyncio.Event()
+        loops = asyncio.create_task(run_loops(ctx, stop, only={"inbox.applier"}))
+        await asyncio.sleep(1.0)  # the applier has found nothing and naps; LISTEN is up
+        writer = InboxWriter(writer_db)
+        body = statuses_body([status("wamid.nobody", "sent")])
+        await writer.store(NewEvent("whatsapp", "wake-1", body, ctx.clock.now()))
+        try:
+            deadline = asyncio.get_running_loop().time() + 30
+            while (state := _inbox_status(ctx)) == "PENDING":
+                assert asyncio.get_running_loop().time() < deadline, "the applier never woke"
+                await asyncio.sleep(0.05)
+            return state
+        finally:
+            stop.set()
+            await writer.close()
+            await loops
+
+    try:
+        assert asyncio.run(scenario()) != "PENDING"
+    finally:
+        writer_db.dispose()
+
+
+def _inbox_status(ctx: AppContext) -> str:
+    with ctx.db.read() as session:
+        return str(session.scalars(select(InboxEvent.status)).one())
+
+
+def test_notify_runs_once_per_channel_per_transaction(ctx: AppContext) -> None:
+    statements: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if "pg_notify" in statement:
+            statements.append(statement)
+
+    event.listen(ctx.db.engine, "before_cursor_execute", count)
+    try:
+        with ctx.db.write() as s:
+            for _ in range(5):
+                notify(s, "test_once")
+            notify(s, "test_other")
+    finally:
+        event.remove(ctx.db.engine, "before_cursor_execute", count)
+    assert len(statements) == (2 if ctx.db.is_postgres else 0)

@@ -22,6 +22,7 @@ from relaybird.campaigns.transitions import (
     CampaignState,
     RecipientState,
 )
+from relaybird.db.notify import DISPATCH, notify
 from relaybird.errors import Conflict, InvalidInput, NotFound
 from relaybird.events.transitions import Moved, apply_transition, history, record
 from relaybird.kit.time import rfc3339
@@ -109,7 +110,7 @@ def _move(
     target: CampaignState | None = None,
     **values: object,
 ) -> Moved:
-    return apply_transition(
+    moved = apply_transition(
         session,
         CAMPAIGN,
         Campaign,
@@ -122,6 +123,9 @@ def _move(
         values={"updated_at": at, **values},
         at=at,
     )
+    if moved.changed and moved.target == CampaignState.RUNNING:
+        notify(session, DISPATCH)  # a worker picks the campaign up now, not at its next poll
+    return moved
 
 
 def start(

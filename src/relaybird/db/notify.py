@@ -86,27 +86,58 @@ class Waker:
 
 WAKER = Waker()
 
+# The channels the loops wait on; writers name one of these in ``notify``.
+INBOX = "relaybird_inbox"  # a webhook body was stored
+OUTBOX = "relaybird_outbox"  # an event was written to the outbox
+DISPATCH = "relaybird_dispatch"  # recipients became due (campaign started, resumed, imported)
+MAIL = "relaybird_mail"  # an e-mail was queued
+CHANNELS = frozenset({INBOX, OUTBOX, DISPATCH, MAIL})
+
 
 def notify(session: Session, channel: str) -> None:
-    """Ask for a wake-up on ``channel`` when the caller's transaction commits."""
+    """Ask for a wake-up on ``channel`` when the caller's transaction commits.
+
+    Once per channel per transaction: on PostgreSQL the first call runs ``pg_notify`` (delivered
+    at commit, dropped on rollback), later calls in the same transaction cost nothing. On SQLite
+    the waiting loops of this process are woken after the commit.
+    """
     _check(channel)
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_notify(:c, '')"), {"c": channel})
-        return
     pending: set[str] = session.info.setdefault("relaybird_notify", set())
+    if channel in pending:
+        return
     if not pending:
         event.listen(session, "after_commit", _after_commit, once=True)
         event.listen(session, "after_rollback", _after_rollback, once=True)
     pending.add(channel)
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_notify(:c, '')"), {"c": channel})
 
 
 def _after_commit(session: Session) -> None:
-    for channel in session.info.pop("relaybird_notify", set()):
-        WAKER.wake(channel)
+    channels = session.info.pop("relaybird_notify", set())
+    if session.get_bind().dialect.name != "postgresql":
+        for channel in channels:
+            WAKER.wake(channel)
 
 
 def _after_rollback(session: Session) -> None:
     session.info.pop("relaybird_notify", None)
+
+
+async def nap(stop: asyncio.Event, channel: str, seconds: float) -> None:
+    """A loop's idle wait: return when ``channel`` is notified, ``stop`` is set, or ``seconds``
+    pass, whichever comes first. The timeout is the safety net: a lost notification delays work
+    by at most ``seconds``, it never loses it."""
+    if stop.is_set():
+        return
+    stopper = asyncio.ensure_future(stop.wait())
+    waker = asyncio.ensure_future(WAKER.wait(channel, seconds))
+    try:
+        await asyncio.wait({stopper, waker}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (stopper, waker):
+            task.cancel()
+        await asyncio.gather(stopper, waker, return_exceptions=True)
 
 
 def _check(channel: str) -> None:

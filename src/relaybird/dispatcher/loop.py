@@ -7,13 +7,13 @@ PostgreSQL exactly one drives a sender and its throughput and limit accounting s
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import socket
 import uuid
 
 from relaybird.context import AppContext
+from relaybird.db.notify import DISPATCH, nap
 from relaybird.dispatcher import repository
 from relaybird.dispatcher.runner import SenderRunner, Tuning
 from relaybird.providers.port import MessagingProvider
@@ -61,8 +61,7 @@ async def dispatcher_loop(
                         log.error(
                             "dispatcher for sender %s crashed", sender_id, exc_info=task.exception()
                         )
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), poll)
+            await nap(stop, DISPATCH, poll)
     finally:
         await asyncio.gather(*runners.values(), return_exceptions=True)
 

@@ -9,13 +9,13 @@ Each step is three short transactions around the network (STYLE.md rule 8): fan 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from relaybird.context import AppContext
+from relaybird.db.notify import OUTBOX, nap
 from relaybird.events import service, signing
 from relaybird.events.repository import DueDelivery
 from relaybird.providers.webhooks import PostOutcome, WebhookPoster
@@ -31,7 +31,7 @@ PRUNE_EVERY_S = 3600.0
 @dataclass(frozen=True)
 class DelivererConfig:
     batch: int = 100
-    idle_sleep_s: float = 0.5
+    idle_sleep_s: float = 1.0  # new events wake the deliverer (db.notify); this is the safety net
     retention: timedelta = timedelta(days=7)
     policy: service.RetryPolicy = field(default_factory=service.RetryPolicy)
 
@@ -116,5 +116,4 @@ async def deliverer_loop(ctx: AppContext, stop: asyncio.Event) -> None:
             if pruned:
                 log.info("pruned %d delivered outbox events", pruned)
         if not tally:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=config.idle_sleep_s)
+            await nap(stop, OUTBOX, config.idle_sleep_s)

@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from relaybird.db.notify import MAIL, notify
 from relaybird.models import OutgoingEmail
 
 
@@ -43,4 +44,7 @@ def queue_email(
     if dedupe_key is not None:
         stmt = stmt.on_conflict_do_nothing(index_elements=["dedupe_key"])
     result = session.execute(stmt)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    queued = bool(result.rowcount)  # type: ignore[attr-defined]
+    if queued:
+        notify(session, MAIL)
+    return queued

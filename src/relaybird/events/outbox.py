@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from relaybird.db.bulk import insert_rows
+from relaybird.db.notify import OUTBOX, notify
 from relaybird.kit.time import rfc3339, utcnow
 from relaybird.models import OutboxEvent
 
@@ -39,6 +40,7 @@ def emit_many(
     # Straight to the driver's executemany (db.bulk): batches of thousands skip the ORM.
     session.flush()
     stamp = rfc3339(when)
+    notify(session, OUTBOX)
     insert_rows(
         session,
         OutboxEvent.__table__,  # type: ignore[arg-type]

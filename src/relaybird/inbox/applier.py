@@ -11,7 +11,6 @@ and kept for `relaybird inbox replay`.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
@@ -22,6 +21,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from relaybird.context import AppContext
+from relaybird.db.notify import INBOX, nap
 from relaybird.inbox import repository as repo
 from relaybird.inbox.handlers import ApplyContext, Registry, registered_handlers
 from relaybird.providers.whatsapp.events import Unknown
@@ -33,7 +33,7 @@ BATCH_ROWS = 50
 MAX_ATTEMPTS = 10
 RETRY_BASE = timedelta(seconds=2)
 RETRY_CAP = timedelta(minutes=30)
-IDLE_WAIT = 0.2
+IDLE_WAIT = 0.5  # a stored webhook wakes the applier at once (db.notify); this is the safety net
 
 
 @dataclass
@@ -155,5 +155,4 @@ async def applier_loop(ctx: AppContext, stop: asyncio.Event) -> None:
     while not stop.is_set():
         result = await asyncio.to_thread(apply_batch, ctx, registry)
         if result.rows < BATCH_ROWS:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=IDLE_WAIT)
+            await nap(stop, INBOX, IDLE_WAIT)

@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from relaybird.db import Database
+from relaybird.db.notify import INBOX, notify
 from relaybird.inbox import repository as repo
 
 log = logging.getLogger("relaybird.inbox.writer")
@@ -72,6 +73,7 @@ class InboxWriter:
     def _write(self, events: list[repo.NewEvent]) -> None:
         with self.db.write() as session:
             repo.insert_ignore(session, events)
+            notify(session, INBOX)  # wakes the applier (in this process, or a worker's)
 
     async def close(self) -> None:
         if self._task is not None and self._loop is asyncio.get_running_loop():

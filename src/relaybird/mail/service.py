@@ -6,7 +6,6 @@ mail server; configuring SMTP later delivers them."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import smtplib
 from datetime import timedelta
@@ -14,6 +13,7 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from relaybird.context import AppContext
+from relaybird.db.notify import MAIL, nap
 from relaybird.errors import NotFound
 from relaybird.kit.pagination import Page, paginate
 from relaybird.mail import repository
@@ -83,8 +83,7 @@ async def mail_loop(ctx: AppContext, stop: asyncio.Event) -> None:
     while not stop.is_set():
         sent = await deliver_due(ctx)
         if sent == 0:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=IDLE_WAIT_SECONDS)
+            await nap(stop, MAIL, IDLE_WAIT_SECONDS)
 
 
 def list_emails(
