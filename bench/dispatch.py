@@ -6,7 +6,12 @@ Three processes, as in production: `relaybird simulator` (plays Meta, signed web
 recipients/s until every recipient was sent (all persisted), recipients/s until every status
 webhook was applied too, the bare client's sends/s, and the ratio (goal ≥ 0.8, and ≥ 1,000/s).
 
-    .venv/bin/python bench/dispatch.py [--recipients 100000] [--runs 1]
+    .venv/bin/python bench/dispatch.py [--recipients 100000] [--runs 1] [--senders 1]
+    .venv/bin/python bench/dispatch.py --postgres --workers 1,2 --senders 4
+
+With --postgres the same run also measures PostgreSQL with one `relaybird api` and 1 (then 2)
+`relaybird worker` processes, each shape against its own bare-client baseline, and prints one
+table. One sender is driven by one worker at a time, so use --senders ≥ 2 to let workers share.
 """
 
 from __future__ import annotations
@@ -23,14 +28,18 @@ import sys
 import tempfile
 import time
 import urllib.request
+import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
 
 from relaybird.db import Database
 from relaybird.db import migrate as db_migrate
+from relaybird.db.engine import normalise_url
 from relaybird.models import InboxEvent
 
 KEY = "rbk_bench_admin_key_0123456789abcdef"
@@ -93,9 +102,22 @@ async def bare_client(sim_url: str, n: int, concurrency: int = 64) -> float:
         return time.perf_counter() - started
 
 
-def engine_run(workdir: Path, n: int, tag: str) -> tuple[float, float]:
-    db_path = workdir / f"{tag}.db"
-    url = f"sqlite:///{db_path}"
+@dataclass(frozen=True)
+class Shape:
+    """One way of running relaybird: the embedded SQLite `serve`, or PostgreSQL with one `api`
+    process and ``workers`` `worker` processes."""
+
+    tag: str
+    postgres: bool = False
+    workers: int = 0
+
+
+def engine_run(
+    workdir: Path, n: int, shape: Shape, senders: int, admin_url: str
+) -> tuple[float, ...]:
+    tag = shape.tag
+    sqlite_url = f"sqlite:///{workdir / f'{tag}.db'}"
+    url = create_database(admin_url) if shape.postgres else sqlite_url
     db_migrate.upgrade(url)
     sim_port, api_port = free_port(), free_port()
     api = f"http://127.0.0.1:{api_port}"
@@ -112,8 +134,6 @@ def engine_run(workdir: Path, n: int, tag: str) -> tuple[float, float]:
                     str(sim_port),
                     "--app-secret",
                     SECRET,
-                    "--webhook-url",
-                    f"{api}/webhooks/whatsapp",
                     "--throughput",
                     "1000000",
                     "--batch-max",
@@ -131,67 +151,38 @@ def engine_run(workdir: Path, n: int, tag: str) -> tuple[float, float]:
             "RELAYBIRD_BOOTSTRAP_ADMIN_KEY": KEY,
             "RELAYBIRD_LOG_LEVEL": "WARNING",
         }
-        procs.append(
-            subprocess.Popen(
-                [str(BIN), "serve", "--port", str(api_port)],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        )
+        commands = [[str(BIN), "api" if shape.postgres else "serve", "--port", str(api_port)]]
+        commands += [[str(BIN), "worker"]] * shape.workers
+        for command in commands:
+            procs.append(subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT))
         wait_http(f"{sim_url}/_sim/config")
         wait_http(f"{api}/healthz")
         bare = asyncio.run(bare_client(sim_url, n))
         print(f"  [{tag}] bare aiohttp client: {n / bare:,.0f} sends/s", flush=True)
-        # Webhooks on only once the bare client's statuses are out: they are not ours.
+        # No webhook URL during the bare run (its statuses are dropped: they are not ours);
+        # relaybird's webhooks go on now.
         while call("GET", f"{sim_url}/_sim/webhooks")["pending"]:
             time.sleep(0.2)
         call("POST", f"{sim_url}/_sim/config", {"webhook_url": f"{api}/webhooks/whatsapp"})
-        sender = _sender(url)
-        call(
-            "POST",
-            f"{sim_url}/_sim/numbers",
-            {
-                "phone_number_id": "bench-1",
-                "access_token": "bench-token",
-                "tier": "TIER_UNLIMITED",
-                "throughput_mps": 1000000,
-            },
-        )
-        cid = call(
-            "POST",
-            f"{api}/api/v1/campaigns",
-            {
-                "name": "bench",
-                "sender_id": sender,
-                "template": {"name": "t", "language": "en", "body_params": ["name"]},
-            },
-        )["id"]
-        rows = "phone,name\n" + "\n".join(f"+1212{2000000 + i:07d},n{i}" for i in range(n))
-        boundary = "benchboundary"
-        raw = (
-            (
-                f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
-                f'filename="b.csv"\r\n\r\n'
-            ).encode()
-            + rows.encode()
-            + f"\r\n--{boundary}--\r\n".encode()
-        )
-        summary = call(
-            "POST",
-            f"{api}/api/v1/campaigns/{cid}/recipients?wait=600",
-            raw=raw,
-            ctype=f"multipart/form-data; boundary={boundary}",
-        )
-        assert summary["accepted"] == n, summary
+        # Several sender numbers, one campaign each: one sender is driven by one worker at a
+        # time (its lease), so a second worker can only help with a second sender.
+        campaigns = []
+        share = n // senders
+        for k in range(senders):
+            part = share if k < senders - 1 else n - share * (senders - 1)
+            campaigns.append(_campaign(api, sim_url, url, k, part))
         started = time.perf_counter()
-        call("POST", f"{api}/api/v1/campaigns/{cid}/start")
+        for cid in campaigns:
+            call("POST", f"{api}/api/v1/campaigns/{cid}/start")
         t_sent = None
         watcher = Database(url)
         while True:
-            counts = call("GET", f"{api}/api/v1/campaigns/{cid}")["counts"]
+            totals: dict[str, int] = {}
+            for cid in campaigns:
+                for state, count in call("GET", f"{api}/api/v1/campaigns/{cid}")["counts"].items():
+                    totals[state] = totals.get(state, 0) + int(count or 0)
             now = time.perf_counter()
-            if t_sent is None and not any(counts.get(s) for s in PENDING):
+            if t_sent is None and not any(totals.get(s) for s in PENDING):
                 t_sent = now - started
                 print(f"  [{tag}] all sent: {n / t_sent:,.0f} recipients/s", flush=True)
             if t_sent is not None:
@@ -206,11 +197,11 @@ def engine_run(workdir: Path, n: int, tag: str) -> tuple[float, float]:
                     t_all = now - started
                     break
             if now - started > 1800:
-                raise RuntimeError(f"not done after 30 min: {counts}")
+                raise RuntimeError(f"not done after 30 min: {totals}")
             time.sleep(0.2)
         watcher.dispose()
-        print(f"  [{tag}] final counts: { {k: v for k, v in counts.items() if v} }")
-        return bare, t_sent, t_all  # type: ignore[return-value]
+        print(f"  [{tag}] final counts: { {k: v for k, v in totals.items() if v} }")
+        return bare, t_sent, t_all
     finally:
         for p in procs:
             p.send_signal(signal.SIGTERM)
@@ -220,9 +211,75 @@ def engine_run(workdir: Path, n: int, tag: str) -> tuple[float, float]:
             except subprocess.TimeoutExpired:
                 p.kill()
         log.close()
+        if shape.postgres:
+            drop_database(admin_url, url)
 
 
-def _sender(url: str) -> int:
+def _campaign(api: str, sim_url: str, url: str, k: int, n: int) -> int:
+    """Sender number ``k`` (unlimited tier) with a campaign of ``n`` imported recipients."""
+    pnid, token = f"bench-{k}", f"bench-token-{k}"
+    sender = _sender(url, pnid, token)
+    call(
+        "POST",
+        f"{sim_url}/_sim/numbers",
+        {
+            "phone_number_id": pnid,
+            "access_token": token,
+            "tier": "TIER_UNLIMITED",
+            "throughput_mps": 1000000,
+        },
+    )
+    cid = int(
+        call(
+            "POST",
+            f"{api}/api/v1/campaigns",
+            {
+                "name": f"bench {k}",
+                "sender_id": sender,
+                "template": {"name": "t", "language": "en", "body_params": ["name"]},
+            },
+        )["id"]
+    )
+    base = 2_000_000 + k * 1_000_000
+    rows = "phone,name\n" + "\n".join(f"+1212{base + i:07d},n{i}" for i in range(n))
+    boundary = "benchboundary"
+    raw = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="b.csv"\r\n\r\n'
+        ).encode()
+        + rows.encode()
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    summary = call(
+        "POST",
+        f"{api}/api/v1/campaigns/{cid}/recipients?wait=600",
+        raw=raw,
+        ctype=f"multipart/form-data; boundary={boundary}",
+    )
+    assert summary["accepted"] == n, summary
+    return cid
+
+
+def create_database(admin_url: str) -> str:
+    """A fresh database on the PostgreSQL server of ``admin_url``; returns its URL."""
+    name = f"relaybird_bench_{uuid.uuid4().hex[:10]}"
+    engine = create_engine(normalise_url(admin_url), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return (
+        make_url(normalise_url(admin_url)).set(database=name).render_as_string(hide_password=False)
+    )
+
+
+def drop_database(admin_url: str, url: str) -> None:
+    engine = create_engine(normalise_url(admin_url), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
+    engine.dispose()
+
+
+def _sender(url: str, pnid: str, token: str) -> int:
     from relaybird.auth import service as auth
     from relaybird.models import Sender
 
@@ -231,10 +288,10 @@ def _sender(url: str) -> int:
         ws = auth.ensure_workspace(s, "default")
         sender = Sender(
             workspace_id=ws.id,
-            name="bench",
-            phone_number_id="bench-1",
+            name=pnid,
+            phone_number_id=pnid,
             display_phone_number="+1 555 0199",
-            access_token="bench-token",
+            access_token=token,
             status="CONNECTED",
             messaging_limit="TIER_UNLIMITED",
             throughput_mps=1_000_000,
@@ -250,25 +307,64 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recipients", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument(
+        "--senders", type=int, default=1, help="sender numbers (one campaign each) to share n over"
+    )
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="also run on PostgreSQL (1 api + each --workers count), beside SQLite, in this run",
+    )
+    parser.add_argument(
+        "--workers",
+        default="1,2",
+        help="worker process counts for --postgres, e.g. 1,2 (or 1|2)",
+    )
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get(
+            "RELAYBIRD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+        ),
+        help="a server where the benchmark may create and drop its own database",
+    )
     args = parser.parse_args()
     n = args.recipients
-    bares, sents, alls = [], [], []
+    shapes = [Shape("sqlite-serve")]
+    if args.postgres:
+        for w in (int(x) for x in args.workers.replace("|", ",").split(",") if x.strip()):
+            shapes.append(Shape(f"postgres-1api-{w}worker", True, w))
+    results: dict[str, dict[str, list[float]]] = {
+        sh.tag: {"bare": [], "sent": [], "all": []} for sh in shapes
+    }
     with tempfile.TemporaryDirectory() as tmp:
         for run in range(args.runs):
-            bare, t_sent, t_all = engine_run(Path(tmp), n, f"run{run}")  # type: ignore[misc]
-            bares.append(n / bare)
-            sents.append(n / t_sent)
-            alls.append(n / t_all)
-            print(
-                f"  run {run + 1}: bare {n / bare:,.0f}/s · relaybird sent {n / t_sent:,.0f}/s"
-                f" · all webhooks applied {n / t_all:,.0f}/s"
-            )
-    bare_m, sent_m, all_m = (statistics.median(x) for x in (bares, sents, alls))
-    print(f"recipients:                        {n:,} (medians of {args.runs} run(s))")
-    print(f"bare aiohttp client (no storage):  {bare_m:9,.0f} sends/s")
-    print(f"relaybird, all SENT (persisted):   {sent_m:9,.0f} recipients/s   goal ≥ 1,000")
-    print(f"relaybird, all webhooks applied:   {all_m:9,.0f} recipients/s")
-    print(f"ratio relaybird/bare:              {sent_m / bare_m:9.2f}   goal ≥ 0.8")
+            for shape in shapes:
+                bare, t_sent, t_all = engine_run(
+                    Path(tmp), n, shape, args.senders, args.postgres_url
+                )
+                r = results[shape.tag]
+                r["bare"].append(n / bare)
+                r["sent"].append(n / t_sent)
+                r["all"].append(n / t_all)
+                print(
+                    f"  run {run + 1} {shape.tag}: bare {n / bare:,.0f}/s · relaybird sent"
+                    f" {n / t_sent:,.0f}/s · all webhooks applied {n / t_all:,.0f}/s",
+                    flush=True,
+                )
+    print(
+        f"\nrecipients: {n:,} over {args.senders} sender(s); medians of {args.runs} run(s);"
+        " goal ≥ 1,000 recipients/s and ratio ≥ 0.8"
+    )
+    print(
+        f"{'shape':<28} {'bare sends/s':>13} {'SENT rec/s':>11} {'applied rec/s':>14} {'ratio':>6}"
+    )
+    for shape in shapes:
+        r = results[shape.tag]
+        bare_m, sent_m, all_m = (statistics.median(r[k]) for k in ("bare", "sent", "all"))
+        print(
+            f"{shape.tag:<28} {bare_m:>13,.0f} {sent_m:>11,.0f} {all_m:>14,.0f}"
+            f" {sent_m / bare_m:>6.2f}"
+        )
 
 
 if __name__ == "__main__":
