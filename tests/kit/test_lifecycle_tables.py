@@ -154,6 +154,10 @@ EXPECTED_CONTACT: set[tuple[Network, Any, str, Any]] = {
     (LN, CS.PENDING_CONFIRMATION, "invite_resent", CS.PENDING_CONFIRMATION),
     (LN, CS.INVITE_EXPIRED, "invite_resent", CS.PENDING_CONFIRMATION),
     (WA, CS.PENDING_CONFIRMATION, "invite_resent", CS.PENDING_CONFIRMATION),
+    # WhatsApp has no INVITE_EXPIRED (README reading): an expired invitation returns the contact
+    # to no status, and a resend from there invites again.
+    (WA, CS.PENDING_CONFIRMATION, "invitation_expired", None),
+    (WA, None, "invite_resent", CS.PENDING_CONFIRMATION),
     (WA, None, "welcome_delivered", CS.CONFIRMED),
     (WA, CS.PENDING_CONFIRMATION, "welcome_delivered", CS.CONFIRMED),
     (WA, None, "welcome_not_on_whatsapp", CS.UNAVAILABLE),
