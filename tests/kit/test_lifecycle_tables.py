@@ -122,6 +122,7 @@ EXPECTED["room_message"] = {
     (None, "queued", M.PENDING),
     (None, "received", M.RECEIVED),
     (None, "held", M.HELD),
+    (None, "posted", M.POSTED),  # a SYSTEM notice in the room (e.g. not on WhatsApp)
     (M.HELD, "released", M.RECEIVED),
     (M.PENDING, "accepted", M.SENT),
     (M.PENDING, "send_failed", M.FAILED),
