@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+from sqlalchemy import select
+
 from relaybird.context import AppContext
+from relaybird.models import Sender, Transition
 from tests.dispatcher.harness import (
     campaign,
     campaign_with,
@@ -121,6 +125,36 @@ def test_sender_stop_pauses_every_campaign_of_the_sender(
     for cid in (first, second):
         assert "131031" in (campaign(ctx, cid).pause_reason or "")
         assert {r.state for r in recipients(ctx, cid)} == {"INITIAL"}
+    # A locked account is a restriction of the number itself: the sender says so too.
+    assert _sender_status(ctx, sender) == "RESTRICTED"
+
+
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [(133010, "OFFLINE"), (368, "RESTRICTED"), (131048, "RESTRICTED"), (190, "CONNECTED")],
+)
+def test_a_sender_level_send_error_moves_the_sender(
+    ctx: AppContext, simulator: SimHandle, code: int, status: str
+) -> None:
+    """Not registered → OFFLINE; blocked or spam-limited → RESTRICTED; an expired token pauses
+    the campaigns but says nothing about the number (it stays CONNECTED)."""
+    sender = sim_sender(ctx, simulator)
+    simulator.fault("error", code=code, title=f"error {code}", count=1000)
+    cid = campaign_with(ctx, sender, phones(5))
+    run_until(ctx, lambda: campaign(ctx, cid).state == "PAUSED")
+    assert _sender_status(ctx, sender) == status
+    with ctx.db.read() as s:
+        moves = s.scalars(
+            select(Transition.event).where(
+                Transition.entity == "sender", Transition.entity_id == sender
+            )
+        ).all()
+    assert len(moves) == (0 if status == "CONNECTED" else 1), moves
+
+
+def _sender_status(ctx: AppContext, sender_id: int) -> str:
+    with ctx.db.read() as s:
+        return str(s.get_one(Sender, sender_id).status)
 
 
 def test_nothing_leaves_a_pending_offline_or_banned_sender(

@@ -35,6 +35,7 @@ from relaybird.dispatcher.retry import RetryPolicy
 from relaybird.errors import IllegalTransition
 from relaybird.models import Recipient
 from relaybird.providers.port import ErrorKind, ProviderError, SendResult
+from relaybird.senders import service as senders
 
 IP = RecipientState.IN_PROGRESS
 
@@ -150,6 +151,7 @@ def record(
     all_pauses = dict(pauses or {})
     if pause_sender is not None:
         sender_id, reason = pause_sender
+        _sender_effect(session, sender_id, outcomes, now)
         for campaign in repository.running_campaigns(session, sender_id):
             all_pauses.setdefault(campaign.id, reason)
     for campaign_id, reason in all_pauses.items():
@@ -159,6 +161,18 @@ def record(
     for campaign_id in touched:
         campaigns.complete_if_done(session, campaign_id, at=now)
     return touched
+
+
+def _sender_effect(
+    session: Session, sender_id: int, outcomes: Sequence[Outcome], now: datetime
+) -> None:
+    """A sender-stop error that says something about the number (locked, not registered, spam
+    restricted) moves the sender's status too, once per batch, in the same transaction."""
+    for o in outcomes:
+        error = o.result.error if o.result is not None else None
+        if error is not None and error.sender_effect is not None:
+            senders.on_send_error(session, sender_id, error, actor="dispatcher", now=now)
+            return
 
 
 def _accepted(session: Session, accepted: Iterable[Outcome], now: datetime) -> None:

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from relaybird.providers.port import ErrorKind
-from relaybird.providers.whatsapp.errors import ERROR_TABLE, classify, kind_of, transport_error
+from relaybird.providers.port import ErrorKind, SenderEffect
+from relaybird.providers.whatsapp.errors import (
+    ERROR_TABLE,
+    SENDER_EFFECTS,
+    classify,
+    kind_of,
+    transport_error,
+)
 
 EXPECTED: dict[int, ErrorKind] = {
     131026: ErrorKind.RECIPIENT_PERMANENT,
@@ -83,3 +89,25 @@ def test_transport_errors_are_sender_transient() -> None:
     assert transport_error("timeout", ambiguous=True).kind is ErrorKind.SENDER_TRANSIENT
     assert transport_error("timeout", ambiguous=True).ambiguous
     assert not transport_error("refused", ambiguous=False).ambiguous
+
+
+@pytest.mark.parametrize(
+    ("code", "effect"),
+    [
+        (133010, SenderEffect.UNREACHABLE),
+        (131031, SenderEffect.RESTRICTED),
+        (368, SenderEffect.RESTRICTED),
+        (131048, SenderEffect.RESTRICTED),
+        (190, None),
+        (131042, None),
+        (130429, None),
+        (131026, None),
+    ],
+)
+def test_sender_effect_of_a_code(code: int, effect: SenderEffect | None) -> None:
+    assert classify(code).sender_effect == effect
+
+
+def test_every_sender_effect_belongs_to_a_sender_stop_code() -> None:
+    # The dispatcher applies effects where it handles sender-stop errors: nowhere else.
+    assert all(kind_of(code) == ErrorKind.SENDER_STOP for code in SENDER_EFFECTS)

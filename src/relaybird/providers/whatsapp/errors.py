@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from relaybird.providers.port import ErrorKind, ProviderError
+from relaybird.providers.port import ErrorKind, ProviderError, SenderEffect
 
 RP, RT, ST, SS, TS = (
     ErrorKind.RECIPIENT_PERMANENT,
@@ -69,6 +69,16 @@ ERROR_TABLE: dict[int, tuple[ErrorKind, str]] = {
     135000: (TS, "generic user error in the request"),
 }
 
+# What a sender-stop error says about the number itself (feeds the sender lifecycle through
+# senders.service.on_send_error). Bans arrive as account_update webhooks and syncs, not as send
+# errors, so no code here means BANNED.
+SENDER_EFFECTS: dict[int, SenderEffect] = {
+    133010: SenderEffect.UNREACHABLE,  # not registered: OFFLINE until a sync says more
+    131031: SenderEffect.RESTRICTED,  # account locked
+    368: SenderEffect.RESTRICTED,  # temporarily blocked for policy violations
+    131048: SenderEffect.RESTRICTED,  # spam rate limit: business-initiated sending restricted
+}
+
 # Graph permission errors are the whole 200–299 range (Meta: "API permission").
 _PERMISSION_RANGE = range(200, 300)
 
@@ -104,6 +114,7 @@ def classify(
         title=title or (row[1] if row else f"Graph error {code}"),
         retry_after=retry_after,
         details=details or {},
+        sender_effect=SENDER_EFFECTS.get(code),
     )
 
 
