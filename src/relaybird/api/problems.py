@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from relaybird.errors import AppError
@@ -81,9 +82,35 @@ def install(app: FastAPI) -> None:
             response.headers.update(exc.headers)
         return response
 
+    async def _out_of_range_or_raise(_request: Request, exc: Exception) -> JSONResponse:
+        if not _out_of_range(exc):
+            raise exc
+        # An id or count no column can hold (SQLite: OverflowError on bind; PostgreSQL:
+        # numeric_value_out_of_range). The transaction rolled back: nothing changed.
+        return problem(
+            422,
+            "invalid_input",
+            "Invalid input",
+            f"a number in the request is out of range (ids are at most {2**63 - 1})",
+        )
+
+    app.add_exception_handler(OverflowError, _out_of_range_or_raise)
+    app.add_exception_handler(StatementError, _out_of_range_or_raise)
+
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", exc_info=exc)
         return problem(
             500, "internal_error", "Internal error", "an unexpected error occurred; it was logged"
         )
+
+
+def _out_of_range(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            return False
+        if isinstance(seen, OverflowError) or getattr(seen, "sqlstate", None) == "22003":
+            return True
+        seen = getattr(seen, "orig", None) or seen.__cause__ or seen.__context__
+    return False
