@@ -155,6 +155,20 @@ def _snapshot(ctx: AppContext) -> dict[str, list[tuple[Any, ...]]]:
     return out
 
 
+# Path parameters that are not ids take a valid value, so the id lookup is what answers.
+NOT_IDS = {"network": "SMS_DIRECT"}
+# Operations whose body is validated before the lookup: a valid body, so the lookup answers.
+BODIES: dict[tuple[str, str], Any] = {
+    ("PUT", "/api/v1/users/{user_id}/virtual-numbers/{network}"): {"phone": "+12125550123"},
+}
+
+
+def _value(param: str, id_value: Any) -> Any:
+    if "phone" in param:
+        return PHONE
+    return NOT_IDS.get(param, id_value)
+
+
 def _probe(op: Any, params: list[str], headers: dict[str, str], leaks: list[str]) -> list[int]:
     """Call ``op`` with generated bodies and every combination of the other workspace's ids."""
     statuses: list[int] = []
@@ -163,9 +177,9 @@ def _probe(op: Any, params: list[str], headers: dict[str, str], leaks: list[str]
     @given(case=op.as_strategy())
     def run(case: schemathesis.Case) -> None:
         for values in itertools.product(IDS, repeat=len(params)):
-            case.path_parameters = {
-                p: (PHONE if "phone" in p else v) for p, v in zip(params, values, strict=True)
-            }
+            case.path_parameters = {p: _value(p, v) for p, v in zip(params, values, strict=True)}
+            if (op.method.upper(), op.path) in BODIES:
+                case.body = BODIES[(op.method.upper(), op.path)]
             response = case.call(headers=headers)
             statuses.append(response.status_code)
             label = f"{op.method.upper()} {op.path} {case.path_parameters}"
