@@ -100,6 +100,12 @@ def test_welcome_probe_both_ways_and_room_lifecycle(
     status, _ = problem(lambda: other.post(f"/api/v1/rooms/{rid}/messages", {"text": "hi"}))
     assert status == 404
 
+    # Deleting contacts takes them out of their rooms; the last one deactivates the room.
+    api.request("DELETE", f"/api/v1/contacts/{bad}")
+    api.request("DELETE", f"/api/v1/contacts/{good}")
+    after = api.get(f"/api/v1/rooms/{rid}")
+    assert (after["status"], after["contacts"]) == ("DEACTIVATED", [])
+
 
 def test_customer_service_window(
     ctx: AppContext,

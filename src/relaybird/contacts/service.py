@@ -188,7 +188,12 @@ def delete_contact(
 ) -> None:
     """Delete the contact, its invitations and room memberships. The only way to clear a sticky
     UNAVAILABLE: create the contact again."""
+    from relaybird.rooms import service as rooms  # rooms build on contacts, not the reverse
+
     contact = get_contact(session, workspace_id, contact_id)
+    for room in rooms.rooms_of_contact(session, contact.id):
+        # The room learns it lost a contact: its last one deactivates it, like a removal.
+        rooms.remove_contact(session, room, contact.id, actor=actor, now=at)
     repository.delete_contact(session, contact.id)
     emit(
         session,
