@@ -5,12 +5,16 @@ from __future__ import annotations
 import csv
 import io
 import time
+from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import Workbook
 
 from relaybird.context import AppContext
+from relaybird.kit.time import ManualClock
+from relaybird.models import Campaign, RecipientImport
+from relaybird.scheduler import campaign_jobs
 from tests.campaigns.helpers import new_campaign, upload
 from tests.factories import KeyMaker
 
@@ -147,6 +151,44 @@ def test_large_upload_answers_202_and_can_be_polled(
         body = client.get(location, headers=h).json()
     assert body["state"] == "DONE"
     assert body["accepted"] == 3000 and body["progress"] == 1.0
+
+
+def test_an_import_whose_process_died_is_failed_with_a_reason(
+    client: TestClient, ctx: AppContext, keys: KeyMaker, clock: ManualClock
+) -> None:
+    """kill -9 during an import leaves its job RUNNING with a heartbeat that stops; the scheduler
+    job says FAILED (with what to do) once it has been silent for two minutes, and leaves a live
+    import alone."""
+    h = keys.headers()
+    cid = new_campaign(client, ctx, h)["id"]
+    with ctx.db.write() as s:
+        ws = s.get_one(Campaign, cid).workspace_id
+        dead, live = (
+            RecipientImport(
+                workspace_id=ws,
+                campaign_id=cid,
+                filename=name,
+                state="RUNNING",
+                rows=5000,
+                accepted=5000,
+                errors=[],
+                created_at=clock.now() - timedelta(minutes=10),
+                heartbeat_at=clock.now() - age,
+            )
+            for name, age in (("dead.csv", timedelta(minutes=3)), ("live.csv", timedelta(0)))
+        )
+        s.add_all([dead, live])
+        s.flush()
+        dead_id, live_id = dead.id, live.id
+    assert campaign_jobs.fail_interrupted_imports(ctx) == 1
+    assert campaign_jobs.fail_interrupted_imports(ctx) == 0  # once
+    body = client.get(f"/api/v1/campaigns/{cid}/imports/{dead_id}", headers=h).json()
+    assert body["state"] == "FAILED" and "interrupted" in body["failure"]
+    assert body["accepted"] == 5000  # what it stored is still said
+    live_state = client.get(f"/api/v1/campaigns/{cid}/imports/{live_id}", headers=h).json()
+    assert live_state["state"] == "RUNNING"
+    clock.advance(timedelta(minutes=3))
+    assert campaign_jobs.fail_interrupted_imports(ctx) == 1  # its heartbeat stopped too
 
 
 def test_export_csv(client: TestClient, ctx: AppContext, keys: KeyMaker) -> None:

@@ -178,6 +178,13 @@ def _store(
 ) -> None:
     now = ctx.clock.now()
     with ctx.db.write() as session:
+        job = repository.import_by_id(session, import_id)
+        if job is None or job.state != "RUNNING":
+            # Declared interrupted by the scheduler (this process was silent too long): stop
+            # rather than write under a job that already says FAILED.
+            raise Conflict(
+                "the import was marked interrupted: the rest of the file was not imported"
+            )
         campaign = repository.get_campaign(session, workspace_id, campaign_id)
         if campaign is None or campaign.state not in ACCEPTS_UPLOADS:
             state = "deleted" if campaign is None else campaign.state
@@ -228,4 +235,5 @@ def _store(
             errors=list(errors),
             bytes_read=progress.done,
             bytes_total=progress.total,
+            heartbeat_at=now,
         )

@@ -243,13 +243,26 @@ def update_import(session: Session, import_id: int, **values: Any) -> None:
     session.execute(update(RecipientImport).where(RecipientImport.id == import_id).values(**values))
 
 
-def fail_running_imports(session: Session, reason: str, at: datetime) -> int:
-    result = session.execute(
+def fail_stale_imports(session: Session, *, silent_since: datetime, at: datetime) -> list[int]:
+    """RUNNING imports whose heartbeat stopped before ``silent_since`` → FAILED; their ids."""
+    rows = session.execute(
         update(RecipientImport)
-        .where(RecipientImport.state == "RUNNING")
-        .values(state="FAILED", failure=reason, finished_at=at)
+        .where(
+            RecipientImport.state == "RUNNING",
+            func.coalesce(RecipientImport.heartbeat_at, RecipientImport.created_at) < silent_since,
+        )
+        .values(
+            state="FAILED",
+            failure=(
+                "interrupted: the process importing the file stopped. The rows counted here are "
+                "stored; upload the file again to add the rest (rows already stored are then "
+                "reported as duplicates, never sent twice)"
+            ),
+            finished_at=at,
+        )
+        .returning(RecipientImport.id)
     )
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return [int(r) for r in rows.scalars()]
 
 
 def recipients_with_phone_prefix(

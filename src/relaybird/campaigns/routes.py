@@ -190,7 +190,9 @@ def _spool(file: UploadFile) -> Path:
     "/{campaign_id}/imports/{import_id}",
     response_model=UploadSummary,
     summary="An upload's progress and summary",
-    description="`state` is RUNNING, DONE or FAILED (`failure` says why); `progress` is 0..1.",
+    description="`state` is RUNNING, DONE or FAILED (`failure` says why); `progress` is 0..1. "
+    "An import whose process died (its heartbeat silent for two minutes) becomes FAILED "
+    '"interrupted": the rows it counted are stored; upload the file again for the rest.',
 )
 def get_import(campaign_id: int, import_id: int, principal: Viewer, ctx: Ctx) -> UploadSummary:
     return uploads.status(ctx, principal.workspace_id, campaign_id, import_id)

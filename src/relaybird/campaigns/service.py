@@ -414,3 +414,11 @@ def search_recipients(
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, (rows[-1].id if more and rows else None)
+
+
+def fail_interrupted_imports(
+    session: Session, *, silent_since: datetime, at: datetime
+) -> list[int]:
+    """Imports whose process stopped writing (their heartbeat is older than ``silent_since``)
+    are FAILED with a reason; what they stored stays (each chunk was its own transaction)."""
+    return repository.fail_stale_imports(session, silent_since=silent_since, at=at)

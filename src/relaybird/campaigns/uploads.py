@@ -46,6 +46,7 @@ def begin(ctx: AppContext, workspace_id: int, campaign_id: int, filename: str, p
             bytes_total=path.stat().st_size,
             errors=[],
             created_at=ctx.clock.now(),
+            heartbeat_at=ctx.clock.now(),
         )
         return job.id
 

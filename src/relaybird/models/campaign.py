@@ -100,4 +100,7 @@ class RecipientImport(IdMixin, Base):
     errors: Mapped[list[dict[str, Any]]] = mapped_column(Json, default=list)
     failure: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
+    # Written with every stored chunk: a RUNNING import whose heartbeat stopped was interrupted
+    # (its process died) and the scheduler marks it FAILED.
+    heartbeat_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]

@@ -3,6 +3,8 @@ release of senders RESTRICTED by our own window accounting."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from relaybird.campaigns import service as campaigns
 from relaybird.context import AppContext
 from relaybird.dispatcher.reconcile import reconcile_expired
@@ -63,3 +65,18 @@ def release_restricted(ctx: AppContext) -> int:
             if sender is not None:
                 released += senders.release_if_room(session, sender, at=now)
     return released
+
+
+# An import writes its heartbeat with every chunk of 5,000 rows (well under a second of work);
+# two minutes of silence means its process died.
+IMPORT_SILENCE = timedelta(minutes=2)
+
+
+def fail_interrupted_imports(ctx: AppContext) -> int:
+    """RUNNING imports whose process died (kill -9, crash, restart) → FAILED with a reason the
+    caller can act on, instead of RUNNING forever."""
+    now = ctx.clock.now()
+    with ctx.db.write() as session:
+        return len(
+            campaigns.fail_interrupted_imports(session, silent_since=now - IMPORT_SILENCE, at=now)
+        )

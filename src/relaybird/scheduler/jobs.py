@@ -17,6 +17,7 @@ def registered_jobs() -> list[Job]:
         Job("campaigns.scheduled_starts", 1.0, campaign_jobs.start_scheduled),
         Job("campaigns.reconcile_leases", 2.0, campaign_jobs.reconcile_leases),
         Job("campaigns.finish", 2.0, campaign_jobs.finish_campaigns),
+        Job("campaigns.interrupted_imports", 30.0, campaign_jobs.fail_interrupted_imports),
         # Restriction release, the FLAGGED 7-day decision, window pruning.
         Job("senders.lifecycle", 2.0, sender_jobs.tick),
         Job("contacts.invitation_expiry", 1.0, contact_jobs.expire_invitations),

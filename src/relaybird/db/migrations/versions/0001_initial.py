@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 12:35:21.068877
+Create Date: 2026-11-23 13:20:36.710760
 """
 
 from collections.abc import Sequence
@@ -632,6 +632,7 @@ def upgrade() -> None:
         ),
         sa.Column("failure", sa.Text(), nullable=True),
         sa.Column("created_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("heartbeat_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("finished_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column(
             "id",
