@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi.testclient import TestClient
 
 from relaybird.auth.roles import Role
 from relaybird.context import AppContext
+from relaybird.kit.time import ManualClock
 from tests.dashboard.helpers import csrf_of, login, make_user
 from tests.factories import KeyMaker
 
@@ -125,3 +128,28 @@ def test_admins_manage_users_and_others_cannot(ctx: AppContext, client: TestClie
     assert "Error: the password needs at least 10 characters" in short.text
     client.cookies.clear()
     assert login(client, "new@example.com", "long enough pw").status_code == 303
+
+
+def test_failed_logins_are_throttled_per_account_then_released(
+    ctx: AppContext, client: TestClient, clock: ManualClock
+) -> None:
+    """Five wrong passwords for one account: the sixth attempt (even the right password) waits,
+    with Retry-After; another account is not affected; after the window it may log in."""
+    make_user(ctx, "ana@example.com")
+    make_user(ctx, "bob@example.com")
+    for _ in range(5):
+        assert login(client, "ana@example.com", "wrong password!").status_code == 401
+    refused = login(client, "ana@example.com")
+    assert refused.status_code == 429
+    assert "Too many failed logins" in refused.text
+    assert 1 <= int(refused.headers["retry-after"]) <= 300
+    assert login(client, "bob@example.com").status_code == 303
+    clock.advance(timedelta(minutes=5, seconds=1))
+    assert login(client, "ana@example.com").status_code == 303
+
+
+def test_an_address_spraying_accounts_is_throttled(ctx: AppContext, client: TestClient) -> None:
+    for i in range(20):
+        assert login(client, f"nobody{i}@example.com", "x").status_code == 401
+    make_user(ctx, "ana@example.com")
+    assert login(client, "ana@example.com").status_code == 429

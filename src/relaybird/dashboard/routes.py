@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import math
+from datetime import datetime, timedelta
+from typing import Annotated, cast
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from relaybird.api.deps import Ctx
 from relaybird.auth import service as auth
+from relaybird.context import AppContext
 from relaybird.dashboard import (
     campaign_pages,
     contact_actions,
@@ -28,6 +31,7 @@ from relaybird.dashboard.session import (
 )
 from relaybird.dashboard.web import HERE, PREFIX, back, render
 from relaybird.errors import Unauthorized
+from relaybird.kit.throttle import FailureThrottle
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 router.include_router(campaign_pages.router)
@@ -90,6 +94,37 @@ def _login_page(
     return response
 
 
+# Failed logins: 5 per (address, account) and per account, 20 per address, in 5 minutes.
+_THROTTLES = "dashboard.login_throttles"
+
+
+def _throttle(ctx: AppContext) -> LoginThrottle:
+    found = ctx.resources.get(_THROTTLES)
+    if found is None:
+        found = ctx.resources[_THROTTLES] = LoginThrottle()
+    return cast(LoginThrottle, found)
+
+
+class LoginThrottle:
+    """One FailureThrottle per kind of key, with its own limit."""
+
+    def __init__(self) -> None:
+        self.per_account = FailureThrottle(limit=5)
+        self.per_address = FailureThrottle(limit=20)
+
+    def _for(self, key: str) -> FailureThrottle:
+        return self.per_address if key.startswith("ip|") else self.per_account
+
+    def wait(self, key: str, now: datetime) -> timedelta | None:
+        return self._for(key).wait(key, now)
+
+    def failed(self, key: str, now: datetime) -> None:
+        self._for(key).failed(key, now)
+
+    def succeeded(self, key: str) -> None:
+        self._for(key).succeeded(key)
+
+
 @router.get("/login")
 def login_form(request: Request, ctx: Ctx, next: str | None = None) -> HTMLResponse:
     return _login_page(request, ctx, next_path=_safe_next(next))
@@ -115,6 +150,25 @@ def login(
             code=403,
             error="The form expired; please log in again.",
         )
+    throttle = _throttle(ctx)
+    client = request.client.host if request.client else "unknown"
+    who = "api-key" if api_key.strip() else f"{workspace.strip()}/{email.strip().lower()}"
+    keys = (f"{client}|{who}", f"who|{who}", f"ip|{client}")
+    now = ctx.clock.now()
+    waits = [w for w in (throttle.wait(k, now) for k in keys) if w is not None]
+    if waits:
+        seconds = max(1, math.ceil(max(waits).total_seconds()))
+        refused = _login_page(
+            request,
+            ctx,
+            next_path=target,
+            code=429,
+            error=f"Too many failed logins; try again in {seconds} s.",
+            email=email,
+            workspace=workspace,
+        )
+        refused.headers["Retry-After"] = str(seconds)
+        return refused
     try:
         with ctx.db.read() as session:
             if api_key.strip():
@@ -124,6 +178,8 @@ def login(
                 principal = auth.login_with_password(session, workspace, email, password)
                 label = email.strip().lower()
     except Unauthorized as exc:
+        for key in keys:
+            throttle.failed(key, now)
         return _login_page(
             request,
             ctx,
@@ -133,6 +189,8 @@ def login(
             email=email,
             workspace=workspace,
         )
+    throttle.succeeded(keys[0])
+    throttle.succeeded(keys[1])
     response = RedirectResponse(target, status_code=303)
     secure = ctx.settings.public_url.startswith("https://")
     response.set_cookie(
