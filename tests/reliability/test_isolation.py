@@ -10,6 +10,7 @@ without touching this file.
 from __future__ import annotations
 
 import itertools
+import os
 import re
 from datetime import timedelta
 from typing import Any
@@ -156,10 +157,12 @@ def _snapshot(ctx: AppContext) -> dict[str, list[tuple[Any, ...]]]:
 
 
 # Path parameters that are not ids take a valid value, so the id lookup is what answers.
+PROBE_EXAMPLES = int(os.environ.get("RELAYBIRD_ISOLATION_EXAMPLES", "4"))
 NOT_IDS = {"network": "SMS_DIRECT"}
 # Operations whose body is validated before the lookup: a valid body, so the lookup answers.
 BODIES: dict[tuple[str, str], Any] = {
     ("PUT", "/api/v1/users/{user_id}/virtual-numbers/{network}"): {"phone": "+12125550123"},
+    ("POST", "/api/v1/rooms/{room_id}/messages"): {"text": "hello"},
 }
 
 
@@ -173,7 +176,12 @@ def _probe(op: Any, params: list[str], headers: dict[str, str], leaks: list[str]
     """Call ``op`` with generated bodies and every combination of the other workspace's ids."""
     statuses: list[int] = []
 
-    @settings(max_examples=4, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=PROBE_EXAMPLES,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(case=op.as_strategy())
     def run(case: schemathesis.Case) -> None:
         for values in itertools.product(IDS, repeat=len(params)):
