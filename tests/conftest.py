@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -34,6 +35,11 @@ PG_URL = os.environ.get(
     "RELAYBIRD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 REQUIRE_PG = os.environ.get("RELAYBIRD_TEST_REQUIRE_POSTGRES") == "1"
+
+# CI runs every property and fuzz test on a fixed sequence of examples (reproducible: a red CI
+# is a bug to read, not a coin toss); a developer's `make test` explores new examples each run.
+settings.register_profile("ci", derandomize=True)
+settings.load_profile(os.environ.get("RELAYBIRD_HYPOTHESIS_PROFILE", "default"))
 
 pytest_plugins = [
     "tests.fixtures.smtp",
