@@ -3,6 +3,7 @@ history, delete, workspace isolation."""
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.contacts.helpers import PHONES, make_user, payload
@@ -192,3 +193,37 @@ def test_patch_validates_and_never_moves_status(client: TestClient, keys: KeyMak
         "King",
         "PENDING_CONFIRMATION",
     )
+
+
+def test_the_database_refuses_a_duplicate_the_check_missed(
+    client: TestClient, keys: KeyMaker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two concurrent creates can both pass the lookup; the unique indexes (phone per network,
+    e-mail on WeChat and LINE) decide, and the loser gets the same 409, nothing written."""
+    from relaybird.contacts import service
+
+    monkeypatch.setattr(service, "_refuse_duplicate", lambda *a, **k: None)  # the race
+    h = keys.headers("agent")
+    owner = make_user(client, keys.headers("admin"))
+    assert (
+        client.post("/api/v1/contacts", json=payload("LINE", owner), headers=h).status_code == 201
+    )
+    for body in (
+        payload("LINE", owner, email="other@example.com"),  # same phone
+        payload("LINE", owner, phone=PHONES[1]),  # same e-mail
+    ):
+        r = client.post("/api/v1/contacts", json=body, headers=h)
+        assert (r.status_code, r.json()["code"]) == (409, "duplicate_contact"), r.text
+    # PATCH onto another contact's e-mail: the same answer.
+    other = client.post(
+        "/api/v1/contacts",
+        json=payload("LINE", owner, phone=PHONES[1], email="b@example.com"),
+        headers=h,
+    ).json()
+    first_email = payload("LINE", owner)["email"]
+    r = client.patch(f"/api/v1/contacts/{other['id']}", json={"email": first_email}, headers=h)
+    assert (r.status_code, r.json()["code"]) == (409, "duplicate_contact"), r.text
+    assert (
+        client.get(f"/api/v1/contacts/{other['id']}", headers=h).json()["email"] == "b@example.com"
+    )
+    assert _count(client, h, "/api/v1/contacts?network=LINE") == 2

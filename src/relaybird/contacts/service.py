@@ -85,9 +85,10 @@ def create_contact(
                 **_columns(fields),
             )
     except IntegrityError:
-        # Lost a race with a concurrent create of the same phone (the unique index decided).
+        # Lost a race with a concurrent create (the unique indexes decided).
         raise DuplicateContact(
-            f"a {network} contact with this phone number already exists in the workspace"
+            f"a {network} contact with this phone number or e-mail address already exists in "
+            "the workspace"
         ) from None
     first = event or ("invited" if inviting else "created")
     move_contact(session, contact, first, actor, at=at)
@@ -169,7 +170,14 @@ def update_contact(
         values.update(_columns(fields))
     if values:
         values["updated_at"] = at
-        repository.update_contact(session, contact.id, values)
+        try:
+            with session.begin_nested():
+                repository.update_contact(session, contact.id, values)
+        except IntegrityError:
+            raise DuplicateContact(
+                f"another {contact.network} contact already has this phone number or e-mail "
+                "address in the workspace"
+            ) from None
         emit(
             session,
             workspace_id=workspace_id,

@@ -2,11 +2,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from relaybird.db.types import BigId
 from relaybird.models.base import Base, IdMixin, TimestampMixin
+
+INVITATION_EMAIL_UNIQUE = "network IN ('WECHAT', 'LINE')"
 
 
 class Contact(IdMixin, TimestampMixin, Base):
@@ -18,6 +20,16 @@ class Contact(IdMixin, TimestampMixin, Base):
         # Duplicates are refused per workspace and network (NULL phones never collide).
         Index("uq_contacts_ws_network_phone", "workspace_id", "network", "phone", unique=True),
         Index("ix_contacts_ws_network_email", "workspace_id", "network", "email"),
+        # On WeChat and LINE the e-mail is where the invitation goes: one contact per address.
+        Index(
+            "uq_contacts_ws_invitation_email",
+            "workspace_id",
+            "network",
+            "email",
+            unique=True,
+            sqlite_where=text(INVITATION_EMAIL_UNIQUE),
+            postgresql_where=text(INVITATION_EMAIL_UNIQUE),
+        ),
     )
 
     workspace_id: Mapped[int] = mapped_column(BigId, ForeignKey("workspaces.id"))

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 13:20:36.710760
+Create Date: 2026-11-23 13:54:02.502248
 """
 
 from collections.abc import Sequence
@@ -424,6 +424,13 @@ def upgrade() -> None:
         )
         batch_op.create_index(
             "ix_contacts_ws_network_status", ["workspace_id", "network", "status"], unique=False
+        )
+        batch_op.create_index(
+            "uq_contacts_ws_invitation_email",
+            ["workspace_id", "network", "email"],
+            unique=True,
+            sqlite_where=sa.text("network IN ('WECHAT', 'LINE')"),
+            postgresql_where=sa.text("network IN ('WECHAT', 'LINE')"),
         )
         batch_op.create_index(
             "uq_contacts_ws_network_phone", ["workspace_id", "network", "phone"], unique=True
@@ -869,6 +876,11 @@ def downgrade() -> None:
     op.drop_table("event_deliveries")
     with op.batch_alter_table("contacts", schema=None) as batch_op:
         batch_op.drop_index("uq_contacts_ws_network_phone")
+        batch_op.drop_index(
+            "uq_contacts_ws_invitation_email",
+            sqlite_where=sa.text("network IN ('WECHAT', 'LINE')"),
+            postgresql_where=sa.text("network IN ('WECHAT', 'LINE')"),
+        )
         batch_op.drop_index("ix_contacts_ws_network_status")
         batch_op.drop_index("ix_contacts_ws_network_email")
         batch_op.drop_index(batch_op.f("ix_contacts_owner_user_id"))
