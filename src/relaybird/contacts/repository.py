@@ -19,8 +19,12 @@ def add_contact(session: Session, **values: Any) -> Contact:
 
 
 def contact(session: Session, workspace_id: int, contact_id: int) -> Contact | None:
+    """The contact as the database has it now (a status moved by a compare-and-set UPDATE in
+    this session is read back, not the stale object of the identity map)."""
     return session.scalar(
-        select(Contact).where(Contact.id == contact_id, Contact.workspace_id == workspace_id)
+        select(Contact)
+        .where(Contact.id == contact_id, Contact.workspace_id == workspace_id)
+        .execution_options(populate_existing=True)
     )
 
 

@@ -18,6 +18,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from relaybird.config import Settings
+from relaybird.contacts import repository as contacts_repository
 from relaybird.contacts.transitions import Network
 from relaybird.contacts.validation import normalise_phone
 from relaybird.errors import InvalidInput, Unauthorized
@@ -79,7 +80,7 @@ def receive(
     earlier = repository.inbound_by_wamid(session, number.workspace_id, wamid)
     if earlier is not None:
         room = repository.room_any(session, earlier.room_id)
-        contact = repository.contact(session, number.workspace_id, earlier.contact_id or 0)
+        contact = contacts_repository.contact(session, number.workspace_id, earlier.contact_id or 0)
         assert room is not None and contact is not None
         return Received(contact, room, earlier, True, [])
 

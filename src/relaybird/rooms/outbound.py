@@ -19,6 +19,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from relaybird.contacts import repository as contacts_repository
 from relaybird.context import AppContext
 from relaybird.dispatcher.loop import messaging_provider
 from relaybird.providers.direct import (
@@ -73,7 +74,9 @@ def _work(session: Session, message_id: int, now: datetime) -> Work:
     assert msg is not None
     room = repository.room_any(session, msg.room_id)
     contact = (
-        repository.contact(session, msg.workspace_id, msg.contact_id) if msg.contact_id else None
+        contacts_repository.contact(session, msg.workspace_id, msg.contact_id)
+        if msg.contact_id
+        else None
     )
     template = (
         messages.Template(

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from relaybird.contacts import repository as contacts_repository
 from relaybird.models import Contact, RoomMessage
 from relaybird.rooms import messages, repository, service
 
@@ -26,7 +27,7 @@ def _welcome_contact(session: Session, message: RoomMessage) -> Contact | None:
     room = repository.room_any(session, message.room_id)
     if room is None or room.network != "WHATSAPP":
         return None
-    return repository.contact(session, message.workspace_id, message.contact_id)
+    return contacts_repository.contact(session, message.workspace_id, message.contact_id)
 
 
 def welcome_delivered(session: Session, message: RoomMessage, *, now: datetime, actor: str) -> None:

@@ -131,14 +131,6 @@ def contacts(session: Session, room_id: int) -> list[Contact]:
     )
 
 
-def contact(session: Session, workspace_id: int, contact_id: int) -> Contact | None:
-    return session.scalar(
-        select(Contact)
-        .where(Contact.id == contact_id, Contact.workspace_id == workspace_id)
-        .execution_options(populate_existing=True)
-    )
-
-
 def contact_by_phone(
     session: Session, workspace_id: int, network: str, phone: str
 ) -> Contact | None:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from relaybird.config import Settings
 from relaybird.contacts import moves
+from relaybird.contacts import repository as contacts_repository
 from relaybird.contacts.transitions import CONTACT, ContactStatus, Network
 from relaybird.errors import IllegalTransition, InvalidInput, NotFound
 from relaybird.events.transitions import Moved, apply_transition, record
@@ -121,7 +122,7 @@ def add_contact(
     """Add a contact of the room's network; queue its welcome message (WhatsApp: the probe).
 
     Re-adding an UNAVAILABLE contact adds it but does not probe again (sticky, seed 000)."""
-    contact = repository.contact(session, room.workspace_id, contact_id)
+    contact = contacts_repository.contact(session, room.workspace_id, contact_id)
     if contact is None:
         raise NotFound(f"contact {contact_id} not found")
     if contact.network != room.network:
