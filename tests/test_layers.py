@@ -70,6 +70,18 @@ def test_only_providers_import_the_http_client_library() -> None:
 SIMULATOR_MAY_IMPORT = (
     "relaybird.simulator",
     "relaybird.providers.whatsapp",
+    # The Direct networks' wire shapes, signatures and pure rules (never their clients).
+    "relaybird.providers.twilio.wire",
+    "relaybird.providers.twilio.signature",
+    "relaybird.providers.twilio.keywords",
+    "relaybird.providers.line.wire",
+    "relaybird.providers.line.signature",
+    "relaybird.providers.wechat.wire",
+    "relaybird.providers.wechat.signature",
+    "relaybird.providers.wechat.crypto",
+    "relaybird.providers.windows",
+    "relaybird.providers.channel_events",
+    "relaybird.providers.port",
     "relaybird.senders.lifecycle",
     "relaybird.senders.tiers",
     "relaybird.senders.explain",

@@ -44,6 +44,36 @@ class Settings(BaseSettings):
     )
     graph_api_url: str = Field(default="https://graph.facebook.com")
     graph_api_version: str = Field(default="v23.0")
+    # The Direct networks' APIs (the real ones, or the simulator: {simulator}/twilio, /line,
+    # /wechat). Their secrets are per connector in the database, never settings.
+    twilio_api_url: str = Field(
+        default="https://api.twilio.com",
+        description="Twilio's REST API (Messages.json), or the simulator's /twilio.",
+    )
+    line_api_url: str = Field(
+        default="https://api.line.me",
+        description="LINE Messaging API (push, link tokens), or the simulator's /line.",
+    )
+    line_access_url: str = Field(
+        default="https://access.line.me",
+        description="Where LINE account linking sends the user (/dialog/bot/accountLink), or "
+        "the simulator's /line.",
+    )
+    wechat_api_url: str = Field(
+        default="https://api.weixin.qq.com",
+        description="WeChat Official Account API (token, custom send, QR codes), or the "
+        "simulator's /wechat.",
+    )
+    wechat_mp_url: str = Field(
+        default="https://mp.weixin.qq.com",
+        description="Where WeChat serves QR code images (/cgi-bin/showqrcode), or the "
+        "simulator's /wechat.",
+    )
+    wechat_token_refresh_margin: Duration = Field(
+        default=timedelta(minutes=5),
+        description="How long before expiry a WeChat access token is refreshed (one worker "
+        "refreshes; the others keep using the old one, valid meanwhile).",
+    )
     whatsapp_app_secret: SecretStr = Field(default=SecretStr(""))
     whatsapp_verify_token: SecretStr = Field(default=SecretStr(""))
     direct_webhook_secret: SecretStr = Field(default=SecretStr(""))
@@ -97,7 +127,15 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = False
 
-    @field_validator("graph_api_url", "public_url")
+    @field_validator(
+        "graph_api_url",
+        "public_url",
+        "twilio_api_url",
+        "line_api_url",
+        "line_access_url",
+        "wechat_api_url",
+        "wechat_mp_url",
+    )
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")

@@ -1,5 +1,6 @@
 """Every table of relaybird, imported here so Alembic sees the whole schema."""
 
+from relaybird.models.access_token import ProviderAccessToken
 from relaybird.models.api_key import ApiKey
 from relaybird.models.base import Base
 from relaybird.models.campaign import Campaign, CampaignCount, Recipient, RecipientImport
@@ -25,6 +26,7 @@ __all__ = [
     "Invitation",
     "OutboxEvent",
     "OutgoingEmail",
+    "ProviderAccessToken",
     "Recipient",
     "RecipientImport",
     "Room",

@@ -1,7 +1,9 @@
 """The port every messaging provider adapter implements, and the outcome kinds it reports.
 
 The engine sees only these types: nothing outside ``providers/`` knows aiohttp or Graph API error
-codes. The WhatsApp Cloud API adapter (providers/whatsapp) is the real implementation.
+codes. The WhatsApp Cloud API adapter (providers/whatsapp) is the real implementation. The Direct
+networks (Twilio, LINE, WeChat, WhatsApp Direct) have their own narrow port in
+``providers/channel.py`` and report outcomes with the same ``SendResult`` and ``ErrorKind``.
 """
 
 from __future__ import annotations
@@ -27,6 +29,15 @@ class SenderEffect(StrEnum):
     UNREACHABLE = "unreachable"  # e.g. not registered: treat as OFFLINE until a sync says more
     RESTRICTED = "restricted"  # blocked / locked / spam-limited: no business-initiated sends
     BANNED = "banned"  # the account is disabled
+
+
+class RecipientEffect(StrEnum):
+    """What an error says about the person at the other end (the Direct networks' contacts)."""
+
+    INVALID_ADDRESS = "invalid-address"  # no such number / not a mobile / unknown user id
+    OPTED_OUT = "opted-out"  # replied STOP (Twilio 21610): nothing until they opt in again
+    NOT_FOLLOWING = "not-following"  # unfollowed / blocked the Official Account
+    WINDOW_CLOSED = "window-closed"  # outside the customer-service window (or its quota used)
 
 
 @dataclass(frozen=True)
@@ -69,6 +80,17 @@ class ProviderError:
     details: dict[str, Any] = field(default_factory=dict)
     # Set by the adapter's classifier when the error says something about the number's status.
     sender_effect: SenderEffect | None = None
+    # Set when the error says something about the recipient (opted out, unfollowed, ...).
+    recipient_effect: RecipientEffect | None = None
+
+
+class ProviderCallFailed(Exception):
+    """Raised by provider calls that are not sends (reads, link tokens, QR codes) with the
+    classified error; sends return it in a ``SendResult`` instead."""
+
+    def __init__(self, error: ProviderError) -> None:
+        super().__init__(f"{error.kind}: {error.code} {error.title}")
+        self.error = error
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,8 @@
 Graph:   POST /{version}/{phone-number-id}/messages, GET /{version}/{phone-number-id}
 Control: numbers, quality/tier/ban, not-on-WhatsApp recipients, inbound messages, faults,
          configuration, clock, and the record (GET /_sim/sent) tests assert on.
+Twilio, LINE and WeChat are played under /twilio, /line and /wechat (their control planes under
+/_sim/twilio, /_sim/line, /_sim/wechat): simulator/{twilio,line,wechat}.py.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
+from relaybird.simulator import line, twilio, wechat
 from relaybird.simulator.config import SimConfig
 from relaybird.simulator.core import Fault, Reply, Simulator
 
@@ -44,6 +47,10 @@ def create_app(config: SimConfig | None = None) -> web.Application:
     r.add_delete("/_sim/faults", _clear_faults)
     r.add_post("/_sim/clock/advance", _advance)
     r.add_post("/_sim/reset", _reset)
+    # The Direct networks, each under its own prefix (before the Graph catch-alls).
+    twilio.mount(app)
+    line.mount(app)
+    wechat.mount(app)
     r.add_post("/{version}/{pnid}/messages", _send)
     r.add_get("/{version}/{pnid}", _phone_number)
     return app

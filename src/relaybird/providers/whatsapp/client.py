@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from relaybird.providers.port import (
     PhoneNumberInfo,
+    ProviderCallFailed,
     ProviderError,
     SenderCredentials,
     SendResult,
@@ -27,13 +28,7 @@ from relaybird.providers.whatsapp.errors import classify, transport_error
 
 log = logging.getLogger("relaybird.providers.whatsapp")
 
-
-class ProviderCallFailed(Exception):
-    """Raised by ``get_phone_number`` (a read, not a send) with the classified error."""
-
-    def __init__(self, error: ProviderError) -> None:
-        super().__init__(f"{error.kind}: {error.code} {error.title}")
-        self.error = error
+__all__ = ["ProviderCallFailed", "WhatsAppCloudClient"]
 
 
 class WhatsAppCloudClient:

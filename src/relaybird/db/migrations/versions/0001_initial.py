@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 13:54:02.502248
+Create Date: 2026-11-30 07:56:20.343757
 """
 
 from collections.abc import Sequence
@@ -45,6 +45,17 @@ def upgrade() -> None:
     with op.batch_alter_table("inbox_events", schema=None) as batch_op:
         batch_op.create_index("ix_inbox_events_due", ["status", "next_attempt_at"], unique=False)
 
+    op.create_table(
+        "provider_access_tokens",
+        sa.Column("account", sa.String(length=200), nullable=False),
+        sa.Column("token", sa.Text(), nullable=True),
+        sa.Column("expires_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("version", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("lease_owner", sa.String(length=100), nullable=True),
+        sa.Column("lease_expires_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("refreshed_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("account", name=op.f("pk_provider_access_tokens")),
+    )
     op.create_table(
         "workspaces",
         sa.Column("name", sa.String(length=200), nullable=False),
@@ -927,6 +938,7 @@ def downgrade() -> None:
 
     op.drop_table("api_keys")
     op.drop_table("workspaces")
+    op.drop_table("provider_access_tokens")
     with op.batch_alter_table("inbox_events", schema=None) as batch_op:
         batch_op.drop_index("ix_inbox_events_due")
 
