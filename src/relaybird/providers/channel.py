@@ -15,9 +15,10 @@ engine sees only these types plus ``SendResult``/``ProviderError`` from ``port.p
 - ``acknowledge(CallbackRequest) -> CallbackReply`` — the answer the provider expects when there
   is nothing else to say (Twilio: empty TwiML; WeChat: ``success``; LINE: empty 200).
 
-Credentials are arguments (an ``account`` object per adapter: Twilio ``TwilioAccount``, LINE
-``LineChannel``, WeChat ``WeChatAccount``, ``WhatsAppDirectAccount``), never global settings: they
-live per connector in the database. Base URLs (real API or the simulator) are settings.
+Credentials are arguments (an ``account`` object per adapter: ``TwilioAccount``, ``LineAccount``,
+``WeChatAccount``, ``WhatsAppDirectAccount``; secrets kept out of their repr), never global
+settings: they live per connector in the database. Base URLs (real API or the simulator) are
+settings. Each adapter module ends with ``_conforms``, where mypy checks it implements the port.
 """
 
 from __future__ import annotations

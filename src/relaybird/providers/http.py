@@ -90,7 +90,8 @@ class ProviderHttp:
             sent_headers.setdefault("Content-Type", "application/json")
         elif form is not None:
             data = aiohttp.FormData(dict(form))
-        auth = aiohttp.BasicAuth(*basic_auth) if basic_auth else None
+        if basic_auth is not None:
+            sent_headers["Authorization"] = aiohttp.encode_basic_auth(*basic_auth)
         try:
             async with self._http().request(
                 method,
@@ -98,7 +99,6 @@ class ProviderHttp:
                 params=params,
                 data=data,
                 headers=sent_headers,
-                auth=auth,
                 allow_redirects=False,
             ) as response:
                 text = await response.text(errors="replace")

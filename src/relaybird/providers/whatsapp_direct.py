@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from relaybird.providers.channel import (
     CallbackReply,
     CallbackRequest,
+    DirectChannel,
     DirectNetwork,
     MalformedCallback,
     OutboundText,
@@ -128,3 +129,8 @@ def _status(event: MessageStatus) -> ChannelEvent:
         error=error,
         raw=event.raw,
     )
+
+
+def _conforms(channel: WhatsAppDirectChannel) -> DirectChannel[WhatsAppDirectAccount]:
+    """mypy checks here that the adapter implements the Direct port."""
+    return channel

@@ -20,6 +20,7 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
+from yarl import URL
 
 log = logging.getLogger("relaybird.simulator.callbacks")
 
@@ -69,8 +70,12 @@ class CallbackPoster:
     async def deliver(self, item: Outgoing) -> Answer:
         """One attempt, now; recorded whatever the outcome."""
         try:
+            # encoded=True: the URL goes out byte for byte as it was signed (no re-quoting).
             async with self._session().request(
-                item.method, item.url, data=item.body or None, headers=dict(item.headers)
+                item.method,
+                URL(item.url, encoded=True),
+                data=item.body or None,
+                headers=dict(item.headers),
             ) as response:
                 body = await response.read()
                 answer = Answer(response.status, body, response.headers.get("Content-Type"))

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from relaybird.providers.channel import (
     CallbackReply,
     CallbackRequest,
+    DirectChannel,
     DirectNetwork,
     OutboundText,
 )
@@ -160,3 +161,8 @@ def _error(answer: HttpAnswer, body: wire.ErrorBody | None) -> ProviderError:
     details = body.model_dump(exclude_none=True)
     details["request_id"] = answer.headers.get(wire.REQUEST_ID_HEADER)
     return classify(answer.status, body.message, details=details, retry_after=retry_after)
+
+
+def _conforms(channel: LineChannel) -> DirectChannel[LineAccount]:
+    """mypy checks here that the adapter implements the Direct port."""
+    return channel

@@ -9,13 +9,14 @@ callback data; callbacks are verified with ``X-Twilio-Signature`` (keyed with th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from pydantic import ValidationError
 
 from relaybird.providers.channel import (
     CallbackReply,
     CallbackRequest,
+    DirectChannel,
     DirectNetwork,
     OutboundText,
 )
@@ -49,10 +50,13 @@ class TwilioAccount:
 
 
 def status_callback(base: str, callback_data: str | None) -> str:
+    """Our StatusCallback URL with the callback data in its query. Twilio signs the URL as we
+    give it, so it is written in the form HTTP clients leave alone (``:`` not escaped)."""
     if not callback_data:
         return base
     separator = "&" if urlsplit(base).query else "?"
-    return base + separator + urlencode({twilio_parse.CALLBACK_PARAM: callback_data})
+    query = urlencode({twilio_parse.CALLBACK_PARAM: callback_data}, quote_via=quote, safe=":")
+    return base + separator + query
 
 
 class TwilioChannel:
@@ -162,3 +166,8 @@ def _error(answer: HttpAnswer) -> ProviderError:
         return from_http_status(answer.status, answer.excerpt)
     code, title, details = read
     return classify(code, title, details=details, retry_after=_retry_after(answer))
+
+
+def _conforms(channel: TwilioChannel) -> DirectChannel[TwilioAccount]:
+    """mypy checks here that the adapter implements the Direct port."""
+    return channel

@@ -22,6 +22,7 @@ from relaybird.providers.access_tokens import AccessTokens, Fetched, Token
 from relaybird.providers.channel import (
     CallbackReply,
     CallbackRequest,
+    DirectChannel,
     DirectNetwork,
     OutboundText,
 )
@@ -226,3 +227,8 @@ def _error(answer: HttpAnswer, data: Any) -> ProviderError:
     if result.errcode == 0:
         return transport_error(f"HTTP {answer.status}: {answer.excerpt}", ambiguous=False)
     return classify(result.errcode, result.errmsg, details=dict(data))
+
+
+def _conforms(channel: WeChatChannel) -> DirectChannel[WeChatAccount]:
+    """mypy checks here that the adapter implements the Direct port."""
+    return channel
