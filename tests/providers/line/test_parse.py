@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -64,7 +65,28 @@ def test_the_verify_body_has_no_events() -> None:
 
 
 def test_unmodelled_events_and_bad_bodies() -> None:
-    body = b'{"destination":"U1","events":[{"type":"postback","webhookEventId":"E1","source":{"type":"user","userId":"U2"}},{"type":"message","webhookEventId":"E2","source":{"type":"group","groupId":"G"},"message":{"type":"text","text":"x"}},{"type":"message","webhookEventId":"E3","source":{"type":"user","userId":"U2"},"message":{"type":"sticker"}}, 7]}'
+    user = {"type": "user", "userId": "U2"}
+    body = json.dumps(
+        {
+            "destination": "U1",
+            "events": [
+                {"type": "postback", "webhookEventId": "E1", "source": user},
+                {
+                    "type": "message",
+                    "webhookEventId": "E2",
+                    "source": {"type": "group", "groupId": "G"},
+                    "message": {"type": "text", "text": "x"},
+                },
+                {
+                    "type": "message",
+                    "webhookEventId": "E3",
+                    "source": user,
+                    "message": {"type": "sticker"},
+                },
+                7,
+            ],
+        }
+    ).encode()
     events = parse_body(body)
     assert [type(e) for e in events] == [Unknown] * 4
     for bad in (b"not json", b"[]", b'{"events": 1}'):
