@@ -152,6 +152,16 @@ class AccessTokens:
         self.poll = poll
         self.owner = owner or f"tokens-{uuid.uuid4().hex[:12]}"
         self._memo: dict[str, Token] = {}
+        # One coroutine per account goes to the store at a time in this process (the store's
+        # lease is per process: without this, concurrent sends would each fetch).
+        self._locks: dict[tuple[int, str], asyncio.Lock] = {}
+
+    def _lock(self, account: str) -> asyncio.Lock:
+        key = (id(asyncio.get_running_loop()), account)
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = self._locks[key] = asyncio.Lock()
+        return lock
 
     def _fresh(self, token: Token | None, now: datetime, stale: int | None) -> bool:
         return (
@@ -166,6 +176,13 @@ class AccessTokens:
         memo = self._memo.get(account)
         if self._fresh(memo, self.clock.now(), stale_version) and memo is not None:
             return memo
+        async with self._lock(account):
+            return await self._get(account, fetch, stale_version)
+
+    async def _get(self, account: str, fetch: Fetch, stale_version: int | None) -> Token:
+        memo = self._memo.get(account)
+        if self._fresh(memo, self.clock.now(), stale_version) and memo is not None:
+            return memo  # refreshed by the coroutine that held the lock before us
         deadline = self.clock.now() + 2 * self.lease
         delay = self.poll
         while True:

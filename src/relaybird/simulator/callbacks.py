@@ -32,6 +32,9 @@ class Outgoing:
     url: str
     body: bytes
     headers: Mapping[str, str]
+    # Callbacks with the same key are delivered one after the other, in the order they fell
+    # due (a message's "sent" before its "delivered"); different keys go concurrently.
+    key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,7 @@ class CallbackPoster:
         self._wake: asyncio.Event | None = None
         self._inflight = 0
         self._http: aiohttp.ClientSession | None = None
+        self._order: dict[str, tuple[asyncio.Lock, list[int]]] = {}  # key → (lock, [users])
         self.delivered: list[dict[str, Any]] = []
         self.failed = 0
 
@@ -95,14 +99,28 @@ class CallbackPoster:
 
     async def _deliver_with_retries(self, item: Outgoing) -> None:
         try:
-            for attempt in range(self.retries + 1):
-                answer = await self.deliver(item)
-                if answer.status is not None and 200 <= answer.status < 300:
-                    return
-                await asyncio.sleep(min(2.0, 0.05 * 2**attempt))
-            self.failed += 1
+            if item.key is None:
+                await self._attempts(item)
+                return
+            lock, users = self._order.setdefault(item.key, (asyncio.Lock(), [0]))
+            users[0] += 1
+            try:
+                async with lock:  # asyncio locks are FIFO: due order is kept
+                    await self._attempts(item)
+            finally:
+                users[0] -= 1
+                if users[0] == 0:
+                    del self._order[item.key]
         finally:
             self._inflight -= 1
+
+    async def _attempts(self, item: Outgoing) -> None:
+        for attempt in range(self.retries + 1):
+            answer = await self.deliver(item)
+            if answer.status is not None and 200 <= answer.status < 300:
+                return
+            await asyncio.sleep(min(2.0, 0.05 * 2**attempt))
+        self.failed += 1
 
     async def run(self, stop: asyncio.Event) -> None:
         self._wake = asyncio.Event()

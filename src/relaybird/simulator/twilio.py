@@ -78,13 +78,15 @@ class TwilioSim:
                 return fault
         return None
 
-    def sign(self, account: Account, label: str, url: str, params: dict[str, str]) -> Outgoing:
+    def sign(
+        self, account: Account, label: str, url: str, params: dict[str, str], key: str | None = None
+    ) -> Outgoing:
         headers = {
             "Content-Type": "application/x-www-form-urlencoded",
             signature.HEADER: signature.compute(url, params, account.auth_token),
             "I-Twilio-Idempotency-Token": f"sim-{next(self._seq)}",
         }
-        return Outgoing(label, "POST", url, urlencode(params).encode(), headers)
+        return Outgoing(label, "POST", url, urlencode(params).encode(), headers, key)
 
 
 SIM = web.AppKey("twilio_sim", TwilioSim)
@@ -205,7 +207,7 @@ def _schedule_statuses(
             error_code=code,
             raw_dlr_done_date=done,
         )
-        sim.poster.schedule(sim.sign(account, f"status:{status}", url, params), delay)
+        sim.poster.schedule(sim.sign(account, f"status:{status}", url, params, key=sid), delay)
 
 
 async def _get_message(request: web.Request) -> web.Response:
