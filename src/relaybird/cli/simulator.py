@@ -1,4 +1,5 @@
-"""`relaybird simulator`: the fake Meta, for demos, tests and benchmarks."""
+"""`relaybird simulator`: the fake Meta (and Twilio, LINE, WeChat), for demos, tests and
+benchmarks."""
 
 from __future__ import annotations
 
@@ -49,6 +50,11 @@ def simulator(
 
     Point the engine at it with RELAYBIRD_GRAPH_API_URL=http://HOST:PORT. Control it under
     /_sim (numbers, quality, faults, inbound messages; GET /_sim/sent lists what it received).
+
+    It also plays Twilio (SMS & Voice) under /twilio, the LINE Messaging API under /line and the
+    WeChat Official Account API under /wechat (RELAYBIRD_TWILIO_API_URL=http://HOST:PORT/twilio,
+    and so on), with signed callbacks; their control planes are under /_sim/twilio, /_sim/line
+    and /_sim/wechat.
     """
     from relaybird.config import Settings
     from relaybird.simulator.config import SimConfig
