@@ -163,3 +163,12 @@ def test_the_send_request_fixture_is_what_we_send() -> None:
         fixture_json("twilio", "send-response-201-queued--oai.json")
     )
     assert resource.status == "queued" and resource.sid.startswith("SM")
+
+
+def test_the_reply_twiml_fixture_has_the_shape_we_write() -> None:
+    import xml.etree.ElementTree as ET
+
+    published = ET.fromstring(fixture("twilio", "twiml-messaging-reply--sdk-test.xml"))
+    assert published.tag == "Response" and published[0].tag == "Message"
+    ours = ET.fromstring(twiml.message("Hello"))
+    assert (ours.tag, ours[0].tag, ours[0].text) == ("Response", "Message", published[0].text)

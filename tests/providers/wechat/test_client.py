@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import urllib.request
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import pytest
 
+from relaybird.kit.time import ManualClock
 from relaybird.providers.access_tokens import AccessTokens, MemoryTokenStore
 from relaybird.providers.channel import CallbackRequest, OutboundText
 from relaybird.providers.channel_events import Follow, InboundText, QrScan, Unfollow
@@ -260,3 +262,19 @@ def test_safe_mode_callbacks_are_encrypted_signed_and_decrypted(
         request.body.replace(b"<Encrypt><![CDATA[", b"<Encrypt><![CDATA[A"),
     )
     assert not channel.verify(account, tampered)
+
+
+def test_an_optional_bound_on_the_signed_timestamp_refuses_replays(
+    simulator: SimHandle, receiver: Receiver
+) -> None:
+    setup(simulator, receiver)
+    simulator.request("POST", "/_sim/wechat/subscribe", {"openid": OPENID})
+    [request] = receiver.wait_for(1)
+    clock = ManualClock(start=datetime.now(UTC))
+    strict = WeChatChannel(
+        "unused", AccessTokens(MemoryTokenStore()), max_age=timedelta(minutes=5), clock=clock
+    )
+    assert strict.verify(ACCOUNT, request)
+    clock.advance(timedelta(minutes=6))  # the same signed request, replayed later
+    assert not strict.verify(ACCOUNT, request)
+    assert WeChatChannel("unused", AccessTokens(MemoryTokenStore())).verify(ACCOUNT, request)

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
 from pydantic import ValidationError
 
+from relaybird.kit.time import Clock, SystemClock
 from relaybird.providers.access_tokens import AccessTokens, Fetched, Token
 from relaybird.providers.channel import (
     CallbackReply,
@@ -77,8 +78,16 @@ class WeChatChannel:
         *,
         mp_url: str = MP_URL,
         timeout: float = 15.0,
+        max_age: timedelta | None = None,
+        clock: Clock | None = None,
     ) -> None:
+        """``max_age``: refuse callbacks whose signed ``timestamp`` is further than this from
+        now. Plain mode signs (token, timestamp, nonce) but not the body, so a captured signed
+        URL could be replayed with another body; a bound on its age limits that (WeChat retries
+        within seconds). None: no bound (clocks need to agree for one)."""
         self.base_url = base_url.rstrip("/")
+        self.max_age = max_age
+        self.clock = clock or SystemClock()
         self.mp_url = mp_url.rstrip("/")
         self.tokens = tokens
         self._http = ProviderHttp(timeout=timeout)
@@ -188,6 +197,8 @@ class WeChatChannel:
         timestamp, nonce = q.get("timestamp", ""), q.get("nonce", "")
         if not signature.verify(account.token, timestamp, nonce, q.get("signature")):
             return False
+        if self.max_age is not None and not self._recent(timestamp):
+            return False
         if wechat_parse.is_encrypted(request) and request.method.upper() == "POST":
             try:
                 encrypted = wire.parse_xml(request.body).get("Encrypt", "")
@@ -197,6 +208,13 @@ class WeChatChannel:
                 account.token, timestamp, nonce, encrypted, q.get("msg_signature")
             )
         return True
+
+    def _recent(self, timestamp: str) -> bool:
+        try:
+            signed = datetime.fromtimestamp(int(timestamp), UTC)
+        except (ValueError, OverflowError, OSError):
+            return False
+        return abs(self.clock.now() - signed) <= (self.max_age or timedelta())
 
     def handshake(self, account: WeChatAccount, request: CallbackRequest) -> CallbackReply | None:
         """WeChat's URL verification: a signed GET whose ``echostr`` we answer verbatim."""
