@@ -30,7 +30,27 @@ class Base(DeclarativeBase):
 
 
 class IdMixin:
+    """A surrogate id that is never reused. Ids travel: in history rows, outbox events, e-mail
+    dedupe keys, callback data sent to Meta (``m:<id>``), URLs held by clients. SQLite's plain
+    INTEGER PRIMARY KEY hands the id of a deleted last row to the next insert, so every table
+    with this id is created with AUTOINCREMENT (``sqlite_autoincrement``), which never reuses
+    one; PostgreSQL identities never do."""
+
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # Merged into the table arguments before the declarative base builds the table, so a
+        # model's own __table_args__ (indexes, constraints) keep working unchanged.
+        own = cls.__dict__.get("__table_args__", ())
+        args: Any
+        if isinstance(own, dict):
+            args = {**own, "sqlite_autoincrement": True}
+        elif own and isinstance(own[-1], dict):
+            args = (*own[:-1], {**own[-1], "sqlite_autoincrement": True})
+        else:
+            args = (*own, {"sqlite_autoincrement": True})
+        setattr(cls, "__table_args__", args)  # noqa: B010 (the mixin declares no such attribute)
+        super().__init_subclass__(**kwargs)
 
 
 class TimestampMixin:

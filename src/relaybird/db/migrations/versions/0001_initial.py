@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 07:56:20.343757
+Create Date: 2026-11-30 09:13:17.720122
 """
 
 from collections.abc import Sequence
@@ -41,6 +41,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_inbox_events")),
         sa.UniqueConstraint("dedupe_key", name=op.f("uq_inbox_events_dedupe_key")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("inbox_events", schema=None) as batch_op:
         batch_op.create_index("ix_inbox_events_due", ["status", "next_attempt_at"], unique=False)
@@ -71,6 +72,7 @@ def upgrade() -> None:
         sa.Column("updated_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_workspaces")),
         sa.UniqueConstraint("slug", name=op.f("uq_workspaces_slug")),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "api_keys",
@@ -95,6 +97,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_keys")),
         sa.UniqueConstraint("key_hash", name=op.f("uq_api_keys_key_hash")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("api_keys", schema=None) as batch_op:
         batch_op.create_index(
@@ -128,6 +131,7 @@ def upgrade() -> None:
             name=op.f("fk_event_subscriptions_workspace_id_workspaces"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_event_subscriptions")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("event_subscriptions", schema=None) as batch_op:
         batch_op.create_index(
@@ -162,6 +166,7 @@ def upgrade() -> None:
             name=op.f("fk_outbox_events_workspace_id_workspaces"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox_events")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("outbox_events", schema=None) as batch_op:
         batch_op.create_index("ix_outbox_events_ws", ["workspace_id", "id"], unique=False)
@@ -195,6 +200,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outgoing_emails")),
         sa.UniqueConstraint("dedupe_key", name=op.f("uq_outgoing_emails_dedupe_key")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("outgoing_emails", schema=None) as batch_op:
         batch_op.create_index("ix_outgoing_emails_due", ["status", "next_attempt_at"], unique=False)
@@ -246,6 +252,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_senders")),
         sa.UniqueConstraint("phone_number_id", name=op.f("uq_senders_phone_number_id")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("senders", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_senders_waba_id"), ["waba_id"], unique=False)
@@ -277,6 +284,7 @@ def upgrade() -> None:
             ["workspace_id"], ["workspaces.id"], name=op.f("fk_transitions_workspace_id_workspaces")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_transitions")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("transitions", schema=None) as batch_op:
         batch_op.create_index("ix_transitions_entity", ["entity", "entity_id", "id"], unique=False)
@@ -304,6 +312,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("workspace_id", "email", name=op.f("uq_users_workspace_id_email")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_users_workspace_id"), ["workspace_id"], unique=False)
@@ -337,6 +346,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_blocked_numbers")),
         sa.UniqueConstraint("user_id", "phone", name=op.f("uq_blocked_numbers_user_id_phone")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("blocked_numbers", schema=None) as batch_op:
         batch_op.create_index(
@@ -383,6 +393,7 @@ def upgrade() -> None:
             ["workspace_id"], ["workspaces.id"], name=op.f("fk_campaigns_workspace_id_workspaces")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_campaigns")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("campaigns", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_campaigns_sender_id"), ["sender_id"], unique=False)
@@ -425,6 +436,7 @@ def upgrade() -> None:
             ["workspace_id"], ["workspaces.id"], name=op.f("fk_contacts_workspace_id_workspaces")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_contacts")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("contacts", schema=None) as batch_op:
         batch_op.create_index(
@@ -478,6 +490,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_event_deliveries")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("event_deliveries", schema=None) as batch_op:
         batch_op.create_index(
@@ -515,6 +528,7 @@ def upgrade() -> None:
             ["workspace_id"], ["workspaces.id"], name=op.f("fk_rooms_workspace_id_workspaces")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_rooms")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("rooms", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_rooms_workspace_id"), ["workspace_id"], unique=False)
@@ -571,6 +585,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_virtual_numbers")),
         sa.UniqueConstraint("network", "phone", name=op.f("uq_virtual_numbers_network_phone")),
         sa.UniqueConstraint("user_id", "network", name=op.f("uq_virtual_numbers_user_id_network")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("virtual_numbers", schema=None) as batch_op:
         batch_op.create_index(
@@ -623,6 +638,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_invitations")),
         sa.UniqueConstraint("code_hash", name=op.f("uq_invitations_code_hash")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("invitations", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_invitations_contact_id"), ["contact_id"], unique=False)
@@ -670,6 +686,7 @@ def upgrade() -> None:
             name=op.f("fk_recipient_imports_workspace_id_workspaces"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_recipient_imports")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("recipient_imports", schema=None) as batch_op:
         batch_op.create_index(
@@ -719,6 +736,7 @@ def upgrade() -> None:
             ["workspace_id"], ["workspaces.id"], name=op.f("fk_recipients_workspace_id_workspaces")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_recipients")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("recipients", schema=None) as batch_op:
         batch_op.create_index(
@@ -829,6 +847,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_room_messages")),
         sa.UniqueConstraint("room_id", "wamid", name="uq_room_messages_room_wamid"),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("room_messages", schema=None) as batch_op:
         batch_op.create_index("ix_room_messages_room", ["room_id", "id"], unique=False)
