@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from relaybird.config import Settings
 from relaybird.contacts import blocklist_repository as blocklist
 from relaybird.contacts import moves, repository
+from relaybird.contacts.errors import ActionNotOnNetwork
 from relaybird.contacts.transitions import DIRECT_NETWORKS, Network
 from relaybird.contacts.validation import ContactFields, normalise_phone, validate_fields
 from relaybird.errors import Conflict, InvalidInput, NotFound
@@ -109,9 +110,10 @@ def _direct_contact(session: Session, workspace_id: int, contact_id: int) -> Con
     if contact is None:
         raise NotFound(f"contact {contact_id} not found")
     if Network(contact.network) not in DIRECT_NETWORKS:
-        raise InvalidInput(
+        raise ActionNotOnNetwork(
             f"onboard and unblock are for SMS_DIRECT and WHATSAPP_DIRECT contacts; this one is "
-            f"on {contact.network}"
+            f"on {contact.network}",
+            network=contact.network,
         )
     return contact
 

@@ -15,7 +15,16 @@ class InviteAlreadyConfirmed(Conflict):
     title = "Invitation already validated"
 
 
-class InvitesNotUsed(Conflict):
+class ActionNotOnNetwork(Conflict):
+    """The contact's network cannot take this action (onboard/unblock off the Direct networks,
+    an invitation on a Direct network). 409, not 422: the request is well-formed; it conflicts
+    with the contact's network, which never changes."""
+
+    code = "action_not_on_network"
+    title = "This network does not take that action"
+
+
+class InvitesNotUsed(ActionNotOnNetwork):
     code = "invites_not_used_on_network"
     title = "This network does not use invitations"
 

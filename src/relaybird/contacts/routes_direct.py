@@ -7,11 +7,13 @@ import asyncio
 import logging
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from relaybird.api.deps import Agent, Ctx, ReadSession, Viewer
+from relaybird.api.problems import PROBLEM_RESPONSES
 from relaybird.contacts import direct
 from relaybird.contacts.routes import _one
 from relaybird.contacts.schemas import ContactOut
@@ -22,6 +24,15 @@ from relaybird.rooms import outbound
 log = logging.getLogger("relaybird.contacts")
 
 router = APIRouter(tags=["direct networks"])
+
+# Onboard and unblock: the 409 covers both "not from this status" and "not on this network".
+_MOVE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    409: {
+        **PROBLEM_RESPONSES[409],
+        "description": "The contact's status does not allow it (`illegal_transition`), or its "
+        "network is not SMS_DIRECT / WHATSAPP_DIRECT (`action_not_on_network`)",
+    }
+}
 
 
 class BlockReason(StrEnum):
@@ -130,7 +141,8 @@ async def _after(ctx: AppContext, moved: direct.Moved) -> None:
     "names, company and e-mail (validated as for a new contact) and moves it to CONFIRMED "
     "(SMS-Direct) or no status (WhatsApp-Direct). The number leaves the owner's block list, "
     "held messages are delivered to their rooms and the welcome message is sent if it never "
-    "was. Any other status: 409.",
+    "was. Any other status, or a contact of another network: 409.",
+    responses=_MOVE_RESPONSES,
 )
 async def onboard(contact_id: int, body: OnboardBody, principal: Agent, ctx: Ctx) -> MovedOut:
     fields = ContactFields(
@@ -160,7 +172,9 @@ async def onboard(contact_id: int, body: OnboardBody, principal: Agent, ctx: Ctx
     response_model=MovedOut,
     summary="Unblock a BLOCKED Direct contact",
     description="BLOCKED → INCOMPLETE: the number leaves the owner's block list, held messages "
-    "are delivered to their rooms, and the welcome message is sent. Any other status: 409.",
+    "are delivered to their rooms, and the welcome message is sent. Any other status, or a "
+    "contact of another network: 409.",
+    responses=_MOVE_RESPONSES,
 )
 async def unblock(contact_id: int, principal: Agent, ctx: Ctx) -> MovedOut:
     def write() -> tuple[direct.Moved, ContactOut]:

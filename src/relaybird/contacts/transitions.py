@@ -101,6 +101,10 @@ _ROWS: tuple[
 )
 
 
+def statuses_for(network: Network) -> frozenset[ContactStatus]:
+    return frozenset(s for s, networks in AVAILABILITY.items() if network in networks)
+
+
 def _machine(network: Network) -> StateMachine[ContactStatus]:
     moves = tuple(
         Move(source, event, target, note)
@@ -114,7 +118,8 @@ def _machine(network: Network) -> StateMachine[ContactStatus]:
         state_field="status",
         rows=moves,
         idempotent_events=frozenset({"welcome_delivered", "welcome_not_on_whatsapp"}),
-        final_states=frozenset({UN}),
+        # Sticky UNAVAILABLE, on the networks that can take it (WhatsApp only).
+        final_states=frozenset({UN}) & statuses_for(network),
     )
 
 
@@ -131,7 +136,3 @@ def _check_matrix() -> None:
 _check_matrix()
 
 CONTACT: dict[Network, StateMachine[ContactStatus]] = {n: _machine(n) for n in Network}
-
-
-def statuses_for(network: Network) -> frozenset[ContactStatus]:
-    return frozenset(s for s, networks in AVAILABILITY.items() if network in networks)

@@ -46,6 +46,14 @@ class StateMachine(Generic[S]):
         for move in self.rows:
             index.setdefault((move.source, move.event), []).append(move.target)
         self._index = {key: tuple(dict.fromkeys(targets)) for key, targets in index.items()}
+        # A final state no row produces is a claim about a status this lifecycle never has
+        # (docs would print it under a network that cannot take it): refuse it at import.
+        unreachable = set(self.final_states) - {m.target for m in self.rows}
+        if unreachable:
+            raise ValueError(
+                f"{self.entity}: final states {sorted(map(str, unreachable))} are produced by "
+                "no row of the table"
+            )
 
     @property
     def events(self) -> tuple[str, ...]:
