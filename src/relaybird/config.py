@@ -90,9 +90,13 @@ class Settings(BaseSettings):
     smtp_url: str | None = Field(
         default=None,
         description="smtp://user:pass@host:port (smtps:// for TLS). Unset: e-mails stay in the "
-        "built-in outbox, viewable in the API and dashboard.",
+        "built-in outbox, viewable in the API and dashboard (invitation codes redacted), and "
+        "invitations are never sent.",
     )
-    invite_expiry: Duration = Field(default=timedelta(days=7))
+    invite_expiry: Duration = Field(
+        default=timedelta(days=7),
+        description="How long an invitation stays valid, counted from the sending of its e-mail.",
+    )
     mail_from: str = Field(
         default="relaybird <noreply@relaybird.invalid>",
         description="From: address of invitation and notification e-mails.",

@@ -32,8 +32,8 @@ def test_create_list_resend(env: AppContext) -> None:
     assert "company: required for LINE contacts" in missing.output
     created = runner.invoke(app, [*args, "--company", "Engines"])
     assert created.exit_code == 0, created.output
-    assert "PENDING_CONFIRMATION" in created.output
-    listed = runner.invoke(app, ["contacts", "list", "--status", "pending_confirmation"])
+    assert "no status; invitation e-mail queued" in created.output
+    listed = runner.invoke(app, ["contacts", "list", "--status", "none"])
     assert listed.exit_code == 0
     assert "Ada L" in listed.output
     assert runner.invoke(app, ["contacts", "list", "--status", "BOGUS"]).exit_code == 1

@@ -13,9 +13,11 @@ from relaybird.models.base import IdMixin
 
 def _id_tables() -> list[str]:
     return sorted(
-        mapper.class_.__tablename__
-        for mapper in Base.registry.mappers
-        if issubclass(mapper.class_, IdMixin)
+        table.name
+        for table in Base.metadata.sorted_tables
+        if any(
+            m.local_table is table and issubclass(m.class_, IdMixin) for m in Base.registry.mappers
+        )
     )
 
 
@@ -24,7 +26,7 @@ def test_every_id_table_is_autoincrement_in_the_migrated_sqlite_schema(sqlite_ur
     assert "contacts" in tables and "invitations" in tables and "room_messages" in tables
     engine = create_engine(sqlite_url)
     with engine.connect() as conn:
-        sql = dict(
+        sql: dict[str, str] = dict(
             conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type='table'")).all()
         )
     engine.dispose()

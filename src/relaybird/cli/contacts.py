@@ -12,7 +12,7 @@ from relaybird.cli.common import console, friendly, opened
 from relaybird.contacts import service, users
 from relaybird.contacts.invitations import InviteSettings
 from relaybird.contacts.service import ContactDraft
-from relaybird.contacts.transitions import Network
+from relaybird.contacts.transitions import INVITATION_NETWORKS, Network
 from relaybird.contacts.validation import ContactFields
 
 app = typer.Typer(
@@ -75,7 +75,8 @@ def create(
     ] = False,
     workspace: WorkspaceOpt = "default",
 ) -> None:
-    """Create a contact; WeChat and LINE contacts are e-mailed an invitation."""
+    """Create a contact; WeChat and LINE contacts are e-mailed an invitation (PENDING_CONFIRMATION
+    once the e-mail is sent: without RELAYBIRD_SMTP_URL it is not, and they keep no status)."""
     with opened() as ctx, ctx.db.write() as session:
         ws = auth.find_workspace(session, workspace)
         user = users.by_email(session, ws.id, owner)
@@ -93,7 +94,10 @@ def create(
             invite_settings=InviteSettings.of(ctx.settings),
             region=ctx.settings.default_region,
         )
-        console.print(f"created contact [bold]{contact.id}[/] ({contact.status or 'no status'})")
+        invited = "; invitation e-mail queued" if network in INVITATION_NETWORKS or invite else ""
+        console.print(
+            f"created contact [bold]{contact.id}[/] ({contact.status or 'no status'}{invited})"
+        )
 
 
 @app.command("resend")
@@ -102,7 +106,8 @@ def resend(
     contact_id: Annotated[int, typer.Argument(help="The contact's id.")],
     workspace: WorkspaceOpt = "default",
 ) -> None:
-    """E-mail a new invitation code (the old one stops working); PENDING_CONFIRMATION again."""
+    """E-mail a new invitation code (the old one stops working); PENDING_CONFIRMATION again once
+    the e-mail is sent."""
     with opened() as ctx, ctx.db.write() as session:
         ws = auth.find_workspace(session, workspace)
         contact = service.resend_invite(
@@ -113,4 +118,7 @@ def resend(
             at=ctx.clock.now(),
             invite_settings=InviteSettings.of(ctx.settings),
         )
-        console.print(f"invitation resent to contact [bold]{contact.id}[/] ({contact.status})")
+        console.print(
+            f"invitation e-mail queued for contact [bold]{contact.id}[/] "
+            f"({contact.status or 'no status'})"
+        )

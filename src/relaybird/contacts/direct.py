@@ -22,7 +22,7 @@ from relaybird.contacts import moves, repository
 from relaybird.contacts.errors import ActionNotOnNetwork
 from relaybird.contacts.transitions import DIRECT_NETWORKS, Network
 from relaybird.contacts.validation import ContactFields, normalise_phone, validate_fields
-from relaybird.errors import Conflict, InvalidInput, NotFound
+from relaybird.errors import Conflict, NotFound
 from relaybird.events.outbox import emit
 from relaybird.models import BlockedNumber, Contact, User
 from relaybird.rooms import messages as room_messages

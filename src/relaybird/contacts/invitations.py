@@ -26,9 +26,11 @@ from relaybird.contacts.errors import (
 )
 from relaybird.contacts.moves import move_contact
 from relaybird.errors import IllegalTransition
-from relaybird.events.mail import queue_email
+from relaybird.events.mail import cancel_emails, queue_email
 from relaybird.models import Contact, Invitation
 
+# What the outbox shows in place of a code (and of the code in the link).
+REDACTED = "[code redacted: only in the e-mail sent]"
 # Unambiguous upper-case letters and digits (no 0/O, 1/I/L, U): 30 symbols, 12 of them ≈ 59 bits.
 ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"
 CODE_LENGTH = 12
@@ -73,52 +75,77 @@ def link(public_url: str, code: str) -> str:
 def issue(
     session: Session, contact: Contact, owner_name: str, invite: InviteSettings, *, at: datetime
 ) -> Invitation:
-    """Supersede any open invitation of ``contact``, create a new one and queue its e-mail (same
-    transaction). The caller moves the contact (invited / invite_resent)."""
+    """Supersede any open invitation of ``contact`` (withdrawing its e-mail if still unsent),
+    create a new one and queue its e-mail (same transaction). The contact does not move here:
+    it becomes PENDING_CONFIRMATION when the e-mail is sent (``settle_delivery``).
+
+    The code travels only in the text handed to SMTP (``secret_body``, erased once the e-mail
+    is done); the body the outbox shows has it redacted, so no reader of the API or the
+    dashboard holds a working link."""
     if contact.email is None:
         raise ValueError("an invitation needs the contact's e-mail address")
-    repository.supersede_open(session, contact.id, at)
+    replaced = repository.supersede_open(session, contact.id, at)
+    cancel_emails(session, replaced, "canceled: the invitation was replaced by a newer one")
     code = new_code()
-    invitation = repository.add_invitation(
+    network = NETWORK_NAMES.get(contact.network, contact.network)
+    subject = f"{owner_name} invites you to connect on {network}"
+
+    def body(url: str, shown_code: str) -> str:
+        greeting = f"Hello {contact.first_name}," if contact.first_name else "Hello,"
+        return (
+            f"{greeting}\n\n"
+            f"{owner_name} invites you to connect on {network}.\n\n"
+            f"Open this link to validate your invitation:\n{url}\n\n"
+            f"Or enter this code: {shown_code}\n\n"
+            f"The invitation is valid for {_duration(invite.expiry)} from this e-mail. If you "
+            "did not expect it, ignore this e-mail.\n"
+        )
+
+    email_id = queue_email(
+        session,
+        workspace_id=contact.workspace_id,
+        to=contact.email,
+        subject=subject,
+        body=body(link(invite.public_url, REDACTED), REDACTED),
+        secret_body=body(link(invite.public_url, code), display_code(code)),
+        kind="invitation",
+        at=at,
+    )
+    return repository.add_invitation(
         session,
         workspace_id=contact.workspace_id,
         contact_id=contact.id,
         code_hash=hash_code(code),
-        expires_at=at + invite.expiry,
+        email_id=email_id,
+        expires_at=None,
         created_at=at,
     )
-    network = NETWORK_NAMES.get(contact.network, contact.network)
-    url = link(invite.public_url, code)
-    expires = (at + invite.expiry).strftime("%Y-%m-%d %H:%M UTC")
-    greeting = f"Hello {contact.first_name}," if contact.first_name else "Hello,"
-    body = (
-        f"{greeting}\n\n"
-        f"{owner_name} invites you to connect on {network}.\n\n"
-        f"Open this link to validate your invitation:\n{url}\n\n"
-        f"Or enter this code: {display_code(code)}\n\n"
-        f"The invitation expires on {expires}. If you did not expect it, ignore this e-mail.\n"
-    )
-    queue_email(
-        session,
-        workspace_id=contact.workspace_id,
-        to=contact.email,
-        subject=f"{owner_name} invites you to connect on {network}",
-        body=body,
-        kind="invitation",
-        at=at,
-        dedupe_key=f"invitation:{invitation.id}",
-    )
-    return invitation
+
+
+def _duration(delay: timedelta) -> str:
+    """7 days, 36 hours, 90 minutes: the largest whole unit."""
+    seconds = int(delay.total_seconds())
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1)):
+        if seconds >= size and seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}{'' if count == 1 else 's'}"
+    return f"{seconds} seconds"
 
 
 def state_of(invitation: Invitation, now: datetime) -> str:
-    """pending | accepted | expired | superseded."""
+    """unsent | pending | accepted | expired | superseded | undeliverable."""
     if invitation.accepted_at is not None:
         return "accepted"
     if invitation.superseded_at is not None:
         return "superseded"
-    if invitation.expired_at is not None or invitation.expires_at <= now:
+    if invitation.undeliverable_at is not None:
+        return "undeliverable"
+    if invitation.expired_at is not None or (
+        invitation.expires_at is not None and invitation.expires_at <= now
+    ):
         return "expired"
+    if invitation.sent_at is None:
+        return "unsent"
     return "pending"
 
 
@@ -138,6 +165,10 @@ def find(session: Session, raw_code: str, now: datetime) -> Found:
     if invitation is None or contact is None:
         raise InvitationNotFound("this invitation code is unknown: check the link in the e-mail")
     state = state_of(invitation, now)
+    if state in ("unsent", "undeliverable"):
+        # Only the e-mail carries the code: whoever holds it got the e-mail (its sending was
+        # not recorded yet, e.g. a crash right after SMTP accepted it).
+        state = "pending"
     if state == "superseded":
         raise InvitationSuperseded(
             "this invitation was replaced by a newer one: use the link in the latest e-mail"
@@ -190,4 +221,40 @@ def expire(session: Session, invitation_id: int, *, at: datetime) -> bool:
             reason="not validated within the invitation delay",
             at=at,
         )
+    return True
+
+
+def settle_delivery(
+    session: Session, invitation_id: int, *, expiry: timedelta, now: datetime
+) -> bool:
+    """Apply the fate of an invitation's e-mail to the invitation and its contact (the seed's
+    PENDING_CONFIRMATION is "the invitation e-mail was sent"):
+
+    - SENT: the invitation's clock starts at the e-mail's ``sent_at`` (expires ``expiry``
+      later) and the contact becomes PENDING_CONFIRMATION;
+    - FAILED (refused for good, or retries exhausted): the invitation is undeliverable and the
+      contact returns to no status, with the reason in its history (a resend tries again).
+
+    Compare-and-set on the invitation: False when there was nothing (left) to apply."""
+    found = repository.delivery(session, invitation_id)
+    if found is None:
+        return False
+    invitation, status, sent_at, error = found
+    contact = repository.contact_by_id(session, invitation.contact_id)
+    if status == "SENT" and sent_at is not None:
+        if not repository.claim_sent(session, invitation.id, sent_at, sent_at + expiry):
+            return False
+        event, reason, at = "invitation_sent", "invitation e-mail sent", sent_at
+    elif status == "FAILED":
+        if not repository.claim_undeliverable(session, invitation.id, now):
+            return False
+        detail = f": {error}" if error else ""
+        event, reason, at = "invitation_undeliverable", f"the e-mail could not be sent{detail}", now
+    else:
+        return False
+    if contact is not None:
+        # A contact that moved on by another path (confirmed by a room's welcome template,
+        # UNAVAILABLE) keeps its status: the table has no such move from there.
+        with contextlib.suppress(IllegalTransition):
+            move_contact(session, contact, event, "mail", reason=reason[:500], at=at)
     return True

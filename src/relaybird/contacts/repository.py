@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, select, update
+from sqlalchemy import Select, delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from relaybird.models import Contact, Invitation, User, VirtualNumber
+from relaybird.models import Contact, Invitation, OutgoingEmail, User, VirtualNumber
 
 
 def add_contact(session: Session, **values: Any) -> Contact:
@@ -78,9 +78,14 @@ def update_contact(session: Session, contact_id: int, values: dict[str, Any]) ->
     )
 
 
-def delete_contact(session: Session, contact_id: int) -> None:
-    session.execute(delete(Invitation).where(Invitation.contact_id == contact_id))
+def delete_contact(session: Session, contact_id: int) -> list[int]:
+    """Delete the contact and its invitations; return the ids of their e-mails."""
+    emails = session.scalars(
+        delete(Invitation).where(Invitation.contact_id == contact_id).returning(Invitation.email_id)
+    )
+    email_ids = [e for e in emails if e is not None]
     session.execute(delete(Contact).where(Contact.id == contact_id))
+    return email_ids
 
 
 # --- invitations ---
@@ -114,20 +119,28 @@ def _open() -> tuple[Any, ...]:
     )
 
 
-def supersede_open(session: Session, contact_id: int, at: datetime) -> int:
-    result = session.execute(
+def supersede_open(session: Session, contact_id: int, at: datetime) -> list[int]:
+    """Supersede the contact's open invitations; return the ids of their e-mails."""
+    emails = session.scalars(
         update(Invitation)
         .where(Invitation.contact_id == contact_id, *_open())
         .values(superseded_at=at)
+        .returning(Invitation.email_id),
+        execution_options={"synchronize_session": False},
     )
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return [e for e in emails if e is not None]
 
 
 def claim_accept(session: Session, invitation_id: int, at: datetime) -> bool:
-    """Mark an open, unexpired invitation accepted (compare-and-set: one winner)."""
+    """Mark an open, unexpired invitation accepted (compare-and-set: one winner). An invitation
+    whose sending is not recorded yet has no expiry yet."""
     result = session.execute(
         update(Invitation)
-        .where(Invitation.id == invitation_id, Invitation.expires_at > at, *_open())
+        .where(
+            Invitation.id == invitation_id,
+            or_(Invitation.expires_at.is_(None), Invitation.expires_at > at),
+            *_open(),
+        )
         .values(accepted_at=at)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
@@ -156,6 +169,78 @@ def due_expiries(session: Session, now: datetime, limit: int) -> list[int]:
 
 def invitation(session: Session, invitation_id: int) -> Invitation | None:
     return session.get(Invitation, invitation_id, populate_existing=True)
+
+
+def _unsettled() -> tuple[Any, ...]:
+    return (*_open(), Invitation.sent_at.is_(None), Invitation.undeliverable_at.is_(None))
+
+
+def unsettled_deliveries(session: Session, after_id: int, limit: int) -> list[int]:
+    """Open invitations whose e-mail was sent or failed for good, not applied yet (id order,
+    after ``after_id``)."""
+    return list(
+        session.scalars(
+            select(Invitation.id)
+            .join(OutgoingEmail, OutgoingEmail.id == Invitation.email_id)
+            .where(
+                Invitation.id > after_id,
+                *_unsettled(),
+                OutgoingEmail.status.in_(("SENT", "FAILED")),
+            )
+            .order_by(Invitation.id)
+            .limit(limit)
+        )
+    )
+
+
+def delivery(
+    session: Session, invitation_id: int
+) -> tuple[Invitation, str, datetime | None, str | None] | None:
+    """The invitation with its e-mail's status, sending time and last error."""
+    row = session.execute(
+        select(Invitation, OutgoingEmail.status, OutgoingEmail.sent_at, OutgoingEmail.last_error)
+        .join(OutgoingEmail, OutgoingEmail.id == Invitation.email_id)
+        .where(Invitation.id == invitation_id)
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+    if row is None:
+        return None
+    return row[0], row[1], row[2], row[3]
+
+
+def claim_sent(
+    session: Session, invitation_id: int, sent_at: datetime, expires_at: datetime
+) -> bool:
+    """Start an unsettled invitation's clock (compare-and-set: one winner)."""
+    result = session.execute(
+        update(Invitation)
+        .where(Invitation.id == invitation_id, *_unsettled())
+        .values(sent_at=sent_at, expires_at=expires_at),
+        execution_options={"synchronize_session": False},
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def claim_undeliverable(session: Session, invitation_id: int, at: datetime) -> bool:
+    result = session.execute(
+        update(Invitation)
+        .where(Invitation.id == invitation_id, *_unsettled())
+        .values(undeliverable_at=at),
+        execution_options={"synchronize_session": False},
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def email_states(session: Session, email_ids: list[int]) -> dict[int, tuple[str, str | None]]:
+    """E-mail id → (status, last error), for showing an invitation's delivery."""
+    if not email_ids:
+        return {}
+    rows = session.execute(
+        select(OutgoingEmail.id, OutgoingEmail.status, OutgoingEmail.last_error).where(
+            OutgoingEmail.id.in_(email_ids)
+        )
+    )
+    return {int(r[0]): (str(r[1]), r[2]) for r in rows}
 
 
 # --- users and virtual numbers ---

@@ -25,13 +25,16 @@ from relaybird.contacts.schemas import (
 from relaybird.contacts.service import ContactDraft
 from relaybird.contacts.transitions import ContactStatus, Network
 from relaybird.contacts.validation import ContactFields
+from relaybird.context import AppContext
 from relaybird.kit.pagination import MAX_LIMIT
-from relaybird.models import Contact, Invitation
+from relaybird.models import Contact
 
 router = APIRouter(prefix="/contacts", tags=["contacts"])
 
 
-def to_out(contact: Contact, invitation: Invitation | None, now: datetime) -> ContactOut:
+def to_out(
+    contact: Contact, invitation: service.InvitationState | None, now: datetime
+) -> ContactOut:
     return ContactOut(
         id=contact.id,
         network=Network(contact.network),
@@ -42,22 +45,36 @@ def to_out(contact: Contact, invitation: Invitation | None, now: datetime) -> Co
         email=contact.email,
         phone=contact.phone,
         owner_user_id=contact.owner_user_id,
-        invitation=None
-        if invitation is None
-        else InvitationOut(
-            state=invitations.state_of(invitation, now),
-            sent_at=invitation.created_at,
-            expires_at=invitation.expires_at,
-            accepted_at=invitation.accepted_at,
-        ),
+        invitation=None if invitation is None else _invitation(invitation, now),
         created_at=contact.created_at,
         updated_at=contact.updated_at,
     )
 
 
-def _one(session: Session, contact: Contact, now: datetime) -> ContactOut:
-    found = service.latest_invitations(session, [contact.id])
-    return to_out(contact, found.get(contact.id), now)
+def _invitation(found: service.InvitationState, now: datetime) -> InvitationOut:
+    invitation = found.invitation
+    return InvitationOut(
+        state=invitations.state_of(invitation, now),
+        delivery=found.delivery,
+        delivery_error=found.delivery_error,
+        queued_at=invitation.created_at,
+        sent_at=invitation.sent_at,
+        expires_at=invitation.expires_at,
+        accepted_at=invitation.accepted_at,
+    )
+
+
+def latest(
+    session: Session, ctx: AppContext, contact_ids: list[int]
+) -> dict[int, service.InvitationState]:
+    return service.latest_invitations(
+        session, contact_ids, smtp_configured=bool(ctx.settings.smtp_url)
+    )
+
+
+def _one(session: Session, ctx: AppContext, contact: Contact) -> ContactOut:
+    now = ctx.clock.now()
+    return to_out(contact, latest(session, ctx, [contact.id]).get(contact.id), now)
 
 
 @router.post(
@@ -67,8 +84,9 @@ def _one(session: Session, contact: Contact, now: datetime) -> ContactOut:
     summary="Create (onboard) a contact",
     description="Validates the fields the network needs (see the README's contacts section) and "
     "creates the contact with its first status: WeChat and LINE contacts (and WhatsApp ones "
-    "with `invite: true`) are e-mailed an invitation and are PENDING_CONFIRMATION; SMS_DIRECT "
-    "contacts are CONFIRMED; WhatsApp and WhatsApp-Direct contacts have no status. A contact "
+    "with `invite: true`) get an invitation e-mail queued, and become PENDING_CONFIRMATION when "
+    "it is sent (no status until then; see `invitation`); SMS_DIRECT contacts are CONFIRMED; "
+    "WhatsApp and WhatsApp-Direct contacts have no status. A contact "
     "with the same phone (or, on WeChat/LINE, e-mail) on the same network answers 409.",
 )
 def create_contact(
@@ -95,7 +113,7 @@ def create_contact(
         invite_settings=InviteSettings.of(ctx.settings),
         region=ctx.settings.default_region,
     )
-    return _one(session, contact, now)
+    return _one(session, ctx, contact)
 
 
 @router.get(
@@ -122,10 +140,10 @@ def list_contacts(
         cursor=cursor,
         limit=limit,
     )
-    latest = service.latest_invitations(session, [c.id for c in page.items])
+    found = latest(session, ctx, [c.id for c in page.items])
     now = ctx.clock.now()
     return ContactPage(
-        items=[to_out(c, latest.get(c.id), now) for c in page.items],
+        items=[to_out(c, found.get(c.id), now) for c in page.items],
         next_cursor=page.next_cursor,
     )
 
@@ -135,7 +153,7 @@ def get_contact(
     contact_id: ContactId, principal: Viewer, session: ReadSession, ctx: Ctx
 ) -> ContactOut:
     contact = service.get_contact(session, principal.workspace_id, contact_id)
-    return _one(session, contact, ctx.clock.now())
+    return _one(session, ctx, contact)
 
 
 @router.patch(
@@ -158,7 +176,7 @@ def update_contact(
         at=now,
         region=ctx.settings.default_region,
     )
-    return _one(session, contact, now)
+    return _one(session, ctx, contact)
 
 
 @router.delete(
@@ -193,9 +211,10 @@ def contact_history(
     "/{contact_id}/resend-invite",
     response_model=ContactOut,
     summary="Resend the invitation",
-    description="E-mails a new code (the previous link stops working), resets the expiry "
-    "counter and sets PENDING_CONFIRMATION (also from INVITE_EXPIRED). 409 when the contact "
-    "already validated its invitation, or on a network without invitations.",
+    description="Queues an e-mail with a new code (the previous link stops working, and its "
+    "e-mail is withdrawn if it had not left). When it is sent the contact becomes "
+    "PENDING_CONFIRMATION (also from INVITE_EXPIRED) and the expiry counts anew. 409 when the "
+    "contact already validated its invitation, or on a network without invitations.",
 )
 def resend_invite(
     contact_id: ContactId, principal: Agent, session: WriteSession, ctx: Ctx
@@ -209,4 +228,4 @@ def resend_invite(
         at=now,
         invite_settings=InviteSettings.of(ctx.settings),
     )
-    return _one(session, contact, now)
+    return _one(session, ctx, contact)

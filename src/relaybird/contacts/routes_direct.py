@@ -160,7 +160,7 @@ async def onboard(contact_id: int, body: OnboardBody, principal: Agent, ctx: Ctx
                 actor=principal.actor,
                 now=ctx.clock.now(),
             )
-            return moved, _one(session, moved.contact, ctx.clock.now())
+            return moved, _one(session, ctx, moved.contact)
 
     moved, out = await asyncio.to_thread(write)
     await _after(ctx, moved)
@@ -187,7 +187,7 @@ async def unblock(contact_id: int, principal: Agent, ctx: Ctx) -> MovedOut:
                 actor=principal.actor,
                 now=ctx.clock.now(),
             )
-            return moved, _one(session, moved.contact, ctx.clock.now())
+            return moved, _one(session, ctx, moved.contact)
 
     moved, out = await asyncio.to_thread(write)
     await _after(ctx, moved)

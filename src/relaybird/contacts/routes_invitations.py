@@ -95,10 +95,11 @@ def _page(found: Found, code: str) -> HTMLResponse:
             "validated. You can close this page.</p>"
         )
         return HTMLResponse(_html("Invitation validated", body))
-    expires = found.invitation.expires_at.strftime("%Y-%m-%d %H:%M UTC")
+    until = found.invitation.expires_at
+    valid = f"<p>This invitation is valid until {until:%Y-%m-%d %H:%M} UTC.</p>" if until else ""
     body = (
         f"<p>Hello{' ' + name if name else ''}, you were invited to connect on "
-        f"{escape(network)}.</p><p>This invitation is valid until {expires}.</p>"
+        f"{escape(network)}.</p>{valid}"
         f'<form method="post" action="/invitations/{escape(code)}/accept">'
         '<button type="submit">Validate my invitation</button></form>'
     )

@@ -53,8 +53,8 @@ class ContactCreate(BaseModel):
     owner_user_id: RowId = Field(description="The user (agent) who onboards and owns the contact.")
     invite: bool = Field(
         default=False,
-        description="WHATSAPP only: also e-mail an invitation (PENDING_CONFIRMATION until it is "
-        "validated). WeChat and LINE contacts are always invited.",
+        description="WHATSAPP only: also e-mail an invitation (PENDING_CONFIRMATION from its "
+        "sending until it is validated). WeChat and LINE contacts are always invited.",
     )
 
 
@@ -68,9 +68,21 @@ class ContactUpdate(BaseModel):
 
 
 class InvitationOut(BaseModel):
-    state: str = Field(description="pending, accepted, expired or superseded.")
-    sent_at: datetime
-    expires_at: datetime
+    state: str = Field(
+        description="unsent (its e-mail has not left yet), pending (sent, not validated), "
+        "accepted, expired, superseded (a newer one replaced it) or undeliverable (its e-mail "
+        "was refused or could not be sent: resend it)."
+    )
+    delivery: str | None = Field(
+        description="Its e-mail's status: QUEUED, SENT, FAILED or CANCELED (GET /emails)."
+    )
+    delivery_error: str | None = Field(
+        description="Why the e-mail has not gone out: the mail server's last answer, or that no "
+        "mail server is configured (RELAYBIRD_SMTP_URL)."
+    )
+    queued_at: datetime
+    sent_at: datetime | None = Field(description="When its e-mail was sent; the clock starts.")
+    expires_at: datetime | None = Field(description="sent_at + RELAYBIRD_INVITE_EXPIRY.")
     accepted_at: datetime | None
 
 
@@ -114,7 +126,7 @@ class InvitationView(BaseModel):
     network: Network
     first_name: str | None
     status: ContactStatus | None
-    expires_at: datetime
+    expires_at: datetime | None
 
 
 # --- users ---

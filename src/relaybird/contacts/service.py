@@ -14,6 +14,7 @@ from relaybird.contacts.errors import DuplicateContact, InviteAlreadyConfirmed, 
 from relaybird.contacts.invitations import InviteSettings
 from relaybird.contacts.moves import move_contact
 from relaybird.contacts.transitions import (
+    CONTACT,
     INVITATION_NETWORKS,
     ContactStatus,
     Network,
@@ -21,6 +22,7 @@ from relaybird.contacts.transitions import (
 )
 from relaybird.contacts.validation import ContactFields, validate_fields
 from relaybird.errors import InvalidInput, NotFound
+from relaybird.events.mail import cancel_emails
 from relaybird.events.outbox import emit
 from relaybird.events.transitions import history
 from relaybird.kit.pagination import Page, paginate
@@ -53,12 +55,14 @@ def create_contact(
     event: str | None = None,
     region: str = "US",
 ) -> Contact:
-    """Validate and insert a contact, then apply its first move through the table: "invited"
-    (WeChat, LINE, WhatsApp with ``draft.invite``: PENDING_CONFIRMATION and the e-mail queued),
-    "created" (SMS-Direct: CONFIRMED; WhatsApp and WhatsApp-Direct: no status), or ``event``
+    """Validate and insert a contact, then apply its first move through the table: "created"
+    (SMS-Direct: CONFIRMED; the others: no status), or ``event``
     for system-created contacts ("auto_onboarded" → INCOMPLETE, "auto_onboard_blocked" →
-    BLOCKED; phone only). Duplicates (same workspace, network and phone, or e-mail on WeChat and
-    LINE) raise DuplicateContact (409); bad fields raise InvalidInput (422)."""
+    BLOCKED; phone only). WeChat and LINE contacts (WhatsApp ones with ``draft.invite``) get an
+    invitation whose e-mail is queued: they become PENDING_CONFIRMATION when it is sent
+    (``invitations.settle_delivery``), not before. Duplicates (same workspace, network and
+    phone, or e-mail on WeChat and LINE) raise DuplicateContact (409); bad fields raise
+    InvalidInput (422)."""
     network = Network(draft.network)
     owner = _owner(session, workspace_id, draft.owner_user_id)
     complete = event not in AUTO_EVENTS
@@ -90,7 +94,7 @@ def create_contact(
             f"a {network} contact with this phone number or e-mail address already exists in "
             "the workspace"
         ) from None
-    first = event or ("invited" if inviting else "created")
+    first = event or "created"
     move_contact(session, contact, first, actor, at=at)
     if inviting:
         assert invite_settings is not None
@@ -202,7 +206,8 @@ def delete_contact(
     for room in rooms.rooms_of_contact(session, contact.id):
         # The room learns it lost a contact: its last one deactivates it, like a removal.
         rooms.remove_contact(session, room, contact.id, actor=actor, now=at)
-    repository.delete_contact(session, contact.id)
+    emails = repository.delete_contact(session, contact.id)
+    cancel_emails(session, emails, "canceled: the contact was deleted")
     emit(
         session,
         workspace_id=workspace_id,
@@ -223,8 +228,10 @@ def resend_invite(
     at: datetime,
     invite_settings: InviteSettings,
 ) -> Contact:
-    """A new code (the old one stops working), the expiry counter reset, PENDING_CONFIRMATION.
-    Refused (409) once the invitation was validated, and on networks without invitations."""
+    """A new code (the old one stops working, its e-mail is withdrawn if still unsent) in a new
+    e-mail. The status follows that e-mail: PENDING_CONFIRMATION with the expiry counted anew
+    once it is sent. Refused (409) once the invitation was validated, on networks without
+    invitations, and from a status the new invitation could not move (UNAVAILABLE)."""
     contact = get_contact(session, workspace_id, contact_id)
     network = Network(contact.network)
     if network not in INVITABLE:
@@ -238,18 +245,53 @@ def resend_invite(
         )
     if contact.email is None:
         raise InvalidInput("email: the contact has no e-mail address to send the invitation to")
-    move_contact(session, contact, "invite_resent", actor, reason="invitation resent", at=at)
+    # The move its sending will make must exist from here (409 illegal_transition otherwise).
+    CONTACT[network].resolve(
+        None if contact.status is None else ContactStatus(contact.status), "invitation_sent"
+    )
     owner = _owner(session, workspace_id, contact.owner_user_id, active_only=False)
     invitations.issue(session, contact, owner.name, invite_settings, at=at)
+    # The status follows the new e-mail (PENDING_CONFIRMATION once it is sent); subscribers
+    # learn of the resend now.
+    emit(
+        session,
+        workspace_id=workspace_id,
+        type="contact.invite_resent",
+        entity="contact",
+        entity_id=contact.id,
+        data={"id": contact.id, "network": contact.network, "by": actor},
+        at=at,
+    )
     return contact
 
 
-def latest_invitations(session: Session, contact_ids: list[int]) -> dict[int, Invitation]:
-    return {
+@dataclass(frozen=True)
+class InvitationState:
+    """The latest invitation of a contact and where its e-mail stands."""
+
+    invitation: Invitation
+    delivery: str | None  # the e-mail's status: QUEUED | SENT | FAILED | CANCELED
+    delivery_error: str | None
+
+
+def latest_invitations(
+    session: Session, contact_ids: list[int], *, smtp_configured: bool
+) -> dict[int, InvitationState]:
+    latest = {
         cid: inv
         for cid in contact_ids
         if (inv := repository.latest_invitation(session, cid)) is not None
     }
+    emails = repository.email_states(
+        session, [i.email_id for i in latest.values() if i.email_id is not None]
+    )
+    found: dict[int, InvitationState] = {}
+    for cid, inv in latest.items():
+        status, error = emails.get(inv.email_id or 0, (None, None))
+        if status == "QUEUED" and error is None and not smtp_configured:
+            error = "not sent: no mail server is configured (RELAYBIRD_SMTP_URL)"
+        found[cid] = InvitationState(inv, status, error)
+    return found
 
 
 def history_of(session: Session, workspace_id: int, contact_id: int) -> list[Transition]:

@@ -58,13 +58,49 @@ DIRECT_NETWORKS = frozenset({SMS, WAD})
 _ROWS: tuple[
     tuple[frozenset[Network], tuple[ContactStatus | None, ...], str, ContactStatus | None, str], ...
 ] = (
-    (frozenset({WA, WAD}), (None,), "created", None, "created without an invitation: no status"),
+    (frozenset({WA, WAD}), (None,), "created", None, "no status (invitations, if any, move it)"),
+    (
+        frozenset({WC, LN}),
+        (None,),
+        "created",
+        None,
+        "no status until the invitation e-mail is sent",
+    ),
     (frozenset({SMS}), (None,), "created", CF, "manually created SMS-Direct contact"),
-    (frozenset({WC, LN, WA}), (None,), "invited", PC, "invitation e-mail sent"),
-    (frozenset({LN, WA}), (PC,), "invitation_accepted", CF, "contact validated the invitation"),
-    (frozenset({WC}), (PC,), "invitation_accepted", None, "WeChat has no CONFIRMED: no status"),
+    # The seed: PENDING_CONFIRMATION is "the invitation e-mail was sent". The e-mail's fate
+    # moves the contact (contacts.invitations.settle_delivery), never its queueing.
+    (
+        frozenset({WC, LN}),
+        (None, PC, IE),
+        "invitation_sent",
+        PC,
+        "the invitation e-mail was sent: the expiry counts from now",
+    ),
+    (
+        frozenset({WA}),
+        (None, PC),
+        "invitation_sent",
+        PC,
+        "the invitation e-mail was sent: the expiry counts from now",
+    ),
+    (
+        frozenset({WC, LN}),
+        (None, PC, IE),
+        "invitation_undeliverable",
+        None,
+        "the invitation e-mail was refused or could not be sent",
+    ),
+    (
+        frozenset({WA}),
+        (None, PC),
+        "invitation_undeliverable",
+        None,
+        "the invitation e-mail was refused or could not be sent",
+    ),
+    # From no status too: the code was used before its e-mail's sending was recorded.
+    (frozenset({LN, WA}), (None, PC), "invitation_accepted", CF, "contact validated it"),
+    (frozenset({WC}), (None, PC), "invitation_accepted", None, "WeChat has no CONFIRMED"),
     (frozenset({WC, LN}), (PC,), "invitation_expired", IE, "not validated within the delay"),
-    (frozenset({WC, LN}), (PC, IE), "invite_resent", PC, "new code, counter reset"),
     (
         frozenset({WA}),
         (PC,),
@@ -72,7 +108,6 @@ _ROWS: tuple[
         None,
         "not validated in time: WhatsApp has no INVITE_EXPIRED, back to no status",
     ),
-    (frozenset({WA}), (None, PC), "invite_resent", PC, "new code, counter reset"),
     (
         frozenset({WA}),
         (None, PC),

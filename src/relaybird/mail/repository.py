@@ -43,10 +43,11 @@ def claim_due(
 
 
 def mark_sent(session: Session, email_id: int, at: datetime) -> None:
+    # The secret (an invitation code) was needed only for SMTP: erased once sent.
     session.execute(
         update(OutgoingEmail)
         .where(OutgoingEmail.id == email_id, OutgoingEmail.status == "QUEUED")
-        .values(status="SENT", sent_at=at, next_attempt_at=None, last_error=None)
+        .values(status="SENT", sent_at=at, next_attempt_at=None, last_error=None, secret_body=None)
     )
 
 
@@ -56,7 +57,7 @@ def mark_failed_attempt(
     """Record a failed attempt: retry at ``retry_at``, or FAILED for good when it is None."""
     values: dict[str, object] = {"last_error": error[:2000], "next_attempt_at": retry_at}
     if retry_at is None:
-        values["status"] = "FAILED"
+        values.update(status="FAILED", secret_body=None)
     session.execute(
         update(OutgoingEmail)
         .where(OutgoingEmail.id == email_id, OutgoingEmail.status == "QUEUED")

@@ -18,15 +18,18 @@ router = APIRouter(prefix="/emails", tags=["emails"])
     response_model=EmailPage,
     summary="List outgoing e-mails (the built-in outbox)",
     description="Invitations and notifications, newest last. Without RELAYBIRD_SMTP_URL they "
-    "stay QUEUED here and are read from this list; with it the mail loop sends them and marks "
-    "them SENT (or FAILED after retries).",
+    "stay QUEUED here; with it the mail loop sends them and marks them SENT (or FAILED after "
+    "retries). An invitation's code and link are redacted in `body`: they exist only in the "
+    "e-mail handed to SMTP, so an invitation reaches its contact only by mail.",
 )
 def list_emails(
     principal: Agent,
     session: ReadSession,
     to: Annotated[str | None, Query(description="Only e-mails to this address.")] = None,
     kind: Annotated[str | None, Query(description="invitation or notification.")] = None,
-    status: Annotated[EmailStatus | None, Query(description="QUEUED, SENT or FAILED.")] = None,
+    status: Annotated[
+        EmailStatus | None, Query(description="QUEUED, SENT, FAILED or CANCELED.")
+    ] = None,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page.")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> EmailPage:

@@ -68,7 +68,9 @@ async def deliver_due(ctx: AppContext) -> int:
 async def _send_one(
     ctx: AppContext, target: SmtpTarget, email: OutgoingEmail
 ) -> tuple[str | None, bool]:
-    message = build_message(ctx.settings.mail_from, email.to_address, email.subject, email.body)
+    # The text with its secret (an invitation code) when there is one; ``body`` is redacted.
+    text = email.secret_body or email.body
+    message = build_message(ctx.settings.mail_from, email.to_address, email.subject, text)
     try:
         await asyncio.to_thread(send, target, message)
     except PermanentMailError as exc:

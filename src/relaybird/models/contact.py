@@ -9,6 +9,10 @@ from relaybird.db.types import BigId
 from relaybird.models.base import Base, IdMixin, TimestampMixin
 
 INVITATION_EMAIL_UNIQUE = "network IN ('WECHAT', 'LINE')"
+INVITATION_UNSETTLED = (
+    "sent_at IS NULL AND undeliverable_at IS NULL AND accepted_at IS NULL "
+    "AND superseded_at IS NULL AND expired_at IS NULL"
+)
 
 
 class Contact(IdMixin, TimestampMixin, Base):
@@ -47,10 +51,23 @@ class Contact(IdMixin, TimestampMixin, Base):
 
 
 class Invitation(IdMixin, Base):
-    """An onboarding invitation e-mailed to a contact; its code is the secret in the link."""
+    """An onboarding invitation e-mailed to a contact; its code is the secret in the link.
+
+    Its clock starts when its e-mail is sent (``sent_at``), not when it is queued: the contact
+    is PENDING_CONFIRMATION from then, and ``expires_at`` is ``sent_at`` + the delay. An e-mail
+    refused for good (or given up) sets ``undeliverable_at`` instead."""
 
     __tablename__ = "invitations"
-    __table_args__ = (Index("ix_invitations_expires_at", "expires_at"),)
+    __table_args__ = (
+        Index("ix_invitations_expires_at", "expires_at"),
+        # The invitations whose e-mail's fate is not applied yet (contacts.invitation_delivery).
+        Index(
+            "ix_invitations_unsettled",
+            "email_id",
+            sqlite_where=text(INVITATION_UNSETTLED),
+            postgresql_where=text(INVITATION_UNSETTLED),
+        ),
+    )
 
     workspace_id: Mapped[int] = mapped_column(BigId, ForeignKey("workspaces.id"))
     contact_id: Mapped[int] = mapped_column(
@@ -58,7 +75,12 @@ class Invitation(IdMixin, Base):
     )
     # SHA-256 of the code: a database leak does not reveal working links.
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    expires_at: Mapped[datetime]
+    # The e-mail carrying the code (its status is the invitation's delivery).
+    email_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("outgoing_emails.id"))
+    sent_at: Mapped[datetime | None]
+    undeliverable_at: Mapped[datetime | None]
+    # None until the e-mail is sent.
+    expires_at: Mapped[datetime | None]
     accepted_at: Mapped[datetime | None]
     superseded_at: Mapped[datetime | None]
     expired_at: Mapped[datetime | None]
@@ -75,11 +97,17 @@ class OutgoingEmail(IdMixin, Base):
     workspace_id: Mapped[int] = mapped_column(BigId, ForeignKey("workspaces.id"), index=True)
     to_address: Mapped[str] = mapped_column(String(320))
     subject: Mapped[str] = mapped_column(String(500))
+    # What the API and the dashboard show. When the message carries a secret (an invitation's
+    # code) it is redacted here, and ``secret_body`` holds the text handed to SMTP until the
+    # e-mail is SENT, FAILED or CANCELED, when it is erased.
     body: Mapped[str] = mapped_column(Text)
+    secret_body: Mapped[str | None] = mapped_column(Text)
     kind: Mapped[str] = mapped_column(String(40))  # invitation | notification
     # Unique per logical message, so a notification is never queued twice for the same change.
     dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
-    status: Mapped[str] = mapped_column(String(16), default="QUEUED")  # QUEUED|SENT|FAILED|HELD
+    status: Mapped[str] = mapped_column(
+        String(16), default="QUEUED"
+    )  # QUEUED|SENT|FAILED|CANCELED|HELD
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)

@@ -99,7 +99,7 @@ class SnapshotCollector(Collector):
         )
 
         emails = GaugeMetricFamily("relaybird_emails", "E-mails by status.", labels=["status"])
-        for name in ("QUEUED", "SENT", "FAILED", "HELD"):
+        for name in ("QUEUED", "SENT", "FAILED", "CANCELED", "HELD"):
             emails.add_metric([name], s.emails.get(name, 0))
         yield emails
 

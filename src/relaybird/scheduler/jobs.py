@@ -20,6 +20,7 @@ def registered_jobs() -> list[Job]:
         Job("campaigns.interrupted_imports", 30.0, campaign_jobs.fail_interrupted_imports),
         # Restriction release, the FLAGGED 7-day decision, window pruning.
         Job("senders.lifecycle", 2.0, sender_jobs.tick),
+        Job("contacts.invitation_delivery", 1.0, contact_jobs.settle_invitation_deliveries),
         Job("contacts.invitation_expiry", 1.0, contact_jobs.expire_invitations),
         Job("rooms.windows", 5.0, room_jobs.recheck_windows),
         Job("rooms.reconcile_sends", 10.0, room_jobs.reconcile_sends),

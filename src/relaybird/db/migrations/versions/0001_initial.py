@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 09:13:17.720122
+Create Date: 2026-11-30 09:13:27.431306
 """
 
 from collections.abc import Sequence
@@ -179,6 +179,7 @@ def upgrade() -> None:
         sa.Column("to_address", sa.String(length=320), nullable=False),
         sa.Column("subject", sa.String(length=500), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("secret_body", sa.Text(), nullable=True),
         sa.Column("kind", sa.String(length=40), nullable=False),
         sa.Column("dedupe_key", sa.String(length=200), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
@@ -616,7 +617,10 @@ def upgrade() -> None:
             "contact_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
         ),
         sa.Column("code_hash", sa.String(length=64), nullable=False),
-        sa.Column("expires_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("email_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("sent_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("undeliverable_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("expires_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("accepted_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("superseded_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("expired_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=True),
@@ -634,6 +638,11 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
+            ["email_id"],
+            ["outgoing_emails.id"],
+            name=op.f("fk_invitations_email_id_outgoing_emails"),
+        ),
+        sa.ForeignKeyConstraint(
             ["workspace_id"], ["workspaces.id"], name=op.f("fk_invitations_workspace_id_workspaces")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_invitations")),
@@ -643,6 +652,17 @@ def upgrade() -> None:
     with op.batch_alter_table("invitations", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_invitations_contact_id"), ["contact_id"], unique=False)
         batch_op.create_index("ix_invitations_expires_at", ["expires_at"], unique=False)
+        batch_op.create_index(
+            "ix_invitations_unsettled",
+            ["email_id"],
+            unique=False,
+            sqlite_where=sa.text(
+                "sent_at IS NULL AND undeliverable_at IS NULL AND accepted_at IS NULL AND superseded_at IS NULL AND expired_at IS NULL"
+            ),
+            postgresql_where=sa.text(
+                "sent_at IS NULL AND undeliverable_at IS NULL AND accepted_at IS NULL AND superseded_at IS NULL AND expired_at IS NULL"
+            ),
+        )
 
     op.create_table(
         "recipient_imports",
@@ -882,6 +902,15 @@ def downgrade() -> None:
 
     op.drop_table("recipient_imports")
     with op.batch_alter_table("invitations", schema=None) as batch_op:
+        batch_op.drop_index(
+            "ix_invitations_unsettled",
+            sqlite_where=sa.text(
+                "sent_at IS NULL AND undeliverable_at IS NULL AND accepted_at IS NULL AND superseded_at IS NULL AND expired_at IS NULL"
+            ),
+            postgresql_where=sa.text(
+                "sent_at IS NULL AND undeliverable_at IS NULL AND accepted_at IS NULL AND superseded_at IS NULL AND expired_at IS NULL"
+            ),
+        )
         batch_op.drop_index("ix_invitations_expires_at")
         batch_op.drop_index(batch_op.f("ix_invitations_contact_id"))
 
