@@ -125,6 +125,8 @@ EXPECTED["room_message"] = {
     (None, "posted", M.POSTED),  # a SYSTEM notice in the room (e.g. not on WhatsApp)
     (M.HELD, "released", M.RECEIVED),
     (M.PENDING, "accepted", M.SENT),
+    # A transient provider error: nothing went out, tried again after a backoff (bounded).
+    (M.PENDING, "retry_scheduled", M.PENDING),
     (M.PENDING, "send_failed", M.FAILED),
     (M.PENDING, "status_sent", M.SENT),
     (M.PENDING, "status_delivered", M.DELIVERED),

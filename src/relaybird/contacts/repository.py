@@ -39,9 +39,11 @@ def duplicate(
     *,
     phone: str | None,
     email: str | None,
+    owner_user_id: int | None = None,
     exclude_id: int | None = None,
 ) -> Contact | None:
-    """A contact of the same workspace and network with this phone (or, when given, e-mail)."""
+    """A contact of the same workspace and network with this phone (or, when given, e-mail);
+    with ``owner_user_id``, only among that user's contacts (the Direct networks)."""
     matches = []
     if phone is not None:
         matches.append(Contact.phone == phone)
@@ -54,6 +56,8 @@ def duplicate(
         Contact.network == network,
         matches[0] if len(matches) == 1 else (matches[0] | matches[1]),
     )
+    if owner_user_id is not None:
+        query = query.where(Contact.owner_user_id == owner_user_id)
     if exclude_id is not None:
         query = query.where(Contact.id != exclude_id)
     return session.scalar(query.limit(1))

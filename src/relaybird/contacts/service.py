@@ -15,6 +15,7 @@ from relaybird.contacts.invitations import InviteSettings
 from relaybird.contacts.moves import move_contact
 from relaybird.contacts.transitions import (
     CONTACT,
+    DIRECT_NETWORKS,
     INVITATION_NETWORKS,
     ContactStatus,
     Network,
@@ -75,7 +76,7 @@ def create_contact(
         )
     if inviting and invite_settings is None:
         raise ValueError("inviting needs invite_settings")
-    _refuse_duplicate(session, workspace_id, network, fields)
+    _refuse_duplicate(session, workspace_id, network, fields, owner.id)
     try:
         with session.begin_nested():
             contact = repository.add_contact(
@@ -92,7 +93,7 @@ def create_contact(
         # Lost a race with a concurrent create (the unique indexes decided).
         raise DuplicateContact(
             f"a {network} contact with this phone number or e-mail address already exists in "
-            "the workspace"
+            "the workspace (on Direct networks: for this owner)"
         ) from None
     first = event or "created"
     move_contact(session, contact, first, actor, at=at)
@@ -170,7 +171,8 @@ def update_contact(
         complete = contact.status not in {ContactStatus.INCOMPLETE, ContactStatus.BLOCKED}
         network = Network(contact.network)
         fields = validate_fields(network, merged, complete=complete, region=region)
-        _refuse_duplicate(session, workspace_id, network, fields, exclude_id=contact.id)
+        owner_id = int(str(values.get("owner_user_id", contact.owner_user_id)))
+        _refuse_duplicate(session, workspace_id, network, fields, owner_id, exclude_id=contact.id)
         values.update(_columns(fields))
     if values:
         values["updated_at"] = at
@@ -314,19 +316,29 @@ def _refuse_duplicate(
     workspace_id: int,
     network: Network,
     fields: ContactFields,
+    owner_user_id: int,
     *,
     exclude_id: int | None = None,
 ) -> None:
     # On WeChat and LINE the e-mail address is where the invitation goes: one contact per
     # address. Elsewhere people may share an address (a company mailbox); the phone decides.
     email = fields.email if network in INVITATION_NETWORKS else None
+    # On the Direct networks a contact is an entry of its owner's list: one per user and phone.
+    owner = owner_user_id if network in DIRECT_NETWORKS else None
     existing = repository.duplicate(
-        session, workspace_id, network.value, phone=fields.phone, email=email, exclude_id=exclude_id
+        session,
+        workspace_id,
+        network.value,
+        phone=fields.phone,
+        email=email,
+        owner_user_id=owner,
+        exclude_id=exclude_id,
     )
     if existing is not None:
         same = "phone number" if existing.phone == fields.phone else "e-mail address"
+        whose = f" for user {owner}" if owner is not None else ""
         raise DuplicateContact(
-            f"contact {existing.id} already has this {same} on {network}",
+            f"contact {existing.id} already has this {same} on {network}{whose}",
             existing_id=existing.id,
         )
 

@@ -9,6 +9,10 @@ from relaybird.db.types import BigId
 from relaybird.models.base import Base, IdMixin, TimestampMixin
 
 INVITATION_EMAIL_UNIQUE = "network IN ('WECHAT', 'LINE')"
+# On the Direct networks a contact is an entry of one user's contact list (seed 000: INCOMPLETE
+# is "not in a Symphony user's contact list"): unique per owner there, per workspace elsewhere.
+DIRECT = "network IN ('SMS_DIRECT', 'WHATSAPP_DIRECT')"
+NOT_DIRECT = "network NOT IN ('SMS_DIRECT', 'WHATSAPP_DIRECT')"
 INVITATION_UNSETTLED = (
     "sent_at IS NULL AND undeliverable_at IS NULL AND accepted_at IS NULL "
     "AND superseded_at IS NULL AND expired_at IS NULL"
@@ -16,13 +20,36 @@ INVITATION_UNSETTLED = (
 
 
 class Contact(IdMixin, TimestampMixin, Base):
-    """An external contact on one network (DESIGN.md §2.3). ``status`` None is "no status"."""
+    """An external contact on one network (DESIGN.md §2.3). ``status`` None is "no status".
+
+    On WhatsApp, WeChat and LINE a contact is the workspace's (one per phone and network),
+    owned by one user. On the Direct networks, where people write to a user's own virtual
+    number, it is an entry of its owner's contact list: the same phone may be a contact of
+    several users, each with its own status (INCOMPLETE for one, CONFIRMED for another)."""
 
     __tablename__ = "contacts"
     __table_args__ = (
         Index("ix_contacts_ws_network_status", "workspace_id", "network", "status"),
-        # Duplicates are refused per workspace and network (NULL phones never collide).
-        Index("uq_contacts_ws_network_phone", "workspace_id", "network", "phone", unique=True),
+        # Duplicates are refused per workspace and network (NULL phones never collide)...
+        Index(
+            "uq_contacts_ws_network_phone",
+            "workspace_id",
+            "network",
+            "phone",
+            unique=True,
+            sqlite_where=text(NOT_DIRECT),
+            postgresql_where=text(NOT_DIRECT),
+        ),
+        # ... and on the Direct networks per user: Ana and Bea may each have the number.
+        Index(
+            "uq_contacts_owner_network_phone",
+            "owner_user_id",
+            "network",
+            "phone",
+            unique=True,
+            sqlite_where=text(DIRECT),
+            postgresql_where=text(DIRECT),
+        ),
         Index("ix_contacts_ws_network_email", "workspace_id", "network", "email"),
         # On WeChat and LINE the e-mail is where the invitation goes: one contact per address.
         Index(

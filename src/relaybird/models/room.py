@@ -72,6 +72,10 @@ class RoomMessage(IdMixin, Base):
     # called). A claimed message is never sent again: after a crash it is reconciled from
     # webhooks (callback data ``m:<id>``) or marked FAILED "outcome unknown" (at most once).
     claimed_at: Mapped[datetime | None]
+    # Send attempts (counted at claim). A transient provider error puts the message back,
+    # unclaimed, until ``next_attempt_at`` (bounded attempts with backoff, like a campaign send).
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None]
     template_name: Mapped[str | None] = mapped_column(String(512))
     template_language: Mapped[str | None] = mapped_column(String(16))
     template_params: Mapped[list[str] | None] = mapped_column(Json)

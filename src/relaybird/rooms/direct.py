@@ -1,11 +1,13 @@
 """Inbound on SMS & Voice Direct and WhatsApp Direct: a message or call to a user's virtual
 number (DESIGN.md §2.3, seed 000 INCOMPLETE/BLOCKED).
 
-An unknown number is auto-onboarded: a contact with the phone only (INCOMPLETE), a room owned by
-the number's user, the message stored RECEIVED, the welcome message queued. A number on that
-user's block list yields a BLOCKED contact instead, and its messages are HELD: kept, not part
-of the room, no welcome, until a user onboards or unblocks it (contacts/direct.py). A delivery
-repeating a message id (or, without one, a byte-identical body) changes nothing.
+A number that is not in the contact list of the virtual number's user (even if it is another
+user's contact: Direct contacts are per user) is auto-onboarded: a contact of that user with
+the phone only (INCOMPLETE), a room owned by that user, the message stored RECEIVED, the welcome
+message queued. A number on that user's block list yields a BLOCKED contact instead, and its
+messages are HELD: kept, not part of the room, no welcome, until a user onboards or unblocks it
+(contacts/direct.py). A delivery repeating a message id (or, without one, a byte-identical
+body) changes nothing.
 """
 
 from __future__ import annotations
@@ -85,7 +87,11 @@ def receive(
         return Received(contact, room, earlier, True, [])
 
     blocked = repository.is_blocked(session, number.user_id, caller)
-    contact = repository.contact_by_phone(session, number.workspace_id, network.value, caller)
+    # "Not in the user's contact list" (seed 000) is per user: another user's contact with this
+    # phone is not this user's; the number's user gets their own entry.
+    contact = repository.contact_by_phone(
+        session, number.workspace_id, network.value, caller, number.user_id
+    )
     if contact is None:
         contact = Contact(
             workspace_id=number.workspace_id,

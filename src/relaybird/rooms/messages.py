@@ -126,13 +126,17 @@ def queue_out(
 def queue_welcome(
     session: Session, settings: Settings, room: Room, contact: Contact, *, actor: str, now: datetime
 ) -> RoomMessage | None:
-    """The welcome message, once per room and contact. On WhatsApp it is the template that
-    probes the number (131026 → UNAVAILABLE); an UNAVAILABLE or BLOCKED contact gets none."""
+    """The welcome message, once per room and contact (again after one that failed). On
+    WhatsApp it is the template that probes the number (131026 → UNAVAILABLE); an UNAVAILABLE or
+    BLOCKED contact gets none."""
     if contact.status in UNREACHABLE or contact.phone is None:
         return None
     if room.network not in ("WHATSAPP", "WHATSAPP_DIRECT", "SMS_DIRECT"):
         return None
-    if repository.has_message_of_kind(session, room.id, contact.id, WELCOME):
+    # Once per room and contact, unless the last one failed without a verdict (a transient
+    # error past its retries, a sender that could not send, outcome unknown): re-adding the
+    # contact probes again. A probe that concluded 131026 left the contact UNAVAILABLE above.
+    if repository.has_message_of_kind(session, room.id, contact.id, WELCOME, failed_too=False):
         return None
     if room.network == "WHATSAPP":
         template = Template(settings.welcome_template, settings.welcome_template_language)
@@ -331,6 +335,7 @@ def apply_status(
 def mark_sent(session: Session, message: RoomMessage, message_id: str, *, now: datetime) -> None:
     """The provider accepted it. A webhook may have moved it on already: then keep the id only."""
     repository.set_wamid(session, message.id, message_id)
+    repository.clear_error(session, message.id)
     if message.status == MessageStatus.PENDING.value:
         apply_transition(
             session,
@@ -343,6 +348,41 @@ def mark_sent(session: Session, message: RoomMessage, message_id: str, *, now: d
             values={"updated_at": now},
             at=now,
         )
+
+
+def retry_later(
+    session: Session,
+    message: RoomMessage,
+    *,
+    at: datetime,
+    error_code: int | None,
+    error_title: str,
+    now: datetime,
+) -> bool:
+    """A transient provider error (the provider said no, so nothing went out): back to PENDING,
+    unclaimed, due at ``at``, the error shown meanwhile. False if it is no longer PENDING."""
+    if message.status != MessageStatus.PENDING.value:
+        return False
+    apply_transition(
+        session,
+        ROOM_MESSAGE,
+        RoomMessage,
+        message.id,
+        event="retry_scheduled",
+        target=MessageStatus.PENDING,
+        actor="rooms.sender",
+        reason=error_title,
+        error_code=error_code,
+        values={
+            "updated_at": now,
+            "claimed_at": None,
+            "next_attempt_at": at,
+            "error_code": error_code,
+            "error_title": error_title,
+        },
+        at=now,
+    )
+    return True
 
 
 def mark_failed(

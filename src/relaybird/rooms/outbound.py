@@ -6,7 +6,10 @@ ids it wrote; the ``rooms.sender`` loop picks up whatever is still PENDING and u
 process died between commit and send, or no request context). The claim is a compare-and-set on
 ``claimed_at`` committed before the provider is called, so a message is sent at most once: a
 claimed message whose process died is resolved from its webhooks (callback data ``m:<id>``) or,
-after the lease, marked FAILED "outcome unknown" (``reconcile``) — never sent again.
+after the lease, marked FAILED "outcome unknown" (``reconcile``) — never sent again. A
+transient provider error (the provider refused, so nothing went out) puts the message back,
+unclaimed, for another attempt after a backoff, up to RELAYBIRD_MAX_ATTEMPTS, as campaign sends
+are retried; then it is FAILED.
 """
 
 from __future__ import annotations
@@ -22,17 +25,21 @@ from sqlalchemy.orm import Session
 from relaybird.contacts import repository as contacts_repository
 from relaybird.context import AppContext
 from relaybird.dispatcher.loop import messaging_provider
+from relaybird.dispatcher.retry import RetryPolicy
 from relaybird.providers.direct import (
     DIRECT_PROVIDER_KEY,
     DirectMessage,
     DirectProvider,
     LoopbackDirectProvider,
 )
-from relaybird.providers.port import SenderCredentials, SendResult, TemplateMessage
+from relaybird.providers.port import ErrorKind, SenderCredentials, SendResult, TemplateMessage
 from relaybird.rooms import messages, outcomes, repository
 from relaybird.senders import service as senders
 
 log = logging.getLogger("relaybird.rooms")
+
+# Errors after which the provider sent nothing and a later attempt may succeed.
+TRANSIENT = frozenset({ErrorKind.RECIPIENT_TRANSIENT, ErrorKind.SENDER_TRANSIENT})
 
 
 @dataclass(frozen=True)
@@ -64,7 +71,7 @@ def direct_provider(ctx: AppContext) -> DirectProvider:
 def claim(ctx: AppContext, ids: list[int] | None, limit: int = 100) -> list[Work]:
     now = ctx.clock.now()
     with ctx.db.write() as session:
-        wanted = ids if ids is not None else repository.unclaimed(session, limit)
+        wanted = ids if ids is not None else repository.unclaimed(session, now, limit)
         taken = repository.claim(session, wanted, now)
         return [_work(session, mid, now) for mid in taken]
 
@@ -169,8 +176,26 @@ def record(ctx: AppContext, results: list[tuple[Work, SendResult | None]]) -> No
             if error.ambiguous:
                 # It may have gone out: leave it claimed; webhooks or reconcile settle it.
                 continue
+            if error.kind in TRANSIENT:
+                # Nothing went out: try again after a backoff, a bounded number of times (the
+                # campaign policy). A welcome probe that gives up leaves the contact unprobed;
+                # re-adding it to the room probes again.
+                policy = RetryPolicy(ctx.settings.max_attempts, ctx.settings.retry_base)
+                if policy.attempts_left(msg.attempts):
+                    messages.retry_later(
+                        session,
+                        msg,
+                        at=now + policy.delay(msg.attempts),
+                        error_code=error.code,
+                        error_title=error.title,
+                        now=now,
+                    )
+                    continue
+            title = error.title
+            if error.kind in TRANSIENT:
+                title = f"{title} (gave up after {msg.attempts} attempts)"
             messages.mark_failed(
-                session, [msg.id], error_code=error.code, error_title=error.title, now=now
+                session, [msg.id], error_code=error.code, error_title=title, now=now
             )
             if error.code == outcomes.NOT_ON_WHATSAPP:
                 outcomes.not_on_whatsapp(session, msg, now=now, actor="rooms.sender")

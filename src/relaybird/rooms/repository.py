@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import delete, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -132,12 +133,16 @@ def contacts(session: Session, room_id: int) -> list[Contact]:
 
 
 def contact_by_phone(
-    session: Session, workspace_id: int, network: str, phone: str
+    session: Session, workspace_id: int, network: str, phone: str, owner_user_id: int
 ) -> Contact | None:
+    """The Direct contact with this phone in ``owner_user_id``'s contact list."""
     return session.scalar(
         select(Contact)
         .where(
-            Contact.workspace_id == workspace_id, Contact.network == network, Contact.phone == phone
+            Contact.workspace_id == workspace_id,
+            Contact.network == network,
+            Contact.phone == phone,
+            Contact.owner_user_id == owner_user_id,
         )
         .order_by(Contact.id)
         .limit(1)
@@ -298,19 +303,19 @@ def messages(
     return list(session.scalars(query.order_by(RoomMessage.id).limit(limit)))
 
 
-def has_message_of_kind(session: Session, room_id: int, contact_id: int, kind: str) -> bool:
-    return (
-        session.scalar(
-            select(RoomMessage.id)
-            .where(
-                RoomMessage.room_id == room_id,
-                RoomMessage.contact_id == contact_id,
-                RoomMessage.kind == kind,
-            )
-            .limit(1)
-        )
-        is not None
+def has_message_of_kind(
+    session: Session, room_id: int, contact_id: int, kind: str, *, failed_too: bool = True
+) -> bool:
+    """Whether the room has a message of ``kind`` for the contact (``failed_too=False``: one
+    that did not fail)."""
+    query = select(RoomMessage.id).where(
+        RoomMessage.room_id == room_id,
+        RoomMessage.contact_id == contact_id,
+        RoomMessage.kind == kind,
     )
+    if not failed_too:
+        query = query.where(RoomMessage.status != MessageStatus.FAILED.value)
+    return session.scalar(query.limit(1)) is not None
 
 
 def held_messages(session: Session, contact_id: int) -> list[RoomMessage]:
@@ -326,13 +331,19 @@ def held_messages(session: Session, contact_id: int) -> list[RoomMessage]:
     )
 
 
-def unclaimed(session: Session, limit: int) -> list[int]:
+def _due(now: datetime) -> Any:
+    return or_(RoomMessage.next_attempt_at.is_(None), RoomMessage.next_attempt_at <= now)
+
+
+def unclaimed(session: Session, now: datetime, limit: int) -> list[int]:
+    """PENDING messages nobody claimed, whose retry (if any) is due."""
     return list(
         session.scalars(
             select(RoomMessage.id)
             .where(
                 RoomMessage.status == MessageStatus.PENDING.value,
                 RoomMessage.claimed_at.is_(None),
+                _due(now),
             )
             .order_by(RoomMessage.id)
             .limit(limit)
@@ -341,7 +352,8 @@ def unclaimed(session: Session, limit: int) -> list[int]:
 
 
 def claim(session: Session, ids: Sequence[int], at: datetime) -> list[int]:
-    """Compare-and-set: only PENDING, unclaimed messages are taken (exactly one claimer wins)."""
+    """Compare-and-set: only PENDING, unclaimed, due messages are taken (exactly one claimer
+    wins); each claim counts an attempt."""
     if not ids:
         return []
     rows = session.execute(
@@ -350,8 +362,9 @@ def claim(session: Session, ids: Sequence[int], at: datetime) -> list[int]:
             RoomMessage.id.in_(list(ids)),
             RoomMessage.status == MessageStatus.PENDING.value,
             RoomMessage.claimed_at.is_(None),
+            _due(at),
         )
-        .values(claimed_at=at)
+        .values(claimed_at=at, attempts=RoomMessage.attempts + 1)
         .returning(RoomMessage.id),
         execution_options={"synchronize_session": False},
     ).all()
@@ -370,6 +383,20 @@ def stale_claims(session: Session, before: datetime, limit: int) -> list[int]:
             .order_by(RoomMessage.id)
             .limit(limit)
         )
+    )
+
+
+def clear_error(session: Session, message_id: int) -> None:
+    """The provider accepted it after a transient error: the last error no longer stands."""
+    session.execute(
+        update(RoomMessage)
+        .where(
+            RoomMessage.id == message_id,
+            RoomMessage.error_code.is_not(None),
+            RoomMessage.status != MessageStatus.FAILED.value,
+        )
+        .values(error_code=None, error_title=None, next_attempt_at=None),
+        execution_options={"synchronize_session": False},
     )
 
 

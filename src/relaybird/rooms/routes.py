@@ -146,8 +146,10 @@ def remove_member(room_id: int, user_id: int, principal: Agent, ctx: Ctx) -> Non
     description="The contact must be on the room's network (else 409 `room_network_mismatch`). "
     "Adding a WhatsApp contact sends the welcome template (RELAYBIRD_WELCOME_TEMPLATE) from the "
     "room's sender: `sent`/`delivered` makes the contact CONFIRMED; `failed` with 131026 makes "
-    "it UNAVAILABLE and posts a system message. An UNAVAILABLE contact can be added again but "
-    "is not probed again (only deleting and re-creating it clears the status). Direct contacts "
+    "it UNAVAILABLE and posts a system message; a transient error is retried with backoff "
+    "(RELAYBIRD_MAX_ATTEMPTS). Adding the contact again sends a new probe when the last one "
+    "failed without a verdict. An UNAVAILABLE contact can be added again but is not probed "
+    "again (only deleting and re-creating it clears the status). Direct contacts "
     "get the welcome message. A DEACTIVATED room becomes ACTIVE or LIMITED again.",
 )
 async def add_contact(room_id: int, body: ContactAdd, principal: Agent, ctx: Ctx) -> RoomOut:

@@ -40,7 +40,9 @@ _BODY_DOC = (
     response_model=DirectOutcome,
     summary="Inbound message or call on SMS & Voice Direct / WhatsApp Direct",
     description=_BODY_DOC
-    + " An unknown caller becomes an INCOMPLETE contact (phone only) with a room owned by the "
+    + " A caller not in the contact list of the virtual number's user (Direct contacts are per "
+    "user: another user's contact with that phone does not count) becomes that user's "
+    "INCOMPLETE contact (phone only) with a room owned by the "
     "virtual number's user, the message is stored RECEIVED and the welcome message is sent. A "
     "caller on that user's block list becomes a BLOCKED contact and the message is HELD (not "
     "delivered to the room). A repeated `id` (or, without one, a byte-identical body) is a "

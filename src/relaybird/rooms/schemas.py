@@ -122,8 +122,15 @@ class MessageOut(BaseModel):
     text: str | None
     template_name: str | None
     wamid: str | None = Field(description="The provider's message id.")
-    error_code: int | None
+    error_code: int | None = Field(
+        description="The provider's error: why it FAILED, or (still PENDING) why the last "
+        "attempt failed before a retry."
+    )
     error_title: str | None
+    attempts: int = Field(description="Send attempts so far (OUT).")
+    next_attempt_at: datetime | None = Field(
+        description="PENDING after a transient error: when it is tried again."
+    )
     created_at: datetime
     updated_at: datetime
 

@@ -65,6 +65,7 @@ ROOM_MESSAGE = StateMachine(
         (None, "posted", MPO, "a system notice in the room"),
         (MH, "released", MRC, "the number was onboarded or unblocked"),
         (MP, "accepted", MS, "provider accepted it"),
+        (MP, "retry_scheduled", MP, "transient provider error: sent again after a backoff"),
         (MP, "send_failed", MF, "provider refused it, or the outcome of a crashed send is unknown"),
         ((MP, MS), "status_delivered", MD),
         ((MP, MS, MD), "status_read", MR),

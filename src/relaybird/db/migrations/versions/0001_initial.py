@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 09:13:27.431306
+Create Date: 2026-11-30 09:13:35.183666
 """
 
 from collections.abc import Sequence
@@ -450,6 +450,13 @@ def upgrade() -> None:
             "ix_contacts_ws_network_status", ["workspace_id", "network", "status"], unique=False
         )
         batch_op.create_index(
+            "uq_contacts_owner_network_phone",
+            ["owner_user_id", "network", "phone"],
+            unique=True,
+            sqlite_where=sa.text("network IN ('SMS_DIRECT', 'WHATSAPP_DIRECT')"),
+            postgresql_where=sa.text("network IN ('SMS_DIRECT', 'WHATSAPP_DIRECT')"),
+        )
+        batch_op.create_index(
             "uq_contacts_ws_invitation_email",
             ["workspace_id", "network", "email"],
             unique=True,
@@ -457,7 +464,11 @@ def upgrade() -> None:
             postgresql_where=sa.text("network IN ('WECHAT', 'LINE')"),
         )
         batch_op.create_index(
-            "uq_contacts_ws_network_phone", ["workspace_id", "network", "phone"], unique=True
+            "uq_contacts_ws_network_phone",
+            ["workspace_id", "network", "phone"],
+            unique=True,
+            sqlite_where=sa.text("network NOT IN ('SMS_DIRECT', 'WHATSAPP_DIRECT')"),
+            postgresql_where=sa.text("network NOT IN ('SMS_DIRECT', 'WHATSAPP_DIRECT')"),
         )
 
     op.create_table(
@@ -827,6 +838,8 @@ def upgrade() -> None:
         sa.Column("text", sa.Text(), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("claimed_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("template_name", sa.String(length=512), nullable=True),
         sa.Column("template_language", sa.String(length=16), nullable=True),
         sa.Column(
@@ -934,11 +947,20 @@ def downgrade() -> None:
 
     op.drop_table("event_deliveries")
     with op.batch_alter_table("contacts", schema=None) as batch_op:
-        batch_op.drop_index("uq_contacts_ws_network_phone")
+        batch_op.drop_index(
+            "uq_contacts_ws_network_phone",
+            sqlite_where=sa.text("network NOT IN ('SMS_DIRECT', 'WHATSAPP_DIRECT')"),
+            postgresql_where=sa.text("network NOT IN ('SMS_DIRECT', 'WHATSAPP_DIRECT')"),
+        )
         batch_op.drop_index(
             "uq_contacts_ws_invitation_email",
             sqlite_where=sa.text("network IN ('WECHAT', 'LINE')"),
             postgresql_where=sa.text("network IN ('WECHAT', 'LINE')"),
+        )
+        batch_op.drop_index(
+            "uq_contacts_owner_network_phone",
+            sqlite_where=sa.text("network IN ('SMS_DIRECT', 'WHATSAPP_DIRECT')"),
+            postgresql_where=sa.text("network IN ('SMS_DIRECT', 'WHATSAPP_DIRECT')"),
         )
         batch_op.drop_index("ix_contacts_ws_network_status")
         batch_op.drop_index("ix_contacts_ws_network_email")
