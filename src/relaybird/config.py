@@ -124,6 +124,16 @@ class Settings(BaseSettings):
         description="How often each sender number's status, quality and limit are read from "
         "the provider.",
     )
+    template_sync_interval: Duration = Field(
+        default=timedelta(hours=1),
+        description="How often each business account's template catalogue is read from the "
+        "provider (webhooks keep it current in between; an edit webhook makes it due at once).",
+    )
+    template_rate_card: str | None = Field(
+        default=None,
+        description="Path of a rate card file (the format of src/relaybird/templates/rates.json) "
+        "replacing the built-in one: Meta's per-message prices by category and market.",
+    )
     session_secret: SecretStr = Field(
         default=SecretStr(""),
         description="Signs dashboard session cookies. Unset: a random one per process start.",

@@ -13,6 +13,7 @@ from relaybird.contacts.transitions import AVAILABILITY, CONTACT, Network
 from relaybird.kit.state_machine import StateMachine, markdown_table
 from relaybird.rooms.transitions import MESSAGE_RANK, ROOM, ROOM_MESSAGE
 from relaybird.senders.transitions import LIMIT_RECIPIENTS, SENDER
+from relaybird.templates.transitions import SENDABLE, TEMPLATE, TEMPLATE_CATEGORY, TEMPLATE_QUALITY
 
 LIFECYCLES: dict[str, StateMachine[Any]] = {
     "sender": SENDER,
@@ -21,6 +22,9 @@ LIFECYCLES: dict[str, StateMachine[Any]] = {
     **{f"contact/{n.value}": m for n, m in CONTACT.items()},
     "room": ROOM,
     "room_message": ROOM_MESSAGE,
+    "template": TEMPLATE,
+    "template_quality": TEMPLATE_QUALITY,
+    "template_category": TEMPLATE_CATEGORY,
 }
 
 _SECTIONS = (
@@ -36,6 +40,11 @@ _SECTIONS = (
         "5. Rooms and room messages (DESIGN.md §2.4)",
         "rooms/transitions.py",
         ["room", "room_message"],
+    ),
+    (
+        "6. WhatsApp message templates (DESIGN.md §3)",
+        "templates/transitions.py",
+        ["template", "template_quality", "template_category"],
     ),
 )
 
@@ -86,6 +95,11 @@ def render_markdown() -> str:
                     + " |"
                 ]
             out += [""]
+        if title.startswith("6."):
+            out += [
+                "Sendable (Meta sends it): " + ", ".join(sorted(str(s) for s in SENDABLE)) + ".",
+                "",
+            ]
         if title.startswith("5."):
             out += [
                 "Message statuses only move up: "

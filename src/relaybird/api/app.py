@@ -66,6 +66,11 @@ def create_app(ctx: AppContext, *, loops: bool = False) -> FastAPI:
             {"name": "auth", "description": "API keys and the caller's identity."},
             {"name": "operations", "description": "Health and metrics."},
             {"name": "webhooks", "description": "Signed notifications from providers."},
+            {
+                "name": "templates",
+                "description": "WhatsApp message templates per business account: catalogue, "
+                "lifecycle from Meta's webhooks, parameter slots, header media.",
+            },
         ],
     )
     app.state.ctx = ctx

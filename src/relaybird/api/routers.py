@@ -19,6 +19,8 @@ def api_routers() -> list[APIRouter]:
     from relaybird.contacts.routes_users import router as users
     from relaybird.mail.routes import router as emails
     from relaybird.rooms.routes import router as rooms
+    from relaybird.templates.routes import router as templates
+    from relaybird.templates.routes import sender_router as sender_templates
 
     return [
         auth_router,
@@ -30,6 +32,8 @@ def api_routers() -> list[APIRouter]:
         campaigns_router,
         events_router,
         senders_router,
+        sender_templates,
+        templates,
     ]
 
 

@@ -10,6 +10,7 @@ from relaybird.cli import demo as demo_cli
 from relaybird.cli import events, keys, senders, server, status, users
 from relaybird.cli import inbox as inbox_cli
 from relaybird.cli import simulator as simulator_cli
+from relaybird.cli import templates as templates_cli
 
 app = typer.Typer(
     name="relaybird",
@@ -30,6 +31,7 @@ status.register(app)
 app.add_typer(inbox_cli.app, name="inbox")
 app.add_typer(users.app, name="users")
 app.add_typer(senders.app, name="senders")
+app.add_typer(templates_cli.app, name="templates")
 app.add_typer(contacts_cli.app, name="contacts")
 demo_cli.register(app)
 campaigns_cli.register()

@@ -44,12 +44,23 @@ def simulator(
     throughput: Annotated[
         int, typer.Option(help="Messages per second per number before error 130429.")
     ] = 80,
+    template_catalogue: Annotated[
+        str,
+        typer.Option(
+            help="strict: a template name the account's catalogue lacks is refused (132001), as "
+            "at Meta. lenient: such a name passes unchecked. Catalogued templates are always "
+            "checked as Meta does (parameters, format, status).",
+        ),
+    ] = "lenient",
 ) -> None:
     """Play Meta's WhatsApp Cloud API over HTTP: Graph send and phone-number endpoints, signed
-    status webhooks, recipients not on WhatsApp, throughput caps, the number lifecycle.
+    status webhooks, recipients not on WhatsApp, throughput caps, the number lifecycle, a
+    template catalogue per business account (list API with paging, Meta's send checks, media
+    upload, pause/disable/reject/quality/category controls sending the real webhooks).
 
     Point the engine at it with RELAYBIRD_GRAPH_API_URL=http://HOST:PORT. Control it under
-    /_sim (numbers, quality, faults, inbound messages; GET /_sim/sent lists what it received).
+    /_sim (numbers, quality, faults, inbound messages, templates; GET /_sim/sent lists what it
+    received).
 
     It also plays Twilio (SMS & Voice) under /twilio, the LINE Messaging API under /line and the
     WeChat Official Account API under /wechat (RELAYBIRD_TWILIO_API_URL=http://HOST:PORT/twilio,
@@ -69,7 +80,10 @@ def simulator(
         batch_max=batch_max,
         not_on_whatsapp_p=not_on_whatsapp,
         throughput_mps=throughput,
+        template_catalogue=template_catalogue,
     )
+    if template_catalogue not in ("strict", "lenient"):
+        raise typer.BadParameter("strict or lenient", param_hint="--template-catalogue")
     console.print(
         f"[green]simulator[/] on http://{host}:{port} (seed {seed}); webhooks → "
         f"{webhook_url or 'nowhere (recorded only)'}"

@@ -61,10 +61,12 @@ def registered_handlers() -> Registry:
     from relaybird.campaigns import statuses as campaign_statuses
     from relaybird.rooms import handlers as room_handlers
     from relaybird.senders import handlers as sender_handlers
+    from relaybird.templates import handlers as template_handlers
 
     registry = Registry()
     campaign_statuses.register(registry)
     sender_handlers.register(registry)
     campaign_replies.register(registry)
     room_handlers.register(registry)
+    template_handlers.register(registry)
     return registry

@@ -9,6 +9,7 @@ from relaybird.models.inbox import InboxEvent
 from relaybird.models.outbox import EventDelivery, EventSubscription, OutboxEvent
 from relaybird.models.room import Room, RoomContact, RoomMember, RoomMessage
 from relaybird.models.sender import Sender, SenderContact
+from relaybird.models.template import MediaAsset, Template, TemplateSync
 from relaybird.models.transition import Transition
 from relaybird.models.user import BlockedNumber, User, VirtualNumber
 from relaybird.models.workspace import Workspace
@@ -24,6 +25,7 @@ __all__ = [
     "EventSubscription",
     "InboxEvent",
     "Invitation",
+    "MediaAsset",
     "OutboxEvent",
     "OutgoingEmail",
     "ProviderAccessToken",
@@ -35,6 +37,8 @@ __all__ = [
     "RoomMessage",
     "Sender",
     "SenderContact",
+    "Template",
+    "TemplateSync",
     "Transition",
     "User",
     "VirtualNumber",

@@ -54,6 +54,9 @@ class TemplateMessage:
     body_params: tuple[str, ...] = ()
     # Echoed back in status webhooks (biz_opaque_callback_data): how we match them to our rows.
     callback_data: str | None = None
+    # The send's ``template.components`` exactly as Meta documents them (header media, named
+    # parameters, buttons: ``templates.builder.build_template``). When set, wins over body_params.
+    components: tuple[dict[str, Any], ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,35 @@ class PhoneNumberInfo:
     messaging_limit_tier: str | None
     throughput_level: str | None
     raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CatalogueTemplate:
+    """One (name, language) variant of a template as the provider's catalogue lists it."""
+
+    id: str  # the provider's id (a string; webhooks send it as a number)
+    name: str
+    language: str
+    status: str | None
+    category: str | None
+    components: list[dict[str, Any]]  # verbatim
+    parameter_format: str | None = None
+    sub_category: str | None = None
+    quality_score: str | None = None
+    rejected_reason: str | None = None
+
+
+class TemplateCatalogue(Protocol):
+    """Reading a business account's templates and uploading header media (WhatsApp Cloud API).
+    Failures raise an exception carrying a classified ``ProviderError`` as ``.error``."""
+
+    async def list_templates(
+        self, sender: SenderCredentials, waba_id: str
+    ) -> list[CatalogueTemplate]: ...
+
+    async def upload_media(
+        self, sender: SenderCredentials, data: bytes, mime_type: str, filename: str
+    ) -> str: ...
 
 
 class MessagingProvider(Protocol):

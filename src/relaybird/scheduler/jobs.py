@@ -10,6 +10,7 @@ from relaybird.rooms import jobs as room_jobs
 from relaybird.scheduler import campaign_jobs
 from relaybird.scheduler.registry import Job, run_jobs
 from relaybird.senders import loops as sender_jobs
+from relaybird.templates import sync as template_jobs
 
 
 def registered_jobs() -> list[Job]:
@@ -24,6 +25,7 @@ def registered_jobs() -> list[Job]:
         Job("contacts.invitation_expiry", 1.0, contact_jobs.expire_invitations),
         Job("rooms.windows", 5.0, room_jobs.recheck_windows),
         Job("rooms.reconcile_sends", 10.0, room_jobs.reconcile_sends),
+        Job("templates.sync", 30.0, template_jobs.sync_job),
     ]
 
 

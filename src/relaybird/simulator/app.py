@@ -1,8 +1,10 @@
 """The simulator's HTTP face: Meta's Graph endpoints plus a control plane under ``/_sim``.
 
-Graph:   POST /{version}/{phone-number-id}/messages, GET /{version}/{phone-number-id}
+Graph:   POST /{version}/{phone-number-id}/messages, GET /{version}/{phone-number-id},
+         GET /{version}/{waba-id}/message_templates, POST /{version}/{phone-number-id}/media
 Control: numbers, quality/tier/ban, not-on-WhatsApp recipients, inbound messages, faults,
-         configuration, clock, and the record (GET /_sim/sent) tests assert on.
+         configuration, clock, templates (add; pause/disable/reject/approve, quality,
+         category: each sends Meta's webhook), and the record (GET /_sim/sent) tests assert on.
 Twilio, LINE and WeChat are played under /twilio, /line and /wechat (their control planes under
 /_sim/twilio, /_sim/line, /_sim/wechat): simulator/{twilio,line,wechat}.py.
 """
@@ -14,7 +16,7 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 from relaybird.simulator import line, twilio, wechat
 from relaybird.simulator.config import SimConfig
@@ -51,7 +53,14 @@ def create_app(config: SimConfig | None = None) -> web.Application:
     twilio.mount(app)
     line.mount(app)
     wechat.mount(app)
+    r.add_get("/_sim/wabas/{waba}/templates", _sim_templates)
+    r.add_post("/_sim/wabas/{waba}/templates", _put_template)
+    r.add_post("/_sim/templates/{tid}/status", _template_status)
+    r.add_post("/_sim/templates/{tid}/quality", _template_quality)
+    r.add_post("/_sim/templates/{tid}/category", _template_category)
     r.add_post("/{version}/{pnid}/messages", _send)
+    r.add_post("/{version}/{pnid}/media", _upload_media)
+    r.add_get("/{version}/{waba}/message_templates", _list_templates)
     r.add_get("/{version}/{pnid}", _phone_number)
     return app
 
@@ -119,7 +128,111 @@ async def _phone_number(request: web.Request) -> web.StreamResponse:
     return await _answer(request, reply)
 
 
+async def _list_templates(request: web.Request) -> web.StreamResponse:
+    base = str(request.url.with_query(None))
+    reply = _sim(request).list_templates(
+        request.match_info["waba"],
+        request.headers.get("Authorization"),
+        dict(request.query),
+        base,
+    )
+    return await _answer(request, reply)
+
+
+async def _upload_media(request: web.Request) -> web.StreamResponse:
+    form: dict[str, Any] = {}
+    if request.content_type.startswith("multipart/"):
+        reader = await request.multipart()
+        while (part := await reader.next()) is not None:
+            if not isinstance(part, BodyPartReader) or part.name is None:
+                continue
+            if part.name == "file":
+                form["file"] = await part.read(decode=False)
+                form["filename"] = part.filename
+            else:
+                form[part.name] = (await part.text()).strip()
+    reply = _sim(request).upload_media(
+        request.match_info["pnid"], request.headers.get("Authorization"), form
+    )
+    return await _answer(request, reply)
+
+
 # --- control --------------------------------------------------------------------------------
+
+
+def _template(request: web.Request) -> Any:
+    template = _sim(request).catalogues.by_id.get(request.match_info["tid"])
+    if template is None:
+        raise web.HTTPNotFound(text="no such template")
+    return template
+
+
+async def _sim_templates(request: web.Request) -> web.Response:
+    waba = request.match_info["waba"]
+    items = [
+        {
+            **t.item(
+                [
+                    "name",
+                    "language",
+                    "status",
+                    "category",
+                    "quality_score",
+                    "parameter_format",
+                    "components",
+                    "id",
+                ]
+            ),
+            "paused_until": t.paused_until.isoformat() if t.paused_until else None,
+        }
+        for t in _sim(request).catalogues.of(waba)
+    ]
+    return web.json_response({"count": len(items), "items": items})
+
+
+async def _put_template(request: web.Request) -> web.Response:
+    """Add or replace a template of the account (Graph's shape; status default APPROVED)."""
+    data = await _json(request)
+    sim = _sim(request)
+    sim.catalogues.of(request.match_info["waba"])
+    try:
+        template = sim.catalogues.put(request.match_info["waba"], data)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise web.HTTPBadRequest(text=f"bad template: {exc}") from None
+    return web.json_response(
+        template.item(["name", "language", "status", "category", "id"]), status=201
+    )
+
+
+async def _template_status(request: web.Request) -> web.Response:
+    """{"event": "PAUSED" | "APPROVED" | "DISABLED" | "REJECTED" | "FLAGGED" | ..., "reason",
+    "title", "description", "rejection_reason", "recommendation"}: Meta moves the template and
+    sends message_template_status_update."""
+    sim, template, data = _sim(request), _template(request), await _json(request)
+    event = str(data.pop("event", "")).upper()
+    if not event:
+        raise web.HTTPBadRequest(text="event is required")
+    sim.set_template_status(template, event, **data)
+    return web.json_response(template.item(["name", "language", "status", "quality_score", "id"]))
+
+
+async def _template_quality(request: web.Request) -> web.Response:
+    sim, template, data = _sim(request), _template(request), await _json(request)
+    score = str(data.get("score", "")).upper()
+    if score not in ("GREEN", "YELLOW", "RED", "UNKNOWN"):
+        raise web.HTTPBadRequest(text="score is GREEN, YELLOW, RED or UNKNOWN")
+    sim.set_template_quality(template, score)
+    return web.json_response(template.item(["name", "language", "status", "quality_score", "id"]))
+
+
+async def _template_category(request: web.Request) -> web.Response:
+    """{"category": "MARKETING", "notice": false}: notice=true sends the 24 h announcement only."""
+    sim, template, data = _sim(request), _template(request), await _json(request)
+    category = str(data.get("category", "")).upper()
+    if category not in ("MARKETING", "UTILITY", "AUTHENTICATION"):
+        raise web.HTTPBadRequest(text="category is MARKETING, UTILITY or AUTHENTICATION")
+    sim.set_template_category(template, category, notice=bool(data.get("notice", False)))
+    return web.json_response(template.item(["name", "language", "status", "category", "id"]))
 
 
 async def _sent(request: web.Request) -> web.Response:

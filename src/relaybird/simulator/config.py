@@ -42,6 +42,14 @@ class SimConfig:
     throughput_mps: int = 80
     # Lifecycle clock: sim seconds per real second (0 freezes it; tests advance it by hand).
     clock_factor: float = 0.0
+    # Template sends are checked against the account's catalogue as Meta does. "strict": a
+    # name the account does not have is refused (132001), as at Meta. "lenient": such a name
+    # passes unchecked (tests and benchmarks that send ad-hoc names); a catalogued name is
+    # still checked in full.
+    template_catalogue: str = "lenient"
+    # Largest page GET message_templates answers, whatever ``limit`` asks (Meta's cap for this
+    # edge is not documented).
+    template_page_max: int = 100
 
     def update(self, values: dict[str, Any]) -> None:
         known = {f.name for f in fields(self)}
@@ -49,6 +57,8 @@ class SimConfig:
         if unknown:
             raise ValueError(f"unknown simulator settings: {', '.join(sorted(unknown))}")
         for name, value in values.items():
+            if name == "template_catalogue" and value not in ("strict", "lenient"):
+                raise ValueError("template_catalogue is strict or lenient")
             if name == "error_rates":
                 value = {int(k): float(v) for k, v in dict(value).items()}
             setattr(self, name, value)

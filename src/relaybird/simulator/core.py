@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from relaybird.kit.time import Clock, ManualClock, ScaledClock
 from relaybird.providers.whatsapp import wire
+from relaybird.simulator import templates as tpl
 from relaybird.simulator.config import SimConfig
 from relaybird.simulator.numbers import NumberState, Refusal, Signal
 from relaybird.simulator.webhooks import Emitter
@@ -37,6 +38,37 @@ HTTP_STATUS = {
     368: 403,
     130497: 403,
     132001: 404,
+}
+
+
+# Media Meta accepts: MIME type → kind, and each kind's maximum size in bytes
+# (../shared/reference/templates-pricing-consent.md §3).
+MEDIA_TYPES = {
+    "image/jpeg": "image",
+    "image/png": "image",
+    "video/mp4": "video",
+    "video/3gpp": "video",
+    "audio/aac": "audio",
+    "audio/amr": "audio",
+    "audio/mpeg": "audio",
+    "audio/mp4": "audio",
+    "audio/ogg": "audio",
+    "text/plain": "document",
+    "application/pdf": "document",
+    "application/msword": "document",
+    "application/vnd.ms-excel": "document",
+    "application/vnd.ms-powerpoint": "document",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "document",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": "document",
+    "image/webp": "sticker",
+}
+MEDIA_MAX = {
+    "image": 5 * 2**20,
+    "video": 16 * 2**20,
+    "audio": 16 * 2**20,
+    "document": 100 * 2**20,
+    "sticker": 500 * 2**10,
 }
 
 
@@ -87,8 +119,12 @@ class Simulator:
     faults: list[Fault] = field(default_factory=list)
     sent: list[dict[str, Any]] = field(default_factory=list)
     requests: list[dict[str, Any]] = field(default_factory=list)
+    catalogues: tpl.Catalogues = field(default_factory=tpl.Catalogues)
+    # Uploaded media: id → kind (image, video, document, ...).
+    media: dict[str, str] = field(default_factory=dict)
     _sends_to: dict[tuple[str, str], int] = field(default_factory=dict)
     _inbound_seq: int = 0
+    _media_seq: int = 0
 
     def __post_init__(self) -> None:
         self.clock = SimClock(self.config.clock_factor)
@@ -168,7 +204,18 @@ class Simulator:
             "type": request.type,
             "template": request.template.name if request.template else None,
             "language": request.template.language.code if request.template else None,
-            "params": [p.text for c in request.template.components for p in c.parameters]
+            "params": [
+                p.text
+                for c in request.template.components
+                for p in c.parameters
+                if p.text is not None
+            ]
+            if request.template
+            else [],
+            # The template object exactly as received (tests compare it with Meta's examples).
+            "components": [
+                c.model_dump(mode="json", exclude_none=True) for c in request.template.components
+            ]
             if request.template
             else [],
             "text": request.text.body if request.text else None,
@@ -181,7 +228,7 @@ class Simulator:
             self.requests.append({**record, "accepted": False, "code": refusal.code})
             if fault is not None and fault.kind == "disconnect":
                 return Reply(0, {}, disconnect=True)
-            return _error(refusal.code, refusal.title)
+            return _error(refusal.code, refusal.title, details=refusal.details)
         wamid = (
             "wamid.SIM"
             + hashlib.sha256(f"{self.config.seed}|{phone_number_id}|{to}|{n}".encode())
@@ -218,6 +265,16 @@ class Simulator:
             return throttled
         if request.type == "text":
             return number.check_text(to, now)
+        if request.template is not None:
+            refusal = tpl.check_send(
+                self.catalogues,
+                number.waba_id,
+                request.template,
+                strict=self.config.template_catalogue == "strict",
+                media_ids=self.media,
+            )
+            if refusal is not None:
+                return refusal
         return number.check_template(to, now)
 
     def _take_fault(self, phone_number_id: str, to: str) -> Fault | None:
@@ -295,6 +352,188 @@ class Simulator:
                     delay + jitter(cfg.sent_delay),
                 )
 
+    # --- templates and media ----------------------------------------------------------------
+
+    def _authorise_waba(self, waba_id: str, authorization: str | None) -> Reply | None:
+        """A catalogue read needs the token of a number of that account."""
+        token = (authorization or "").removeprefix("Bearer ").strip()
+        numbers = [n for n in self.numbers.values() if n.waba_id == waba_id]
+        if not numbers:
+            return _error(
+                100,
+                f"Unsupported get request. Object with ID '{waba_id}' does not exist, cannot "
+                "be loaded due to missing permissions, or does not support this operation",
+                subcode=33,
+            )
+        if not token or not any(_same(token, n.access_token) for n in numbers):
+            return _error(190, "Error validating access token: the session is invalid")
+        return None
+
+    def list_templates(
+        self, waba_id: str, authorization: str | None, query: dict[str, str], base_url: str
+    ) -> Reply:
+        refused = self._authorise_waba(waba_id, authorization)
+        if refused is not None:
+            return refused
+        self.requests.append({"type": "list_templates", "waba_id": waba_id, "query": query})
+        try:
+            body = tpl.list_page(
+                self.catalogues.of(waba_id),
+                base_url=base_url,
+                query=query,
+                page_max=self.config.template_page_max,
+            )
+        except tpl.BadCursor as exc:
+            return _error(100, f"Invalid parameter: {exc}")
+        return Reply(200, body)
+
+    def upload_media(
+        self, phone_number_id: str, authorization: str | None, form: dict[str, Any]
+    ) -> Reply:
+        """``form``: messaging_product, type (MIME), file (bytes), filename."""
+        number = self._authorise(phone_number_id, authorization)
+        if isinstance(number, Reply):
+            return number
+        if form.get("messaging_product") != "whatsapp":
+            return _error(100, "The parameter messaging_product is required.")
+        data = form.get("file")
+        mime = str(form.get("type") or "")
+        if not isinstance(data, bytes | bytearray):
+            return _error(100, "The parameter file is required.")
+        kind = MEDIA_TYPES.get(mime)
+        if kind is None:
+            return _error(131053, "Media upload error", details=f"Unsupported media type {mime}")
+        if len(data) > MEDIA_MAX[kind]:
+            return _error(
+                131053,
+                "Media upload error",
+                details=f"{kind} is {len(data)} bytes; the maximum is {MEDIA_MAX[kind]}",
+            )
+        self._media_seq += 1
+        media_id = str(
+            900_000_000_000_000
+            + int(
+                hashlib.sha256(f"{self.config.seed}|media|{self._media_seq}".encode()).hexdigest()[
+                    :10
+                ],
+                16,
+            )
+            % 10**14
+        )
+        self.media[media_id] = kind
+        self.requests.append(
+            {
+                "type": "media",
+                "phone_number_id": phone_number_id,
+                "mime": mime,
+                "size": len(data),
+                "id": media_id,
+            }
+        )
+        return Reply(200, {"id": media_id})
+
+    def template_event(
+        self, template: tpl.SimTemplate, field_name: str, value: dict[str, Any]
+    ) -> None:
+        self.emitter.body(wire.envelope(template.waba_id, field_name, value, int(time.time())), 0.0)
+
+    def set_template_status(self, template: tpl.SimTemplate, event: str, **info: Any) -> None:
+        """Meta's move of a template, and its ``message_template_status_update``.
+
+        PAUSED without a ``title`` follows Meta's ladder: FIRST_PAUSE 3 h, SECOND_PAUSE 6 h (the
+        template comes back APPROVED by itself when the pause ends, on the lifecycle clock), the
+        third time DISABLED."""
+        event = event.upper()
+        now = self.clock.now()
+        title, description = info.get("title"), info.get("description")
+        if event == "PAUSED" and title is None:
+            if template.pauses >= len(tpl.PAUSES):
+                event = "DISABLED"
+            else:
+                length = tpl.PAUSES[template.pauses]
+                template.paused_until = now + length
+                first = template.pauses == 0
+                title = "FIRST_PAUSE" if first else "SECOND_PAUSE"
+                description = tpl.pause_description(
+                    template.paused_until, int(length.total_seconds() // 3600), first
+                )
+        if event == "PAUSED":
+            template.pauses += 1
+        status = {
+            "FLAGGED": "APPROVED",  # a warning: the template stays APPROVED at Meta
+            "REINSTATED": "APPROVED",
+            "UNARCHIVED": "APPROVED",
+            "LIMIT_EXCEEDED": template.status,
+            "LOCKED": template.status,
+        }.get(event, event)
+        template.status = status
+        if status != "PAUSED":
+            template.paused_until = None
+        rejection = None
+        reason = info.get("reason", "NONE")
+        if event == "REJECTED":
+            template.rejected_reason = str(reason or "NONE")
+            rejection = {
+                "reason": str(info.get("rejection_reason") or "The template breaks a policy."),
+                "recommendation": str(info.get("recommendation") or "Edit and resubmit it."),
+            }
+        if event in ("DELETED", "PENDING_DELETION"):
+            reason = None  # Meta sends null here
+        disable = int(now.timestamp()) if event == "DISABLED" else None
+        self.template_event(
+            template,
+            "message_template_status_update",
+            tpl.status_value(
+                template,
+                event,
+                reason=reason,
+                title=title,
+                description=description,
+                disable_date=disable,
+                rejection=rejection,
+            ),
+        )
+        if event == "DELETED":
+            self.catalogues.remove(template)
+
+    def set_template_quality(self, template: tpl.SimTemplate, score: str) -> None:
+        previous = template.quality
+        template.quality = score.upper()
+        template.quality_date = int(self.clock.now().timestamp())
+        self.template_event(
+            template, "message_template_quality_update", tpl.quality_value(template, previous)
+        )
+
+    def set_template_category(
+        self, template: tpl.SimTemplate, category: str, *, notice: bool = False
+    ) -> None:
+        category = category.upper()
+        if notice:
+            at = int((self.clock.now() + timedelta(hours=24)).timestamp())
+            value = tpl.category_value(template, previous=None, correct=category, at=at)
+        else:
+            previous = template.category
+            template.category = category
+            value = tpl.category_value(template, previous=previous)
+        self.template_event(template, "template_category_update", value)
+
+    def _tick_templates(self, now: datetime) -> None:
+        for templates in self.catalogues.by_waba.values():
+            for t in templates:
+                if t.status == "PAUSED" and t.paused_until is not None and t.paused_until <= now:
+                    t.status = "APPROVED"
+                    t.paused_until = None
+                    self.template_event(
+                        t,
+                        "message_template_status_update",
+                        tpl.status_value(
+                            t,
+                            "APPROVED",
+                            title="UNPAUSE",
+                            description="Your WhatsApp message template is no longer paused.",
+                        ),
+                    )
+
     # --- the rest of Meta's signals -------------------------------------------------------
 
     def inbound(
@@ -345,6 +584,7 @@ class Simulator:
         now = self.clock.now()
         for number in list(self.numbers.values()):
             self._tick(number, now)
+        self._tick_templates(now)
 
     def reset_records(self) -> None:
         self.sent.clear()
@@ -352,9 +592,13 @@ class Simulator:
         self.emitter.delivered.clear()
 
 
-def _error(code: int, title: str, subcode: int | None = None) -> Reply:
+def _error(
+    code: int, title: str, subcode: int | None = None, *, details: str | None = None
+) -> Reply:
     extra = {"error_subcode": subcode} if subcode is not None else {}
-    return Reply(HTTP_STATUS.get(code, 400), wire.error_body(code, title, title, **extra))
+    return Reply(
+        HTTP_STATUS.get(code, 400), wire.error_body(code, title, details or title, **extra)
+    )
 
 
 def _same(a: str, b: str) -> bool:

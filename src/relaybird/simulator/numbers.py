@@ -45,6 +45,7 @@ class Signal:
 class Refusal:
     code: int
     title: str
+    details: str | None = None  # error_data.details (Meta's specifics); the title when None
 
 
 @dataclass

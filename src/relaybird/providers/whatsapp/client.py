@@ -16,6 +16,7 @@ import aiohttp
 from pydantic import ValidationError
 
 from relaybird.providers.port import (
+    CatalogueTemplate,
     PhoneNumberInfo,
     ProviderCallFailed,
     ProviderError,
@@ -67,13 +68,20 @@ class WhatsAppCloudClient:
     async def send_template(
         self, sender: SenderCredentials, message: TemplateMessage
     ) -> SendResult:
-        body = wire.template_request(
-            message.to,
-            message.template_name,
-            message.language,
-            message.body_params,
-            message.callback_data,
-        )
+        try:
+            body = wire.template_request(
+                message.to,
+                message.template_name,
+                message.language,
+                message.body_params,
+                message.callback_data,
+                message.components,
+            )
+        except ValidationError as exc:
+            # Components that are not Meta's shape: the payload every recipient shares is wrong.
+            return SendResult(
+                error=classify(100, f"invalid template components: {exc.errors()[0]['msg']}")
+            )
         return await self._send(sender, body)
 
     async def send_text(
@@ -128,6 +136,70 @@ class WhatsAppCloudClient:
             raw=dict(data) if isinstance(data, dict) else {},
         )
 
+    async def list_templates(
+        self, sender: SenderCredentials, waba_id: str
+    ) -> list[CatalogueTemplate]:
+        """Every template of the business account, all pages. Pages are followed by the
+        ``after`` cursor against our own base URL while Meta gives a ``next`` link (the last
+        page has none; a short page is not the end); cursors are never stored."""
+        out: list[CatalogueTemplate] = []
+        params = {"fields": wire.TEMPLATE_FIELDS, "limit": str(wire.TEMPLATE_PAGE_SIZE)}
+        seen: set[str] = set()
+        while True:
+            data = await self._read("GET", self._url(waba_id, "message_templates"), sender, params)
+            try:
+                page = wire.CataloguePage.model_validate(data)
+            except ValidationError as exc:
+                raise ProviderCallFailed(
+                    transport_error(
+                        f"unreadable template page: {exc.errors()[0]['msg']}", ambiguous=False
+                    )
+                ) from None
+            out += [_catalogue_item(item) for item in page.data]
+            paging = page.paging
+            after = paging.cursors.after if paging and paging.cursors else None
+            if paging is None or paging.next is None or after is None or after in seen:
+                return out
+            seen.add(after)
+            params = {**params, "after": after}
+
+    async def upload_media(
+        self, sender: SenderCredentials, data: bytes, mime_type: str, filename: str
+    ) -> str:
+        """``POST /{phone-number-id}/media`` (multipart: file, type, messaging_product) → the
+        media id, reusable in sends for 30 days."""
+        form = aiohttp.FormData()
+        form.add_field("messaging_product", "whatsapp")
+        form.add_field("type", mime_type)
+        form.add_field("file", data, filename=filename, content_type=mime_type)
+        body = await self._read(
+            "POST", self._url(sender.phone_number_id, "media"), sender, form=form
+        )
+        try:
+            return wire.MediaUploadResponse.model_validate(body).id
+        except ValidationError:
+            raise ProviderCallFailed(
+                transport_error(f"unreadable media upload answer: {body!r:.200}", ambiguous=True)
+            ) from None
+
+    async def _read(
+        self,
+        method: str,
+        url: str,
+        sender: SenderCredentials,
+        params: dict[str, str] | None = None,
+        *,
+        form: aiohttp.FormData | None = None,
+    ) -> Any:
+        """A call that is not a send: its body on 200, else ProviderCallFailed."""
+        try:
+            status, data = await self._request(method, url, sender, params=params, form=form)
+        except _Transport as exc:
+            raise ProviderCallFailed(exc.error) from None
+        if status != 200:
+            raise ProviderCallFailed(_graph_error(status, data))
+        return data
+
     async def _request(
         self,
         method: str,
@@ -136,11 +208,12 @@ class WhatsAppCloudClient:
         *,
         json_body: dict[str, Any] | None = None,
         params: dict[str, str] | None = None,
+        form: aiohttp.FormData | None = None,
     ) -> tuple[int, Any]:
         headers = {"Authorization": f"Bearer {sender.access_token}"}
         try:
             async with self._http().request(
-                method, url, json=json_body, params=params, headers=headers
+                method, url, json=json_body, params=params, headers=headers, data=form
             ) as response:
                 text = await response.text()
                 try:
@@ -174,6 +247,21 @@ class _Transport(Exception):
     def __init__(self, error: ProviderError) -> None:
         super().__init__(error.title)
         self.error = error
+
+
+def _catalogue_item(item: wire.CatalogueItem) -> CatalogueTemplate:
+    return CatalogueTemplate(
+        id=item.id,
+        name=item.name,
+        language=item.language,
+        status=item.status,
+        category=item.category,
+        components=item.components,
+        parameter_format=item.parameter_format,
+        sub_category=item.sub_category,
+        quality_score=item.quality_score.score if item.quality_score else None,
+        rejected_reason=item.rejected_reason,
+    )
 
 
 def _graph_error(status: int, data: Any) -> ProviderError:

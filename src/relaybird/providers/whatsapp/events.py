@@ -113,8 +113,17 @@ class TemplateStatusUpdate:
     template_id: str | None
     template_name: str | None
     language: str | None
-    reason: str | None = None
+    reason: str | None = None  # ABUSIVE_CONTENT, INVALID_FORMAT, NONE, ... (null on deletion)
     category: str | None = None
+    # PAUSED/UNPAUSE: other_info{title: FIRST_PAUSE | SECOND_PAUSE | RATE_LIMITING_PAUSE |
+    # UNPAUSE | DISABLED, description: "... paused for 6 hours until Aug 31 at 12:47 AM UTC ..."}
+    info_title: str | None = None
+    info_description: str | None = None
+    # REJECTED: rejection_info{reason, recommendation}
+    rejection_reason: str | None = None
+    rejection_recommendation: str | None = None
+    disable_date: datetime | None = None  # DISABLED: disable_info.disable_date
+    timestamp: datetime | None = None  # entry[].time
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
@@ -126,6 +135,7 @@ class TemplateQualityUpdate:
     language: str | None
     previous_quality: str | None
     new_quality: str | None  # GREEN | YELLOW | RED | UNKNOWN
+    timestamp: datetime | None = None  # entry[].time
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
@@ -136,7 +146,31 @@ class TemplateCategoryUpdate:
     template_name: str | None
     language: str | None
     previous_category: str | None
+    # Two shapes (Meta's reference): the 24 h notice carries new_category = the *current*
+    # category plus correct_category and category_update_timestamp (when it changes); the
+    # change itself carries previous_category → new_category.
     new_category: str | None
+    correct_category: str | None = None
+    category_update_at: datetime | None = None
+    timestamp: datetime | None = None  # entry[].time
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def announced(self) -> bool:
+        """A notice of a change to come (correct_category differs from the category now)."""
+        return self.correct_category is not None and self.correct_category != self.new_category
+
+
+@dataclass(frozen=True, eq=False)
+class TemplateComponentsUpdate:
+    """message_template_components_update: the template was edited (body, header, footer,
+    buttons as text). Not the full components: a sync reads those."""
+
+    waba_id: str
+    template_id: str | None
+    template_name: str | None
+    language: str | None
+    timestamp: datetime | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
@@ -172,6 +206,7 @@ WhatsAppEvent = (
     | TemplateStatusUpdate
     | TemplateQualityUpdate
     | TemplateCategoryUpdate
+    | TemplateComponentsUpdate
     | UserPreferences
     | Unknown
 )

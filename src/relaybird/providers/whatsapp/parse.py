@@ -21,6 +21,7 @@ from relaybird.providers.whatsapp.events import (
     PhoneNumberQualityUpdate,
     Pricing,
     TemplateCategoryUpdate,
+    TemplateComponentsUpdate,
     TemplateQualityUpdate,
     TemplateStatusUpdate,
     Unknown,
@@ -57,16 +58,26 @@ def parse(body: dict[str, Any]) -> list[WhatsAppEvent]:
             events.append(Unknown(None, "entry without changes[]", entry))
             continue
         waba_id = str(entry.get("id", ""))
+        at = _time(entry.get("time"))
         for change in entry["changes"]:
-            events.extend(_change(waba_id, change))
+            events.extend(_change(waba_id, change, at))
     return events
 
 
-def _change(waba_id: str, change: Any) -> Iterator[WhatsAppEvent]:
+def _change(waba_id: str, change: Any, at: datetime | None = None) -> Iterator[WhatsAppEvent]:
     if not isinstance(change, dict) or not isinstance(change.get("value"), dict):
         yield Unknown(None, "change without a value object", change)
         return
     field, value = change.get("field"), change["value"]
+    if field in _TEMPLATE_FIELDS:
+        # Meta's own quality-update example is labelled message_template_status_update: a
+        # template change is routed on the keys of its value, not only on ``field``.
+        field = _template_field(str(field), value)
+        try:
+            yield from _TEMPLATE_PARSERS[field](waba_id, value, at)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            yield Unknown(field, f"unreadable {field}: {type(exc).__name__}: {exc}", change)
+        return
     parser = _PARSERS.get(str(field))
     if parser is None:
         yield Unknown(str(field), f"unmodelled field {field!r}", change)
@@ -190,7 +201,34 @@ def _capability_update(waba_id: str, v: dict[str, Any]) -> Iterator[WhatsAppEven
 # --- templates and users -------------------------------------------------------------------
 
 
-def _template_status(waba_id: str, v: dict[str, Any]) -> Iterator[WhatsAppEvent]:
+_TEMPLATE_FIELDS = frozenset(
+    {
+        "message_template_status_update",
+        "message_template_quality_update",
+        "template_category_update",
+        "message_template_components_update",
+    }
+)
+
+
+def _template_field(field: str, v: dict[str, Any]) -> str:
+    if "new_quality_score" in v or "previous_quality_score" in v:
+        return "message_template_quality_update"
+    if "event" in v:
+        return "message_template_status_update"
+    if "new_category" in v or "previous_category" in v or "correct_category" in v:
+        return "template_category_update"
+    return field
+
+
+def _template_status(
+    waba_id: str, v: dict[str, Any], at: datetime | None
+) -> Iterator[WhatsAppEvent]:
+    other, rejection, disable = (
+        _object(v.get("other_info")),
+        _object(v.get("rejection_info")),
+        _object(v.get("disable_info")),
+    )
     yield TemplateStatusUpdate(
         waba_id=waba_id,
         event=str(v["event"]),
@@ -199,11 +237,20 @@ def _template_status(waba_id: str, v: dict[str, Any]) -> Iterator[WhatsAppEvent]
         language=_str(v.get("message_template_language")),
         reason=_str(v.get("reason")),
         category=_str(v.get("message_template_category")),
+        info_title=_str(other.get("title")),
+        info_description=_str(other.get("description")),
+        rejection_reason=_str(rejection.get("reason")),
+        rejection_recommendation=_str(rejection.get("recommendation")),
+        # Meta's syntax quotes the timestamp, its table says Integer: _time reads both.
+        disable_date=_time(disable.get("disable_date")),
+        timestamp=at,
         raw=v,
     )
 
 
-def _template_quality(waba_id: str, v: dict[str, Any]) -> Iterator[WhatsAppEvent]:
+def _template_quality(
+    waba_id: str, v: dict[str, Any], at: datetime | None
+) -> Iterator[WhatsAppEvent]:
     yield TemplateQualityUpdate(
         waba_id=waba_id,
         template_id=_str(v.get("message_template_id")),
@@ -211,11 +258,14 @@ def _template_quality(waba_id: str, v: dict[str, Any]) -> Iterator[WhatsAppEvent
         language=_str(v.get("message_template_language")),
         previous_quality=_str(v.get("previous_quality_score")),
         new_quality=_str(v.get("new_quality_score")),
+        timestamp=at,
         raw=v,
     )
 
 
-def _template_category(waba_id: str, v: dict[str, Any]) -> Iterator[WhatsAppEvent]:
+def _template_category(
+    waba_id: str, v: dict[str, Any], at: datetime | None
+) -> Iterator[WhatsAppEvent]:
     yield TemplateCategoryUpdate(
         waba_id=waba_id,
         template_id=_str(v.get("message_template_id")),
@@ -223,8 +273,34 @@ def _template_category(waba_id: str, v: dict[str, Any]) -> Iterator[WhatsAppEven
         language=_str(v.get("message_template_language")),
         previous_category=_str(v.get("previous_category")),
         new_category=_str(v.get("new_category")),
+        correct_category=_str(v.get("correct_category")),
+        category_update_at=_time(v.get("category_update_timestamp")),
+        timestamp=at,
         raw=v,
     )
+
+
+def _template_components(
+    waba_id: str, v: dict[str, Any], at: datetime | None
+) -> Iterator[WhatsAppEvent]:
+    yield TemplateComponentsUpdate(
+        waba_id=waba_id,
+        template_id=_str(v.get("message_template_id")),
+        template_name=_str(v.get("message_template_name")),
+        language=_str(v.get("message_template_language")),
+        timestamp=at,
+        raw=v,
+    )
+
+
+_TEMPLATE_PARSERS: dict[
+    str, Callable[[str, dict[str, Any], datetime | None], Iterator[WhatsAppEvent]]
+] = {
+    "message_template_status_update": _template_status,
+    "message_template_quality_update": _template_quality,
+    "template_category_update": _template_category,
+    "message_template_components_update": _template_components,
+}
 
 
 def _user_preferences(_waba_id: str, v: dict[str, Any]) -> Iterator[WhatsAppEvent]:
@@ -250,9 +326,6 @@ _PARSERS: dict[str, Callable[[str, dict[str, Any]], Iterator[WhatsAppEvent]]] = 
     "account_update": _account_update,
     "phone_number_quality_update": _quality_update,
     "business_capability_update": _capability_update,
-    "message_template_status_update": _template_status,
-    "message_template_quality_update": _template_quality,
-    "template_category_update": _template_category,
     "user_preferences": _user_preferences,
 }
 
@@ -290,6 +363,10 @@ def _time(value: Any) -> datetime | None:
     """Unix seconds, as Meta sends them (a string in statuses, an int elsewhere)."""
     number = _int(value)
     return None if number is None else datetime.fromtimestamp(number, UTC)
+
+
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _int(value: Any) -> int | None:

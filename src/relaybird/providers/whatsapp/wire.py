@@ -8,6 +8,7 @@ drift apart. Shapes follow ../shared/reference/whatsapp-cloud-api.md §1–§3.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -30,9 +31,24 @@ class TextParameter(_Wire):
     text: str
 
 
+class Parameter(_Wire):
+    """Any parameter of a template component: ``text`` (with ``parameter_name`` for named
+    templates), ``image``/``video``/``document`` ({link} or {id}), ``location``, ``currency``,
+    ``date_time``, ``payload`` (quick reply), ``coupon_code``, ``action`` (flow, catalog). The
+    fields beyond ``type`` ride as extras, exactly as sent."""
+
+    type: str
+    text: str | None = None
+    parameter_name: str | None = None
+
+
 class Component(_Wire):
     type: str  # header | body | button
-    parameters: list[TextParameter] = Field(default_factory=list)
+    sub_type: str | None = None  # buttons: url | quick_reply | copy_code | flow | catalog | mpm
+    # Buttons: the button's position in the template. Meta's examples send a string ("1"), its
+    # coupon/catalog examples an integer: accept both, send strings.
+    index: str | int | None = None
+    parameters: list[Parameter] = Field(default_factory=list)
 
 
 class Template(_Wire):
@@ -79,16 +95,22 @@ def template_request(
     language: str,
     body_params: tuple[str, ...] | list[str] = (),
     callback_data: str | None = None,
+    components: Sequence[Mapping[str, Any]] | None = None,
 ) -> SendRequest:
-    components = (
-        [Component(type="body", parameters=[TextParameter(text=p) for p in body_params])]
-        if body_params
-        else []
-    )
+    """A template send. ``components`` (the ``template.components`` Meta documents, e.g. from
+    ``templates.builder``) wins over ``body_params`` (positional body text only)."""
+    if components is not None:
+        parts = [Component.model_validate(dict(c)) for c in components]
+    elif body_params:
+        parts = [
+            Component(type="body", parameters=[Parameter(type="text", text=p) for p in body_params])
+        ]
+    else:
+        parts = []
     return SendRequest(
         to=to,
         type="template",
-        template=Template(name=name, language=Language(code=language), components=components),
+        template=Template(name=name, language=Language(code=language), components=parts),
         biz_opaque_callback_data=callback_data,
     )
 
@@ -156,6 +178,58 @@ class PhoneNumberFields(_Wire):
     whatsapp_business_manager_messaging_limit: str | None = None  # new field (TIER_250, ...)
     messaging_limit_tier: str | None = None  # deprecated field, still returned
     throughput: Throughput | None = None
+
+
+# --- template catalogue (GET /{version}/{waba-id}/message_templates) -------------------------
+
+# What a sync asks for; without ``fields`` Meta omits quality_score and rejected_reason.
+TEMPLATE_FIELDS = (
+    "name,language,status,category,sub_category,components,quality_score,rejected_reason,"
+    "parameter_format,id"
+)
+# Meta's page size maximum for this edge is not documented; 100 is what clients use.
+TEMPLATE_PAGE_SIZE = 100
+
+
+class QualityScore(_Wire):
+    score: str | None = None  # GREEN | YELLOW | RED | UNKNOWN
+    date: int | None = None
+
+
+class CatalogueItem(_Wire):
+    id: str
+    name: str
+    language: str
+    status: str | None = None
+    category: str | None = None
+    sub_category: str | None = None
+    parameter_format: str | None = None
+    components: list[dict[str, Any]] = Field(default_factory=list)
+    quality_score: QualityScore | None = None
+    rejected_reason: str | None = None
+
+
+class Cursors(_Wire):
+    before: str | None = None
+    after: str | None = None
+
+
+class Paging(_Wire):
+    cursors: Cursors | None = None
+    next: str | None = None  # absent on the last page (a short page is not the end)
+    previous: str | None = None
+
+
+class CataloguePage(_Wire):
+    data: list[CatalogueItem] = Field(default_factory=list)
+    paging: Paging | None = None
+
+
+# --- media (POST /{version}/{phone-number-id}/media) -----------------------------------------
+
+
+class MediaUploadResponse(_Wire):
+    id: str
 
 
 # --- webhook bodies (builders; the simulator sends these, tests use them) --------------------

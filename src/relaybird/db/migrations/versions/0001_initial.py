@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 09:13:35.183666
+Create Date: 2026-11-30 09:32:29.810877
 """
 
 from collections.abc import Sequence
@@ -260,6 +260,84 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_senders_workspace_id"), ["workspace_id"], unique=False)
 
     op.create_table(
+        "template_syncs",
+        sa.Column(
+            "workspace_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("waba_id", sa.String(length=64), nullable=False),
+        sa.Column("synced_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("due", sa.Boolean(), nullable=False),
+        sa.Column("templates", sa.Integer(), nullable=False),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_template_syncs_workspace_id_workspaces"),
+        ),
+        sa.PrimaryKeyConstraint("workspace_id", "waba_id", name=op.f("pk_template_syncs")),
+    )
+    op.create_table(
+        "templates",
+        sa.Column(
+            "workspace_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("waba_id", sa.String(length=64), nullable=False),
+        sa.Column("meta_id", sa.String(length=64), nullable=False),
+        sa.Column("name", sa.String(length=512), nullable=False),
+        sa.Column("language", sa.String(length=16), nullable=False),
+        sa.Column("status", sa.String(length=24), nullable=False),
+        sa.Column("category", sa.String(length=24), nullable=True),
+        sa.Column("sub_category", sa.String(length=32), nullable=True),
+        sa.Column("quality_score", sa.String(length=16), nullable=False),
+        sa.Column("parameter_format", sa.String(length=16), nullable=False),
+        sa.Column(
+            "components",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("rejected_reason", sa.Text(), nullable=True),
+        sa.Column("status_reason", sa.Text(), nullable=True),
+        sa.Column(
+            "status_info",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=True,
+        ),
+        sa.Column(
+            "status_changed_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=True
+        ),
+        sa.Column("pending_category", sa.String(length=24), nullable=True),
+        sa.Column(
+            "pending_category_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=True
+        ),
+        sa.Column("synced_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("created_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"], ["workspaces.id"], name=op.f("fk_templates_workspace_id_workspaces")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_templates")),
+        sa.UniqueConstraint(
+            "workspace_id",
+            "waba_id",
+            "name",
+            "language",
+            name=op.f("uq_templates_workspace_id_waba_id_name_language"),
+        ),
+        sqlite_autoincrement=True,
+    )
+    with op.batch_alter_table("templates", schema=None) as batch_op:
+        batch_op.create_index("ix_templates_meta", ["waba_id", "meta_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_templates_workspace_id"), ["workspace_id"], unique=False
+        )
+
+    op.create_table(
         "transitions",
         sa.Column(
             "workspace_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
@@ -509,6 +587,48 @@ def upgrade() -> None:
             "ix_event_deliveries_due", ["status", "next_attempt_at"], unique=False
         )
         batch_op.create_index("ix_event_deliveries_sub", ["subscription_id", "id"], unique=False)
+
+    op.create_table(
+        "media_assets",
+        sa.Column(
+            "workspace_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "sender_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("media_id", sa.String(length=64), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("mime_type", sa.String(length=128), nullable=False),
+        sa.Column("size_bytes", sa.Integer(), nullable=False),
+        sa.Column("filename", sa.String(length=240), nullable=False),
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("uploaded_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["sender_id"],
+            ["senders.id"],
+            name=op.f("fk_media_assets_sender_id_senders"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_media_assets_workspace_id_workspaces"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_media_assets")),
+        sqlite_autoincrement=True,
+    )
+    with op.batch_alter_table("media_assets", schema=None) as batch_op:
+        batch_op.create_index("ix_media_assets_sha", ["sender_id", "sha256"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_media_assets_workspace_id"), ["workspace_id"], unique=False
+        )
 
     op.create_table(
         "rooms",
@@ -941,6 +1061,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_rooms_workspace_id"))
 
     op.drop_table("rooms")
+    with op.batch_alter_table("media_assets", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_media_assets_workspace_id"))
+        batch_op.drop_index("ix_media_assets_sha")
+
+    op.drop_table("media_assets")
     with op.batch_alter_table("event_deliveries", schema=None) as batch_op:
         batch_op.drop_index("ix_event_deliveries_sub")
         batch_op.drop_index("ix_event_deliveries_due")
@@ -985,6 +1110,12 @@ def downgrade() -> None:
         batch_op.drop_index("ix_transitions_entity")
 
     op.drop_table("transitions")
+    with op.batch_alter_table("templates", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_templates_workspace_id"))
+        batch_op.drop_index("ix_templates_meta")
+
+    op.drop_table("templates")
+    op.drop_table("template_syncs")
     with op.batch_alter_table("senders", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_senders_workspace_id"))
         batch_op.drop_index(batch_op.f("ix_senders_waba_id"))

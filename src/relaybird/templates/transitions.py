@@ -1,0 +1,231 @@
+"""The template lifecycles as data (DESIGN.md §3 "Templates"; ../shared/reference/
+templates-pricing-consent.md §1, §4).
+
+Three tables over one row: the review/usage ``status`` Meta reports (webhook
+``message_template_status_update`` or a catalogue sync), the ``quality_score``
+(``message_template_quality_update``) and the ``category`` (``template_category_update``). Meta
+is the authority on all three: the tables list every move Meta can report, so a move missing here
+is a webhook out of order (refused, logged; the next sync settles it), not a rule we enforce.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from relaybird.kit.state_machine import StateMachine, table
+
+
+class TemplateStatus(StrEnum):
+    APPROVED = "APPROVED"
+    PENDING = "PENDING"
+    REJECTED = "REJECTED"
+    PAUSED = "PAUSED"
+    DISABLED = "DISABLED"
+    IN_APPEAL = "IN_APPEAL"
+    # Negative feedback, at risk of being disabled; Meta still sends it (its status stays
+    # APPROVED at Meta, [3p YCloud]): we keep the warning visible as a status of its own.
+    FLAGGED = "FLAGGED"
+    PENDING_DELETION = "PENDING_DELETION"
+    DELETED = "DELETED"
+    ARCHIVED = "ARCHIVED"
+    # The WABA is at its template cap (event of a creation); not sendable.
+    LIMIT_EXCEEDED = "LIMIT_EXCEEDED"
+    # Cannot be edited. Meta does not say it stops sending; we do not stop it either.
+    LOCKED = "LOCKED"
+
+
+class TemplateQuality(StrEnum):
+    GREEN = "GREEN"
+    YELLOW = "YELLOW"
+    RED = "RED"
+    UNKNOWN = "UNKNOWN"
+
+
+class TemplateCategory(StrEnum):
+    MARKETING = "MARKETING"
+    UTILITY = "UTILITY"
+    AUTHENTICATION = "AUTHENTICATION"
+
+
+# Only these may be sent (Meta: only APPROVED; FLAGGED and LOCKED are still APPROVED at Meta).
+SENDABLE = frozenset({TemplateStatus.APPROVED, TemplateStatus.FLAGGED, TemplateStatus.LOCKED})
+# Statuses that stop a campaign using the template (the next wave pauses campaigns on these).
+STOPS_SENDING = frozenset(set(TemplateStatus) - SENDABLE)
+
+AP, PE, RJ, PA, DI, IA, FL, PD, DE, AR, LE, LO = (
+    TemplateStatus.APPROVED,
+    TemplateStatus.PENDING,
+    TemplateStatus.REJECTED,
+    TemplateStatus.PAUSED,
+    TemplateStatus.DISABLED,
+    TemplateStatus.IN_APPEAL,
+    TemplateStatus.FLAGGED,
+    TemplateStatus.PENDING_DELETION,
+    TemplateStatus.DELETED,
+    TemplateStatus.ARCHIVED,
+    TemplateStatus.LIMIT_EXCEEDED,
+    TemplateStatus.LOCKED,
+)
+_LIVE = (AP, PE, RJ, PA, DI, IA, FL, AR, LE, LO)
+_ANY = (None, *_LIVE, PD, DE)
+
+TEMPLATE = StateMachine(
+    entity="template",
+    states=TemplateStatus,
+    state_field="status",
+    rows=table(
+        # A sync reads the status Meta has now: from anything (or nothing: first seen) to it.
+        *((_ANY, "synced", s, "the catalogue sync read this status") for s in TemplateStatus),
+        ((AP, PA, FL, LO, AR, DI), "missing_at_sync", DE, "no longer in Meta's catalogue"),
+        ((None, PE, RJ, IA, LE), "missing_at_sync", DE, "no longer in Meta's catalogue"),
+        ((PE, IA, PA, FL, RJ, AR, LO, LE), "approved", AP, "APPROVED (review passed, unpaused)"),
+        ((AP, RJ, PA, FL, LO), "pending", PE, "PENDING (created or edited: in review)"),
+        ((PE, IA, AP, FL, PA, LO), "rejected", RJ, "REJECTED (with reason)"),
+        ((AP, FL, LO), "paused", PA, "PAUSED for low quality (3 h, then 6 h)"),
+        ((AP, PA, FL, LO), "disabled", DI, "DISABLED after repeated pauses"),
+        ((RJ, DI), "in_appeal", IA, "IN_APPEAL"),
+        ((AP, LO), "flagged", FL, "FLAGGED: negative feedback, at risk"),
+        ((FL, DI, PA), "reinstated", AP, "REINSTATED: sendable again"),
+        ((AP, PE, RJ, PA, FL, AR, LO, IA), "pending_deletion", PD, "PENDING_DELETION"),
+        ((*_LIVE, PD), "deleted", DE, "DELETED"),
+        ((AP, PA, FL, LO, RJ), "archived", AR, "ARCHIVED (inactive)"),
+        (AR, "unarchived", AP, "UNARCHIVED"),
+        ((None, PE, RJ), "limit_exceeded", LE, "the WABA is at its template cap"),
+        ((AP, FL), "locked", LO, "LOCKED: cannot be edited"),
+    ),
+    idempotent_events=frozenset(
+        {
+            "approved",
+            "pending",
+            "rejected",
+            "paused",
+            "disabled",
+            "in_appeal",
+            "flagged",
+            "reinstated",
+            "pending_deletion",
+            "deleted",
+            "archived",
+            "unarchived",
+            "limit_exceeded",
+            "locked",
+            "missing_at_sync",
+        }
+    ),
+    final_states=frozenset({DE}),
+)
+
+# Meta's `event` of message_template_status_update → our event name. An open set at Meta: an
+# event not listed here is logged and left to the next sync.
+STATUS_EVENTS: dict[str, str] = {
+    "APPROVED": "approved",
+    "PENDING": "pending",
+    "REJECTED": "rejected",
+    "PAUSED": "paused",
+    "DISABLED": "disabled",
+    "IN_APPEAL": "in_appeal",
+    "FLAGGED": "flagged",
+    "REINSTATED": "reinstated",
+    "PENDING_DELETION": "pending_deletion",
+    "DELETED": "deleted",
+    "ARCHIVED": "archived",
+    "UNARCHIVED": "unarchived",
+    "LIMIT_EXCEEDED": "limit_exceeded",
+    "LOCKED": "locked",
+}
+# The status each event leads to (for the events whose target is not a table lookup away).
+EVENT_TARGET: dict[str, TemplateStatus] = {
+    "approved": AP,
+    "pending": PE,
+    "rejected": RJ,
+    "paused": PA,
+    "disabled": DI,
+    "in_appeal": IA,
+    "flagged": FL,
+    "reinstated": AP,
+    "pending_deletion": PD,
+    "deleted": DE,
+    "archived": AR,
+    "unarchived": AP,
+    "limit_exceeded": LE,
+    "locked": LO,
+    "missing_at_sync": DE,
+}
+
+G, Y, R, U = (
+    TemplateQuality.GREEN,
+    TemplateQuality.YELLOW,
+    TemplateQuality.RED,
+    TemplateQuality.UNKNOWN,
+)
+_QUALITIES = (G, Y, R, U)
+
+TEMPLATE_QUALITY = StateMachine(
+    entity="template",
+    states=TemplateQuality,
+    state_field="quality_score",
+    rows=table(
+        *((_QUALITIES, f"quality_{q.value.lower()}", q, f"quality becomes {q}") for q in _QUALITIES)
+    ),
+    idempotent_events=frozenset(f"quality_{q.value.lower()}" for q in _QUALITIES),
+)
+
+MK, UT, AU = TemplateCategory.MARKETING, TemplateCategory.UTILITY, TemplateCategory.AUTHENTICATION
+_CATEGORIES = (None, MK, UT, AU)
+
+TEMPLATE_CATEGORY = StateMachine(
+    entity="template",
+    states=TemplateCategory,
+    state_field="category",
+    rows=table(
+        *(
+            (
+                _CATEGORIES,
+                "recategorised",
+                c,
+                "Meta changed the category (template_category_update)",
+            )
+            for c in (MK, UT, AU)
+        ),
+        *(
+            (_CATEGORIES, "category_synced", c, "the catalogue sync read this category")
+            for c in (MK, UT, AU)
+        ),
+    ),
+    idempotent_events=frozenset({"recategorised", "category_synced"}),
+)
+
+
+def quality_event(quality: TemplateQuality) -> str:
+    return f"quality_{quality.value.lower()}"
+
+
+def parse_quality(value: str | None) -> TemplateQuality | None:
+    """Meta's score (GREEN/YELLOW/RED/UNKNOWN; "NA" on numbers) → ours; None if unreadable."""
+    if value is None:
+        return None
+    value = value.strip().upper()
+    if value == "NA":
+        return TemplateQuality.UNKNOWN
+    try:
+        return TemplateQuality(value)
+    except ValueError:
+        return None
+
+
+def parse_category(value: str | None) -> TemplateCategory | None:
+    if value is None:
+        return None
+    try:
+        return TemplateCategory(value.strip().upper())
+    except ValueError:
+        return None
+
+
+def parse_status(value: str | None) -> TemplateStatus | None:
+    if value is None:
+        return None
+    try:
+        return TemplateStatus(value.strip().upper())
+    except ValueError:
+        return None
