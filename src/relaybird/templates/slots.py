@@ -280,7 +280,9 @@ def fill(text: str, values: Mapping[str, str]) -> str:
 
 
 def describe(slots: TemplateSlots) -> Iterable[str]:
-    """One line per slot, for CLI output."""
+    """One line per slot (and per static button), for CLI output."""
+    if not slots.names() and not slots.buttons and not slots.unsupported and slots.header is None:
+        yield "no slots: the template takes no value"
     if slots.header is not None:
         h = slots.header
         if h.format == HeaderFormat.TEXT:
