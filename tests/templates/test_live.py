@@ -460,7 +460,8 @@ def _upload(api: ApiClient, sender: int, data: bytes, mime: str, filename: str =
     boundary = uuid.uuid4().hex
     raw = (
         (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
+            f"--{boundary}\r\n"
+            f'Content-Disposition: form-data; name="file"; filename="{filename}"\r\n'
             f"Content-Type: {mime}\r\n\r\n"
         ).encode()
         + data
