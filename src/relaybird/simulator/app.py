@@ -28,7 +28,8 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 def create_app(config: SimConfig | None = None) -> web.Application:
     sim = Simulator(config or SimConfig())
-    app = web.Application(client_max_size=4 * 1024 * 1024)
+    # Media uploads go up to Meta's 100 MB (documents), plus the multipart envelope.
+    app = web.Application(client_max_size=101 * 1024 * 1024)
     app[SIM_KEY] = sim
     app.cleanup_ctx.append(_background)
     r = app.router
