@@ -95,9 +95,14 @@ def test_fields_filters_and_errors(simulator: SimHandle) -> None:
 
 def _upload(sim: SimHandle, mime: str, data: bytes, product: str = "whatsapp") -> tuple[int, Any]:
     boundary = "simboundary"
+
+    def field(name: str, value: str) -> bytes:
+        head = f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+        return (head + value + "\r\n").encode()
+
     parts = [
-        f'--{boundary}\r\nContent-Disposition: form-data; name="messaging_product"\r\n\r\n{product}\r\n'.encode(),
-        f'--{boundary}\r\nContent-Disposition: form-data; name="type"\r\n\r\n{mime}\r\n'.encode(),
+        field("messaging_product", product),
+        field("type", mime),
         (
             f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="f"\r\n'
             f"Content-Type: {mime}\r\n\r\n"
