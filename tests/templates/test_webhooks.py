@@ -109,6 +109,10 @@ def test_a_quality_update_labelled_as_a_status_update_is_still_a_quality_update(
     body["entry"][0]["changes"][0]["value"] = {"message_template_id": 1}
     [unknown] = parse(body)
     assert isinstance(unknown, ev.Unknown)
+    # A `field` that is not a string (the fuzzer sent an object) is an Unknown, not a crash.
+    body["entry"][0]["changes"][0]["field"] = {"not": "a string"}
+    [odd_field] = parse(body)
+    assert isinstance(odd_field, ev.Unknown)
 
 
 def _catalogue(ctx: AppContext) -> dict[tuple[str, str], int]:
@@ -317,7 +321,8 @@ def test_each_status_meta_reports_maps_to_a_move(
     [update] = parse(body)
     assert isinstance(update, ev.TemplateStatusUpdate)
     with ctx.db.write() as session:
-        assert service.apply_status_update(session, update, now=ctx.clock.now())
+        [moved] = service.apply_status_update(session, update, now=ctx.clock.now()) or []
+    assert (moved.source, moved.target) == (start, end)
     with ctx.db.read() as session:
         [t] = session.scalars(select(Template)).all()
         assert t.status == end
@@ -339,7 +344,8 @@ def test_a_move_out_of_order_is_skipped_and_left_to_the_next_sync(sqlite_ctx: Ap
     body["entry"][0]["changes"][0]["value"].update(message_template_id=77)
     [update] = parse(body)
     with ctx.db.write() as session:
-        assert service.apply_status_update(session, update, now=ctx.clock.now())  # type: ignore[arg-type]
+        # Matched (not None), nothing moved ([]): DELETED has no APPROVED move.
+        assert service.apply_status_update(session, update, now=ctx.clock.now()) == []  # type: ignore[arg-type]
     with ctx.db.read() as session:
         [t] = session.scalars(select(Template)).all()
         assert t.status == "DELETED"

@@ -31,22 +31,22 @@ def register(registry: Registry) -> None:
 def on_status_updates(
     session: Session, events: Sequence[TemplateStatusUpdate], ctx: ApplyContext
 ) -> list[TemplateStatusUpdate]:
-    return [e for e in events if not service.apply_status_update(session, e, now=ctx.now)]
+    return [e for e in events if service.apply_status_update(session, e, now=ctx.now) is None]
 
 
 def on_quality_updates(
     session: Session, events: Sequence[TemplateQualityUpdate], ctx: ApplyContext
 ) -> list[TemplateQualityUpdate]:
-    return [e for e in events if not service.apply_quality_update(session, e, now=ctx.now)]
+    return [e for e in events if service.apply_quality_update(session, e, now=ctx.now) is None]
 
 
 def on_category_updates(
     session: Session, events: Sequence[TemplateCategoryUpdate], ctx: ApplyContext
 ) -> list[TemplateCategoryUpdate]:
-    return [e for e in events if not service.apply_category_update(session, e, now=ctx.now)]
+    return [e for e in events if service.apply_category_update(session, e, now=ctx.now) is None]
 
 
 def on_components_updates(
     session: Session, events: Sequence[TemplateComponentsUpdate], ctx: ApplyContext
 ) -> list[TemplateComponentsUpdate]:
-    return [e for e in events if not service.apply_components_update(session, e, now=ctx.now)]
+    return [e for e in events if service.apply_components_update(session, e, now=ctx.now) is None]

@@ -389,16 +389,19 @@ def _data(template: Template | None) -> dict[str, Any]:
 # --- webhooks (inbox handlers call these) ---------------------------------------------------------
 
 
-def apply_status_update(session: Session, e: TemplateStatusUpdate, *, now: datetime) -> bool:
-    """A ``message_template_status_update``: move every matching template. False when no
-    template matches (the catalogue has not been synced yet, or another app's WABA)."""
+def apply_status_update(
+    session: Session, e: TemplateStatusUpdate, *, now: datetime
+) -> list[Moved] | None:
+    """A ``message_template_status_update``: move every matching template (one per workspace
+    holding the account). Returns the moves that changed a status (what the campaigns wave
+    reacts to), or None when no template matches (not synced yet, or another app's account)."""
     ids = repository.matching(session, e.waba_id, e.template_id, e.template_name, e.language)
     if not ids:
-        return False
+        return None
     event = STATUS_EVENTS.get(e.event.upper())
     if event is None:
         log.warning("template status event %r is not modelled; the next sync reads it", e.event)
-        return True
+        return []
     target = EVENT_TARGET[event]
     info = {
         k: v
@@ -418,9 +421,10 @@ def apply_status_update(session: Session, e: TemplateStatusUpdate, *, now: datet
     if target == TemplateStatus.REJECTED:
         values["rejected_reason"] = _reason(e.reason)
     at = e.timestamp or now
+    moves: list[Moved] = []
     for template_id in ids:
         template = repository.get_any(session, template_id)
-        _move(
+        moved = _move(
             session,
             template_id,
             event,
@@ -431,7 +435,9 @@ def apply_status_update(session: Session, e: TemplateStatusUpdate, *, now: datet
             values=values,
             data={**_data(template), "meta": info},
         )
-    return True
+        if moved is not None and moved.changed:
+            moves.append(moved)
+    return moves
 
 
 def _status_reason(e: TemplateStatusUpdate) -> str | None:
@@ -450,17 +456,22 @@ def _status_reason(e: TemplateStatusUpdate) -> str | None:
     return " — ".join(parts) if parts else None
 
 
-def apply_quality_update(session: Session, e: TemplateQualityUpdate, *, now: datetime) -> bool:
+def apply_quality_update(
+    session: Session, e: TemplateQualityUpdate, *, now: datetime
+) -> list[Moved] | None:
+    """A ``message_template_quality_update``: the quality moves (RED is what the campaigns
+    wave's quality guard reacts to); None when no template matches."""
     ids = repository.matching(session, e.waba_id, e.template_id, e.template_name, e.language)
     if not ids:
-        return False
+        return None
     quality = parse_quality(e.new_quality)
     if quality is None:
         log.warning("template quality %r is not modelled", e.new_quality)
-        return True
+        return []
+    moves: list[Moved] = []
     for template_id in ids:
         template = repository.get_any(session, template_id)
-        apply_transition(
+        moved = apply_transition(
             session,
             TEMPLATE_QUALITY,
             Template,
@@ -473,18 +484,24 @@ def apply_quality_update(session: Session, e: TemplateQualityUpdate, *, now: dat
             data={**_data(template), "previous_quality": e.previous_quality},
             at=e.timestamp or now,
         )
-    return True
+        if moved.changed:
+            moves.append(moved)
+    return moves
 
 
-def apply_category_update(session: Session, e: TemplateCategoryUpdate, *, now: datetime) -> bool:
+def apply_category_update(
+    session: Session, e: TemplateCategoryUpdate, *, now: datetime
+) -> list[Moved] | None:
     """Two shapes: a 24 h notice (``correct_category`` differs from the current category, with
     the time it changes) is kept on the template and announced as an event; the change itself
     (``previous_category`` → ``new_category``, or a bare ``new_category`` that differs from
-    ours) moves the category through its table."""
+    ours) moves the category through its table (the moves are returned; None when no template
+    matches)."""
     ids = repository.matching(session, e.waba_id, e.template_id, e.template_name, e.language)
     if not ids:
-        return False
+        return None
     at = e.timestamp or now
+    moves: list[Moved] = []
     for template_id in ids:
         template = repository.get_any(session, template_id)
         if template is None:
@@ -530,20 +547,22 @@ def apply_category_update(session: Session, e: TemplateCategoryUpdate, *, now: d
                 )
             continue
         previous = e.previous_category or template.category or "?"
-        _move_category(
-            session, template_id, "recategorised", new, WEBHOOK, at, f"{previous} → {new.value}"
+        moves.append(
+            _move_category(
+                session, template_id, "recategorised", new, WEBHOOK, at, f"{previous} → {new.value}"
+            )
         )
-    return True
+    return moves
 
 
 def apply_components_update(
     session: Session, e: TemplateComponentsUpdate, *, now: datetime
-) -> bool:
+) -> list[Moved] | None:
     """The template was edited at Meta: the webhook carries texts, not the full components, so
     the account's catalogue is marked due and the scheduler's next sync reads them."""
     ids = repository.matching(session, e.waba_id, e.template_id, e.template_name, e.language)
     if not ids:
-        return False
+        return None
     repository.mark_due(session, e.waba_id)
     for template_id in ids:
         template = repository.get_any(session, template_id)
@@ -558,4 +577,4 @@ def apply_components_update(
             data={**_data(template), "edit": e.raw},
             at=e.timestamp or now,
         )
-    return True
+    return []

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -153,21 +154,69 @@ async def sync_due(
     return done
 
 
-def sync_job(ctx: AppContext) -> int:
-    """The scheduler job ``templates.sync`` (runs in a worker thread, scheduler/jobs.py): its own
-    event loop and HTTP session for the run, closed at the end, so it never shares the API's."""
+def run_due(ctx: AppContext) -> int:
+    """One pass over the due accounts with a client of its own (its own event loop: it runs in
+    a thread, never on the API's loop), closed at the end. Returns how many were read."""
     from relaybird.providers.whatsapp.client import WhatsAppCloudClient
-
-    every = ctx.settings.template_sync_interval
-    with ctx.db.read() as session:
-        if not repository.due_accounts(session, ctx.clock.now() - every, 1):
-            return 0
 
     async def run() -> int:
         client = WhatsAppCloudClient(ctx.settings.graph_api_url, ctx.settings.graph_api_version)
         try:
-            return await sync_due(ctx, client, every=every)
+            return await sync_due(ctx, client, every=ctx.settings.template_sync_interval)
         finally:
             await client.close()
 
     return asyncio.run(run())
+
+
+class _Runner:
+    """The process's one background catalogue sync (kept in ``ctx.resources``): the scheduler
+    job starts it and returns at once, so reading a large catalogue (60 pages for Meta's 6,000
+    templates) never holds up the scheduler's other jobs; a pass still running is not started
+    twice. Closing waits briefly for it; a sync cut short loses nothing (three transactions)."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self._ctx = ctx
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> bool:
+        with self._lock:
+            if self._thread is not None and self._thread.is_alive():
+                return False
+            self._thread = threading.Thread(target=self._run, name="templates.sync", daemon=True)
+            self._thread.start()
+            return True
+
+    def _run(self) -> None:
+        try:
+            run_due(self._ctx)
+        except Exception:
+            log.exception("template catalogue sync failed")
+
+    def join(self, timeout: float | None = None) -> None:
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+
+    def close(self) -> None:
+        self.join(5.0)
+
+
+RUNNER_KEY = "templates.sync_runner"
+
+
+def sync_job(ctx: AppContext) -> int:
+    """The scheduler job ``templates.sync`` (scheduler/jobs.py): when an account is due, start
+    the background pass (``run_due``) and return how many accounts are due."""
+    with ctx.db.read() as session:
+        due = repository.due_accounts(
+            session, ctx.clock.now() - ctx.settings.template_sync_interval
+        )
+    if not due:
+        return 0
+    runner = ctx.resources.get(RUNNER_KEY)
+    if runner is None:
+        runner = ctx.resources[RUNNER_KEY] = _Runner(ctx)
+    runner.start()
+    return len(due)

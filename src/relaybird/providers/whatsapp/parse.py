@@ -69,7 +69,7 @@ def _change(waba_id: str, change: Any, at: datetime | None = None) -> Iterator[W
         yield Unknown(None, "change without a value object", change)
         return
     field, value = change.get("field"), change["value"]
-    if field in _TEMPLATE_FIELDS:
+    if isinstance(field, str) and field in _TEMPLATE_FIELDS:
         # Meta's own quality-update example is labelled message_template_status_update: a
         # template change is routed on the keys of its value, not only on ``field``.
         field = _template_field(str(field), value)
