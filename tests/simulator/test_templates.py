@@ -3,6 +3,7 @@ more follow, the requested fields), and its media upload checks Meta's limits.""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import urllib.error
 import urllib.request
@@ -10,6 +11,9 @@ from typing import Any
 
 import pytest
 
+from relaybird.config import Settings
+from relaybird.providers.port import SenderCredentials, TemplateMessage
+from relaybird.providers.whatsapp.client import WhatsAppCloudClient
 from relaybird.simulator.template_seed import SEED
 from tests.fixtures.simulator import SimHandle
 
@@ -151,3 +155,30 @@ def test_media_upload_needs_the_messaging_product(simulator: SimHandle) -> None:
     simulator.add_number("555", TOKEN, waba_id=WABA)
     status, body = _upload(simulator, "image/jpeg", b"x", product="")
     assert status == 400 and body["error"]["code"] == 100
+
+
+def test_the_templates_the_code_sends_exist_as_it_sends_them(simulator: SimHandle) -> None:
+    """Strict, as at Meta: the welcome probe (RELAYBIRD_WELCOME_TEMPLATE, no parameter), the
+    demo's spring_sale (one body parameter) and Meta's hello_world pass the catalogue checks."""
+    simulator.add_number("555", TOKEN, waba_id=WABA)
+    simulator.configure(template_catalogue="strict")
+    defaults = Settings()
+    messages = [
+        TemplateMessage(
+            "+15550100001", defaults.welcome_template, defaults.welcome_template_language
+        ),
+        TemplateMessage("+15550100002", "spring_sale", "en_US", ("Ana",)),
+        TemplateMessage("+15550100003", "hello_world", "en_US"),
+    ]
+
+    async def send() -> list[bool]:
+        client = WhatsAppCloudClient(simulator.url, "v23.0")
+        try:
+            results = [
+                await client.send_template(SenderCredentials("555", TOKEN), m) for m in messages
+            ]
+        finally:
+            await client.close()
+        return [r.accepted for r in results]
+
+    assert asyncio.run(send()) == [True, True, True]
