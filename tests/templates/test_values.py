@@ -148,3 +148,17 @@ def test_named_and_constant_values() -> None:
         ),
         {},
     ) == {"body.first_name": "empty value (empty constant)"}
+
+
+def test_the_filled_length_is_the_length_of_the_filled_text() -> None:
+    from relaybird.templates.slots import fill
+    from relaybird.templates.values import _filled_length
+
+    cases = [
+        ("Hi {{1}}, {{2}} off! {{1}} again", {"1": "Ana", "2": "25%"}),
+        ("{{ first_name }} / {{code}}", {"first_name": "Jessica", "code": ""}),
+        ("no placeholders", {}),
+        ("emoji 😃 {{1}}", {"1": "✓"}),
+    ]
+    for text, values in cases:
+        assert _filled_length(text, values) == len(fill(text, values)), text

@@ -14,8 +14,10 @@ button's id (not confirmed for templates).
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from relaybird.templates.mapping import (
     LocationSource,
@@ -24,7 +26,7 @@ from relaybird.templates.mapping import (
     SlotProblem,
     ValueSource,
 )
-from relaybird.templates.slots import MEDIA_FORMATS, HeaderFormat, TemplateSlots, fill
+from relaybird.templates.slots import MEDIA_FORMATS, PLACEHOLDER, HeaderFormat, TemplateSlots
 
 BODY_MAX = 1024
 HEADER_TEXT_MAX = 60
@@ -35,6 +37,7 @@ FLOW_TOKEN_MAX = 2000
 MEDIA_LINK_MAX = 2000
 
 _BAD_FORMAT = re.compile(r"[\n\r\t]| {5,}")
+_SPACE = re.compile(r"\s")
 _CODE = re.compile(r"^[A-Za-z0-9]+$")
 
 
@@ -78,10 +81,13 @@ class _Reader:
     def get(self, slot: str, source: ValueSource | None) -> str | None:
         if source is None:
             return None
-        raw = source.value if source.column is None else self.row.get(source.column)
+        return self.cell(slot, source.column, source.value)
+
+    def cell(self, slot: str, column: str | None, constant: str | None) -> str | None:
+        raw = constant if column is None else self.row.get(column)
         value = (raw or "").strip()
         if not value:
-            where = f"column {source.column!r} is empty" if source.column else "empty constant"
+            where = f"column {column!r} is empty" if column else "empty constant"
             self.problem(slot, f"empty value ({where})")
             return None
         return value
@@ -113,11 +119,11 @@ def resolve(
         if header.format == HeaderFormat.TEXT:
             header_text = r.text("header.text", h.text)
             if header_text is not None:
-                filled = fill(header.text or "", {header.params[0].key: header_text})
-                if len(filled) > HEADER_TEXT_MAX:
+                length = _filled_length(header.text or "", {header.params[0].key: header_text})
+                if length > HEADER_TEXT_MAX:
                     r.problem(
                         "header.text",
-                        f"the header would be {len(filled)} characters with this value "
+                        f"the header would be {length} characters with this value "
                         f"(max {HEADER_TEXT_MAX})",
                     )
         elif header.format in MEDIA_FORMATS:
@@ -131,12 +137,12 @@ def resolve(
         if value is not None:
             body[key] = value
     if body and len(body) == len(slots.body_keys):
-        filled = fill(slots.body_text, body)
-        if len(filled) > BODY_MAX:
+        length = _filled_length(slots.body_text, body)
+        if length > BODY_MAX:
             longest = max(body, key=lambda k: len(body[k]))
             r.problem(
                 f"body.{longest}",
-                f"the body would be {len(filled)} characters with these values "
+                f"the body would be {length} characters with these values "
                 f"(max {BODY_MAX}); this is its longest value",
             )
 
@@ -146,15 +152,19 @@ def resolve(
         if slot is None or slot.sub_type != b.sub_type:
             continue
         name = f"buttons[{b.index}].{b.sub_type}"
-        value = r.get(name, b.source)
+        value = r.cell(name, b.column, b.value)
         if value is None:
             continue
         if b.sub_type == "url":
-            if re.search(r"\s", value):
+            if _SPACE.search(value):
                 r.problem(name, "a URL suffix cannot contain spaces")
-            url = fill(slot.url or "", {slot.params[0].key: value}) if slot.params else value
-            if len(url) > URL_MAX:
-                r.problem(name, f"the URL would be {len(url)} characters (max {URL_MAX})")
+            length = (
+                _filled_length(slot.url or "", {slot.params[0].key: value})
+                if slot.params
+                else len(value)
+            )
+            if length > URL_MAX:
+                r.problem(name, f"the URL would be {length} characters (max {URL_MAX})")
         elif b.sub_type == "copy_code":
             if len(value) > COPY_CODE_MAX:
                 r.problem(name, f"{len(value)} characters (max {COPY_CODE_MAX})")
@@ -169,6 +179,22 @@ def resolve(
         header_text=header_text, media=media, location=location, body=body, buttons=buttons
     )
     return values, r.problems
+
+
+@lru_cache(maxsize=256)
+def _shape(text: str) -> tuple[int, tuple[tuple[str, int], ...]]:
+    """A text's length without its placeholders, and how often each key occurs: the filled
+    length is then arithmetic, not a string built per recipient (the importer checks millions)."""
+    keys = [m.group(1) for m in PLACEHOLDER.finditer(text)]
+    return len(PLACEHOLDER.sub("", text)), tuple(Counter(keys).items())
+
+
+def _filled_length(text: str, values: Mapping[str, str]) -> int:
+    """``len(fill(text, values))`` without building the string."""
+    static, counts = _shape(text)
+    return static + sum(
+        n * (len(values[k]) if k in values else len("{{" + k + "}}")) for k, n in counts
+    )
 
 
 def check_row(
@@ -187,10 +213,10 @@ def _media(r: _Reader, kind: str, source: MediaSource | None) -> Media | None:
         return Media(kind, media_id=source.media_id, filename=filename)
     link = source.link
     if source.column is not None:
-        link = r.get(name, ValueSource(column=source.column))
+        link = r.cell(name, source.column, None)
     if link is None:
         return None
-    if not link.startswith(("https://", "http://")) or re.search(r"\s", link):
+    if not link.startswith(("https://", "http://")) or _SPACE.search(link):
         r.problem(name, "the link must be an http(s) URL without spaces")
     elif len(link) > MEDIA_LINK_MAX:
         r.problem(name, f"the link is {len(link)} characters (max {MEDIA_LINK_MAX})")
