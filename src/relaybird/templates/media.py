@@ -113,7 +113,6 @@ async def upload_media(
     """Upload ``data`` through the number (or reuse the id of the same bytes uploaded within
     its lifetime); returns the stored asset and whether it was reused."""
     mime = mime_type.split(";", 1)[0].strip().lower()
-    kind = check_media(mime, len(data), data[:16])
     digest = hashlib.sha256(data).hexdigest()
     now = ctx.clock.now()
 
@@ -128,7 +127,9 @@ async def upload_media(
             )
             return _Upload(SenderCredentials(sender.phone_number_id, sender.access_token), reused)
 
+    # The sender first: another workspace's (or no) sender is a 404 whatever the file.
     prepared = await asyncio.to_thread(prepare)
+    kind = check_media(mime, len(data), data[:16])
     if prepared.reused is not None:
         return prepared.reused, True
     try:
