@@ -1,12 +1,13 @@
-"""Campaigns from the shell: create, upload a list (with a progress bar), start/pause/resume/end,
-show, export. `relaybird campaign watch` (cli/status.py) follows a running one."""
+"""Campaigns from the shell: create, list, upload a list (with a progress bar),
+start/pause/resume/end, show, recipients (list, one with its history, remove), export.
+`relaybird campaign watch` (cli/status.py) follows a running one."""
 
 from __future__ import annotations
 
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
@@ -15,18 +16,41 @@ from rich.table import Table
 from relaybird.auth import service as auth
 from relaybird.campaigns import export as export_csv
 from relaybird.campaigns import service, uploads
-from relaybird.campaigns.schemas import CampaignCreate, TemplateSpec
-from relaybird.cli.common import console, context, friendly
+from relaybird.campaigns.routes import to_out
+from relaybird.campaigns.schemas import (
+    CampaignCreate,
+    CampaignOut,
+    HistoryItem,
+    RecipientOut,
+    TemplateSpec,
+)
+from relaybird.campaigns.transitions import RecipientState
+from relaybird.cli.common import (
+    ACTOR,
+    JsonOpt,
+    WorkspaceOpt,
+    as_json,
+    console,
+    context,
+    friendly,
+    opened,
+    print_json,
+    table,
+)
+from relaybird.cli.common import show as show_out
 from relaybird.cli.status import campaign_app
+from relaybird.kit.time import rfc3339
 
-WorkspaceOpt = Annotated[str, typer.Option(help="Workspace slug.")]
-IdArg = Annotated[int, typer.Argument(help="The campaign's id.")]
-ACTOR = "cli"
+IdArg = Annotated[int, typer.Argument(help="The campaign's id (`relaybird campaign list`).")]
+RecipientArg = Annotated[
+    int, typer.Argument(help="The recipient's id (`relaybird campaign recipients`).")
+]
 
 
 def register() -> None:
     for name, fn in (
         ("create", create),
+        ("list", list_),
         ("upload", upload),
         ("start", start),
         ("pause", pause),
@@ -34,6 +58,9 @@ def register() -> None:
         ("end", end),
         ("show", show),
         ("export", export),
+        ("recipients", recipients),
+        ("recipient", recipient),
+        ("remove-recipient", remove_recipient),
     ):
         campaign_app.command(name)(fn)
 
@@ -45,11 +72,13 @@ def create(
     template: Annotated[str, typer.Option(help="Approved template name.")],
     language: Annotated[str, typer.Option(help="Template language, e.g. en_US.")] = "en_US",
     param: Annotated[
-        list[str] | None, typer.Option(help="Upload column for body parameter {{n}}, in order.")
+        list[str] | None,
+        typer.Option(help="The upload column filling the template's next body parameter."),
     ] = None,
     workspace: WorkspaceOpt = "default",
+    json_out: JsonOpt = False,
 ) -> None:
-    """Create a campaign (NOT_STARTED)."""
+    """Create a campaign (NOT_STARTED). Repeat --param for each body parameter, in order."""
     ctx = context()
     body = CampaignCreate(
         name=name,
@@ -59,6 +88,10 @@ def create(
     with ctx.db.write() as session:
         ws = auth.find_workspace(session, workspace)
         campaign = service.create(session, ws.id, body, actor=ACTOR, at=ctx.clock.now())
+        out = to_out(service.summaries(session, [campaign])[0])
+    if json_out:
+        print_json(out)
+        return
     console.print(f"campaign [bold]{campaign.id}[/] created (NOT_STARTED)")
 
 
@@ -107,74 +140,204 @@ def upload(
         console.print(f"  row {err.row}: {err.reason}")
 
 
-def _move(campaign_id: int, workspace: str, action: str) -> None:
-    ctx = context()
-    now = ctx.clock.now()
-    with ctx.db.write() as session:
-        ws = auth.find_workspace(session, workspace).id
-        if action == "start":
-            service.start(session, ws, campaign_id, actor=ACTOR, at=now)
-        elif action == "pause":
-            service.pause(session, ws, campaign_id, actor=ACTOR, at=now)
-        elif action == "resume":
-            service.resume(session, ws, campaign_id, actor=ACTOR, at=now)
-        else:
-            service.end(session, ws, campaign_id, actor=ACTOR, at=now)
-    if action == "end":
-        while True:
-            with ctx.db.write() as session:
-                if not service.cancel_waiting(session, campaign_id, actor=ACTOR, at=now):
-                    break
-    _show(campaign_id, workspace)
+def _move(campaign_id: int, workspace: str, action: str, json_out: bool) -> None:
+    with opened() as ctx:
+        now = ctx.clock.now()
+        with ctx.db.write() as session:
+            ws = auth.find_workspace(session, workspace).id
+            if action == "start":
+                service.start(session, ws, campaign_id, actor=ACTOR, at=now)
+            elif action == "pause":
+                service.pause(session, ws, campaign_id, actor=ACTOR, at=now)
+            elif action == "resume":
+                service.resume(session, ws, campaign_id, actor=ACTOR, at=now)
+            else:
+                service.end(session, ws, campaign_id, actor=ACTOR, at=now)
+        if action == "end":
+            while True:
+                with ctx.db.write() as session:
+                    if not service.cancel_waiting(session, campaign_id, actor=ACTOR, at=now):
+                        break
+    _show(campaign_id, workspace, json_out)
 
 
 @friendly
-def start(campaign_id: IdArg, workspace: WorkspaceOpt = "default") -> None:
+def start(
+    campaign_id: IdArg, workspace: WorkspaceOpt = "default", json_out: JsonOpt = False
+) -> None:
     """NOT_STARTED → RUNNING (a running `relaybird serve` or `worker` sends it)."""
-    _move(campaign_id, workspace, "start")
+    _move(campaign_id, workspace, "start", json_out)
 
 
 @friendly
-def pause(campaign_id: IdArg, workspace: WorkspaceOpt = "default") -> None:
+def pause(
+    campaign_id: IdArg, workspace: WorkspaceOpt = "default", json_out: JsonOpt = False
+) -> None:
     """RUNNING → PAUSED."""
-    _move(campaign_id, workspace, "pause")
+    _move(campaign_id, workspace, "pause", json_out)
 
 
 @friendly
-def resume(campaign_id: IdArg, workspace: WorkspaceOpt = "default") -> None:
+def resume(
+    campaign_id: IdArg, workspace: WorkspaceOpt = "default", json_out: JsonOpt = False
+) -> None:
     """PAUSED → RUNNING (also after the engine paused it)."""
-    _move(campaign_id, workspace, "resume")
+    _move(campaign_id, workspace, "resume", json_out)
 
 
 @friendly
-def end(campaign_id: IdArg, workspace: WorkspaceOpt = "default") -> None:
+def end(campaign_id: IdArg, workspace: WorkspaceOpt = "default", json_out: JsonOpt = False) -> None:
     """→ ENDED; waiting recipients become CANCELED_BY_ADMIN."""
-    _move(campaign_id, workspace, "end")
+    _move(campaign_id, workspace, "end", json_out)
 
 
 @friendly
-def show(campaign_id: IdArg, workspace: WorkspaceOpt = "default") -> None:
+def show(
+    campaign_id: IdArg, workspace: WorkspaceOpt = "default", json_out: JsonOpt = False
+) -> None:
     """A campaign's state and per-state counts."""
-    _show(campaign_id, workspace)
+    _show(campaign_id, workspace, json_out)
 
 
-def _show(campaign_id: int, workspace: str) -> None:
-    ctx = context()
-    with ctx.db.read() as session:
+def _show(campaign_id: int, workspace: str, json_out: bool = False) -> None:
+    with opened() as ctx, ctx.db.read() as session:
         ws = auth.find_workspace(session, workspace).id
         s = service.summary(session, ws, campaign_id)
+    if json_out:
+        print_json(to_out(s))
+        return
     c = s.campaign
-    table = Table(title=f"campaign {c.id} · {c.name} · {c.state}")
-    table.add_column("state")
-    table.add_column("recipients", justify="right")
+    counts = Table(title=f"campaign {c.id} · {c.name} · {c.state}")
+    counts.add_column("state")
+    counts.add_column("recipients", justify="right")
     for state, n in s.counts.items():
         if n:
-            table.add_row(state, f"{n:,}")
-    console.print(table)
+            counts.add_row(state, f"{n:,}")
+    console.print(counts)
     note = s.waiting_reason or c.pause_reason
     if note:
         console.print(f"[yellow]{note}[/]")
     console.print(f"replies: {c.reply_count:,} ({s.reply_rate:.1%})")
+
+
+def _campaigns_table(items: list[CampaignOut]) -> Any:
+    rows = [
+        (
+            c.id,
+            c.name,
+            c.state.value,
+            c.sender_id,
+            c.template.name,
+            f"{c.total:,}",
+            rfc3339(c.created_at),
+            c.waiting_reason or c.pause_reason or "",
+        )
+        for c in items
+    ]
+    columns = ("id", "name", "state", "sender", "template", "recipients", "created", "note")
+    return table(columns, rows)
+
+
+@friendly
+def list_(
+    limit: Annotated[int, typer.Option(help="At most this many, oldest first.", min=1)] = 100,
+    workspace: WorkspaceOpt = "default",
+    json_out: JsonOpt = False,
+) -> None:
+    """Every campaign of the workspace with its state and size."""
+    with opened() as ctx, ctx.db.read() as session:
+        ws = auth.find_workspace(session, workspace).id
+        summaries, _ = service.list_page(session, ws, after_id=None, limit=limit)
+        items = [to_out(s) for s in summaries]
+    show_out(items, json_out, lambda: _campaigns_table(items))
+
+
+def _recipients_table(items: list[RecipientOut]) -> Any:
+    rows = [
+        (
+            r.id,
+            r.row_number,
+            r.phone or "",
+            r.state.value,
+            r.attempts,
+            r.wamid or "",
+            f"{r.error_code} {r.error_title or ''}" if r.error_code else (r.invalid_reason or ""),
+            rfc3339(r.updated_at),
+        )
+        for r in items
+    ]
+    columns = ("id", "row", "phone", "state", "attempts", "wamid", "error", "updated")
+    return table(columns, rows)
+
+
+@friendly
+def recipients(
+    campaign_id: IdArg,
+    state: Annotated[RecipientState | None, typer.Option(help="Only this state.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many, in upload order.", min=1)] = 100,
+    workspace: WorkspaceOpt = "default",
+    json_out: JsonOpt = False,
+) -> None:
+    """A campaign's recipients with their state, attempts and last error."""
+    with opened() as ctx, ctx.db.read() as session:
+        ws = auth.find_workspace(session, workspace).id
+        rows, _ = service.recipients_page(
+            session, ws, campaign_id, state=state, after_id=None, limit=limit
+        )
+        items = [RecipientOut.model_validate(r) for r in rows]
+    show_out(items, json_out, lambda: _recipients_table(items))
+
+
+@friendly
+def recipient(
+    campaign_id: IdArg,
+    recipient_id: RecipientArg,
+    workspace: WorkspaceOpt = "default",
+    json_out: JsonOpt = False,
+) -> None:
+    """One recipient and its history (every state change, oldest first)."""
+    with opened() as ctx, ctx.db.read() as session:
+        ws = auth.find_workspace(session, workspace).id
+        one = RecipientOut.model_validate(
+            service.get_recipient(session, ws, campaign_id, recipient_id)
+        )
+        history = [
+            HistoryItem.model_validate(r)
+            for r in service.recipient_history(session, ws, campaign_id, recipient_id)
+        ]
+    if json_out:
+        print_json({"recipient": one.model_dump(mode="json"), "history": as_json(history)})
+        return
+    console.print(_recipients_table([one]))
+    console.print(
+        table(
+            ("when", "from", "to", "event", "by", "why"),
+            [
+                (rfc3339(h.created_at), h.from_state or "—", h.to_state, h.event, h.actor, h.reason)
+                for h in history
+            ],
+            title="history",
+        )
+    )
+
+
+@friendly
+def remove_recipient(
+    campaign_id: IdArg,
+    recipient_id: RecipientArg,
+    workspace: WorkspaceOpt = "default",
+    json_out: JsonOpt = False,
+) -> None:
+    """INITIAL or RETRY_SCHEDULED → REMOVED, while the campaign is NOT_STARTED or PAUSED."""
+    with opened() as ctx, ctx.db.write() as session:
+        ws = auth.find_workspace(session, workspace).id
+        service.remove_recipient(
+            session, ws, campaign_id, recipient_id, actor=ACTOR, at=ctx.clock.now()
+        )
+        one = RecipientOut.model_validate(
+            service.get_recipient(session, ws, campaign_id, recipient_id)
+        )
+    show_out(one, json_out, lambda: _recipients_table([one]))
 
 
 @friendly

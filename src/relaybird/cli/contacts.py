@@ -1,25 +1,60 @@
-"""Contacts from the shell: list, create (and invite), resend an invitation."""
+"""Contacts from the shell: list, show, create (and invite), edit, delete, history, resend an
+invitation, onboard or unblock an auto-onboarded Direct contact."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
-from relaybird.auth import service as auth
-from relaybird.cli.common import console, friendly, opened
-from relaybird.contacts import service, users
+from relaybird.cli.common import (
+    ACTOR,
+    JsonOpt,
+    WorkspaceOpt,
+    console,
+    friendly,
+    opened,
+    principal,
+    print_json,
+    show,
+    table,
+)
+from relaybird.contacts import direct, service, users
 from relaybird.contacts.invitations import InviteSettings
+from relaybird.contacts.routes import _one, to_out
+from relaybird.contacts.routes_direct import MovedOut
+from relaybird.contacts.schemas import ContactOut, HistoryItem
 from relaybird.contacts.service import ContactDraft
 from relaybird.contacts.transitions import INVITATION_NETWORKS, Network
 from relaybird.contacts.validation import ContactFields
+from relaybird.kit.time import rfc3339
 
 app = typer.Typer(
-    help="Contacts: list, create (and invite), resend invitations.", no_args_is_help=True
+    help="Contacts: list, show, create (and invite), edit, delete, history, resend "
+    "invitations, onboard or unblock Direct contacts.",
+    no_args_is_help=True,
 )
 
-WorkspaceOpt = Annotated[str, typer.Option(help="Workspace slug.")]
+ContactArg = Annotated[int, typer.Argument(help="The contact's id (`relaybird contacts list`).")]
+
+
+def _table(items: list[ContactOut]) -> Any:
+    rows = [
+        (
+            c.id,
+            c.network.value,
+            c.status.value if c.status else "—",
+            " ".join(p for p in (c.first_name, c.last_name) if p),
+            c.phone or "",
+            c.company or "",
+            c.email or "",
+            c.owner_user_id,
+            c.invitation.state if c.invitation else "",
+        )
+        for c in items
+    ]
+    columns = ("id", "network", "status", "name", "phone", "company", "e-mail", "owner", "invite")
+    return table(columns, rows)
 
 
 @app.command("list")
@@ -29,35 +64,42 @@ def list_(
     status: Annotated[
         str | None, typer.Option(help="Only this status (NONE: contacts with no status).")
     ] = None,
-    limit: Annotated[int, typer.Option(help="At most this many.")] = 100,
+    limit: Annotated[int, typer.Option(help="At most this many, oldest first.", min=1)] = 100,
     workspace: WorkspaceOpt = "default",
+    json_out: JsonOpt = False,
 ) -> None:
     """Contacts with their network and status, oldest first."""
-    with opened() as ctx, ctx.db.read() as session:
-        ws = auth.find_workspace(session, workspace)
-        page = service.list_contacts(
-            session,
-            ws.id,
-            network=network,
-            status=status.upper() if status else None,
-            cursor=None,
-            limit=limit,
-        )
-        table = Table("id", "network", "status", "name", "company", "e-mail", "owner")
-        for c in page.items:
-            name = " ".join(p for p in (c.first_name, c.last_name) if p)
-            table.add_row(
-                str(c.id),
-                c.network,
-                c.status or "—",
-                name,
-                c.company or "",
-                c.email or "",
-                str(c.owner_user_id),
+    with opened() as ctx:
+        who = principal(ctx, workspace)
+        with ctx.db.read() as session:
+            page = service.list_contacts(
+                session,
+                who.workspace_id,
+                network=network,
+                status=status.upper() if status else None,
+                cursor=None,
+                limit=limit,
             )
-        console.print(table)
-        if page.next_cursor:
-            console.print(f"(first {limit}; use the API's cursor for more)")
+            latest = service.latest_invitations(session, [c.id for c in page.items])
+            now = ctx.clock.now()
+            items = [to_out(c, latest.get(c.id), now) for c in page.items]
+    show(items, json_out, lambda: _table(items))
+    if page.next_cursor and not json_out:
+        console.print(f"(the first {limit}; raise --limit for more)")
+
+
+@app.command("show")
+@friendly
+def show_(
+    contact_id: ContactArg, workspace: WorkspaceOpt = "default", json_out: JsonOpt = False
+) -> None:
+    """One contact with its invitation."""
+    with opened() as ctx:
+        who = principal(ctx, workspace)
+        with ctx.db.read() as session:
+            contact = service.get_contact(session, who.workspace_id, contact_id)
+            out = _one(session, contact, ctx.clock.now())
+    show(out, json_out, lambda: _table([out]))
 
 
 @app.command("create")
@@ -74,51 +116,203 @@ def create(
         bool, typer.Option(help="WHATSAPP: also e-mail an invitation (WeChat/LINE always do).")
     ] = False,
     workspace: WorkspaceOpt = "default",
+    json_out: JsonOpt = False,
 ) -> None:
     """Create a contact; WeChat and LINE contacts are e-mailed an invitation (PENDING_CONFIRMATION
     once the e-mail is sent: without RELAYBIRD_SMTP_URL it is not, and they keep no status)."""
-    with opened() as ctx, ctx.db.write() as session:
-        ws = auth.find_workspace(session, workspace)
-        user = users.by_email(session, ws.id, owner)
-        contact = service.create_contact(
-            session,
-            ws.id,
-            ContactDraft(
-                network,
-                user.id,
-                ContactFields(first_name, last_name, company, email, phone),
-                invite,
-            ),
-            actor="cli",
-            at=ctx.clock.now(),
-            invite_settings=InviteSettings.of(ctx.settings),
-            region=ctx.settings.default_region,
+    with opened() as ctx:
+        who = principal(ctx, workspace)
+        with ctx.db.write() as session:
+            user = users.by_email(session, who.workspace_id, owner)
+            now = ctx.clock.now()
+            contact = service.create_contact(
+                session,
+                who.workspace_id,
+                ContactDraft(
+                    network,
+                    user.id,
+                    ContactFields(first_name, last_name, company, email, phone),
+                    invite,
+                ),
+                actor=ACTOR,
+                at=now,
+                invite_settings=InviteSettings.of(ctx.settings),
+                region=ctx.settings.default_region,
+            )
+            out = _one(session, contact, now)
+    if json_out:
+        print_json(out)
+        return
+    status = out.status.value if out.status else "no status"
+    invited = "; invitation e-mail queued" if network in INVITATION_NETWORKS or invite else ""
+    console.print(f"created contact [bold]{out.id}[/] ({status}{invited})")
+
+
+@app.command("edit")
+@friendly
+def edit(
+    contact_id: ContactArg,
+    first_name: Annotated[str | None, typer.Option(help="New first name.")] = None,
+    last_name: Annotated[str | None, typer.Option(help="New last name.")] = None,
+    company: Annotated[str | None, typer.Option(help="New company.")] = None,
+    email: Annotated[str | None, typer.Option(help="New e-mail.")] = None,
+    owner: Annotated[str | None, typer.Option(help="E-mail of the new owning user.")] = None,
+    workspace: WorkspaceOpt = "default",
+    json_out: JsonOpt = False,
+) -> None:
+    """Edit a contact's names, company, e-mail or owner (the network and phone never change:
+    delete and create it again)."""
+    changes: dict[str, Any] = {
+        k: v
+        for k, v in (
+            ("first_name", first_name),
+            ("last_name", last_name),
+            ("company", company),
+            ("email", email),
         )
-        invited = "; invitation e-mail queued" if network in INVITATION_NETWORKS or invite else ""
-        console.print(
-            f"created contact [bold]{contact.id}[/] ({contact.status or 'no status'}{invited})"
-        )
+        if v is not None
+    }
+    with opened() as ctx:
+        who = principal(ctx, workspace)
+        with ctx.db.write() as session:
+            if owner is not None:
+                changes["owner_user_id"] = users.by_email(session, who.workspace_id, owner).id
+            now = ctx.clock.now()
+            contact = service.update_contact(
+                session,
+                who.workspace_id,
+                contact_id,
+                changes,
+                actor=ACTOR,
+                at=now,
+                region=ctx.settings.default_region,
+            )
+            out = _one(session, contact, now)
+    show(out, json_out, lambda: _table([out]))
+
+
+@app.command("delete")
+@friendly
+def delete(
+    contact_id: ContactArg, workspace: WorkspaceOpt = "default", json_out: JsonOpt = False
+) -> None:
+    """Delete a contact with its invitations and room memberships (the only way to clear a
+    WhatsApp contact's UNAVAILABLE)."""
+    with opened() as ctx:
+        who = principal(ctx, workspace)
+        with ctx.db.write() as session:
+            service.delete_contact(
+                session, who.workspace_id, contact_id, actor=ACTOR, at=ctx.clock.now()
+            )
+    if json_out:
+        print_json({"id": contact_id, "deleted": True})
+        return
+    console.print(f"contact {contact_id} deleted")
+
+
+@app.command("history")
+@friendly
+def history(
+    contact_id: ContactArg, workspace: WorkspaceOpt = "default", json_out: JsonOpt = False
+) -> None:
+    """A contact's status changes, oldest first."""
+    with opened() as ctx:
+        who = principal(ctx, workspace)
+        with ctx.db.read() as session:
+            rows = [
+                HistoryItem.model_validate(r)
+                for r in service.history_of(session, who.workspace_id, contact_id)
+            ]
+    show(
+        rows,
+        json_out,
+        lambda: table(
+            ("when", "from", "to", "event", "by"),
+            [
+                (rfc3339(r.created_at), r.from_state or "—", r.to_state or "—", r.event, r.actor)
+                for r in rows
+            ],
+        ),
+    )
 
 
 @app.command("resend")
 @friendly
 def resend(
-    contact_id: Annotated[int, typer.Argument(help="The contact's id.")],
-    workspace: WorkspaceOpt = "default",
+    contact_id: ContactArg, workspace: WorkspaceOpt = "default", json_out: JsonOpt = False
 ) -> None:
     """E-mail a new invitation code (the old one stops working); PENDING_CONFIRMATION again once
     the e-mail is sent."""
-    with opened() as ctx, ctx.db.write() as session:
-        ws = auth.find_workspace(session, workspace)
-        contact = service.resend_invite(
-            session,
-            ws.id,
-            contact_id,
-            actor="cli",
-            at=ctx.clock.now(),
-            invite_settings=InviteSettings.of(ctx.settings),
-        )
-        console.print(
-            f"invitation e-mail queued for contact [bold]{contact.id}[/] "
-            f"({contact.status or 'no status'})"
-        )
+    with opened() as ctx:
+        who = principal(ctx, workspace)
+        with ctx.db.write() as session:
+            now = ctx.clock.now()
+            contact = service.resend_invite(
+                session,
+                who.workspace_id,
+                contact_id,
+                actor=ACTOR,
+                at=now,
+                invite_settings=InviteSettings.of(ctx.settings),
+            )
+            out = _one(session, contact, now)
+    if json_out:
+        print_json(out)
+        return
+    status = out.status.value if out.status else "no status"
+    console.print(f"invitation e-mail queued for contact [bold]{out.id}[/] ({status})")
+
+
+def _moved(moved: direct.Moved, out: ContactOut, json_out: bool) -> None:
+    result = MovedOut(contact=out, released_messages=moved.released)
+    if json_out:
+        print_json(result)
+        return
+    status = out.status.value if out.status else "no status"
+    console.print(
+        f"contact {out.id} is {status}; {moved.released} held messages released "
+        "(a running `relaybird serve` or `worker` sends the welcome)"
+    )
+
+
+@app.command("onboard")
+@friendly
+def onboard(
+    contact_id: ContactArg,
+    first_name: Annotated[str | None, typer.Option(help="First name.")] = None,
+    last_name: Annotated[str | None, typer.Option(help="Last name.")] = None,
+    company: Annotated[str | None, typer.Option(help="Company.")] = None,
+    email: Annotated[str | None, typer.Option(help="E-mail.")] = None,
+    workspace: WorkspaceOpt = "default",
+    json_out: JsonOpt = False,
+) -> None:
+    """Complete an INCOMPLETE or BLOCKED Direct contact's profile: CONFIRMED (SMS-Direct) or
+    no status (WhatsApp-Direct); its number leaves the block list, held messages are released."""
+    fields = ContactFields(first_name=first_name, last_name=last_name, company=company, email=email)
+    with opened() as ctx:
+        who = principal(ctx, workspace)
+        with ctx.db.write() as session:
+            now = ctx.clock.now()
+            moved = direct.onboard(
+                session, ctx.settings, who.workspace_id, contact_id, fields, actor=ACTOR, now=now
+            )
+            out = _one(session, moved.contact, now)
+    _moved(moved, out, json_out)
+
+
+@app.command("unblock")
+@friendly
+def unblock(
+    contact_id: ContactArg, workspace: WorkspaceOpt = "default", json_out: JsonOpt = False
+) -> None:
+    """BLOCKED → INCOMPLETE: the number leaves the owner's block list, held messages are
+    released and the welcome is sent."""
+    with opened() as ctx:
+        who = principal(ctx, workspace)
+        with ctx.db.write() as session:
+            now = ctx.clock.now()
+            moved = direct.unblock(
+                session, ctx.settings, who.workspace_id, contact_id, actor=ACTOR, now=now
+            )
+            out = _one(session, moved.contact, now)
+    _moved(moved, out, json_out)

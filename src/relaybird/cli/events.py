@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from relaybird.auth import service as auth
-from relaybird.auth.roles import Role
-from relaybird.auth.service import Principal
-from relaybird.cli.common import console, context, friendly
-from relaybird.context import AppContext
+from relaybird.cli.common import (
+    JsonOpt,
+    WorkspaceOpt,
+    console,
+    friendly,
+    print_json,
+    show,
+    table,
+)
+from relaybird.cli.common import opened as _opened
+from relaybird.cli.common import principal as _principal
 from relaybird.errors import InvalidInput
 from relaybird.events import service
+from relaybird.events.routes import _fields
+from relaybird.events.schemas import DeliveryOut, SubscriptionCreated, SubscriptionOut
 from relaybird.kit.durations import parse_duration
 from relaybird.kit.time import rfc3339
 
@@ -24,53 +30,109 @@ app = typer.Typer(
     help="Outgoing events: subscriptions, delivery logs, replay.", no_args_is_help=True
 )
 
-WorkspaceOpt = Annotated[str, typer.Option(help="Workspace slug.")]
+SubArg = Annotated[int, typer.Argument(help="The subscription's id (`relaybird events list`).")]
 
 
-@contextmanager
-def _opened() -> Iterator[AppContext]:
-    """The context for one command, its connections closed on the way out."""
-    ctx = context()
-    try:
-        yield ctx
-    finally:
-        ctx.db.dispose()
-
-
-def _principal(ctx: AppContext, workspace: str) -> Principal:
-    with ctx.db.read() as session:
-        ws = auth.find_workspace(session, workspace)
-    return Principal(workspace_id=ws.id, role=Role.ADMIN, actor="cli")
+def _subs_table(items: list[SubscriptionOut]) -> Any:
+    rows = [
+        (
+            s.id,
+            s.url,
+            ", ".join(s.event_types or ["(all)"]),
+            "yes" if s.active else "no",
+            rfc3339(s.created_at),
+        )
+        for s in items
+    ]
+    return table(("id", "url", "event types", "active", "created"), rows)
 
 
 @app.command("list")
 @friendly
-def list_subscriptions(workspace: WorkspaceOpt = "default") -> None:
+def list_subscriptions(workspace: WorkspaceOpt = "default", json_out: JsonOpt = False) -> None:
     """List the workspace's event subscriptions."""
     with _opened() as ctx:
         principal = _principal(ctx, workspace)
-        table = Table("id", "url", "event types", "active", "created")
         with ctx.db.read() as session:
-            for sub in service.list_subscriptions(session, principal):
-                table.add_row(
-                    str(sub.id),
-                    sub.url,
-                    ", ".join(sub.event_types or ["(all)"]),
-                    "yes" if sub.active else "no",
-                    rfc3339(sub.created_at) or "",
-                )
-        console.print(table)
+            items = [
+                SubscriptionOut.model_validate(sub, from_attributes=True)
+                for sub in service.list_subscriptions(session, principal)
+            ]
+    show(items, json_out, lambda: _subs_table(items))
+
+
+@app.command("subscribe")
+@friendly
+def subscribe(
+    url: Annotated[str, typer.Argument(help="Where events are POSTed (http:// or https://).")],
+    event_type: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--type",
+            help="Only this type, e.g. campaign.state_changed or recipient.* (repeatable; "
+            "default: every event).",
+        ),
+    ] = None,
+    workspace: WorkspaceOpt = "default",
+    json_out: JsonOpt = False,
+) -> None:
+    """Subscribe a URL to outgoing events; prints the signing secret once."""
+    with _opened() as ctx:
+        principal = _principal(ctx, workspace)
+        with ctx.db.write() as session:
+            created = service.create_subscription(
+                session, principal, url=url, event_types=event_type, at=ctx.clock.now()
+            )
+            out = SubscriptionOut.model_validate(created.subscription, from_attributes=True)
+    if json_out:
+        print_json(SubscriptionCreated(**out.model_dump(), secret=created.secret))
+        return
+    console.print(_subs_table([out]))
+    console.print(f"signing secret (shown once): [bold]{created.secret}[/]")
+
+
+@app.command("show")
+@friendly
+def show_subscription(
+    subscription_id: SubArg, workspace: WorkspaceOpt = "default", json_out: JsonOpt = False
+) -> None:
+    """One event subscription."""
+    with _opened() as ctx:
+        principal = _principal(ctx, workspace)
+        with ctx.db.read() as session:
+            out = SubscriptionOut.model_validate(
+                service.get_subscription(session, principal, subscription_id),
+                from_attributes=True,
+            )
+    show(out, json_out, lambda: _subs_table([out]))
+
+
+@app.command("delete")
+@friendly
+def delete_subscription(
+    subscription_id: SubArg, workspace: WorkspaceOpt = "default", json_out: JsonOpt = False
+) -> None:
+    """Delete a subscription: deliveries stop at once, its delivery log goes with it."""
+    with _opened() as ctx:
+        principal = _principal(ctx, workspace)
+        with ctx.db.write() as session:
+            service.delete_subscription(session, principal, subscription_id)
+    if json_out:
+        print_json({"id": subscription_id, "deleted": True})
+        return
+    console.print(f"subscription {subscription_id} deleted")
 
 
 @app.command("deliveries")
 @friendly
 def deliveries(
-    subscription_id: Annotated[int, typer.Argument(help="The subscription's id.")],
+    subscription_id: SubArg,
     status: Annotated[
         str | None, typer.Option(help="Only PENDING, DELIVERED or FAILED deliveries.")
     ] = None,
-    limit: Annotated[int, typer.Option(help="How many rows, oldest first.")] = 50,
+    limit: Annotated[int, typer.Option(help="How many rows, oldest first.", min=1)] = 50,
     workspace: WorkspaceOpt = "default",
+    json_out: JsonOpt = False,
 ) -> None:
     """Show a subscription's delivery log: attempts, last HTTP status or error."""
     with _opened() as ctx:
@@ -78,8 +140,18 @@ def deliveries(
         table = Table("id", "event", "type", "status", "attempts", "last code", "last error")
         with ctx.db.read() as session:
             rows, _ = service.list_deliveries(
-                session, principal, subscription_id, status=status, cursor=None, limit=limit
+                session,
+                principal,
+                subscription_id,
+                status=status.upper() if status else None,
+                cursor=None,
+                limit=limit,
             )
+        if json_out:
+            print_json(
+                [DeliveryOut.model_validate({**_fields(d), "event_type": t}) for d, t in rows]
+            )
+            return
         for delivery, type_ in rows:
             table.add_row(
                 str(delivery.id),
@@ -96,7 +168,7 @@ def deliveries(
 @app.command("replay")
 @friendly
 def replay(
-    subscription_id: Annotated[int, typer.Argument(help="The subscription's id.")],
+    subscription_id: SubArg,
     status: Annotated[
         list[str] | None,
         typer.Option(help="Replay deliveries that ended so: FAILED (default) and/or DELIVERED."),

@@ -7,10 +7,12 @@ import typer
 from relaybird.cli import campaigns as campaigns_cli
 from relaybird.cli import contacts as contacts_cli
 from relaybird.cli import demo as demo_cli
-from relaybird.cli import events, keys, senders, server, status, users
+from relaybird.cli import emails, events, helpfmt, keys, rooms, senders, server, status, users
 from relaybird.cli import inbox as inbox_cli
 from relaybird.cli import simulator as simulator_cli
 from relaybird.cli import templates as templates_cli
+
+helpfmt.install()
 
 app = typer.Typer(
     name="relaybird",
@@ -33,6 +35,8 @@ app.add_typer(users.app, name="users")
 app.add_typer(senders.app, name="senders")
 app.add_typer(templates_cli.app, name="templates")
 app.add_typer(contacts_cli.app, name="contacts")
+app.add_typer(rooms.app, name="rooms")
+app.add_typer(emails.app, name="emails")
 demo_cli.register(app)
 campaigns_cli.register()
 

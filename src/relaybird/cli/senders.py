@@ -9,11 +9,11 @@ import typer
 from rich.table import Table
 
 from relaybird.auth import service as auth
-from relaybird.cli.common import console, friendly, opened
+from relaybird.cli.common import JsonOpt, console, friendly, opened, print_json
 from relaybird.config import LimitModel
 from relaybird.kit.time import rfc3339
 from relaybird.senders import detail, service, sync
-from relaybird.senders.schemas import SenderDetail
+from relaybird.senders.schemas import HistoryItem, SenderDetail
 from relaybird.senders.service import NewSender
 
 app = typer.Typer(
@@ -21,6 +21,8 @@ app = typer.Typer(
 )
 
 WorkspaceOpt = Annotated[str, typer.Option(help="Workspace slug.")]
+SenderArg = Annotated[int, typer.Argument(help="The sender's id (`relaybird senders list`).")]
+TOKEN_ENV = "RELAYBIRD_SENDER_ACCESS_TOKEN"  # noqa: S105 (a variable name)
 
 
 @app.command("add")
@@ -30,22 +32,25 @@ def add(
     phone_number_id: Annotated[str, typer.Option(help="The provider's phone-number id.")],
     display_phone_number: Annotated[str, typer.Option(help="The number as people see it.")],
     access_token: Annotated[
-        str,
+        str | None,
         typer.Option(
-            prompt=True,
-            hide_input=True,
-            envvar="RELAYBIRD_SENDER_ACCESS_TOKEN",
-            help="The provider access token (prompted, or RELAYBIRD_SENDER_ACCESS_TOKEN).",
+            envvar=TOKEN_ENV,
+            show_envvar=True,
+            help=f"The provider access token. Better left out: prompted for (hidden), or read "
+            f"from {TOKEN_ENV}.",
         ),
-    ],
+    ] = None,
     waba_id: Annotated[str | None, typer.Option(help="Business account (portfolio) id.")] = None,
     limit_model: Annotated[
         LimitModel | None, typer.Option(help="Default: the workspace's model.")
     ] = None,
     workspace: WorkspaceOpt = "default",
+    json_out: JsonOpt = False,
 ) -> None:
     """Add a number. It is PENDING until `relaybird senders sync` confirms registration."""
     with opened() as ctx:
+        if access_token is None:
+            access_token = typer.prompt("Access token", hide_input=True)
         with ctx.db.write() as session:
             ws = auth.ensure_workspace(
                 session, workspace, limit_model=ctx.settings.default_limit_model.value
@@ -59,6 +64,9 @@ def add(
                 actor="cli",
                 now=ctx.clock.now(),
             )
+            if json_out:
+                print_json(detail.describe(session, ws.id, sender.id, ctx.clock.now()))
+                return
         console.print(
             f"added sender [bold]{sender.id}[/] ({sender.status}); next: "
             f"`relaybird senders sync {sender.id}`"
@@ -67,15 +75,17 @@ def add(
 
 @app.command("list")
 @friendly
-def list_(workspace: WorkspaceOpt = "default") -> None:
+def list_(workspace: WorkspaceOpt = "default", json_out: JsonOpt = False) -> None:
     """Every number of the workspace with status, quality and limit."""
     with opened() as ctx:
         table = Table("id", "name", "number", "status", "quality", "limit", "model")
+        items = []
         with ctx.db.read() as session:
             ws = auth.find_workspace(session, workspace).id
             cursor: str | None = None
             while True:
                 page = detail.listing(session, ws, cursor, 500)
+                items.extend(page.items)
                 for s in page.items:
                     table.add_row(
                         str(s.id),
@@ -89,18 +99,29 @@ def list_(workspace: WorkspaceOpt = "default") -> None:
                 cursor = page.next_cursor
                 if cursor is None:
                     break
+        if json_out:
+            print_json(items)
+            return
         console.print(table)
 
 
 @app.command("show")
 @friendly
-def show(sender_id: int, workspace: WorkspaceOpt = "default") -> None:
+def show(
+    sender_id: SenderArg, workspace: WorkspaceOpt = "default", json_out: JsonOpt = False
+) -> None:
     """A number's health (status, quality, limit usage, throughput, next moment) and history."""
     with opened() as ctx:
         with ctx.db.read() as session:
             ws = auth.find_workspace(session, workspace).id
             d = detail.describe(session, ws, sender_id, ctx.clock.now())
             rows = service.history_of(session, ws, sender_id)
+        if json_out:
+            items = [HistoryItem.model_validate(r, from_attributes=True) for r in rows]
+            print_json(
+                {**d.model_dump(mode="json"), "history": [h.model_dump(mode="json") for h in items]}
+            )
+            return
         _print_detail(d)
         history = Table("when", "from", "to", "event", "by", "why", title="history")
         for r in rows:
@@ -117,7 +138,9 @@ def show(sender_id: int, workspace: WorkspaceOpt = "default") -> None:
 
 @app.command("sync")
 @friendly
-def sync_(sender_id: int, workspace: WorkspaceOpt = "default") -> None:
+def sync_(
+    sender_id: SenderArg, workspace: WorkspaceOpt = "default", json_out: JsonOpt = False
+) -> None:
     """Read the number's fields from the provider now and apply them."""
     with opened() as ctx:
         with ctx.db.read() as session:
@@ -133,7 +156,11 @@ def sync_(sender_id: int, workspace: WorkspaceOpt = "default") -> None:
 
         asyncio.run(run())
         with ctx.db.read() as session:
-            _print_detail(detail.describe(session, ws, sender_id, ctx.clock.now()))
+            d = detail.describe(session, ws, sender_id, ctx.clock.now())
+        if json_out:
+            print_json(d)
+            return
+        _print_detail(d)
 
 
 def _print_detail(d: SenderDetail) -> None:

@@ -4,11 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import socket
 from typing import Annotated
 
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 
-from relaybird.cli.common import console, context, err_console, friendly, load_settings
+from relaybird.cli.common import (
+    check_database,
+    check_url,
+    console,
+    context,
+    db_reason,
+    fail,
+    friendly,
+    load_settings,
+    safe_url,
+    sqlite_path,
+)
+from relaybird.context import AppContext
 from relaybird.db import migrate as db_migrate
 
 
@@ -20,7 +34,30 @@ def register(app: typer.Typer) -> None:
 
 
 HostOpt = Annotated[str, typer.Option(help="Interface to listen on.")]
-PortOpt = Annotated[int, typer.Option(help="TCP port.")]
+PortOpt = Annotated[int, typer.Option(help="TCP port.", min=0, max=65535)]
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """The listening socket, bound before anything starts: a busy port is one line, with no
+    database touched and no loop started."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror as exc:
+        fail(f"--host {host}: {exc.strerror}", 2)
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        fail(
+            f"cannot listen on {host}:{port}: {exc.strerror} "
+            "(another process uses it? pass another --port)"
+        )
+    sock.set_inheritable(True)
+    return sock
 
 
 def _run_uvicorn(loops: bool, host: str, port: int) -> None:
@@ -28,18 +65,30 @@ def _run_uvicorn(loops: bool, host: str, port: int) -> None:
 
     from relaybird.api.app import create_app
 
-    ctx = context()
-    ensure_schema(ctx.settings.database_url)
-    app = create_app(ctx, loops=loops)
-    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
+    settings = load_settings()
+    check_url(settings.database_url)
+    sock = bind(host, port)
+    try:
+        ensure_schema(settings.database_url)
+        ctx = AppContext.from_settings(settings)
+        config = uvicorn.Config(
+            create_app(ctx, loops=loops),
+            host=host,
+            port=port,
+            log_config=None,
+            access_log=False,
+        )
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        sock.close()
 
 
 @friendly
 def serve(host: HostOpt = "127.0.0.1", port: PortOpt = 8000) -> None:
     """Run everything in one process: API, dashboard, webhooks and background loops.
 
-    The embedded default: point RELAYBIRD_DATABASE_URL at nothing and it uses ./relaybird.db.
-    Run `relaybird migrate` first.
+    The embedded default: with RELAYBIRD_DATABASE_URL unset it uses ./relaybird.db, created and
+    migrated on first start. A PostgreSQL database is migrated with `relaybird migrate` first.
     """
     _run_uvicorn(True, host, port)
 
@@ -57,7 +106,6 @@ def worker() -> None:
     from relaybird.runtime import bootstrap, run_loops
 
     ctx = context()
-    ensure_schema(ctx.settings.database_url)
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -74,30 +122,24 @@ def worker() -> None:
 
 @friendly
 def migrate() -> None:
-    """Create or upgrade the database schema to the latest version."""
+    """Create or upgrade the database schema to the latest version (a SQLite file is created
+    if missing)."""
     settings = load_settings()
-    db_migrate.upgrade(settings.database_url)
-    console.print(
-        f"[green]database is at the latest schema[/] ({_safe_url(settings.database_url)})"
-    )
-
-
-def _safe_url(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
+    check_url(settings.database_url)
+    try:
+        db_migrate.upgrade(settings.database_url)
+    except SQLAlchemyError as exc:
+        fail(f"cannot migrate the database at {safe_url(settings.database_url)}: {db_reason(exc)}")
+    console.print(f"[green]database is at the latest schema[/] ({safe_url(settings.database_url)})")
 
 
 def ensure_schema(url: str) -> None:
     """The embedded default (SQLite) migrates itself; a shared PostgreSQL database is migrated
     deliberately with `relaybird migrate`, so refuse to start on an old schema."""
-    if db_migrate.is_current(url):
+    if sqlite_path(url) is not None:
+        try:
+            db_migrate.upgrade(url)
+        except SQLAlchemyError as exc:
+            fail(f"cannot open the database at {safe_url(url)}: {db_reason(exc)}")
         return
-    if url.startswith("sqlite"):
-        db_migrate.upgrade(url)
-        return
-    err_console.print(
-        f"[red]error:[/] the database at {_safe_url(url)} is not at the latest schema; "
-        "run `relaybird migrate` first"
-    )
-    raise typer.Exit(1)
+    check_database(url)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from relaybird.cli.common import console, friendly
+from relaybird.cli.common import console, friendly, load_settings
 
 
 @friendly
@@ -67,11 +67,12 @@ def simulator(
     and so on), with signed callbacks; their control planes are under /_sim/twilio, /_sim/line
     and /_sim/wechat.
     """
-    from relaybird.config import Settings
     from relaybird.simulator.config import SimConfig
     from relaybird.simulator.server import run_forever
 
-    secret = app_secret or Settings().whatsapp_app_secret.get_secret_value() or "sim-app-secret"
+    secret = (
+        app_secret or load_settings().whatsapp_app_secret.get_secret_value() or "sim-app-secret"
+    )
     config = SimConfig(
         seed=seed,
         app_secret=secret,
