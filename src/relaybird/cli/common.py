@@ -7,6 +7,7 @@ with nothing created or started (a command that only reads never creates a SQLit
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import wraps
@@ -114,10 +115,15 @@ def check_database(url: str) -> None:
     path = sqlite_path(url)
     if path is not None and not path.exists():
         fail(f"no relaybird database at {shown_path(path)}: run `relaybird migrate` first")
+    alembic = logging.getLogger("alembic")
+    level = alembic.level
+    alembic.setLevel(logging.WARNING)  # its INFO lines ("Context impl ...") say nothing here
     try:
         current = db_migrate.is_current(url)
     except SQLAlchemyError as exc:
         fail(f"cannot reach the database at {safe_url(url)}: {db_reason(exc)}")
+    finally:
+        alembic.setLevel(level)
     if not current:
         fail(
             f"the database at {safe_url(url)} is not at the latest schema: "
