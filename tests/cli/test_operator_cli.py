@@ -62,7 +62,7 @@ def test_users_contacts_rooms_and_messages(env: AppContext) -> None:
     assert js("contacts", "edit", str(contact["id"]), "--company", "Engines")["company"] == (
         "Engines"
     )
-    assert [h["event"] for h in js("contacts", "history", str(contact["id"]))][0] == "created"
+    assert next(h["event"] for h in js("contacts", "history", str(contact["id"]))) == "created"
 
     room = js("rooms", "create", "--name", "Deal", "--network", "SMS_DIRECT", "--owner", "1")
     assert room["status"] == "ACTIVE"
