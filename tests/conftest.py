@@ -8,6 +8,7 @@ unless RELAYBIRD_TEST_REQUIRE_POSTGRES=1 (CI), where that is a failure.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import uuid
@@ -74,6 +75,18 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if REQUIRE_PG and exitstatus == 0 and _pg_counts["passed"] == 0:
         session.exitstatus = 1
         print("\nRELAYBIRD_TEST_REQUIRE_POSTGRES=1 but no test ran against PostgreSQL")
+
+
+@pytest.fixture(autouse=True)
+def _root_logging_restored() -> Iterator[None]:
+    """A CLI command run in-process points the root logger at the sys.stderr of that moment,
+    which pytest closes after the test: later log lines (live servers, loops) would each print
+    an "I/O operation on closed file" traceback. Put the root logger back after every test."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 @pytest.fixture(scope="session")
