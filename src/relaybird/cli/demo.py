@@ -4,15 +4,22 @@ Starts relaybird (a fresh SQLite file, API + loops in this process) and the simu
 Meta), creates a sender and a campaign through the API, uploads a generated CSV with some bad
 rows, starts it, and shows live per-state counts, rate and ETA until every recipient is done;
 then the final table and where to look next. Keeps serving until Ctrl-C (``--exit``: stop after
-the table, for scripts).
+the table, for scripts). Either way its temporary folder (database, spooled upload) is removed.
+
+The hints are commands people copy: printed unwrapped whatever the terminal (or file) width,
+with the path of this very executable.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import secrets
+import shlex
+import shutil
 import socket
+import sys
 import tempfile
 import threading
 import time
@@ -67,7 +74,7 @@ def demo(
         bool, typer.Option("--exit", help="Stop after the final table instead of serving on.")
     ] = False,
     port: Annotated[
-        int, typer.Option(help="Port for relaybird's API (a free one if taken).")
+        int, typer.Option(help="Port for relaybird's API (a free one if taken, or 0).")
     ] = 8000,
     recipients: Annotated[int, typer.Option(help="Rows in the generated CSV.")] = 3000,
     throughput: Annotated[int, typer.Option(help="The sender's messages per second.")] = 250,
@@ -76,20 +83,29 @@ def demo(
     """Run a whole campaign against the built-in WhatsApp simulator, with live progress.
 
     Nothing to install or configure: a fresh SQLite database in a temporary folder, the
-    simulator on a free port, relaybird on PORT. Ctrl-C stops it.
+    simulator on a free port, relaybird on PORT. Ctrl-C stops it and removes the folder.
     """
+    workdir = Path(tempfile.mkdtemp(prefix="relaybird-demo-"))
+    try:
+        _run(workdir, exit_, port, recipients, throughput, seed)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _run(
+    workdir: Path, exit_: bool, port: int, recipients: int, throughput: int, seed: int
+) -> None:
     from relaybird.db import migrate
     from relaybird.simulator.config import SimConfig
     from relaybird.simulator.server import SimulatorThread
 
-    workdir = Path(tempfile.mkdtemp(prefix="relaybird-demo-"))
     db_url = f"sqlite:///{workdir / 'relaybird.db'}"
     app_secret = secrets.token_hex(16)
     admin_key = "rbk_demo_" + secrets.token_urlsafe(18)
-    api_port = port if _free(port) else _any_free_port()
+    api_port = port if port and _free(port) else _any_free_port()
     api_url = f"http://127.0.0.1:{api_port}"
 
-    console.print(f"[bold]relaybird demo[/] · database {workdir / 'relaybird.db'}")
+    console.print(f"[bold]relaybird demo[/] · database {workdir / 'relaybird.db'}", soft_wrap=True)
     sim = SimulatorThread(
         SimConfig(
             seed=seed,
@@ -107,64 +123,80 @@ def demo(
             throughput_mps=throughput,
         )
     ).start()
-    console.print(f"  simulator (plays Meta's Cloud API) on {sim.url}")
-    settings = Settings(
-        database_url=db_url,
-        graph_api_url=sim.url,
-        whatsapp_app_secret=app_secret,
-        whatsapp_verify_token=secrets.token_hex(8),
-        bootstrap_admin_key=admin_key,
-        public_url=api_url,
-        retry_base="1s",
-        lease="15s",
-    )
-    migrate.upgrade(db_url)
-    ctx = AppContext.from_settings(settings)
-    server = _serve(ctx, api_port)
-    console.print(f"  relaybird (API, webhooks, dispatcher, applier) on {api_url}\n")
-
-    api = ApiClient(api_url, admin_key)
-    token = secrets.token_urlsafe(24)
-    # The simulated number: a large messaging limit and the demo's throughput.
-    sim.call(
-        lambda: sim.simulator.add_number(
-            DEMO_NUMBER, token, tier="TIER_100K", throughput_mps=throughput
-        )
-    )
-    sender = _create_sender(api, ctx, throughput, token)
-    campaign = api.post(
-        "/api/v1/campaigns",
-        {
-            "name": "Spring sale (demo)",
-            "sender_id": sender,
-            "template": {"name": "spring_sale", "language": "en_US", "body_params": ["first_name"]},
-        },
-    )
-    cid = campaign["id"]
-    csv_bytes, bad = _generate_csv(recipients, seed)
-    started = time.monotonic()
-    summary = api.upload(f"/api/v1/campaigns/{cid}/recipients", "demo.csv", csv_bytes)
-    console.print(
-        f"uploaded {recipients:,} rows in {time.monotonic() - started:.1f}s: "
-        f"[green]{summary['accepted']:,} accepted[/], [yellow]{summary['invalid']:,} invalid[/] "
-        f"({bad} bad rows planted); first errors:"
-    )
-    for err in summary["errors"][:4]:
-        console.print(f"    row {err['row']}: {err['reason']}")
-    api.post(f"/api/v1/campaigns/{cid}/start")
-    final = _follow(api, cid, summary["accepted"])
-    console.print(_table(final, title=f"campaign {cid}: {final['state']}"))
-    _next_steps(api_url, admin_key, db_url, cid)
+    server: _Server | None = None
+    ctx: AppContext | None = None
     try:
-        if not exit_:
-            console.print("\n[bold]serving until Ctrl-C[/]")
-            while server.is_alive():
-                time.sleep(0.5)
+        console.print(f"  simulator (plays Meta's Cloud API) on {sim.url}")
+        settings = Settings(
+            database_url=db_url,
+            graph_api_url=sim.url,
+            whatsapp_app_secret=app_secret,
+            whatsapp_verify_token=secrets.token_hex(8),
+            bootstrap_admin_key=admin_key,
+            public_url=api_url,
+            retry_base="1s",
+            lease="15s",
+        )
+        migrate.upgrade(db_url)
+        ctx = AppContext.from_settings(settings)
+        server = _serve(ctx, api_port)
+        console.print(f"  relaybird (API, webhooks, dispatcher, applier) on {api_url}\n")
+
+        api = ApiClient(api_url, admin_key)
+        token = secrets.token_urlsafe(24)
+        # The simulated number: a large messaging limit and the demo's throughput.
+        sim.call(
+            lambda: sim.simulator.add_number(
+                DEMO_NUMBER, token, tier="TIER_100K", throughput_mps=throughput
+            )
+        )
+        sender = _create_sender(api, ctx, throughput, token)
+        campaign = api.post(
+            "/api/v1/campaigns",
+            {
+                "name": "Spring sale (demo)",
+                "sender_id": sender,
+                "template": {
+                    "name": "spring_sale",
+                    "language": "en_US",
+                    "body_params": ["first_name"],
+                },
+            },
+        )
+        cid = campaign["id"]
+        csv_bytes, bad = _generate_csv(recipients, seed)
+        started = time.monotonic()
+        summary = api.upload(f"/api/v1/campaigns/{cid}/recipients", "demo.csv", csv_bytes)
+        console.print(
+            f"uploaded {recipients:,} rows in {time.monotonic() - started:.1f}s: "
+            f"[green]{summary['accepted']:,} accepted[/], "
+            f"[yellow]{summary['invalid']:,} invalid[/] ({bad} bad rows planted); first errors:"
+        )
+        for err in summary["errors"][:4]:
+            console.print(f"    row {err['row']}: {err['reason']}", soft_wrap=True)
+        api.post(f"/api/v1/campaigns/{cid}/start")
+        final = _follow(api, cid, summary["accepted"])
+        console.print(_table(final, title=f"campaign {cid}: {final['state']}"))
+        if exit_:
+            console.print(
+                f"\nThe demo has stopped and removed its database (--exit). Run "
+                f"`{_self()} demo` without --exit to keep it serving: the dashboard, the API "
+                "and the CLI against it.",
+                soft_wrap=True,
+            )
+            return
+        _next_steps(api_url, admin_key, db_url, cid, final["counts"])
+        console.print("\n[bold]serving until Ctrl-C[/] (then the demo's folder is removed)")
+        while server.is_alive():
+            time.sleep(0.5)
     except KeyboardInterrupt:
         pass
     finally:
-        server.stop()
+        if server is not None:
+            server.stop()
         sim.stop()
+        if ctx is not None:
+            ctx.db.dispose()
 
 
 def _follow(api: ApiClient, cid: int, accepted: int) -> dict[str, Any]:
@@ -229,22 +261,56 @@ def _table(body: dict[str, Any], title: str | None = None) -> Table:
     return table
 
 
-def _next_steps(api_url: str, key: str, db_url: str, cid: int) -> None:
+FAILED_STATES = ("SENDING_FAILED", "DELIVERY_FAILED", "ERROR", "INVALID_RECORD")
+
+
+def _self() -> str:
+    """How to run this relaybird again from here: the executable beside this Python (the
+    venv's), relative to the working directory when inside it (`.venv/bin/relaybird`)."""
+    exe = Path(sys.executable).parent / "relaybird"
+    if not exe.exists():
+        return "relaybird"
+    try:
+        return os.path.relpath(exe) if exe.resolve().is_relative_to(Path.cwd()) else str(exe)
+    except ValueError:
+        return str(exe)
+
+
+def _next_steps(api_url: str, key: str, db_url: str, cid: int, counts: dict[str, int]) -> None:
+    """Hints that work when pasted: commands unwrapped, the API with its Bearer header (a
+    browser session does not open the API), the dashboard for the browser, and a state filter
+    that has rows in this run."""
+    state = max(FAILED_STATES, key=lambda s: counts.get(s, 0))
+    if not counts.get(state):
+        state = "READ"
+    auth = f"-H 'Authorization: Bearer {key}'"
+    me = _self()
+    env = f"RELAYBIRD_DATABASE_URL={shlex.quote(db_url)}"
+    lines = [
+        ("dashboard", f"{api_url}/ui/campaigns/{cid}  (log in with the admin API key below)"),
+        (
+            f"{state} recipients",
+            f"{api_url}/ui/campaigns/{cid}?state={state}  ({counts.get(state, 0):,} in this run)",
+        ),
+        ("API docs", f"{api_url}/docs"),
+        ("admin API key", key),
+        ("the campaign", f"curl {auth} {api_url}/api/v1/campaigns/{cid}"),
+        (
+            "its recipients",
+            f"curl {auth} '{api_url}/api/v1/campaigns/{cid}/recipients?state={state}'",
+        ),
+        (
+            "results as CSV",
+            f"curl {auth} -o campaign-{cid}.csv {api_url}/api/v1/campaigns/{cid}/export.csv",
+        ),
+        ("from the shell", f"{env} {me} status"),
+        ("", f"{env} {me} campaign watch {cid}"),
+        ("", f"{env} {me} campaign recipients {cid} --state {state}"),
+    ]
     console.print("\n[bold]Where to look next[/]")
-    console.print(
-        f"  dashboard       {api_url}/ui/campaigns/{cid}  (log in with the API key below)"
-    )
-    console.print(f"  API docs        {api_url}/docs")
-    console.print(f"  admin API key   {key}")
-    console.print(
-        f"  the campaign    curl -H 'Authorization: Bearer {key}' {api_url}/api/v1/campaigns/{cid}"
-    )
-    console.print(f"  its recipients  {api_url}/api/v1/campaigns/{cid}/recipients?state=ERROR")
-    console.print(f"  results as CSV  {api_url}/api/v1/campaigns/{cid}/export.csv")
-    console.print(f"  from the shell  RELAYBIRD_DATABASE_URL={db_url} relaybird status")
-    console.print(
-        f"                  RELAYBIRD_DATABASE_URL={db_url} relaybird campaign watch {cid}"
-    )
+    width = max(len(label) for label, _ in lines)
+    for label, text in lines:
+        console.print(f"  {label:<{width}}  {text}", soft_wrap=True, highlight=False, markup=False)
 
 
 def _generate_csv(rows: int, seed: int) -> tuple[bytes, int]:
