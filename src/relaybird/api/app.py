@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from pydantic import BaseModel
 
 from relaybird import __version__
-from relaybird.api import problems
+from relaybird.api import docs, problems
 from relaybird.api.routers import API_PREFIX, api_routers, root_routers
 from relaybird.context import AppContext
 from relaybird.dashboard import web as dashboard_web
@@ -62,6 +62,8 @@ def create_app(ctx: AppContext, *, loops: bool = False) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # docs.install: Swagger UI and ReDoc from our own origin, not a CDN
+        redoc_url=None,
         openapi_tags=[
             {"name": "auth", "description": "API keys and the caller's identity."},
             {"name": "operations", "description": "Health and metrics."},
@@ -75,6 +77,7 @@ def create_app(ctx: AppContext, *, loops: bool = False) -> FastAPI:
     )
     app.state.ctx = ctx
     problems.install(app)
+    docs.install(app)
     dashboard_web.install(app)
     for router in api_routers():
         app.include_router(router, prefix=API_PREFIX, responses=problems.PROBLEM_RESPONSES)
