@@ -21,7 +21,7 @@ from relaybird.cli.common import (
 )
 from relaybird.contacts import direct, service, users
 from relaybird.contacts.invitations import InviteSettings
-from relaybird.contacts.routes import _one, to_out
+from relaybird.contacts.routes import _one, latest, to_out
 from relaybird.contacts.routes_direct import MovedOut
 from relaybird.contacts.schemas import ContactOut, HistoryItem
 from relaybird.contacts.service import ContactDraft
@@ -80,9 +80,9 @@ def list_(
                 cursor=None,
                 limit=limit,
             )
-            latest = service.latest_invitations(session, [c.id for c in page.items])
+            found = latest(session, ctx, [c.id for c in page.items])
             now = ctx.clock.now()
-            items = [to_out(c, latest.get(c.id), now) for c in page.items]
+            items = [to_out(c, found.get(c.id), now) for c in page.items]
     show(items, json_out, lambda: _table(items))
     if page.next_cursor and not json_out:
         console.print(f"(the first {limit}; raise --limit for more)")
@@ -98,7 +98,7 @@ def show_(
         who = principal(ctx, workspace)
         with ctx.db.read() as session:
             contact = service.get_contact(session, who.workspace_id, contact_id)
-            out = _one(session, contact, ctx.clock.now())
+            out = _one(session, ctx, contact)
     show(out, json_out, lambda: _table([out]))
 
 
@@ -139,7 +139,7 @@ def create(
                 invite_settings=InviteSettings.of(ctx.settings),
                 region=ctx.settings.default_region,
             )
-            out = _one(session, contact, now)
+            out = _one(session, ctx, contact)
     if json_out:
         print_json(out)
         return
@@ -187,7 +187,7 @@ def edit(
                 at=now,
                 region=ctx.settings.default_region,
             )
-            out = _one(session, contact, now)
+            out = _one(session, ctx, contact)
     show(out, json_out, lambda: _table([out]))
 
 
@@ -255,7 +255,7 @@ def resend(
                 at=now,
                 invite_settings=InviteSettings.of(ctx.settings),
             )
-            out = _one(session, contact, now)
+            out = _one(session, ctx, contact)
     if json_out:
         print_json(out)
         return
@@ -296,7 +296,7 @@ def onboard(
             moved = direct.onboard(
                 session, ctx.settings, who.workspace_id, contact_id, fields, actor=ACTOR, now=now
             )
-            out = _one(session, moved.contact, now)
+            out = _one(session, ctx, moved.contact)
     _moved(moved, out, json_out)
 
 
@@ -314,5 +314,5 @@ def unblock(
             moved = direct.unblock(
                 session, ctx.settings, who.workspace_id, contact_id, actor=ACTOR, now=now
             )
-            out = _one(session, moved.contact, now)
+            out = _one(session, ctx, moved.contact)
     _moved(moved, out, json_out)
