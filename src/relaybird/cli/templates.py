@@ -27,7 +27,10 @@ WorkspaceOpt = Annotated[str, typer.Option(help="Workspace slug.")]
 
 @app.command("sync")
 @friendly
-def sync_(sender_id: int, workspace: WorkspaceOpt = "default") -> None:
+def sync_(
+    sender_id: Annotated[int, typer.Argument(help="The sender's id (`relaybird senders list`).")],
+    workspace: WorkspaceOpt = "default",
+) -> None:
     """Read every template of the sender's WhatsApp Business Account from Meta now (all
     pages) and apply it: new ones appear, changes are recorded, vanished ones become DELETED."""
     with opened() as ctx:
@@ -96,7 +99,12 @@ def list_(
 
 @app.command("show")
 @friendly
-def show(template_id: int, workspace: WorkspaceOpt = "default") -> None:
+def show(
+    template_id: Annotated[
+        int, typer.Argument(help="The template's id (`relaybird templates list`).")
+    ],
+    workspace: WorkspaceOpt = "default",
+) -> None:
     """One template: status and Meta's reason, its parameter slots, its history."""
     with opened() as ctx:
         with ctx.db.read() as session:
