@@ -47,6 +47,7 @@ def to_out(s: service.Summary) -> CampaignOut:
         waiting_reason=s.waiting_reason,
         counts=s.counts,
         total=c.total,
+        failed=s.failed,
         reply_count=c.reply_count,
         reply_rate=s.reply_rate,
         created_at=c.created_at,

@@ -49,6 +49,11 @@ class CampaignOut(BaseModel):
     )
     counts: dict[str, int] = Field(description="Recipients per state (every state listed).")
     total: int = Field(description="Recipients uploaded, invalid records included.")
+    failed: int = Field(
+        description="Recipients in a failed final state: SENDING_FAILED, DELIVERY_FAILED, ERROR "
+        "and INVALID_RECORD (their parts are in `counts`). The CLI and dashboard use the same "
+        "definition."
+    )
     reply_count: int
     reply_rate: float = Field(description="Recipients who replied / recipients sent to.")
     created_at: datetime

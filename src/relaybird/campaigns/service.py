@@ -19,13 +19,14 @@ from relaybird.campaigns.transitions import (
     ALLOWS_REMOVAL,
     CAMPAIGN,
     CLAIMABLE,
+    FAILED_STATES,
     CampaignState,
     RecipientState,
 )
 from relaybird.db.notify import DISPATCH, notify
 from relaybird.errors import Conflict, InvalidInput, NotFound
 from relaybird.events.transitions import Moved, apply_transition, history, record
-from relaybird.kit.time import rfc3339
+from relaybird.kit.time import readable
 from relaybird.models import Campaign, Recipient, Transition
 
 PENDING = (RecipientState.INITIAL, RecipientState.IN_PROGRESS, RecipientState.RETRY_SCHEDULED)
@@ -46,6 +47,16 @@ class Summary:
     campaign: Campaign
     counts: dict[str, int]
     waiting_reason: str | None
+
+    @property
+    def failed_parts(self) -> dict[str, int]:
+        """The failed states (FAILED_STATES) with recipients in them, and how many."""
+        return {s.value: n for s in FAILED_STATES if (n := self.counts.get(s.value, 0))}
+
+    @property
+    def failed(self) -> int:
+        """Recipients in a failed final state, whichever (see FAILED_STATES)."""
+        return sum(self.failed_parts.values())
 
     @property
     def reply_rate(self) -> float:
@@ -299,9 +310,9 @@ def summaries(session: Session, campaigns: list[Campaign]) -> list[Summary]:
             if sender is not None and sender.status in SENDER_WAITS:
                 waiting = SENDER_WAITS[sender.status]
                 if sender.status == "RESTRICTED" and sender.restricted_until is not None:
-                    waiting += f" until {rfc3339(sender.restricted_until)}"
+                    waiting += f" until {readable(sender.restricted_until)}"
         elif c.state == CampaignState.NOT_STARTED and c.start_at is not None:
-            waiting = f"scheduled to start at {rfc3339(c.start_at)}"
+            waiting = f"scheduled to start at {readable(c.start_at)}"
         out.append(Summary(c, counts, waiting))
     return out
 

@@ -127,3 +127,6 @@ PROVIDER_RANK: dict[RecipientState, int] = {
 DONE_SENDING = frozenset(set(RecipientState) - {I, IP, RS})
 # Due for the dispatcher.
 CLAIMABLE = frozenset({I, RS})
+# "Failed", the one definition every view uses (API `failed`, CLI, dashboard, demo): the final
+# states in which the message did not reach the recipient, in the order their parts are shown.
+FAILED_STATES: tuple[RecipientState, ...] = (SF, DF, ER, IR)

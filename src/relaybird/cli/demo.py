@@ -32,6 +32,7 @@ from rich.live import Live
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
+from relaybird.campaigns.transitions import FAILED_STATES
 from relaybird.cli.apiclient import ApiClient, ApiError
 from relaybird.cli.common import console, friendly
 from relaybird.config import Settings
@@ -261,9 +262,6 @@ def _table(body: dict[str, Any], title: str | None = None) -> Table:
     return table
 
 
-FAILED_STATES = ("SENDING_FAILED", "DELIVERY_FAILED", "ERROR", "INVALID_RECORD")
-
-
 def _self() -> str:
     """How to run this relaybird again from here: the executable beside this Python (the
     venv's), relative to the working directory when inside it (`.venv/bin/relaybird`)."""
@@ -280,7 +278,7 @@ def _next_steps(api_url: str, key: str, db_url: str, cid: int, counts: dict[str,
     """Hints that work when pasted: commands unwrapped, the API with its Bearer header (a
     browser session does not open the API), the dashboard for the browser, and a state filter
     that has rows in this run."""
-    state = max(FAILED_STATES, key=lambda s: counts.get(s, 0))
+    state = max((s.value for s in FAILED_STATES), key=lambda s: counts.get(s, 0))
     if not counts.get(state):
         state = "READ"
     auth = f"-H 'Authorization: Bearer {key}'"

@@ -156,9 +156,11 @@ def watch(
             while True:
                 p = ops.progress(summary)
                 c = summary.campaign
+                parts = ops.failed_detail(summary)
                 detail = (
                     f"{c.state} · sent {ops.sent(summary)} · failed {ops.failed(summary)}"
-                    f" · replies {c.reply_count}"
+                    + (f" ({parts})" if parts else "")
+                    + f" · replies {c.reply_count}"
                 )
                 note = summary.waiting_reason or c.pause_reason
                 if note:

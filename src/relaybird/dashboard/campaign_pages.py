@@ -165,6 +165,7 @@ def _live_values(ctx: AppContext, sess: DashboardSession, campaign_id: int) -> d
         "health": health,
         "sent": ops.sent(summary),
         "failed": ops.failed(summary),
+        "failed_detail": ops.failed_detail(summary),
         "eta": ops.eta(progress.pending, health) if running else None,
         "states": STATES,
     }

@@ -31,7 +31,9 @@ def sender_list(request: Request, sess: Session, ctx: Ctx) -> HTMLResponse:
     with ctx.db.read() as session:
         for h in ops.sender_health(session, now, ws):
             moves = history(session, "sender", h.sender.id, ws)
-            segments = ops.status_segments(moves, h.sender.status, since, now)
+            segments = ops.status_segments(
+                moves, h.sender.status, since, now, born=h.sender.created_at
+            )
             described = detail.describe(session, ws, h.sender.id, now)
             rows.append((h, described, segments, segments[0][0]))
     return render(
@@ -49,7 +51,9 @@ def sender_page(request: Request, sess: Session, ctx: Ctx, sender_id: int) -> HT
         described = detail.describe(session, ws, sender_id, now)
         moves = history(session, "sender", sender_id, ws)
         active = [s for s in ops.active_campaigns(session, ws) if s.campaign.sender_id == sender_id]
-    segments = ops.status_segments(moves, health.sender.status, since, now)
+    segments = ops.status_segments(
+        moves, health.sender.status, since, now, born=health.sender.created_at
+    )
     return render(
         request,
         sess,

@@ -63,3 +63,15 @@ def rfc3339(when: datetime | None) -> str | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return when.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def readable(when: datetime, now: datetime | None = None) -> str:
+    """A time as a person reads it, in UTC: ``1 Dec 05:43 UTC``, or ``05:43 UTC`` when ``now``
+    is given and falls on the same day."""
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    when = when.astimezone(UTC)
+    clock = when.strftime("%H:%M UTC")
+    if now is not None and when.date() == now.astimezone(UTC).date():
+        return clock
+    return f"{when.day} {when:%b} {clock}"

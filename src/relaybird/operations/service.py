@@ -160,7 +160,22 @@ def sent(summary: Summary) -> int:
 
 
 def failed(summary: Summary) -> int:
-    return sum(summary.counts.get(s.value, 0) for s in REFUSED)
+    """Recipients in a failed final state (campaigns.transitions.FAILED_STATES)."""
+    return summary.failed
+
+
+def failed_detail(summary: Summary) -> str:
+    """The parts of "failed", e.g. ``delivery 21 · error 2``; empty when nothing failed."""
+    return " · ".join(f"{PART_NAMES[state]} {n:,}" for state, n in summary.failed_parts.items())
+
+
+# How the failed states read as parts of "failed".
+PART_NAMES = {
+    RecipientState.SENDING_FAILED.value: "not on WhatsApp",
+    RecipientState.DELIVERY_FAILED.value: "delivery",
+    RecipientState.ERROR.value: "error",
+    RecipientState.INVALID_RECORD.value: "invalid row",
+}
 
 
 def sender_detail(
@@ -173,10 +188,15 @@ def sender_detail(
 
 
 def status_segments(
-    history: list[Transition], current: str, since: datetime, now: datetime
+    history: list[Transition],
+    current: str,
+    since: datetime,
+    now: datetime,
+    born: datetime | None = None,
 ) -> list[tuple[datetime, str]]:
-    """(from, status) segments for a timeline starting at ``since``, from the status history."""
-    since = timeline_start(history, since, now)
+    """(from, status) segments for a timeline starting at ``since`` (never before ``born``, when
+    the thing was created), from the status history."""
+    since = timeline_start(history, since if born is None else max(since, born), now)
     segments: list[tuple[datetime, str]] = []
     state_at_start = None
     for t in history:
@@ -199,5 +219,7 @@ def timeline_start(history: list[Transition], since: datetime, now: datetime) ->
     if not history or history[0].created_at <= since:
         return since
     first = history[0].created_at
+    if history[0].from_state is None:
+        return first  # the first change is the creation: nothing existed before it
     margin = max((now - first) / 10, timedelta(seconds=1))
     return max(since, first - margin)

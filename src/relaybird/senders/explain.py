@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from relaybird.config import LimitModel
+from relaybird.kit.time import readable
 from relaybird.senders.lifecycle import (
     FLAG_PERIOD,
     MAY_SEND_READINGS,
@@ -98,8 +99,7 @@ class Moment:
 
 
 def _when(at: datetime, now: datetime) -> str:
-    clock = at.strftime("%H:%M UTC")
-    return clock if at.date() == now.date() else f"{at.day} {at:%b} {clock}"
+    return readable(at, now)
 
 
 def _day(at: datetime) -> str:
