@@ -15,6 +15,7 @@ from relaybird.api import docs, problems
 from relaybird.api.routers import API_PREFIX, api_routers, root_routers
 from relaybird.context import AppContext
 from relaybird.dashboard import web as dashboard_web
+from relaybird.inbox import refusals
 from relaybird.runtime import bootstrap, run_loops
 
 log = logging.getLogger("relaybird.api")
@@ -47,6 +48,8 @@ def create_app(ctx: AppContext, *, loops: bool = False) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await asyncio.to_thread(bootstrap, ctx)
+        for warning in refusals.unconfigured(ctx.settings):
+            log.warning(warning)
         stop = asyncio.Event()
         task = asyncio.create_task(run_loops(ctx, stop)) if loops else None
         try:

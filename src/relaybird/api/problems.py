@@ -12,6 +12,7 @@ from sqlalchemy.exc import StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from relaybird.errors import AppError
+from relaybird.inbox.refusals import refused
 
 log = logging.getLogger("relaybird.api")
 
@@ -45,11 +46,26 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+# Answers that mean "this webhook was refused" (its sender is misconfigured or not the provider).
+REFUSALS = frozenset({401, 403, 413})
+WEBHOOKS = "/webhooks/"
+
+
+def _webhook_door(path: str) -> str | None:
+    if not path.startswith(WEBHOOKS):
+        return None
+    door = path.removeprefix(WEBHOOKS).split("/", 1)[0]
+    return door if door.isascii() and door.isidentifier() and len(door) <= 32 else None
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(AppError)
-    async def _app_error(_request: Request, exc: AppError) -> JSONResponse:
+    async def _app_error(request: Request, exc: AppError) -> JSONResponse:
         if exc.status >= 500:
             log.error("app error: %s", exc.detail)
+        door = _webhook_door(request.url.path)
+        if door is not None and exc.status in REFUSALS:
+            await refused(request.app.state.ctx, door, exc.detail)
         extra = {
             k: v for k, v in exc.extra.items() if isinstance(v, str | int | float | list | dict)
         }

@@ -70,9 +70,8 @@ def simulator(
     from relaybird.simulator.config import SimConfig
     from relaybird.simulator.server import run_forever
 
-    secret = (
-        app_secret or load_settings().whatsapp_app_secret.get_secret_value() or "sim-app-secret"
-    )
+    from_env = load_settings().whatsapp_app_secret.get_secret_value()
+    secret = app_secret or from_env or DEFAULT_SECRET
     config = SimConfig(
         seed=seed,
         app_secret=secret,
@@ -89,7 +88,27 @@ def simulator(
         f"[green]simulator[/] on http://{host}:{port} (seed {seed}); webhooks → "
         f"{webhook_url or 'nowhere (recorded only)'}"
     )
+    console.print(signing_note(app_secret, from_env), soft_wrap=True)
     run_forever(config, host, port)
+
+
+DEFAULT_SECRET = "sim-app-secret"  # noqa: S105 (the simulator's public test secret)
+
+
+def signing_note(given: str | None, from_env: str) -> str:
+    """Which secret the webhooks are signed with, so relaybird can be started with the same one
+    (a mismatch refuses every webhook with 401). A secret of the user's is named, never shown."""
+    if given:
+        return (
+            "webhooks signed with the --app-secret given: start relaybird with the same value "
+            "in RELAYBIRD_WHATSAPP_APP_SECRET"
+        )
+    if from_env:
+        return "webhooks signed with RELAYBIRD_WHATSAPP_APP_SECRET from this environment"
+    return (
+        f"webhooks signed with the default secret {DEFAULT_SECRET!r}: start relaybird with "
+        f"RELAYBIRD_WHATSAPP_APP_SECRET={DEFAULT_SECRET}"
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -15,6 +15,8 @@ from relaybird.auth import service as auth
 from relaybird.campaigns import service as campaigns
 from relaybird.cli.common import console, context, friendly
 from relaybird.context import AppContext
+from relaybird.inbox import refusals
+from relaybird.kit.time import readable
 from relaybird.operations import service as ops
 
 WorkspaceOpt = Annotated[str, typer.Option(help="Workspace slug.")]
@@ -57,6 +59,7 @@ def status(workspace: WorkspaceOpt = "default") -> None:
         now = ctx.clock.now()
         health = ops.sender_health(session, now, ws.id)
         active = ops.active_campaigns(session, ws.id)
+        refused = refusals.recent(session, now)
     by_id = {h.sender.id: h for h in health}
     senders = Table(
         "id",
@@ -115,6 +118,11 @@ def status(workspace: WorkspaceOpt = "default") -> None:
             summary.waiting_reason or c.pause_reason or "",
         )
     console.print(table if active else "[dim]No running or paused campaigns.[/]")
+    if refused.count:
+        when = readable(refused.last_at, now) if refused.last_at else "?"
+        console.print(f"[red]{refused.line()} at {when}[/]", soft_wrap=True)
+    else:
+        console.print(f"[dim]{refused.line()}[/]")
 
 
 def _duration(seconds: float) -> str:

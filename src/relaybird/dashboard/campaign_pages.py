@@ -20,6 +20,7 @@ from relaybird.context import AppContext
 from relaybird.dashboard.session import DashboardSession
 from relaybird.dashboard.web import PREFIX, AdminForm, Session, back, render
 from relaybird.errors import AppError, InvalidInput
+from relaybird.inbox import refusals
 from relaybird.operations import service as ops
 
 router = APIRouter()
@@ -45,6 +46,7 @@ def campaign_list(
     with ctx.db.read() as session:
         items, last = campaigns.list_page(session, ws, after_id=after, limit=PAGE)
         health = ops.sender_health(session, ctx.clock.now(), ws)
+        refused = refusals.recent(session, ctx.clock.now())
     rows = [(s, ops.progress(s)) for s in reversed(items)]
     return render(
         request,
@@ -56,6 +58,7 @@ def campaign_list(
         states=STATES,
         next_after=last,
         ops=ops,
+        refused=refused,
     )
 
 

@@ -14,6 +14,7 @@ from relaybird.config import LimitModel
 from relaybird.dashboard.web import PREFIX, AdminForm, Session, back, render
 from relaybird.errors import AppError
 from relaybird.events.transitions import history
+from relaybird.inbox import refusals
 from relaybird.operations import service as ops
 from relaybird.senders import detail, sync
 from relaybird.senders import service as senders
@@ -36,8 +37,15 @@ def sender_list(request: Request, sess: Session, ctx: Ctx) -> HTMLResponse:
             )
             described = detail.describe(session, ws, h.sender.id, now)
             rows.append((h, described, segments, segments[0][0]))
+        refused = refusals.recent(session, now)
     return render(
-        request, sess, "senders.html", rows=rows, now=now, models=[m.value for m in LimitModel]
+        request,
+        sess,
+        "senders.html",
+        rows=rows,
+        now=now,
+        models=[m.value for m in LimitModel],
+        refused=refused,
     )
 
 

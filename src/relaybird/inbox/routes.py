@@ -80,6 +80,8 @@ async def receive_notification(request: Request) -> dict[str, str]:
         raise PayloadTooLarge("webhook bodies are limited to 3 MB")
     raw = await _read_capped(request)
     secret = ctx.settings.whatsapp_app_secret.get_secret_value()
+    if not secret:
+        raise Unauthorized("refused: RELAYBIRD_WHATSAPP_APP_SECRET is not set")
     if not signature.verify(raw, request.headers.get(signature.HEADER), secret):
         raise Unauthorized("missing or invalid X-Hub-Signature-256")
     try:

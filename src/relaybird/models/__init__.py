@@ -12,6 +12,7 @@ from relaybird.models.sender import Sender, SenderContact
 from relaybird.models.template import MediaAsset, Template, TemplateSync
 from relaybird.models.transition import Transition
 from relaybird.models.user import BlockedNumber, User, VirtualNumber
+from relaybird.models.webhook_refusal import WebhookRefusal
 from relaybird.models.workspace import Workspace
 
 __all__ = [
@@ -42,5 +43,6 @@ __all__ = [
     "Transition",
     "User",
     "VirtualNumber",
+    "WebhookRefusal",
     "Workspace",
 ]

@@ -85,6 +85,15 @@ class SnapshotCollector(Collector):
             "Age of the oldest webhook body not yet applied (0 when caught up).",
             value=s.webhook_lag_s,
         )
+        refused = GaugeMetricFamily(
+            "relaybird_webhooks_refused_last_hour",
+            "Webhooks refused (no secret set, missing or wrong signature, too large) in the last "
+            "hour, per door.",
+            labels=["door"],
+        )
+        for door in sorted({"whatsapp", "direct", *s.webhooks_refused}):
+            refused.add_metric([door], s.webhooks_refused.get(door, 0))
+        yield refused
 
         deliveries = GaugeMetricFamily(
             "relaybird_event_deliveries", "Outgoing event deliveries by status.", labels=["status"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -11,6 +11,7 @@ from relaybird.campaigns import service as campaigns
 from relaybird.campaigns.service import Summary
 from relaybird.campaigns.transitions import RecipientState
 from relaybird.errors import NotFound
+from relaybird.inbox import refusals
 from relaybird.models import Sender, Transition
 from relaybird.operations import repository as repo
 from relaybird.senders import service as senders
@@ -51,6 +52,7 @@ class Snapshot:
     deliveries: dict[str, int]
     delivery_lag_s: float
     emails: dict[str, int]
+    webhooks_refused: dict[str, int] = field(default_factory=dict)  # per door, last hour
 
     @property
     def sends_accepted(self) -> int:
@@ -95,6 +97,7 @@ def snapshot(session: Session, now: datetime) -> Snapshot:
         deliveries=repo.event_deliveries(session),
         delivery_lag_s=_age(now, repo.oldest_pending_delivery(session)),
         emails=repo.emails(session),
+        webhooks_refused=refusals.by_door(session, now),
     )
 
 
@@ -196,7 +199,10 @@ def status_segments(
 ) -> list[tuple[datetime, str]]:
     """(from, status) segments for a timeline starting at ``since`` (never before ``born``, when
     the thing was created), from the status history."""
-    since = timeline_start(history, since if born is None else max(since, born), now)
+    if born is not None:
+        # Never before creation; a change recorded earlier than that (imported history) wins.
+        since = max(since, min([born, *(t.created_at for t in history[:1])]))
+    since = timeline_start(history, since, now)
     segments: list[tuple[datetime, str]] = []
     state_at_start = None
     for t in history:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 09:32:29.810877
+Create Date: 2026-11-30 11:23:26.531640
 """
 
 from collections.abc import Sequence
@@ -56,6 +56,25 @@ def upgrade() -> None:
         sa.Column("lease_expires_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("refreshed_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("account", name=op.f("pk_provider_access_tokens")),
+    )
+    op.create_table(
+        "webhook_refusals",
+        sa.Column("door", sa.String(length=32), nullable=False),
+        sa.Column("reason", sa.String(length=200), nullable=False),
+        sa.Column("hour", relaybird.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.Column("last_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_refusals")),
+        sa.UniqueConstraint(
+            "door", "reason", "hour", name=op.f("uq_webhook_refusals_door_reason_hour")
+        ),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "workspaces",
@@ -1139,6 +1158,7 @@ def downgrade() -> None:
 
     op.drop_table("api_keys")
     op.drop_table("workspaces")
+    op.drop_table("webhook_refusals")
     op.drop_table("provider_access_tokens")
     with op.batch_alter_table("inbox_events", schema=None) as batch_op:
         batch_op.drop_index("ix_inbox_events_due")
