@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Table, delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -130,6 +130,7 @@ def _add(
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     table = WebhookRefusal.__table__
+    assert isinstance(table, Table)
     stmt = insert(table).values(door=door, reason=reason, hour=minute, count=count, last_at=last_at)
     stmt = stmt.on_conflict_do_update(
         index_elements=["door", "reason", "hour"],
