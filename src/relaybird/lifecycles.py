@@ -28,21 +28,21 @@ LIFECYCLES: dict[str, StateMachine[Any]] = {
 }
 
 _SECTIONS = (
-    ("1. Sender numbers (DESIGN.md §2.1)", "senders/transitions.py", ["sender"]),
-    ("2. Campaigns (DESIGN.md §2.2)", "campaigns/transitions.py", ["campaign"]),
-    ("3. Campaign recipients (DESIGN.md §2.2)", "campaigns/transitions.py", ["recipient"]),
+    ("1. Sender numbers", "senders/transitions.py", ["sender"]),
+    ("2. Campaigns", "campaigns/transitions.py", ["campaign"]),
+    ("3. Campaign recipients", "campaigns/transitions.py", ["recipient"]),
     (
-        "4. Contacts, per network (DESIGN.md §2.3)",
+        "4. Contacts, per network",
         "contacts/transitions.py",
         [f"contact/{n.value}" for n in Network],
     ),
     (
-        "5. Rooms and room messages (DESIGN.md §2.4)",
+        "5. Rooms and room messages",
         "rooms/transitions.py",
         ["room", "room_message"],
     ),
     (
-        "6. WhatsApp message templates (DESIGN.md §3)",
+        "6. WhatsApp message templates",
         "templates/transitions.py",
         ["template", "template_quality", "template_category"],
     ),
@@ -84,7 +84,7 @@ def render_markdown() -> str:
             out += [f"| {s} | {r} |" for s, r in PROVIDER_RANK.items()]
             out += [""]
         if title.startswith("4."):
-            out += ["Which statuses each network may take (the seed's matrix, enforced):", ""]
+            out += ["Which statuses each network may take (enforced):", ""]
             nets = list(Network)
             out += ["| status | " + " | ".join(n.value for n in nets) + " |"]
             out += ["| --- |" + " --- |" * len(nets)]
