@@ -24,6 +24,7 @@ from relaybird.campaigns.readers import Progress, read_rows
 from relaybird.campaigns.recipients import import_recipients
 from relaybird.campaigns.transitions import ACCEPTS_UPLOADS, RecipientState
 from relaybird.context import AppContext
+from relaybird.db.after_commit import log_after_commit
 from relaybird.errors import AppError, Conflict, InvalidInput, NotFound
 from relaybird.events.outbox import emit
 from relaybird.kit.time import rfc3339
@@ -122,6 +123,9 @@ def _fail(ctx: AppContext, import_id: int, reason: str) -> None:
         repository.update_import(
             session, import_id, state="FAILED", failure=reason, finished_at=ctx.clock.now()
         )
+        log_after_commit(
+            session, log, "import %s failed: %s", import_id, reason, level=logging.WARNING
+        )
 
 
 def _run(ctx: AppContext, import_id: int, path: Path, filename: str) -> None:
@@ -163,6 +167,16 @@ def _run(ctx: AppContext, import_id: int, path: Path, filename: str) -> None:
             entity_id=campaign_id,
             data={"id": campaign_id, "import_id": import_id, **totals, "at": rfc3339(now)},
             at=now,
+        )
+        log_after_commit(
+            session,
+            log,
+            "campaign %s: import %s finished: %s rows, %s accepted, %s invalid",
+            campaign_id,
+            import_id,
+            totals["rows"],
+            totals["accepted"],
+            totals["invalid"],
         )
 
 

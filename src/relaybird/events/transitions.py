@@ -10,6 +10,7 @@ events in the caller's transaction; neither commits.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +20,7 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session
 
+from relaybird.db.after_commit import log_after_commit
 from relaybird.db.bulk import insert_rows
 from relaybird.errors import IllegalTransition, NotFound
 from relaybird.events.outbox import emit_many
@@ -30,6 +32,13 @@ from relaybird.models.base import Base
 S = TypeVar("S", bound=StrEnum)
 
 _MAX_CAS_RETRIES = 8
+
+log = logging.getLogger("relaybird.status")
+# The lifecycles an operator follows in the log, one line per change (recipients, rooms and
+# messages move by the thousand: their history is in the database, not the log).
+LOGGED = frozenset({"campaign", "sender", "template", "contact"})
+# Statuses that need someone's attention: logged as warnings.
+ALARMING = frozenset({"RESTRICTED", "OFFLINE", "FLAGGED", "BANNED", "PAUSED", "DISABLED"})
 
 
 @dataclass(frozen=True)
@@ -229,6 +238,22 @@ def record(
             for m in moved
         ],
     )
+    if machine.entity in LOGGED:
+        for m in moved:
+            if m.changed:
+                log_after_commit(
+                    session,
+                    log,
+                    "%s %s: %s -> %s (%s by %s%s)",
+                    machine.entity,
+                    m.id,
+                    m.source or "none",
+                    m.target or "none",
+                    event,
+                    actor,
+                    f": {reason}" if reason else "",
+                    level=logging.WARNING if m.target in ALARMING else logging.INFO,
+                )
     emit_many(
         session,
         [
