@@ -102,7 +102,11 @@ class Settings(BaseSettings):
         default="relaybird <noreply@relaybird.invalid>",
         description="From: address of invitation and notification e-mails.",
     )
-    bootstrap_admin_key: SecretStr | None = Field(default=None)
+    bootstrap_admin_key: SecretStr | None = Field(
+        default=None,
+        description="An admin key for the default workspace, created at start-up if missing "
+        "(at least 16 characters). Once revoked it stays revoked.",
+    )
 
     # --- engine tuning (added beyond §8) ---
     default_region: str = Field(
