@@ -111,12 +111,25 @@ def list_keys(session: Session, principal: Principal) -> list[ApiKey]:
     return repository.list_keys(session, principal.workspace_id)
 
 
+def login_account(workspace_slug: str, email: str) -> tuple[str, str]:
+    """The account a password login names, folded exactly as the lookup folds it (so every
+    spelling of one account, ``deFault`` or ``Ana@Example.com``, counts as that account)."""
+    return workspace_slug.strip().lower(), email.strip().lower()
+
+
+def api_key_account(secret: str) -> str:
+    """A stable, non-secret name for the key an API-key login presents (its digest's head):
+    failures count per key tried, never in one bucket shared by every key."""
+    return hash_key(secret.strip())[:32]
+
+
 def login_with_password(
     session: Session, workspace_slug: str, email: str, password: str
 ) -> Principal:
     """A dashboard login: the user's workspace, role and actor. One error for every failure, so
     the form does not tell which e-mails exist."""
-    ws = repository.workspace_by_slug(session, workspace_slug.strip().lower())
+    slug, email = login_account(workspace_slug, email)
+    ws = repository.workspace_by_slug(session, slug)
     user = repository.user_by_email(session, ws.id, email) if ws is not None else None
     ok = verify_password(user.password_hash if user else None, password)
     if user is None or not ok or not user.active:
