@@ -157,6 +157,9 @@ def make_settings(url: str, **overrides: Any) -> Settings:
         "direct_webhook_secret": "test-direct-secret",
         "public_url": "http://relaybird.test",
         "session_secret": "test-session-secret",
+        # No test reaches Meta: a provider call a test did not point at the simulator is refused
+        # at once (nothing listens on the discard port).
+        "graph_api_url": "http://127.0.0.1:9",
     }
     values.update(overrides)
     return Settings(**values)

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from relaybird.kit.destinations import Network, parse_networks
 from relaybird.kit.durations import parse_duration
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
@@ -101,7 +102,11 @@ class Settings(BaseSettings):
         default="relaybird <noreply@relaybird.invalid>",
         description="From: address of invitation and notification e-mails.",
     )
-    bootstrap_admin_key: SecretStr | None = Field(default=None)
+    bootstrap_admin_key: SecretStr | None = Field(
+        default=None,
+        description="An admin key for the default workspace, created at start-up if missing "
+        "(at least 16 characters). Once revoked it stays revoked.",
+    )
 
     # --- engine tuning (added beyond §8) ---
     default_region: str = Field(
@@ -138,6 +143,13 @@ class Settings(BaseSettings):
         default=SecretStr(""),
         description="Signs dashboard session cookies. Unset: a random one per process start.",
     )
+    event_private_networks: str = Field(
+        default="",
+        description="Non-public networks that event subscriptions may deliver to, "
+        "comma-separated CIDRs (e.g. `10.0.0.0/8` for a receiver on your LAN, `127.0.0.1/32` for "
+        "one on this host); any port is allowed there. Empty: public addresses only, on ports "
+        "80, 443 and 1024 and up.",
+    )
     log_level: str = "INFO"
     log_json: bool = False
 
@@ -153,6 +165,17 @@ class Settings(BaseSettings):
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @field_validator("event_private_networks")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        parse_networks(value)
+        return value
+
+    @property
+    def event_networks(self) -> tuple[Network, ...]:
+        """RELAYBIRD_EVENT_PRIVATE_NETWORKS, parsed."""
+        return parse_networks(self.event_private_networks)
 
     @property
     def is_sqlite(self) -> bool:

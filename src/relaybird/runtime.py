@@ -52,12 +52,18 @@ def bootstrap(ctx: AppContext) -> None:
             session, auth.DEFAULT_WORKSPACE, limit_model=ctx.settings.default_limit_model.value
         )
         if key is not None and key.get_secret_value():
-            auth.ensure_bootstrap_key(
+            revoked = auth.ensure_bootstrap_key(
                 session,
                 key.get_secret_value(),
                 ctx.clock.now(),
                 limit_model=ctx.settings.default_limit_model.value,
             )
+            if revoked is not None:
+                log.warning(
+                    "RELAYBIRD_BOOTSTRAP_ADMIN_KEY is API key %s, which was revoked: it stays "
+                    "revoked (unset the setting, or set a new key)",
+                    revoked.id,
+                )
 
 
 async def run_loops(ctx: AppContext, stop: asyncio.Event, only: set[str] | None = None) -> None:

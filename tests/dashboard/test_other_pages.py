@@ -169,7 +169,7 @@ def test_admins_add_and_sync_a_sender_from_the_dashboard(
     assert "Sender Sales line added" in added.text and "PENDING" in added.text
     sender_id = int(re.search(r'action="/ui/senders/(\d+)/sync"', added.text).group(1))  # type: ignore[union-attr]
     again = client.post("/ui/senders", data={"csrf": csrf_of(page), **form})
-    assert "Error: phone_number_id 300100 is already a sender" in again.text
+    assert "Error: phone_number_id 300100 is already registered as a sender" in again.text
 
     simulator.add_number("300100", "EAAG-dashboard")
     synced = client.post(f"/ui/senders/{sender_id}/sync", data={"csrf": csrf_of(page)})

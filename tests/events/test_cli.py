@@ -12,6 +12,9 @@ from tests.events.receiver import Receiver
 from tests.events.test_deliverer import _emit, _run, _subscribe
 from tests.factories import KeyMaker
 
+# The receivers listen on 127.0.0.1: allowed explicitly (RELAYBIRD_EVENT_PRIVATE_NETWORKS).
+pytestmark = pytest.mark.usefixtures("allow_loopback_receivers")
+
 
 def test_replay_and_delivery_log_from_the_shell(
     ctx: AppContext,

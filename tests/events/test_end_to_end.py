@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import httpx2 as httpx
+import pytest
 
 from relaybird.context import AppContext
 from relaybird.events import signing
@@ -16,6 +17,9 @@ from relaybird.kit.time import ManualClock
 from tests.events.receiver import Receiver
 from tests.factories import KeyMaker, make_campaign, make_sender, make_workspace
 from tests.fixtures.live_server import LiveServer
+
+# The receivers listen on 127.0.0.1: allowed explicitly (RELAYBIRD_EVENT_PRIVATE_NETWORKS).
+pytestmark = pytest.mark.usefixtures("allow_loopback_receivers")
 
 
 def _wait(condition: Callable[[], bool], timeout: float = 30.0) -> None:

@@ -12,7 +12,9 @@ def test_create_returns_a_secret_once_and_lists_without_it(
 ) -> None:
     admin = keys.headers("admin")
     created = client.post(
-        PATH, json={"url": "http://127.0.0.1:9/hook", "event_types": ["recipient.*"]}, headers=admin
+        PATH,
+        json={"url": "https://receiver.example/hook", "event_types": ["recipient.*"]},
+        headers=admin,
     )
     assert created.status_code == 201, created.text
     body = created.json()
@@ -39,8 +41,10 @@ def test_bad_input_is_a_problem_and_creates_nothing(client: TestClient, keys: Ke
 
 def test_only_admins_and_only_their_workspace(client: TestClient, keys: KeyMaker) -> None:
     admin = keys.headers("admin")
-    sub = client.post(PATH, json={"url": "http://127.0.0.1:9/"}, headers=admin).json()
-    viewer = client.post(PATH, json={"url": "http://127.0.0.1:9/"}, headers=keys.headers("viewer"))
+    sub = client.post(PATH, json={"url": "https://receiver.example/"}, headers=admin).json()
+    viewer = client.post(
+        PATH, json={"url": "https://receiver.example/"}, headers=keys.headers("viewer")
+    )
     assert viewer.status_code == 403
     other = keys.headers("admin", workspace="other")
     assert client.get(f"{PATH}/{sub['id']}", headers=other).status_code == 404
@@ -52,7 +56,7 @@ def test_only_admins_and_only_their_workspace(client: TestClient, keys: KeyMaker
 
 def test_delivery_log_rejects_an_unknown_status_filter(client: TestClient, keys: KeyMaker) -> None:
     admin = keys.headers("admin")
-    sub = client.post(PATH, json={"url": "http://127.0.0.1:9/"}, headers=admin).json()
+    sub = client.post(PATH, json={"url": "https://receiver.example/"}, headers=admin).json()
     response = client.get(f"{PATH}/{sub['id']}/deliveries?status=LOST", headers=admin)
     assert response.status_code == 422
     response = client.post(f"{PATH}/{sub['id']}/replay", json={"statuses": []}, headers=admin)

@@ -8,7 +8,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from relaybird.context import AppContext
+from relaybird.providers.whatsapp.client import WhatsAppCloudClient
+from relaybird.senders.sync import PROVIDER_KEY
 from tests.factories import KeyMaker
+from tests.fixtures.simulator import SimHandle
 
 BODY = {
     "name": "Support line",
@@ -17,6 +20,13 @@ BODY = {
     "access_token": "EAAG-very-secret-token",
     "waba_id": "102290129340398",
 }
+
+
+@pytest.fixture(autouse=True)
+def provider(ctx: AppContext, simulator: SimHandle) -> None:
+    """The simulator plays Meta; the number is the token's (adding reads it with the token)."""
+    ctx.resources[PROVIDER_KEY] = WhatsAppCloudClient(simulator.url, "v23.0")
+    simulator.add_number(str(BODY["phone_number_id"]), str(BODY["access_token"]))
 
 
 def test_add_list_show_history(client: TestClient, keys: KeyMaker) -> None:

@@ -104,10 +104,12 @@ def test_provider_refusal_is_a_502_and_changes_nothing_else(
 def test_periodic_sync_reads_each_number_once_per_interval(
     ctx: AppContext, clock: ManualClock, client: TestClient, keys: KeyMaker, simulator: SimHandle
 ) -> None:
-    provider = WhatsAppCloudClient(simulator.url, "v23.0")
-    ctx.resources[PROVIDER_KEY] = provider
-    sid = _add(client, keys.headers("admin"), pnid="200300")
+    ctx.resources[PROVIDER_KEY] = WhatsAppCloudClient(simulator.url, "v23.0")
+    sid = _add(client, keys.headers("admin"), pnid="200300")  # reads the number in the app's loop
+    client.portal.call(ctx.resources.pop(PROVIDER_KEY).close)  # type: ignore[union-attr]
     simulator.add_number("200300", TOKEN)
+    provider = WhatsAppCloudClient(simulator.url, "v23.0")  # one for this test's own loop
+    ctx.resources[PROVIDER_KEY] = provider
     every = timedelta(minutes=15)
 
     async def run() -> list[int]:

@@ -42,10 +42,11 @@ def add_key(
     return key
 
 
-def key_by_hash(session: Session, key_hash: str) -> ApiKey | None:
-    return session.scalar(
-        select(ApiKey).where(ApiKey.key_hash == key_hash, ApiKey.revoked_at.is_(None))
-    )
+def key_by_hash(session: Session, key_hash: str, *, include_revoked: bool = False) -> ApiKey | None:
+    query = select(ApiKey).where(ApiKey.key_hash == key_hash)
+    if not include_revoked:
+        query = query.where(ApiKey.revoked_at.is_(None))
+    return session.scalar(query)
 
 
 def list_keys(session: Session, workspace_id: int) -> list[ApiKey]:

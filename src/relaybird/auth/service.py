@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from relaybird.auth import repository
@@ -71,15 +72,27 @@ def create_key(
     return CreatedKey(key=key, secret=secret)
 
 
-def ensure_bootstrap_key(session: Session, secret: str, at: datetime, *, limit_model: str) -> None:
-    """RELAYBIRD_BOOTSTRAP_ADMIN_KEY: an admin key for the default workspace (for automation)."""
+def ensure_bootstrap_key(
+    session: Session, secret: str, at: datetime, *, limit_model: str
+) -> ApiKey | None:
+    """RELAYBIRD_BOOTSTRAP_ADMIN_KEY: an admin key for the default workspace (for automation).
+
+    Created once; a key that was revoked stays revoked (start-up goes on without it). Returns
+    the revoked key in that case, so the caller can say so; else None."""
     if len(secret) < 16:
         raise InvalidInput("RELAYBIRD_BOOTSTRAP_ADMIN_KEY must be at least 16 characters")
     ws = ensure_workspace(session, DEFAULT_WORKSPACE, limit_model=limit_model)
-    if repository.key_by_hash(session, hash_key(secret)) is None:
-        create_key(
-            session, workspace_id=ws.id, role=Role.ADMIN, name="bootstrap", at=at, secret=secret
-        )
+    existing = repository.key_by_hash(session, hash_key(secret), include_revoked=True)
+    if existing is not None:
+        return existing if existing.revoked_at is not None else None
+    try:
+        with session.begin_nested():  # another process starting at the same moment
+            create_key(
+                session, workspace_id=ws.id, role=Role.ADMIN, name="bootstrap", at=at, secret=secret
+            )
+    except IntegrityError:
+        pass
+    return None
 
 
 def authenticate(session: Session, secret: str) -> Principal:
@@ -98,12 +111,25 @@ def list_keys(session: Session, principal: Principal) -> list[ApiKey]:
     return repository.list_keys(session, principal.workspace_id)
 
 
+def login_account(workspace_slug: str, email: str) -> tuple[str, str]:
+    """The account a password login names, folded exactly as the lookup folds it (so every
+    spelling of one account, ``deFault`` or ``Ana@Example.com``, counts as that account)."""
+    return workspace_slug.strip().lower(), email.strip().lower()
+
+
+def api_key_account(secret: str) -> str:
+    """A stable, non-secret name for the key an API-key login presents (its digest's head):
+    failures count per key tried, never in one bucket shared by every key."""
+    return hash_key(secret.strip())[:32]
+
+
 def login_with_password(
     session: Session, workspace_slug: str, email: str, password: str
 ) -> Principal:
     """A dashboard login: the user's workspace, role and actor. One error for every failure, so
     the form does not tell which e-mails exist."""
-    ws = repository.workspace_by_slug(session, workspace_slug.strip().lower())
+    slug, email = login_account(workspace_slug, email)
+    ws = repository.workspace_by_slug(session, slug)
     user = repository.user_by_email(session, ws.id, email) if ws is not None else None
     ok = verify_password(user.password_hash if user else None, password)
     if user is None or not ok or not user.active:

@@ -64,7 +64,13 @@ def list_subscriptions(workspace: WorkspaceOpt = "default", json_out: JsonOpt = 
 @app.command("subscribe")
 @friendly
 def subscribe(
-    url: Annotated[str, typer.Argument(help="Where events are POSTed (http:// or https://).")],
+    url: Annotated[
+        str,
+        typer.Argument(
+            help="Where events are POSTed: http(s), a public address on port 80, 443 or "
+            "1024+ (or a network in RELAYBIRD_EVENT_PRIVATE_NETWORKS)."
+        ),
+    ],
     event_type: Annotated[
         list[str] | None,
         typer.Option(
@@ -81,7 +87,12 @@ def subscribe(
         principal = _principal(ctx, workspace)
         with ctx.db.write() as session:
             created = service.create_subscription(
-                session, principal, url=url, event_types=event_type, at=ctx.clock.now()
+                session,
+                principal,
+                url=url,
+                event_types=event_type,
+                at=ctx.clock.now(),
+                allowed=ctx.settings.event_networks,
             )
             out = SubscriptionOut.model_validate(created.subscription, from_attributes=True)
     if json_out:

@@ -47,29 +47,36 @@ def add(
     workspace: WorkspaceOpt = "default",
     json_out: JsonOpt = False,
 ) -> None:
-    """Add a number. It is PENDING until `relaybird senders sync` confirms registration."""
+    """Add a number (its token must be able to read it at the provider). It is PENDING until
+    `relaybird senders sync` confirms registration."""
     with opened() as ctx:
         if access_token is None:
             access_token = typer.prompt("Access token", hide_input=True)
         with ctx.db.write() as session:
             ws = auth.ensure_workspace(
                 session, workspace, limit_model=ctx.settings.default_limit_model.value
-            )
-            sender = service.add_sender(
-                session,
-                ws.id,
-                NewSender(
-                    name, phone_number_id, display_phone_number, access_token, waba_id, limit_model
-                ),
-                actor="cli",
-                now=ctx.clock.now(),
-            )
+            ).id
+        new = NewSender(
+            name, phone_number_id, display_phone_number, access_token, waba_id, limit_model
+        )
+
+        async def run() -> int:
+            try:
+                return await sync.add_proven(ctx, ws, new, actor="cli")
+            finally:
+                provider = ctx.resources.pop(sync.PROVIDER_KEY, None)
+                if provider is not None:
+                    await provider.close()
+
+        sender_id = asyncio.run(run())
+        with ctx.db.read() as session:
+            status = service.get_sender(session, ws, sender_id).status
             if json_out:
-                print_json(detail.describe(session, ws.id, sender.id, ctx.clock.now()))
+                print_json(detail.describe(session, ws, sender_id, ctx.clock.now()))
                 return
         console.print(
-            f"added sender [bold]{sender.id}[/] ({sender.status}); next: "
-            f"`relaybird senders sync {sender.id}`"
+            f"added sender [bold]{sender_id}[/] ({status}); next: "
+            f"`relaybird senders sync {sender_id}`"
         )
 
 

@@ -94,7 +94,8 @@ def _login_page(
     return response
 
 
-# Failed logins: 5 per (address, account) and per account, 20 per address, in 5 minutes.
+# Failed logins: 5 per (address, account) and per account, 20 per address, in 5 minutes. The
+# account is a folded workspace/e-mail, or the API key tried (so no bucket is shared by all).
 _THROTTLES = "dashboard.login_throttles"
 
 
@@ -152,7 +153,12 @@ def login(
         )
     throttle = _throttle(ctx)
     client = request.client.host if request.client else "unknown"
-    who = "api-key" if api_key.strip() else f"{workspace.strip()}/{email.strip().lower()}"
+    # The account: the folded workspace/e-mail the lookup will use, or the key presented.
+    who = (
+        f"key:{auth.api_key_account(api_key)}"
+        if api_key.strip()
+        else "/".join(auth.login_account(workspace, email))
+    )
     keys = (f"{client}|{who}", f"who|{who}", f"ip|{client}")
     now = ctx.clock.now()
     waits = [w for w in (throttle.wait(k, now) for k in keys) if w is not None]

@@ -78,7 +78,7 @@ def sender_page(request: Request, sess: Session, ctx: Ctx, sender_id: int) -> HT
 
 
 @router.post("/senders")
-def add_sender(
+async def add_sender(
     sess: AdminForm,
     ctx: Ctx,
     name: Annotated[str, Form()],
@@ -91,26 +91,24 @@ def add_sender(
     page = f"{PREFIX}/senders"
     try:
         model = LimitModel(limit_model) if limit_model else None
-        with ctx.db.write() as session:
-            sender = senders.add_sender(
-                session,
-                sess.principal.workspace_id,
-                senders.NewSender(
-                    name=name.strip(),
-                    phone_number_id=phone_number_id.strip(),
-                    display_phone_number=display_phone_number.strip(),
-                    access_token=access_token.strip(),
-                    waba_id=waba_id.strip() or None,
-                    limit_model=model,
-                ),
-                actor=sess.principal.actor,
-                now=ctx.clock.now(),
-            )
+        sender_id = await sync.add_proven(
+            ctx,
+            sess.principal.workspace_id,
+            senders.NewSender(
+                name=name.strip(),
+                phone_number_id=phone_number_id.strip(),
+                display_phone_number=display_phone_number.strip(),
+                access_token=access_token.strip(),
+                waba_id=waba_id.strip() or None,
+                limit_model=model,
+            ),
+            actor=sess.principal.actor,
+        )
     except ValueError:
         return back(page, f"Error: unknown limit model {limit_model!r}")
     except AppError as exc:
         return back(page, f"Error: {exc.detail}")
-    return back(f"{page}/{sender.id}", f"Sender {sender.name} added; sync it to confirm it.")
+    return back(f"{page}/{sender_id}", f"Sender {name.strip()} added; sync it to confirm it.")
 
 
 @router.post("/senders/{sender_id}/sync")

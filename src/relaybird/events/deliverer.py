@@ -40,7 +40,7 @@ def poster(ctx: AppContext) -> WebhookPoster:
     existing = ctx.resources.get(RESOURCE)
     if isinstance(existing, WebhookPoster):
         return existing
-    created = WebhookPoster()
+    created = WebhookPoster(allowed=ctx.settings.event_networks)
     ctx.resources[RESOURCE] = created
     return created
 
@@ -99,7 +99,7 @@ async def deliver_once(ctx: AppContext, config: DelivererConfig | None = None) -
             "event delivery %s to subscription %s failed: %s",
             delivery.id,
             delivery.subscription_id,
-            outcome.error,
+            outcome.refused or outcome.error,
         )
     return tally
 

@@ -40,7 +40,12 @@ def create(
     body: SubscriptionCreate, principal: Admin, session: WriteSession, ctx: Ctx
 ) -> SubscriptionCreated:
     created = service.create_subscription(
-        session, principal, url=body.url, event_types=body.event_types, at=ctx.clock.now()
+        session,
+        principal,
+        url=body.url,
+        event_types=body.event_types,
+        at=ctx.clock.now(),
+        allowed=ctx.settings.event_networks,
     )
     return SubscriptionCreated(**_out(created.subscription).model_dump(), secret=created.secret)
 

@@ -11,7 +11,9 @@ DeliveryStatus = Literal["PENDING", "DELIVERED", "FAILED"]
 class SubscriptionCreate(BaseModel):
     url: str = Field(
         max_length=2000,
-        description="Where events are POSTed (http:// or https://).",
+        description="Where events are POSTed: http:// or https://, no user:password@, a public "
+        "address on port 80, 443 or 1024 and up (private networks only where the operator "
+        "allows them: RELAYBIRD_EVENT_PRIVATE_NETWORKS). See docs/events.md.",
         examples=["https://example.com/relaybird-events"],
     )
     event_types: list[str] | None = Field(

@@ -23,6 +23,8 @@ from relaybird.errors import InvalidInput, NotFound
 from relaybird.events import repository as repo
 from relaybird.events.repository import DELIVERED, FAILED, PENDING, DueDelivery
 from relaybird.events.signing import new_secret
+from relaybird.kit import destinations
+from relaybird.kit.destinations import Network
 from relaybird.models import EventDelivery, EventSubscription
 
 # "campaign.state_changed", or every type of one entity: "recipient.*".
@@ -65,9 +67,14 @@ def create_subscription(
     url: str,
     event_types: list[str] | None,
     at: datetime,
+    allowed: Sequence[Network],
 ) -> CreatedSubscription:
-    if not re.match(r"https?://[^\s/]+", url):
-        raise InvalidInput("url must be an http:// or https:// URL")
+    """``allowed``: the operator's private networks (RELAYBIRD_EVENT_PRIVATE_NETWORKS); the URL
+    must follow kit/destinations.py's rule (checked again on every delivery)."""
+    try:
+        destinations.check(url, allowed)
+    except destinations.DestinationError as exc:
+        raise InvalidInput(str(exc)) from exc
     if event_types is not None:
         bad = [t for t in event_types if not _TYPE.fullmatch(t)]
         if bad:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from relaybird.api.deps import Admin, Ctx, ReadSession, Viewer, WriteSession
+from relaybird.api.deps import Admin, Ctx, ReadSession, Viewer
 from relaybird.senders import detail, service, sync
 from relaybird.senders.schemas import HistoryItem, SenderCreate, SenderDetail, SenderPage
 from relaybird.senders.service import NewSender
@@ -20,15 +20,14 @@ router = APIRouter(prefix="/senders", tags=["senders"])
     response_model=SenderDetail,
     status_code=status.HTTP_201_CREATED,
     summary="Add a sender number",
-    description="Adds a WhatsApp Business number. It starts PENDING until a sync confirms the "
-    "provider registered it. The access token is stored and never returned.",
+    description="Adds a WhatsApp Business number. The access token must own it: the number is "
+    "read from the provider with that token first (422 when the provider refuses, 503 when it "
+    "cannot answer; nothing is stored). It starts PENDING until a sync confirms the provider "
+    "registered it. The access token is stored and never returned.",
 )
-def add_sender(
-    body: SenderCreate, principal: Admin, session: WriteSession, ctx: Ctx
-) -> SenderDetail:
-    now = ctx.clock.now()
-    sender = service.add_sender(
-        session,
+async def add_sender(body: SenderCreate, principal: Admin, ctx: Ctx) -> SenderDetail:
+    sender_id = await sync.add_proven(
+        ctx,
         principal.workspace_id,
         NewSender(
             name=body.name,
@@ -40,9 +39,13 @@ def add_sender(
             throughput_cap=body.throughput_cap,
         ),
         actor=principal.actor,
-        now=now,
     )
-    return detail.describe(session, principal.workspace_id, sender.id, now)
+
+    def read() -> SenderDetail:
+        with ctx.db.read() as session:
+            return detail.describe(session, principal.workspace_id, sender_id, ctx.clock.now())
+
+    return await asyncio.to_thread(read)
 
 
 @router.get(

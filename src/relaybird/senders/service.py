@@ -87,9 +87,11 @@ class NewSender:
 def add_sender(
     session: Session, workspace_id: int, new: NewSender, *, actor: str, now: datetime
 ) -> Sender:
-    """A number added: PENDING until the provider confirms registration (sync)."""
+    """A number added: PENDING until the provider confirms registration (sync). Doors call
+    ``sync.add_proven``, which first shows that the token owns the number. The conflict reads
+    the same whichever workspace has the number."""
     if repository.by_phone_number_id(session, new.phone_number_id) is not None:
-        raise Conflict(f"phone_number_id {new.phone_number_id} is already a sender")
+        raise Conflict(f"phone_number_id {new.phone_number_id} is already registered as a sender")
     model = new.limit_model or LimitModel(repository.workspace_limit_model(session, workspace_id))
     if model == LimitModel.PER_PORTFOLIO and not new.waba_id:
         raise InvalidInput("waba_id is required in the PER_PORTFOLIO limit model")

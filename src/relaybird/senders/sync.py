@@ -12,10 +12,17 @@ import logging
 from datetime import timedelta
 
 from relaybird.context import AppContext
-from relaybird.errors import NotFound
-from relaybird.providers.port import MessagingProvider, ProviderError, SenderCredentials
+from relaybird.errors import InvalidInput, NotFound, ServiceUnavailable
+from relaybird.providers.port import (
+    ErrorKind,
+    MessagingProvider,
+    ProviderCallFailed,
+    ProviderError,
+    SenderCredentials,
+)
 from relaybird.senders import repository, service
 from relaybird.senders.errors import ProviderFailed
+from relaybird.senders.service import NewSender
 
 log = logging.getLogger("relaybird.senders")
 
@@ -45,6 +52,41 @@ def _credentials(ctx: AppContext, sender_id: int, workspace_id: int | None) -> S
         if sender is None:
             raise NotFound(f"sender {sender_id} not found")
         return SenderCredentials(sender.phone_number_id, sender.access_token)
+
+
+async def prove_ownership(ctx: AppContext, phone_number_id: str, access_token: str) -> None:
+    """The token is shown to own the number: a Graph read of ``phone_number_id`` with it succeeds
+    (issue 11 item 6). Raises InvalidInput when the provider refuses (a wrong token, a number
+    the token cannot see: nothing is said about who else may have it), ServiceUnavailable when
+    it could not answer now. Called before anything is stored, with no transaction open."""
+    provider = messaging_provider(ctx)
+    try:
+        await provider.get_phone_number(SenderCredentials(phone_number_id, access_token))
+    except ProviderCallFailed as exc:
+        if exc.error.kind == ErrorKind.SENDER_TRANSIENT:
+            raise ServiceUnavailable(
+                "the provider could not be asked whether this access token owns the number; "
+                "try again"
+            ) from None
+        raise InvalidInput(
+            f"access_token cannot read phone_number_id {phone_number_id} at the provider "
+            f"({exc.error.title}): use the number's own token",
+            field="access_token",
+        ) from None
+
+
+async def add_proven(ctx: AppContext, workspace_id: int, new: NewSender, *, actor: str) -> int:
+    """Every door's way to add a number: prove the token owns it, then store it (PENDING until
+    a sync confirms registration). Returns the sender's id."""
+    await prove_ownership(ctx, new.phone_number_id, new.access_token)
+
+    def write() -> int:
+        with ctx.db.write() as session:
+            return service.add_sender(
+                session, workspace_id, new, actor=actor, now=ctx.clock.now()
+            ).id
+
+    return await asyncio.to_thread(write)
 
 
 async def sync_sender(
