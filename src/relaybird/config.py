@@ -11,7 +11,7 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, SecretStr, field_validator
+from pydantic import BeforeValidator, ByteSize, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from relaybird.kit.durations import parse_duration
@@ -137,6 +137,16 @@ class Settings(BaseSettings):
     session_secret: SecretStr = Field(
         default=SecretStr(""),
         description="Signs dashboard session cookies. Unset: a random one per process start.",
+    )
+    max_body: ByteSize = Field(
+        default=ByteSize(1 << 20),
+        description="The largest request body other than an upload (API JSON, dashboard forms, "
+        "logins), e.g. `1MiB`; larger: 413 before the rest is read.",
+    )
+    max_upload: ByteSize = Field(
+        default=ByteSize(110 << 20),
+        description="The largest multipart upload (a recipients CSV/XLSX, a media file; the "
+        "form around it included), e.g. `110MiB`; larger: 413 before the rest is read.",
     )
     log_level: str = "INFO"
     log_json: bool = False

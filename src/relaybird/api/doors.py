@@ -1,0 +1,191 @@
+"""The door every HTTP request passes first (pure ASGI): who may send a body, and how large it
+may be.
+
+Each path belongs to one class:
+
+- **API key** (`/api/v1/...`): a body is read only after `Authorization: Bearer <key>` names a
+  live key (the same check as the routes' dependency); otherwise 401 at once.
+- **session** (`/ui/...` but the login page and static files): a body is read only with a valid
+  dashboard session cookie; otherwise the redirect to the login page at once.
+- **webhook** (`/webhooks/...`): providers sign the body itself, so the body is capped at the
+  largest one the provider sends, then the route verifies the signature before using it.
+- **public** (everything else: invitations, the login form): small bodies only.
+
+Caps: a `multipart/form-data` body to an API-key or session route (a recipients list, a media
+file) may be up to RELAYBIRD_MAX_UPLOAD; any other body RELAYBIRD_MAX_BODY; a webhook its
+route's limit. A declared Content-Length over the cap is refused before anything is read; a
+chunked body is counted as it streams and refused the moment it passes the cap. A refusal is
+answered at once with `Connection: close`, so the rest of the body is never read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from enum import StrEnum
+from urllib.parse import quote
+
+import anyio
+from fastapi.security import HTTPBearer
+from starlette.datastructures import Headers
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from relaybird.api.deps import current_principal
+from relaybird.api.problems import problem
+from relaybird.api.routers import API_PREFIX
+from relaybird.context import AppContext
+from relaybird.dashboard.web import PREFIX as UI_PREFIX
+from relaybird.dashboard.web import LoginRequired, current
+from relaybird.errors import AppError
+from relaybird.inbox.routes import MAX_BODY as WHATSAPP_MAX_BODY
+from relaybird.rooms.routes_direct import MAX_BODY as DIRECT_MAX_BODY
+
+
+class Door(StrEnum):
+    API_KEY = "api key"
+    SESSION = "session"
+    WEBHOOK = "webhook"
+    PUBLIC = "public"
+
+
+WEBHOOK_LIMITS = {"/webhooks/whatsapp": WHATSAPP_MAX_BODY, "/webhooks/direct": DIRECT_MAX_BODY}
+PUBLIC_UI = (f"{UI_PREFIX}/login", f"{UI_PREFIX}/static/")
+
+
+def door_of(path: str) -> Door:
+    if path.startswith(API_PREFIX + "/"):
+        return Door.API_KEY
+    if path.startswith("/webhooks/"):
+        return Door.WEBHOOK
+    if path.startswith(UI_PREFIX + "/") and not any(
+        path == p or (p.endswith("/") and path.startswith(p)) for p in PUBLIC_UI
+    ):
+        return Door.SESSION
+    return Door.PUBLIC
+
+
+class _Refused(Exception):
+    """Raised into the app when its body passed the cap (the 413 is already answered)."""
+
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+class Doors:
+    """Install with ``app.add_middleware(Doors, ctx=ctx)``."""
+
+    def __init__(self, app: ASGIApp, ctx: AppContext) -> None:
+        self.app = app
+        self.ctx = ctx
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        declared = _content_length(headers)
+        if declared == 0 or (declared is None and "transfer-encoding" not in headers):
+            await self.app(scope, receive, send)  # no body: the route's own checks suffice
+            return
+        path: str = scope["path"]
+        door = door_of(path)
+        refusal = await self._refusal(door, scope)
+        if refusal is not None:
+            await _closing(refusal)(scope, receive, send)
+            return
+        cap = self.cap(door, path, headers)
+        if declared is not None and declared > cap:
+            await _closing(_too_large(cap))(scope, receive, send)
+            return
+        await self._capped(scope, receive, send, cap)
+
+    def cap(self, door: Door, path: str, headers: Headers) -> int:
+        settings = self.ctx.settings
+        if door is Door.WEBHOOK:
+            return WEBHOOK_LIMITS.get(path, max(WEBHOOK_LIMITS.values()))
+        multipart = headers.get("content-type", "").lower().startswith("multipart/form-data")
+        if multipart and door in (Door.API_KEY, Door.SESSION):
+            return int(settings.max_upload)
+        return int(settings.max_body)
+
+    async def _refusal(self, door: Door, scope: Scope) -> Response | None:
+        """The answer for a caller who may not send this body (None: they may)."""
+        request = Request(scope)  # no receive: nothing here can read the body
+        if door is Door.API_KEY:
+            credentials = await _bearer(request)
+            try:
+                await anyio.to_thread.run_sync(current_principal, self.ctx, credentials)
+            except AppError as exc:
+                return problem(exc.status, exc.code, exc.title, exc.detail)
+        elif door is Door.SESSION:
+            try:
+                await anyio.to_thread.run_sync(current, request, self.ctx)
+            except LoginRequired as exc:
+                login = f"{UI_PREFIX}/login?next={quote(exc.next_path)}"
+                return RedirectResponse(login, status_code=303)
+        return None
+
+    async def _capped(self, scope: Scope, receive: Receive, send: Send, cap: int) -> None:
+        read = 0
+        started = refused = False
+
+        async def counted() -> Message:
+            nonlocal read, refused
+            if refused:
+                raise _Refused
+            message = await receive()
+            if message["type"] == "http.request":
+                read += len(message.get("body", b""))
+                if read > cap:
+                    refused = True
+                    if not started:
+                        await _closing(_too_large(cap))(scope, receive, send)
+                    raise _Refused
+            return message
+
+        async def guarded(message: Message) -> None:
+            nonlocal started
+            if refused:
+                return  # the 413 is the answer; whatever the app makes of the error is dropped
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counted, guarded)
+        except Exception:
+            if not refused:
+                raise
+
+
+def _content_length(headers: Headers) -> int | None:
+    value = headers.get("content-length")
+    if value is None or not value.strip().isdigit():
+        return None
+    return int(value)
+
+
+def _too_large(cap: int) -> Response:
+    return problem(
+        413,
+        "payload_too_large",
+        "Payload too large",
+        f"the request body is over this route's limit of {_size(cap)}",
+        limit=cap,
+    )
+
+
+def _closing(response: Response) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
+    """The response with `Connection: close`: the server then drops the unread rest of the
+    body instead of reading it to reach the next request."""
+    response.headers["connection"] = "close"
+    return response
+
+
+def _size(n: int) -> str:
+    if n >= 1 << 20 and n % (1 << 20) == 0:
+        return f"{n >> 20} MiB"
+    if n >= 1 << 10 and n % (1 << 10) == 0:
+        return f"{n >> 10} KiB"
+    return f"{n} bytes"
