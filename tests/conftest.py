@@ -157,6 +157,7 @@ def make_settings(url: str, **overrides: Any) -> Settings:
         "direct_webhook_secret": "test-direct-secret",
         "public_url": "http://relaybird.test",
         "session_secret": "test-session-secret",
+        "metrics_token": "test-metrics-token",
     }
     values.update(overrides)
     return Settings(**values)

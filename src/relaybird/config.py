@@ -138,6 +138,11 @@ class Settings(BaseSettings):
         default=SecretStr(""),
         description="Signs dashboard session cookies. Unset: a random one per process start.",
     )
+    metrics_token: SecretStr = Field(
+        default=SecretStr(""),
+        description="The bearer token GET /metrics requires (its figures span every workspace). "
+        "Unset: /metrics answers 403.",
+    )
     max_body: ByteSize = Field(
         default=ByteSize(1 << 20),
         description="The largest request body other than an upload (API JSON, dashboard forms, "
