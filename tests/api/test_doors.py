@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+import relaybird.dashboard
 from relaybird.api.app import create_app
 from relaybird.api.doors import Door, door_of
 from relaybird.context import AppContext
@@ -232,3 +235,47 @@ def test_every_path_has_its_door(sqlite_ctx: AppContext) -> None:
     assert door_of("/ui/login") is Door.PUBLIC
     assert door_of("/ui/static/style.css") is Door.PUBLIC
     assert door_of("/webhooks/whatsapp") is Door.WEBHOOK
+
+
+# --- item 10: security headers on every answer ------------------------------------------------
+
+SECURITY = ("content-security-policy", "x-frame-options", "x-content-type-options")
+
+
+def test_every_answer_carries_the_security_headers(sqlite_ctx: AppContext) -> None:
+    app = create_app(sqlite_ctx)
+    answers = [
+        call(app, "GET", "/healthz"),
+        call(app, "GET", "/api/v1/me"),  # 401 from the route
+        call(app, "GET", "/nowhere"),  # 404
+        call(app, "GET", "/ui/login"),
+        call(app, "GET", "/ui/campaigns"),  # the login redirect
+        call(app, "GET", "/docs"),
+        call(app, "GET", "/openapi.json"),
+        call(app, "POST", "/api/v1/contacts", chunks=2),  # refused by the door
+        call(app, "POST", "/webhooks/whatsapp", chunks=60, declare_length=False),  # 413
+    ]
+    for got in answers:
+        assert all(name in got.headers for name in SECURITY), got.headers
+        csp = got.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp
+        assert "unsafe-eval" not in csp and "'unsafe-inline'" not in csp.split("style-src")[0]
+        assert got.headers["x-frame-options"] == "DENY"
+        assert got.headers["x-content-type-options"] == "nosniff"
+        assert got.headers["referrer-policy"] == "no-referrer"
+        assert "strict-transport-security" not in got.headers  # public URL is http here
+
+
+def test_hsts_when_the_public_url_is_https(sqlite_url: str) -> None:
+    ctx = AppContext.from_settings(make_settings(sqlite_url, public_url="https://rb.example.com"))
+    got = call(create_app(ctx), "GET", "/healthz")
+    assert got.headers["strict-transport-security"] == "max-age=31536000"
+    ctx.db.dispose()
+
+
+def test_no_dashboard_page_has_an_inline_script() -> None:
+    """The CSP refuses inline scripts and handlers: the templates must have none."""
+    for page in (Path(relaybird.dashboard.__file__).parent / "templates").glob("*.html"):
+        html = page.read_text()
+        assert "<script>" not in html, page.name
+        assert not re.search(r"<[^>]*\son[a-z]+=", html), page.name  # onsubmit=, onclick=

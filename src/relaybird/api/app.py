@@ -80,7 +80,7 @@ def create_app(ctx: AppContext, *, loops: bool = False) -> FastAPI:
         ],
     )
     app.state.ctx = ctx
-    app.add_middleware(Doors, ctx=ctx)  # auth before any body, body caps
+    app.add_middleware(Doors, ctx=ctx)  # auth before any body, body caps, security headers
     problems.install(app)
     docs.install(app)
     dashboard_web.install(app)

@@ -1,5 +1,5 @@
-"""The door every HTTP request passes first (pure ASGI): who may send a body, and how large it
-may be.
+"""The door every HTTP request passes first (pure ASGI): who may send a body, how large it may
+be, and the security headers on every answer.
 
 Each path belongs to one class:
 
@@ -16,6 +16,10 @@ file) may be up to RELAYBIRD_MAX_UPLOAD; any other body RELAYBIRD_MAX_BODY; a we
 route's limit. A declared Content-Length over the cap is refused before anything is read; a
 chunked body is counted as it streams and refused the moment it passes the cap. A refusal is
 answered at once with `Connection: close`, so the rest of the body is never read.
+
+Every answer gets a Content-Security-Policy (scripts, styles, images from this origin only; no
+framing), X-Frame-Options, X-Content-Type-Options, Referrer-Policy (invitation links carry their
+code), and Strict-Transport-Security when RELAYBIRD_PUBLIC_URL is https.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from urllib.parse import quote
 
 import anyio
 from fastapi.security import HTTPBearer
-from starlette.datastructures import Headers
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -52,6 +56,16 @@ class Door(StrEnum):
 WEBHOOK_LIMITS = {"/webhooks/whatsapp": WHATSAPP_MAX_BODY, "/webhooks/direct": DIRECT_MAX_BODY}
 PUBLIC_UI = (f"{UI_PREFIX}/login", f"{UI_PREFIX}/static/")
 
+# The dashboard and /docs load scripts, styles and images from this origin only; no page may be
+# framed; inline style attributes stay allowed (the dashboard's charts and badges use them),
+# inline scripts do not; ReDoc's search runs in a worker it makes from a blob: of its own code.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self'; connect-src 'self'; worker-src 'self' blob:; "
+    "object-src 'none'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
 
 def door_of(path: str) -> Door:
     if path.startswith(API_PREFIX + "/"):
@@ -63,6 +77,18 @@ def door_of(path: str) -> Door:
     ):
         return Door.SESSION
     return Door.PUBLIC
+
+
+def security_headers(https: bool) -> list[tuple[bytes, bytes]]:
+    headers = [
+        (b"content-security-policy", CSP.encode()),
+        (b"x-frame-options", b"DENY"),
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"no-referrer"),
+    ]
+    if https:
+        headers.append((b"strict-transport-security", b"max-age=31536000"))
+    return headers
 
 
 class _Refused(Exception):
@@ -78,11 +104,13 @@ class Doors:
     def __init__(self, app: ASGIApp, ctx: AppContext) -> None:
         self.app = app
         self.ctx = ctx
+        self.headers = security_headers(ctx.settings.public_url.startswith("https://"))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        send = self._with_headers(send)
         headers = Headers(scope=scope)
         declared = _content_length(headers)
         if declared == 0 or (declared is None and "transfer-encoding" not in headers):
@@ -157,6 +185,17 @@ class Doors:
         except Exception:
             if not refused:
                 raise
+
+    def _with_headers(self, send: Send) -> Send:
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in self.headers:
+                    if name.decode() not in headers:
+                        headers.raw.append((name, value))
+            await send(message)
+
+        return with_headers
 
 
 def _content_length(headers: Headers) -> int | None:
