@@ -18,6 +18,7 @@ import relaybird.dashboard
 from relaybird.api.app import create_app
 from relaybird.api.doors import Door, door_of
 from relaybird.context import AppContext
+from relaybird.inbox import refusals
 from tests.conftest import make_settings
 from tests.factories import KeyMaker
 
@@ -184,6 +185,11 @@ def test_a_chunked_webhook_body_is_cut_off_at_the_cap(sqlite_ctx: AppContext) ->
         assert got.json()["limit"] == cap
         assert got.chunks_read == cap // CHUNK + 1  # not one chunk more than it takes to know
         assert got.headers["connection"] == "close"
+    # Counted like every other refused webhook (relaybird status, the dashboard, /metrics).
+    refusals.refusals(sqlite_ctx).write()
+    with sqlite_ctx.db.read() as session:
+        seen = refusals.recent(session, sqlite_ctx.clock.now())
+    assert (seen.count, seen.last_door) == (2, "whatsapp")
 
 
 def test_a_declared_length_over_the_cap_is_refused_unread(sqlite_ctx: AppContext) -> None:

@@ -36,12 +36,13 @@ from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from relaybird.api.deps import current_principal
-from relaybird.api.problems import problem
+from relaybird.api.problems import _webhook_door, problem
 from relaybird.api.routers import API_PREFIX
 from relaybird.context import AppContext
 from relaybird.dashboard.web import PREFIX as UI_PREFIX
 from relaybird.dashboard.web import LoginRequired, current
 from relaybird.errors import AppError
+from relaybird.inbox.refusals import refused
 from relaybird.inbox.routes import MAX_BODY as WHATSAPP_MAX_BODY
 from relaybird.rooms.routes_direct import MAX_BODY as DIRECT_MAX_BODY
 
@@ -124,7 +125,7 @@ class Doors:
             return
         cap = self.cap(door, path, headers)
         if declared is not None and declared > cap:
-            await _closing(_too_large(cap))(scope, receive, send)
+            await self._too_large(scope, receive, send, cap)
             return
         await self._capped(scope, receive, send, cap)
 
@@ -168,7 +169,7 @@ class Doors:
                 if read > cap:
                     refused = True
                     if not started:
-                        await _closing(_too_large(cap))(scope, receive, send)
+                        await self._too_large(scope, receive, send, cap)
                     raise _Refused
             return message
 
@@ -185,6 +186,14 @@ class Doors:
         except Exception:
             if not refused:
                 raise
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send, cap: int) -> None:
+        detail = f"the request body is over this route's limit of {_size(cap)}"
+        webhook = _webhook_door(scope["path"])
+        if webhook is not None:  # counted like the routes' own refusals (inbox/refusals.py)
+            await refused(self.ctx, webhook, detail)
+        response = problem(413, "payload_too_large", "Payload too large", detail, limit=cap)
+        await _closing(response)(scope, receive, send)
 
     def _with_headers(self, send: Send) -> Send:
         async def with_headers(message: Message) -> None:
@@ -203,16 +212,6 @@ def _content_length(headers: Headers) -> int | None:
     if value is None or not value.strip().isdigit():
         return None
     return int(value)
-
-
-def _too_large(cap: int) -> Response:
-    return problem(
-        413,
-        "payload_too_large",
-        "Payload too large",
-        f"the request body is over this route's limit of {_size(cap)}",
-        limit=cap,
-    )
 
 
 def _closing(response: Response) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
