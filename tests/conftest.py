@@ -160,6 +160,7 @@ def make_settings(url: str, **overrides: Any) -> Settings:
         # No test reaches Meta: a provider call a test did not point at the simulator is refused
         # at once (nothing listens on the discard port).
         "graph_api_url": "http://127.0.0.1:9",
+        "metrics_token": "test-metrics-token",
     }
     values.update(overrides)
     return Settings(**values)

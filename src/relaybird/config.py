@@ -11,7 +11,7 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, SecretStr, field_validator
+from pydantic import BeforeValidator, ByteSize, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from relaybird.kit.destinations import Network, parse_networks
@@ -149,6 +149,21 @@ class Settings(BaseSettings):
         "comma-separated CIDRs (e.g. `10.0.0.0/8` for a receiver on your LAN, `127.0.0.1/32` for "
         "one on this host); any port is allowed there. Empty: public addresses only, on ports "
         "80, 443 and 1024 and up.",
+    )
+    metrics_token: SecretStr = Field(
+        default=SecretStr(""),
+        description="The bearer token GET /metrics requires (its figures span every workspace). "
+        "Unset: /metrics answers 403.",
+    )
+    max_body: ByteSize = Field(
+        default=ByteSize(1 << 20),
+        description="The largest request body other than an upload (API JSON, dashboard forms, "
+        "logins), e.g. `1MiB`; larger: 413 before the rest is read.",
+    )
+    max_upload: ByteSize = Field(
+        default=ByteSize(110 << 20),
+        description="The largest multipart upload (a recipients CSV/XLSX, a media file; the "
+        "form around it included), e.g. `110MiB`; larger: 413 before the rest is read.",
     )
     log_level: str = "INFO"
     log_json: bool = False

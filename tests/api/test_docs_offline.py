@@ -60,6 +60,15 @@ def test_docs_render_with_every_other_host_blocked(
     elsewhere: list[str] = []
     context = browser.new_context()  # type: ignore[attr-defined]
     page = context.new_page()
+    blocked: list[str] = []  # what the Content-Security-Policy refused of our own page
+
+    def console(m: object) -> None:
+        text = m.text  # type: ignore[attr-defined]
+        foreign = [u for u in re.findall(r"https?://[^'\s\"]+", text) if urlsplit(u).netloc != ours]
+        if "Content Security Policy" in text and not foreign:  # others' assets stay blocked
+            blocked.append(text)
+
+    page.on("console", console)  # type: ignore[attr-defined]
 
     def route(r: object) -> None:
         url = r.request.url  # type: ignore[attr-defined]
@@ -74,4 +83,5 @@ def test_docs_render_with_every_other_host_blocked(
     page.wait_for_selector(rendered, timeout=30_000)
     assert "Campaigns" in page.content() or "campaigns" in page.content()
     assert elsewhere == []
+    assert blocked == []
     context.close()

@@ -5,9 +5,13 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
+from relaybird.api.app import create_app
 from relaybird.context import AppContext
 from relaybird.models import InboxEvent, SenderContact
-from tests.factories import make_campaign, make_recipients, make_sender, make_workspace
+from tests.conftest import make_settings
+from tests.factories import KeyMaker, make_campaign, make_recipients, make_sender, make_workspace
+
+SCRAPER = {"Authorization": "Bearer test-metrics-token"}  # tests/conftest.py make_settings
 
 
 def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -54,7 +58,7 @@ def test_metrics_read_the_database_at_scrape_time(ctx: AppContext, client: TestC
             )
         )
 
-    response = client.get("/metrics")
+    response = client.get("/metrics", headers=SCRAPER)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
     samples = _samples(response.text)
@@ -81,6 +85,33 @@ def test_metrics_read_the_database_at_scrape_time(ctx: AppContext, client: TestC
     # A second scrape sees a change made by anyone (here: the webhook got applied).
     with ctx.db.write() as session:
         session.query(InboxEvent).update({"status": "APPLIED"})
-    samples = _samples(client.get("/metrics").text)
+    samples = _samples(client.get("/metrics", headers=SCRAPER).text)
     assert samples[("relaybird_webhook_lag_seconds", ())] == 0
     assert samples[("relaybird_inbox_depth", (("status", "PENDING"),))] == 0
+
+
+def test_metrics_need_the_metrics_token_not_an_api_key(sqlite_ctx: AppContext) -> None:
+    """The figures name every workspace's senders: no key of any workspace reads them."""
+    with sqlite_ctx.db.write() as session:
+        make_sender(session, make_workspace(session, "other"), name="Other tenant line")
+    admin = KeyMaker(sqlite_ctx).headers("admin")
+    with TestClient(create_app(sqlite_ctx)) as client:
+        for headers in (
+            {},
+            admin,
+            {"Authorization": "Bearer wrong"},
+            {"Authorization": "Bearer é".encode()},
+        ):
+            response = client.get("/metrics", headers=headers)
+            assert response.status_code == 401, response.text
+            assert "Other tenant line" not in response.text
+        assert "Other tenant line" in client.get("/metrics", headers=SCRAPER).text
+
+
+def test_metrics_are_off_until_a_token_is_set(sqlite_url: str) -> None:
+    ctx = AppContext.from_settings(make_settings(sqlite_url, metrics_token=""))
+    with TestClient(create_app(ctx)) as client:
+        response = client.get("/metrics", headers=SCRAPER)
+        assert response.status_code == 403
+        assert "RELAYBIRD_METRICS_TOKEN" in response.json()["detail"]
+    ctx.db.dispose()

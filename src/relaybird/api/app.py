@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from relaybird import __version__
 from relaybird.api import docs, problems
+from relaybird.api.doors import Doors
 from relaybird.api.routers import API_PREFIX, api_routers, root_routers
 from relaybird.context import AppContext
 from relaybird.dashboard import web as dashboard_web
@@ -79,6 +80,7 @@ def create_app(ctx: AppContext, *, loops: bool = False) -> FastAPI:
         ],
     )
     app.state.ctx = ctx
+    app.add_middleware(Doors, ctx=ctx)  # auth before any body, body caps, security headers
     problems.install(app)
     docs.install(app)
     dashboard_web.install(app)

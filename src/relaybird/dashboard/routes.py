@@ -54,6 +54,11 @@ def stylesheet() -> FileResponse:
     return FileResponse(HERE / "static" / "style.css", media_type="text/css")
 
 
+@router.get("/static/dashboard.js")
+def script() -> FileResponse:
+    return FileResponse(HERE / "static" / "dashboard.js", media_type="text/javascript")
+
+
 @router.get("/")
 def index() -> RedirectResponse:
     return RedirectResponse(f"{PREFIX}/campaigns", status_code=307)

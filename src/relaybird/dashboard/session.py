@@ -89,8 +89,11 @@ def check_login_csrf(ctx: AppContext, form_value: str, cookie: str | None) -> bo
         expected = _serializer(ctx, "login-csrf").loads(cookie, max_age=3600)
     except BadSignature:
         return False
-    return isinstance(expected, str) and hmac.compare_digest(expected, form_value)
+    return isinstance(expected, str) and hmac.compare_digest(expected.encode(), form_value.encode())
 
 
 def check_csrf(session: DashboardSession, form_value: str | None) -> bool:
-    return bool(form_value) and hmac.compare_digest(session.csrf, form_value or "")
+    # Bytes: compare_digest refuses non-ASCII strings, and a forged value must be a 403, not a 500.
+    return bool(form_value) and hmac.compare_digest(
+        session.csrf.encode(), (form_value or "").encode()
+    )

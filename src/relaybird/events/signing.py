@@ -44,5 +44,6 @@ def verify(secret: str, msg_id: str, timestamp: int, body: bytes, signature_head
     and documented in docs/events.md)."""
     expected = sign(secret, msg_id, timestamp, body)
     return any(
-        hmac.compare_digest(candidate, expected) for candidate in signature_header.split(" ")
+        hmac.compare_digest(candidate.encode(), expected.encode())
+        for candidate in signature_header.split(" ")
     )

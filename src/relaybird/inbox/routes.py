@@ -57,7 +57,8 @@ def verify_subscription(
     "updates here, signed with `X-Hub-Signature-256` (HMAC-SHA256 of the raw body with "
     "RELAYBIRD_WHATSAPP_APP_SECRET). A valid body is stored durably (once per body) and "
     "answered 200 at once; its events are applied in the background. Unsigned or wrongly "
-    "signed: 401; over 3 MB: 413; not JSON: 400 — nothing is stored in those cases.",
+    "signed: 401; over 3 MB: 413; not JSON or nested too deeply: 400 — nothing is stored in "
+    "those cases.",
     responses={
         200: {"description": "Stored (or already stored); will be applied"},
         400: {"description": "Malformed JSON"},
@@ -88,6 +89,8 @@ async def receive_notification(request: Request) -> dict[str, str]:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise BadRequest("the body is not valid JSON") from None
+    except RecursionError:
+        raise BadRequest("the body's JSON is nested too deeply") from None
     if not isinstance(body, dict):
         raise BadRequest("the body is not a JSON object")
     await service.writer(ctx).store(

@@ -41,7 +41,10 @@ def verify_signature(secret: str, body: bytes, header: str | None) -> None:
     if not header or not header.startswith("sha256="):
         raise Unauthorized(f"missing {SIGNATURE_HEADER}: sha256=<hex HMAC of the raw body>")
     expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected, header.removeprefix("sha256=").strip().lower()):
+    given = (
+        header.removeprefix("sha256=").strip().lower().encode()
+    )  # bytes: non-ASCII is just wrong
+    if not hmac.compare_digest(expected.encode(), given):
         raise Unauthorized(f"{SIGNATURE_HEADER} does not match the body")
 
 

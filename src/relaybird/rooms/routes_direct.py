@@ -47,8 +47,8 @@ _BODY_DOC = (
     "caller on that user's block list becomes a BLOCKED contact and the message is HELD (not "
     "delivered to the room). A repeated `id` (or, without one, a byte-identical body) is a "
     "duplicate: 200 with `duplicate: true`, nothing written. Wrong or missing signature: 401; "
-    "malformed JSON: 400; invalid fields or an unknown virtual number: 422; over 64 KB: 413 — "
-    "nothing is written in those cases.",
+    "malformed or too deeply nested JSON: 400; invalid fields or an unknown virtual number: "
+    "422; over 64 KB: 413 — nothing is written in those cases.",
     responses={
         400: {"description": "Not JSON"},
         401: {"description": "Missing or wrong X-Relaybird-Signature"},
@@ -81,6 +81,8 @@ async def receive_direct(request: Request) -> DirectOutcome:
         data = json.loads(raw)
     except ValueError:
         raise BadRequest("the body is not JSON") from None
+    except RecursionError:
+        raise BadRequest("the body's JSON is nested too deeply") from None
     try:
         body = DirectInbound.model_validate(data)
     except ValidationError as exc:

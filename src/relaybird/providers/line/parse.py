@@ -30,6 +30,8 @@ def parse_body(raw: bytes) -> list[ChannelEvent]:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise MalformedCallback(f"not JSON: {exc}") from None
+    except RecursionError:
+        raise MalformedCallback("JSON nested too deeply") from None
     if not isinstance(body, dict) or not isinstance(body.get("events"), list):
         raise MalformedCallback("not a LINE webhook body (no events[])")
     destination = str(body.get("destination", ""))

@@ -41,6 +41,8 @@ def parse_body(raw: bytes) -> list[WhatsAppEvent]:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise MalformedBody(f"not JSON: {exc}") from None
+    except RecursionError:
+        raise MalformedBody("JSON nested too deeply") from None
     if not isinstance(body, dict):
         raise MalformedBody("the body is not a JSON object")
     return parse(body)

@@ -24,7 +24,8 @@ def verify(body: bytes, header: str | None, secret: str) -> bool:
     """
     if not header or not secret or not header.startswith(_PREFIX):
         return False
-    return hmac.compare_digest(sign(body, secret), header.strip())
+    # Bytes, not str: compare_digest refuses non-ASCII strings (a forged header would be a 500).
+    return hmac.compare_digest(sign(body, secret).encode(), header.strip().encode())
 
 
 def constant_time_equals(given: str, expected: str) -> bool:
