@@ -150,8 +150,8 @@ _lifecycle_route(
     "Other columns are template parameters by name. Bad rows become INVALID_RECORD with their "
     "row number and reason, also a row over the upload limits (`RELAYBIRD_UPLOAD_MAX_COLUMNS`, "
     "`_CELL`, `_ROW`: the reason names it); a header over them, or an XLSX file too large "
-    "unpacked (`_UNPACKED`) or with a row too wide, is refused whole (422). Waits up to `wait` seconds for the import: 200 with the summary, or "
-    "202 with the progress so far (poll `GET .../imports/{import_id}`). Refused (409) once the "
+    "unpacked (`_UNPACKED`) or with a row too wide, is refused whole (422). Waits up to `wait` "
+    "seconds for the import: 200 with the summary, or 202 with the progress so far (poll `GET .../imports/{import_id}`). Refused (409) once the "
     "campaign is ENDED or COMPLETED.",
     responses={202: {"description": "Still importing; poll the import", "model": UploadSummary}},
 )
