@@ -151,8 +151,8 @@ _lifecycle_route(
     "row number and reason, also a row over the upload limits (`RELAYBIRD_UPLOAD_MAX_COLUMNS`, "
     "`_CELL`, `_ROW`: the reason names it); a header over them, or an XLSX file too large "
     "unpacked (`_UNPACKED`) or with a row too wide, is refused whole (422). Waits up to `wait` "
-    "seconds for the import: 200 with the summary, or 202 with the progress so far (poll `GET .../imports/{import_id}`). Refused (409) once the "
-    "campaign is ENDED or COMPLETED.",
+    "seconds for the import: 200 with the summary, or 202 with the progress so far (poll "
+    "`GET .../imports/{import_id}`). Refused (409) once the campaign is ENDED or COMPLETED.",
     responses={202: {"description": "Still importing; poll the import", "model": UploadSummary}},
 )
 async def upload_recipients(
