@@ -14,6 +14,7 @@ Every reader is bounded (issue 11 item 4, issue 12 item 18), by ``UploadLimits``
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -174,10 +175,56 @@ class _Lines:
         return line
 
 
+# Byte-order marks, longest first (UTF-32 LE starts with UTF-16 LE's).
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def csv_encoding(path: Path) -> str:
+    """The codec of an uploaded CSV: the one its byte-order mark names (UTF-8, UTF-16 or UTF-32,
+    as Excel's "CSV UTF-8" and "Unicode Text" write them), else UTF-8, which the whole file must
+    then be. Anything else (Latin-1, Windows-1252, UTF-16 without a mark...) is refused with
+    what was found: guessing a legacy code page would put wrong letters in messages customers
+    receive."""
+    with path.open("rb") as fh:
+        head = fh.read(4)
+        for bom, codec in _BOMS:
+            if head.startswith(bom):
+                return codec
+        fh.seek(0)
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        offset = 0
+        while True:
+            chunk = fh.read(1 << 20)
+            if offset == 0 and b"\x00" in chunk[:4096]:
+                raise InvalidInput(
+                    "the file has NUL bytes: UTF-16 without a byte-order mark? Save it as "
+                    '"CSV UTF-8" (or UTF-16 with a byte-order mark) and upload it again'
+                )
+            try:
+                decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as exc:
+                at = offset + exc.start - len(decoder.getstate()[0])
+                raise InvalidInput(
+                    f"the file is not UTF-8 text (byte 0x{exc.object[exc.start]:02X} at offset "
+                    f'{max(at, 0)}; Latin-1 or Windows-1252?): save it as "CSV UTF-8" (or '
+                    "UTF-16 with a byte-order mark) and upload it again"
+                ) from None
+            if not chunk:
+                return "utf-8"
+            offset += len(chunk)
+
+
 def _csv_rows(path: Path, progress: Progress, limits: UploadLimits) -> Iterator[list[str]]:
     progress.total = path.stat().st_size
+    encoding = csv_encoding(path)
     with path.open("rb") as head:
-        sample = head.read(8192).decode("utf-8-sig", errors="replace")
+        sample = head.read(8192).decode(encoding, errors="ignore")
     # Only the delimiter is sniffed (from the header line); quoting is always RFC 4180's: a
     # header without quotes would make the sniffer drop doubled quotes ("" inside a cell).
     try:
@@ -187,7 +234,7 @@ def _csv_rows(path: Path, progress: Progress, limits: UploadLimits) -> Iterator[
     dialect: Any = type("Sniffed", (csv.excel,), {"delimiter": delimiter})
     with path.open("rb") as raw:
         buffered = io.BufferedReader(_CountingReader(raw, progress), buffer_size=1 << 16)
-        text = io.TextIOWrapper(buffered, encoding="utf-8-sig", errors="replace", newline="")
+        text = io.TextIOWrapper(buffered, encoding=encoding, errors="replace", newline="")
         lines = _Lines(text, limits.max_row, getattr(dialect, "quotechar", '"'))
         while True:
             # A refused row ends a csv.reader (it keeps no state we could resume); the next

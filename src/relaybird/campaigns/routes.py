@@ -276,7 +276,10 @@ def remove_recipient(
 @router.get(
     "/{campaign_id}/export.csv",
     summary="Export the results as CSV",
-    description="One line per recipient: row, phone, state, attempts, wamid, error, reply.",
+    description="One line per recipient: row, phone, state, attempts, wamid, error, reply. A "
+    "cell a spreadsheet would run as a formula (starting with = + - @, a tab or a carriage "
+    "return, other than a plain number such as an E.164 phone) is prefixed with `'` (OWASP CSV "
+    "injection).",
     response_class=StreamingResponse,
     responses={200: {"content": {"text/csv": {}}}},
 )
