@@ -122,6 +122,34 @@ class Settings(BaseSettings):
         le=32,
         description="Processes validating phone numbers of large uploads (0: in the importer).",
     )
+    upload_max_columns: int = Field(
+        default=1_000,
+        ge=2,
+        le=16_384,
+        description="Columns read per row of an uploaded recipient list (CSV or XLSX). A wider "
+        "header refuses the file (422); a wider CSV row becomes INVALID_RECORD; an XLSX sheet "
+        "with a wider row (or declaring one) is refused whole, before it is read.",
+    )
+    upload_max_cell: int = Field(
+        default=32_767,
+        ge=64,
+        le=1 << 24,
+        description="Characters in one cell of an uploaded list (Excel's own cap by default); a "
+        "row with a longer cell becomes INVALID_RECORD (in the header: the file is refused).",
+    )
+    upload_max_row: int = Field(
+        default=1 << 20,
+        ge=1024,
+        le=1 << 28,
+        description="Characters in one CSV row; a longer row becomes INVALID_RECORD without "
+        "ever being held whole in memory (in the header: the file is refused).",
+    )
+    upload_max_unpacked: int = Field(
+        default=512 << 20,
+        ge=1 << 20,
+        description="Bytes an uploaded XLSX file (a zip) may unpack to, all parts together; "
+        "larger is refused (422) before any part is read.",
+    )
     inbox_retention: Duration = Field(default=timedelta(days=14))
     default_limit_model: LimitModel = LimitModel.PER_NUMBER
     sender_sync_interval: Duration = Field(

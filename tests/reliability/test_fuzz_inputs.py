@@ -142,7 +142,7 @@ def test_a_planted_importer_crash_is_found(
     from relaybird.campaigns import readers, uploads
     from relaybird.campaigns.importer import Layout, layout_for
 
-    def broken(path: Path, filename: str, body_params: list[str]) -> Layout:
+    def broken(path: Path, filename: str, body_params: list[str], **_: object) -> Layout:
         header = next(readers.read_rows(path, filename, readers.Progress()), None) or []
         if len([cell for cell in header if cell.strip()]) > 1:
             raise RuntimeError("planted")

@@ -27,7 +27,8 @@ Ctx = Annotated[AppContext, Depends(get_ctx)]
 
 
 def write_session(ctx: Ctx) -> Iterator[Session]:
-    """A write unit of work for the request: committed when the handler returns normally."""
+    """A write unit of work for the request: committed when the handler returns normally,
+    BEFORE the answer is sent (see ``WriteSession``); rolled back when it raises."""
     with ctx.db.write() as session:
         yield session
 
@@ -37,7 +38,12 @@ def read_session(ctx: Ctx) -> Iterator[Session]:
         yield session
 
 
-WriteSession = Annotated[Session, Depends(write_session)]
+# scope="function": FastAPI runs the dependency's exit (the COMMIT) as soon as the handler has
+# returned and its answer is built, before a byte of it is sent. The default ("request") runs it
+# after the answer went out, so a 201 could precede a failed commit, and a GET right after a POST
+# could miss the object (issue 12 item 13). A commit that fails is then the request's error (500).
+# Reads keep the default: a streamed answer (a CSV export) reads while it is being sent.
+WriteSession = Annotated[Session, Depends(write_session, scope="function")]
 ReadSession = Annotated[Session, Depends(read_session)]
 
 

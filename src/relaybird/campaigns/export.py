@@ -1,9 +1,10 @@
-"""Campaign results as CSV, streamed a page at a time."""
+"""Campaign results as CSV, streamed a page at a time, safe to open in a spreadsheet."""
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 
 from sqlalchemy.orm import Session
@@ -27,6 +28,22 @@ COLUMNS = (
 )
 
 
+# OWASP "CSV injection": a cell a spreadsheet would read as a formula (=cmd|' /C calc'!A0,
+# +HYPERLINK(...), -2+3, @SUM(...), or after a leading tab or carriage return) is prefixed with
+# a single quote, which spreadsheets show as text. A plain number (E.164 phones, signed digits
+# with spaces, dots, dashes and parentheses) runs nothing and is left as it is.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?[0-9][0-9 ().-]*")
+
+
+def cell(value: object) -> object:
+    """A value safe to write in a CSV cell (see above); non-strings unchanged."""
+    formula = isinstance(value, str) and value.startswith(_FORMULA_START)
+    if formula and not _PLAIN_NUMBER.fullmatch(str(value)):
+        return "'" + str(value)
+    return value
+
+
 def lines(session: Session, campaign_id: int) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -35,7 +52,7 @@ def lines(session: Session, campaign_id: int) -> Iterator[str]:
         values = list(row)
         values[10] = rfc3339(values[10])
         values[11] = rfc3339(values[11])
-        writer.writerow(["" if v is None else v for v in values])
+        writer.writerow(["" if v is None else cell(v) for v in values])
         if i % 1000 == 0:
             yield buffer.getvalue()
             buffer.seek(0)

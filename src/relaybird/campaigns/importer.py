@@ -20,7 +20,7 @@ from typing import Any
 
 from relaybird.campaigns import repository
 from relaybird.campaigns.phones import Checked, check_chunk, find_phone_column
-from relaybird.campaigns.readers import Progress, read_rows
+from relaybird.campaigns.readers import Progress, RefusedRow, UploadLimits, read_rows
 from relaybird.campaigns.recipients import import_recipients
 from relaybird.campaigns.transitions import ACCEPTS_UPLOADS, RecipientState
 from relaybird.context import AppContext
@@ -45,8 +45,19 @@ class Layout:
     param_indexes: tuple[int, ...]
     param_names: tuple[str, ...]
 
+    def project(self, cells: Sequence[str]) -> list[str]:
+        """Only the cells this layout reads: the phone, then the parameters in order."""
+        return [cells[i] if i < len(cells) else "" for i in (self.phone_index, *self.param_indexes)]
+
+    def projected(self) -> Layout:
+        """The layout of ``project``'s rows."""
+        n = len(self.param_indexes)
+        return Layout(0, tuple(range(1, n + 1)), self.param_names)
+
 
 def layout_for(header: Sequence[str], body_params: Sequence[str]) -> Layout:
+    if isinstance(header, RefusedRow):
+        raise InvalidInput(f"the header row is refused: {header.reason}")
     phone_index = find_phone_column(header)
     if phone_index is None:
         raise InvalidInput(
@@ -63,20 +74,30 @@ def layout_for(header: Sequence[str], body_params: Sequence[str]) -> Layout:
     return Layout(phone_index, indexes, tuple(body_params))
 
 
-def check_header(path: Path, filename: str, body_params: Sequence[str]) -> Layout:
-    """Read only the header, so a file without a phone column is refused before any job starts."""
-    header = next(read_rows(path, filename, Progress()), None)
+def check_header(
+    path: Path, filename: str, body_params: Sequence[str], limits: UploadLimits | None = None
+) -> Layout:
+    """Read only the header, so a file without a phone column is refused before any job starts
+    (and, for XLSX, the whole file's size and row widths: readers.py)."""
+    header = next(read_rows(path, filename, Progress(), limits), None)
     if header is None:
         raise InvalidInput("the file is empty")
     return layout_for(header, body_params)
 
 
-def chunks(rows: Iterator[list[str]], size: int) -> Iterator[list[tuple[int, list[str]]]]:
-    """Numbered rows (the header is row 1, as a spreadsheet shows it), skipping blank lines."""
+def chunks(
+    rows: Iterator[list[str]], size: int, layout: Layout | None = None
+) -> Iterator[list[tuple[int, list[str]]]]:
+    """Numbered rows (the header is row 1, as a spreadsheet shows it), skipping blank lines.
+    With a ``layout``, each row keeps only the cells the import reads (``Layout.projected``), so
+    a chunk's memory does not grow with the file's unused columns."""
     chunk: list[tuple[int, list[str]]] = []
     for number, cells in enumerate(rows, start=2):
-        if not any(c.strip() for c in cells):
-            continue
+        if not isinstance(cells, RefusedRow):
+            if not any(c.strip() for c in cells):
+                continue
+            if layout is not None:
+                cells = layout.project(cells)
         chunk.append((number, cells))
         if len(chunk) >= size:
             yield chunk
@@ -139,7 +160,7 @@ def _run(ctx: AppContext, import_id: int, path: Path, filename: str) -> None:
         workspace_id, campaign_id = job.workspace_id, campaign.id
         body_params = list(campaign.body_params)
     progress = Progress()
-    rows = read_rows(path, filename, progress)
+    rows = read_rows(path, filename, progress, UploadLimits.of(ctx.settings))
     header = next(rows, None)
     if header is None:
         raise InvalidInput("the file is empty")
@@ -148,7 +169,8 @@ def _run(ctx: AppContext, import_id: int, path: Path, filename: str) -> None:
     totals = {"rows": 0, "accepted": 0, "invalid": 0}
     errors: list[dict[str, Any]] = []
     workers = ctx.settings.import_workers if progress.total >= POOL_FROM_BYTES else 0
-    for checked in _validated(chunks(rows, CHUNK_ROWS), layout, region, workers):
+    parts = chunks(rows, CHUNK_ROWS, layout)
+    for checked in _validated(parts, layout.projected(), region, workers):
         _store(ctx, workspace_id, campaign_id, import_id, checked, totals, errors, progress)
     now = ctx.clock.now()
     with ctx.db.write() as session:

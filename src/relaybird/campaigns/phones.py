@@ -94,6 +94,10 @@ def check_chunk(
 ) -> list[Checked]:
     out: list[Checked] = []
     for row_number, cells in rows:
+        refused = getattr(cells, "reason", None)  # readers.RefusedRow: over an upload limit
+        if refused is not None:
+            out.append(Checked(row_number, None, "", (), refused))
+            continue
         raw = cells[phone_index].strip() if phone_index < len(cells) else ""
         params = tuple(cells[i].strip() if i < len(cells) else "" for i in param_indexes)
         reason: str | None = None

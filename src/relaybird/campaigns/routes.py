@@ -148,9 +148,11 @@ _lifecycle_route(
     description="Multipart field `file`. The phone column is `phone` (also `Guest phone number`, "
     "`phone_number`, `msisdn`, any case); numbers without + are read in the default region. "
     "Other columns are template parameters by name. Bad rows become INVALID_RECORD with their "
-    "row number and reason. Waits up to `wait` seconds for the import: 200 with the summary, or "
-    "202 with the progress so far (poll `GET .../imports/{import_id}`). Refused (409) once the "
-    "campaign is ENDED or COMPLETED.",
+    "row number and reason, also a row over the upload limits (`RELAYBIRD_UPLOAD_MAX_COLUMNS`, "
+    "`_CELL`, `_ROW`: the reason names it); a header over them, or an XLSX file too large "
+    "unpacked (`_UNPACKED`) or with a row too wide, is refused whole (422). Waits up to `wait` "
+    "seconds for the import: 200 with the summary, or 202 with the progress so far (poll "
+    "`GET .../imports/{import_id}`). Refused (409) once the campaign is ENDED or COMPLETED.",
     responses={202: {"description": "Still importing; poll the import", "model": UploadSummary}},
 )
 async def upload_recipients(
@@ -274,7 +276,10 @@ def remove_recipient(
 @router.get(
     "/{campaign_id}/export.csv",
     summary="Export the results as CSV",
-    description="One line per recipient: row, phone, state, attempts, wamid, error, reply.",
+    description="One line per recipient: row, phone, state, attempts, wamid, error, reply. A "
+    "cell a spreadsheet would run as a formula (starting with = + - @, a tab or a carriage "
+    "return, other than a plain number such as an E.164 phone) is prefixed with `'` (OWASP CSV "
+    "injection).",
     response_class=StreamingResponse,
     responses={200: {"content": {"text/csv": {}}}},
 )

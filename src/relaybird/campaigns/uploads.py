@@ -12,6 +12,7 @@ from pathlib import Path
 
 from relaybird.campaigns import repository
 from relaybird.campaigns.importer import check_header, run_import
+from relaybird.campaigns.readers import UploadLimits
 from relaybird.campaigns.schemas import RowError, UploadSummary
 from relaybird.campaigns.transitions import ACCEPTS_UPLOADS
 from relaybird.context import AppContext
@@ -35,7 +36,7 @@ def _accepting(ctx: AppContext, workspace_id: int, campaign_id: int) -> list[str
 def begin(ctx: AppContext, workspace_id: int, campaign_id: int, filename: str, path: Path) -> int:
     """Validate what can be validated up front (campaign state, header) and create the job."""
     body_params = _accepting(ctx, workspace_id, campaign_id)
-    check_header(path, filename, body_params)
+    check_header(path, filename, body_params, limits=UploadLimits.of(ctx.settings))
     with ctx.db.write() as session:
         job = repository.add_import(
             session,
