@@ -13,7 +13,8 @@ from datetime import timedelta
 
 from relaybird.context import AppContext
 from relaybird.errors import NotFound
-from relaybird.providers.port import MessagingProvider, ProviderError, SenderCredentials
+from relaybird.kit.poison import set_aside
+from relaybird.providers.port import ErrorKind, MessagingProvider, ProviderError, SenderCredentials
 from relaybird.senders import repository, service
 from relaybird.senders.errors import ProviderFailed
 
@@ -63,7 +64,13 @@ async def sync_sender(
     except Exception as exc:
         error = getattr(exc, "error", None)
         if not isinstance(error, ProviderError):
-            raise
+            # Whatever the adapter raised, it concerns this sender's call only: a provider
+            # error for this sender (recorded, so it goes to the back of the line), never a
+            # crash of the loop that syncs every sender.
+            reason = set_aside(log, f"sync of sender {sender_id}", exc)
+            error = ProviderError(
+                kind=ErrorKind.SENDER_TRANSIENT, code=None, title=f"provider call failed: {reason}"
+            )
         await asyncio.to_thread(_failed, ctx, sender_id, error, actor)
         raise ProviderFailed(f"the provider refused the sync: {error.title}") from None
 
@@ -96,4 +103,14 @@ async def sync_due(ctx: AppContext, every: timedelta) -> int:
             done += 1
         except (ProviderFailed, NotFound) as exc:
             log.warning("sync of sender %s failed: %s", sender_id, exc)
+        except Exception as exc:
+            # Applying the reading failed (a value we cannot take): this sender is set aside
+            # until its next turn, the senders behind it are synced all the same.
+            set_aside(log, f"sync of sender {sender_id}", exc)
+            await asyncio.to_thread(_mark_synced, ctx, sender_id)
     return done
+
+
+def _mark_synced(ctx: AppContext, sender_id: int) -> None:
+    with ctx.db.write() as session:
+        repository.set_fields(session, sender_id, {"last_synced_at": ctx.clock.now()})
