@@ -68,3 +68,25 @@ def test_bad_setting_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RELAYBIRD_INVITE_EXPIRY", "soon")
     with pytest.raises(ValidationError, match="not a duration"):
         Settings()
+
+
+@pytest.mark.parametrize(("lease", "send_timeout"), [("10s", "15s"), ("30s", "15s"), ("2s", "1s")])
+def test_a_lease_that_can_end_during_a_send_is_refused(lease: str, send_timeout: str) -> None:
+    """Issue 12 item 17: with a lease shorter than a send can take, crash recovery judges a live
+    send (at-least-once: sends it twice). Refused when the settings are read, at start."""
+    with pytest.raises(ValidationError, match=r"RELAYBIRD_LEASE .* RELAYBIRD_SEND_TIMEOUT"):
+        Settings(lease=lease, send_timeout=send_timeout)
+
+
+def test_the_lease_and_send_timeout_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RELAYBIRD_LEASE", "10s")
+    monkeypatch.setenv("RELAYBIRD_SEND_TIMEOUT", "4s")
+    s = Settings()
+    assert (s.lease, s.send_timeout) == (timedelta(seconds=10), timedelta(seconds=4))
+    # The defaults agree with each other.
+    monkeypatch.delenv("RELAYBIRD_LEASE")
+    monkeypatch.delenv("RELAYBIRD_SEND_TIMEOUT")
+    default = Settings()
+    assert default.lease > 2 * default.send_timeout
+    with pytest.raises(ValidationError, match="must be positive"):
+        Settings(send_timeout="0s")

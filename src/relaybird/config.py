@@ -11,7 +11,7 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, ByteSize, Field, SecretStr, field_validator
+from pydantic import BeforeValidator, ByteSize, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from relaybird.kit.destinations import Network, parse_networks
@@ -115,7 +115,18 @@ class Settings(BaseSettings):
     delivery_policy: DeliveryPolicy = DeliveryPolicy.AT_MOST_ONCE
     max_attempts: int = Field(default=4, ge=1, le=50, description="Send attempts per recipient.")
     retry_base: Duration = Field(default=timedelta(seconds=2))
-    lease: Duration = Field(default=timedelta(seconds=60))
+    lease: Duration = Field(
+        default=timedelta(seconds=60),
+        description="How long a claimed send is held before crash recovery judges it (outcome "
+        "unknown, or sent again under at-least-once). Must be more than twice "
+        "RELAYBIRD_SEND_TIMEOUT: a claim may wait up to half the lease for its turn, then the "
+        "call may take the whole send timeout.",
+    )
+    send_timeout: Duration = Field(
+        default=timedelta(seconds=15),
+        description="How long one call to the provider (a send, a sync read) may take before it "
+        "is abandoned; a send abandoned after its request was written has an unknown outcome.",
+    )
     import_workers: int = Field(
         default=2,
         ge=0,
@@ -220,9 +231,28 @@ class Settings(BaseSettings):
         """RELAYBIRD_EVENT_PRIVATE_NETWORKS, parsed."""
         return parse_networks(self.event_private_networks)
 
+    @model_validator(mode="after")
+    def _lease_outlives_a_send(self) -> Settings:
+        # A lease that can end while its send is still in flight lets crash recovery judge a
+        # live send (at-least-once: sent twice). Refused at start rather than found in traffic.
+        if self.send_timeout <= timedelta(0):
+            raise ValueError("RELAYBIRD_SEND_TIMEOUT must be positive")
+        if self.lease <= 2 * self.send_timeout:
+            raise ValueError(
+                f"RELAYBIRD_LEASE ({_seconds(self.lease)}) must be more than twice "
+                f"RELAYBIRD_SEND_TIMEOUT ({_seconds(self.send_timeout)}): otherwise a claim can "
+                "expire while its send is still in flight and be judged (or sent again) by crash "
+                "recovery. Raise the lease or lower the send timeout."
+            )
+        return self
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+def _seconds(value: timedelta) -> str:
+    return f"{value.total_seconds():g}s"
 
 
 @lru_cache(maxsize=1)

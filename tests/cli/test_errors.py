@@ -150,6 +150,10 @@ def test_an_unreachable_postgresql_is_one_line(command: list[str], tmp_path: Pat
         ),
         ({"RELAYBIRD_MAX_ATTEMPTS": "many"}, "RELAYBIRD_MAX_ATTEMPTS: "),
         ({"RELAYBIRD_INVITE_EXPIRY": "soon"}, "RELAYBIRD_INVITE_EXPIRY: "),
+        (
+            {"RELAYBIRD_LEASE": "10s"},
+            "error: RELAYBIRD_LEASE (10s) must be more than twice RELAYBIRD_SEND_TIMEOUT (15s)",
+        ),
     ],
 )
 @pytest.mark.parametrize("command", [["status"], ["migrate"], ["serve", "--port", "0"]])

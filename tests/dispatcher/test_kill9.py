@@ -44,6 +44,7 @@ def _serve(url: str, sim_url: str, port: int, log: Path) -> subprocess.Popen[byt
         "RELAYBIRD_WHATSAPP_APP_SECRET": SIM_APP_SECRET,
         "RELAYBIRD_BOOTSTRAP_ADMIN_KEY": KEY,
         "RELAYBIRD_LEASE": "3s",
+        "RELAYBIRD_SEND_TIMEOUT": "1s",
         "RELAYBIRD_RETRY_BASE": "200ms",
     }
     with log.open("ab") as out:

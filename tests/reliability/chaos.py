@@ -165,6 +165,7 @@ def run(
             "RELAYBIRD_WHATSAPP_APP_SECRET": SECRET,
             "RELAYBIRD_BOOTSTRAP_ADMIN_KEY": KEY,
             "RELAYBIRD_LEASE": "10s",
+            "RELAYBIRD_SEND_TIMEOUT": "4s",
             "RELAYBIRD_RETRY_BASE": "200ms",
             "RELAYBIRD_MAX_ATTEMPTS": "10",
             "RELAYBIRD_SESSION_SECRET": "chaos",

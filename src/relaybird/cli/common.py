@@ -60,8 +60,10 @@ def load_settings() -> Settings:
         settings = Settings()
     except ValidationError as exc:
         first = exc.errors()[0]
-        name = "RELAYBIRD_" + str(first["loc"][0]).upper() if first["loc"] else "settings"
-        fail(f"{name}: {first['msg']}", 2)
+        if first["loc"]:
+            fail(f"RELAYBIRD_{str(first['loc'][0]).upper()}: {first['msg']}", 2)
+        # A rule across settings (its message names them).
+        fail(str(first["msg"]).removeprefix("Value error, "), 2)
     rlog.configure(settings.log_level, settings.log_json)
     return settings
 

@@ -137,6 +137,7 @@ def _run(
             public_url=api_url,
             retry_base="1s",
             lease="15s",
+            send_timeout="5s",
         )
         migrate.upgrade(db_url)
         ctx = AppContext.from_settings(settings)

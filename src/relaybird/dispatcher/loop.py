@@ -29,7 +29,11 @@ def messaging_provider(ctx: AppContext) -> MessagingProvider:
     if provider is None:
         from relaybird.providers.whatsapp.client import WhatsAppCloudClient
 
-        provider = WhatsAppCloudClient(ctx.settings.graph_api_url, ctx.settings.graph_api_version)
+        provider = WhatsAppCloudClient(
+            ctx.settings.graph_api_url,
+            ctx.settings.graph_api_version,
+            timeout=ctx.settings.send_timeout.total_seconds(),
+        )
         ctx.resources[PROVIDER_KEY] = provider
     result: MessagingProvider = provider
     return result

@@ -10,6 +10,7 @@ import logging
 import smtplib
 from datetime import timedelta
 
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from relaybird.context import AppContext
@@ -28,6 +29,9 @@ BATCH = 20
 LEASE = timedelta(minutes=2)
 RETRY_BASE = timedelta(seconds=15)
 IDLE_WAIT_SECONDS = 1.0
+# Waiting for a busy database to record an outcome: 0.5 s, doubling, at most 5 s apart.
+RECORD_RETRY_FIRST = 0.5
+RECORD_RETRY_CAP = 5.0
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -38,31 +42,63 @@ def retry_delay(attempts: int) -> timedelta:
 
 async def deliver_due(ctx: AppContext) -> int:
     """Send every due QUEUED e-mail once; return how many were attempted. Plain function: the
-    loop calls it, and so do tests."""
+    loop calls it, and so do tests. Every database step runs in a thread: a writer holding the
+    lock (a request, another loop) never freezes the event loop while this waits for it."""
     if not ctx.settings.smtp_url:
         return 0
     target = SmtpTarget.parse(ctx.settings.smtp_url)
-    now = ctx.clock.now()
-    with ctx.db.write() as session:
-        claimed = repository.claim_due(session, now, now + LEASE, BATCH)
+    claimed = await asyncio.to_thread(_claim, ctx)
     for email in claimed:
         error, permanent = await _send_one(ctx, target, email)
-        done = ctx.clock.now()
-        with ctx.db.write() as session:
-            if error is None:
-                repository.mark_sent(session, email.id, done)
-            else:
-                give_up = permanent or email.attempts >= MAX_ATTEMPTS
-                retry_at = None if give_up else done + retry_delay(email.attempts)
-                repository.mark_failed_attempt(session, email.id, error, retry_at)
-                log.warning(
-                    "e-mail %s attempt %s failed%s: %s",
-                    email.id,
-                    email.attempts,
-                    " (giving up)" if give_up else "",
-                    error,
-                )
+        await _record(ctx, email, error, permanent)
     return len(claimed)
+
+
+def _claim(ctx: AppContext) -> list[OutgoingEmail]:
+    now = ctx.clock.now()
+    with ctx.db.write() as session:
+        return repository.claim_due(session, now, now + LEASE, BATCH)
+
+
+async def _record(
+    ctx: AppContext, email: OutgoingEmail, error: str | None, permanent: bool
+) -> None:
+    """Record the outcome of a send that happened. The outcome exists only here, so a busy
+    database ("database is locked") is waited out, not given up: giving up would leave the row
+    claimed and mail it again once the lease ends. Past the lease that is no longer safe to
+    promise, so the wait stops there (the row is retried: at-least-once)."""
+    delay = RECORD_RETRY_FIRST
+    waited = 0.0
+    while True:
+        try:
+            await asyncio.to_thread(_record_tx, ctx, email, error, permanent)
+            return
+        except OperationalError as exc:
+            if waited >= LEASE.total_seconds() / 2:
+                log.error("e-mail %s: its outcome could not be recorded: %s", email.id, exc)
+                return
+            log.warning("e-mail %s: recording its outcome waits for the database", email.id)
+        await asyncio.sleep(delay)
+        waited += delay
+        delay = min(delay * 2, RECORD_RETRY_CAP)
+
+
+def _record_tx(ctx: AppContext, email: OutgoingEmail, error: str | None, permanent: bool) -> None:
+    done = ctx.clock.now()
+    with ctx.db.write() as session:
+        if error is None:
+            repository.mark_sent(session, email.id, done)
+            return
+        give_up = permanent or email.attempts >= MAX_ATTEMPTS
+        retry_at = None if give_up else done + retry_delay(email.attempts)
+        repository.mark_failed_attempt(session, email.id, error, retry_at)
+    log.warning(
+        "e-mail %s attempt %s failed%s: %s",
+        email.id,
+        email.attempts,
+        " (giving up)" if give_up else "",
+        error,
+    )
 
 
 async def _send_one(

@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from relaybird.config import LimitModel
 from relaybird.senders.transitions import MessagingLimit, QualityRating, SenderStatus
+
+# What an access token may hold: visible ASCII (it is sent as "Authorization: Bearer <token>").
+TOKEN_CHARACTERS = re.compile(r"[\x21-\x7e]{1,4096}")
+TOKEN_RULE = (
+    "access_token must be 1 to 4096 printable ASCII characters, "  # noqa: S105 (a message)
+    "no spaces or control characters"
+)
+
+
+def token_problem(token: str) -> str | None:
+    """Why ``token`` cannot be a sender's access token, or None. A token with control
+    characters ("tok\\r\\nX: 1") was accepted once, then failed every call for its number inside
+    the HTTP client (issue 11): every door refuses it."""
+    return None if TOKEN_CHARACTERS.fullmatch(token) else TOKEN_RULE
 
 
 class SenderCreate(BaseModel):
@@ -29,8 +44,11 @@ class SenderCreate(BaseModel):
     access_token: SecretStr = Field(
         min_length=1,
         max_length=4096,
-        description="The provider access token for this number. Stored; never returned or logged.",
+        description="The provider access token for this number: 1 to 4096 printable ASCII "
+        "characters, no spaces or control characters (it travels in an HTTP header). Stored; "
+        "never returned or logged.",
     )
+
     waba_id: str | None = Field(
         default=None,
         min_length=1,
@@ -44,6 +62,14 @@ class SenderCreate(BaseModel):
     throughput_cap: int | None = Field(
         default=None, ge=1, le=1000, description="A lower cap on messages per second."
     )
+
+    @field_validator("access_token")
+    @classmethod
+    def _header_safe(cls, token: SecretStr) -> SecretStr:
+        problem = token_problem(token.get_secret_value())
+        if problem is not None:
+            raise ValueError(problem)
+        return token
 
 
 class SenderOut(BaseModel):

@@ -25,6 +25,7 @@ from relaybird.providers.port import PhoneNumberInfo, ProviderError, SenderEffec
 from relaybird.senders import explain, notifications, repository, window
 from relaybird.senders import lifecycle as lc
 from relaybird.senders.lifecycle import Restriction, SenderView, Step, Usage
+from relaybird.senders.schemas import token_problem
 from relaybird.senders.tiers import INITIAL_LIMIT
 from relaybird.senders.transitions import SENDER, MessagingLimit, QualityRating, SenderStatus
 
@@ -82,6 +83,12 @@ class NewSender:
     waba_id: str | None = None
     limit_model: LimitModel | None = None
     throughput_cap: int | None = None
+
+    def __post_init__(self) -> None:
+        # Every door (API, CLI, dashboard) refuses a token no HTTP header can carry.
+        problem = token_problem(self.access_token)
+        if problem is not None:
+            raise InvalidInput(problem)
 
 
 def add_sender(

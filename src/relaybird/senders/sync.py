@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from relaybird.context import AppContext
 from relaybird.errors import InvalidInput, NotFound, ServiceUnavailable
+from relaybird.kit.poison import set_aside
 from relaybird.providers.port import (
     ErrorKind,
     MessagingProvider,
@@ -36,7 +37,11 @@ def messaging_provider(ctx: AppContext) -> MessagingProvider:
     if provider is None:
         from relaybird.providers.whatsapp.client import WhatsAppCloudClient
 
-        provider = WhatsAppCloudClient(ctx.settings.graph_api_url, ctx.settings.graph_api_version)
+        provider = WhatsAppCloudClient(
+            ctx.settings.graph_api_url,
+            ctx.settings.graph_api_version,
+            timeout=ctx.settings.send_timeout.total_seconds(),
+        )
         ctx.resources[PROVIDER_KEY] = provider
     result: MessagingProvider = provider
     return result
@@ -101,7 +106,13 @@ async def sync_sender(
     except Exception as exc:
         error = getattr(exc, "error", None)
         if not isinstance(error, ProviderError):
-            raise
+            # Whatever the adapter raised, it concerns this sender's call only: a provider
+            # error for this sender (recorded, so it goes to the back of the line), never a
+            # crash of the loop that syncs every sender.
+            reason = set_aside(log, f"sync of sender {sender_id}", exc)
+            error = ProviderError(
+                kind=ErrorKind.SENDER_TRANSIENT, code=None, title=f"provider call failed: {reason}"
+            )
         await asyncio.to_thread(_failed, ctx, sender_id, error, actor)
         raise ProviderFailed(f"the provider refused the sync: {error.title}") from None
 
@@ -134,4 +145,14 @@ async def sync_due(ctx: AppContext, every: timedelta) -> int:
             done += 1
         except (ProviderFailed, NotFound) as exc:
             log.warning("sync of sender %s failed: %s", sender_id, exc)
+        except Exception as exc:
+            # Applying the reading failed (a value we cannot take): this sender is set aside
+            # until its next turn, the senders behind it are synced all the same.
+            set_aside(log, f"sync of sender {sender_id}", exc)
+            await asyncio.to_thread(_mark_synced, ctx, sender_id)
     return done
+
+
+def _mark_synced(ctx: AppContext, sender_id: int) -> None:
+    with ctx.db.write() as session:
+        repository.set_fields(session, sender_id, {"last_synced_at": ctx.clock.now()})

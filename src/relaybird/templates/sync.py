@@ -33,7 +33,11 @@ def catalogue_provider(ctx: AppContext) -> TemplateCatalogue:
     if provider is None:
         from relaybird.providers.whatsapp.client import WhatsAppCloudClient
 
-        provider = WhatsAppCloudClient(ctx.settings.graph_api_url, ctx.settings.graph_api_version)
+        provider = WhatsAppCloudClient(
+            ctx.settings.graph_api_url,
+            ctx.settings.graph_api_version,
+            timeout=ctx.settings.send_timeout.total_seconds(),
+        )
         ctx.resources[PROVIDER_KEY] = provider
     result: TemplateCatalogue = provider
     return result
@@ -160,7 +164,11 @@ def run_due(ctx: AppContext) -> int:
     from relaybird.providers.whatsapp.client import WhatsAppCloudClient
 
     async def run() -> int:
-        client = WhatsAppCloudClient(ctx.settings.graph_api_url, ctx.settings.graph_api_version)
+        client = WhatsAppCloudClient(
+            ctx.settings.graph_api_url,
+            ctx.settings.graph_api_version,
+            timeout=ctx.settings.send_timeout.total_seconds(),
+        )
         try:
             return await sync_due(ctx, client, every=ctx.settings.template_sync_interval)
         finally:

@@ -25,7 +25,7 @@ from relaybird.providers.port import (
     TemplateMessage,
 )
 from relaybird.providers.whatsapp import wire
-from relaybird.providers.whatsapp.errors import classify, transport_error
+from relaybird.providers.whatsapp.errors import classify, transport_error, unsendable_request
 
 log = logging.getLogger("relaybird.providers.whatsapp")
 
@@ -235,6 +235,16 @@ class WhatsAppCloudClient:
             # Dropped mid-request (ServerDisconnectedError, payload errors): it may have gone out.
             raise _Transport(
                 transport_error(f"connection error: {type(exc).__name__}", ambiguous=True)
+            ) from None
+        except ValueError:
+            # aiohttp refuses to write a header or URL with control characters (a stored token
+            # such as "tok\r\nX: 1"): raised before anything was sent. The message may quote
+            # the token: never kept.
+            raise _Transport(
+                unsendable_request(
+                    "the request could not be written: the sender's access token or id holds "
+                    "characters an HTTP header cannot carry"
+                )
             ) from None
 
     async def close(self) -> None:

@@ -122,3 +122,10 @@ def transport_error(title: str, *, ambiguous: bool) -> ProviderError:
     """Timeouts and connection errors: sender-transient. ``ambiguous`` when the request may have
     reached Meta (the message may have gone out; a blind retry could send it twice)."""
     return ProviderError(kind=ST, code=None, title=title, ambiguous=ambiguous)
+
+
+def unsendable_request(title: str) -> ProviderError:
+    """The request could not even be written (aiohttp refused a header or URL built from the
+    sender's stored credentials, e.g. a token with control characters): nothing left, and
+    nothing will until the sender's credentials are fixed. Sender-stop, never ambiguous."""
+    return ProviderError(kind=ErrorKind.SENDER_STOP, code=None, title=title, ambiguous=False)
