@@ -84,21 +84,28 @@ def claim(
     campaigns = repository.running_campaigns(session, sender_id, exclude)
     out.campaign_ids = [c.id for c in campaigns]
     gate = senders.status_gate(sender, now)
-    if not gate.allowed:
+    if not gate.allowed and not gate.counted_only:
         out.idle_reason = gate.reason or f"sender is {sender.status}"
         return out
+    # At its limit (RESTRICTED by the window), a number still sends to recipients the limit
+    # already counts (Meta counts unique recipients) and to those inside an open service window.
+    only = (
+        None
+        if gate.allowed
+        else window.costs_nothing(sender, window.sharing(session, sender), Recipient.phone, now)
+    )
     rows: list[repository.Due] = []
     for campaign in campaigns:
         if len(rows) >= limit:
             break
-        found = repository.due_recipients(session, campaign.id, now, limit - len(rows))
+        found = repository.due_recipients(session, campaign.id, now, limit - len(rows), only)
         if found:
             out.templates[campaign.id] = Template(
                 campaign.id, campaign.template_name, campaign.template_language
             )
         rows.extend(found)
     if not rows:
-        out.idle_reason = "nothing due"
+        out.idle_reason = "nothing due" if gate.allowed else gate.reason
         return out
     admission = window.take_room(session, sender, [r.phone for r in rows], now)
     if admission.usage.frees_at is not None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session
 
 from relaybird.campaigns.transitions import CampaignState, RecipientState
@@ -74,10 +74,18 @@ def _due(row: Any) -> Due:
     return Due(int(row[0]), int(row[1]), str(row[2]), str(row[3]), tuple(row[4] or ()), int(row[5]))
 
 
-def due_recipients(session: Session, campaign_id: int, now: datetime, limit: int) -> list[Due]:
+def due_recipients(
+    session: Session,
+    campaign_id: int,
+    now: datetime,
+    limit: int,
+    only: ColumnElement[bool] | None = None,
+) -> list[Due]:
     """Due retries first, then never-tried ones. No ORDER BY: the claim index
     (campaign_id, state, next_attempt_at) already yields rows in that order, and sorting a
-    million INITIAL rows by id would cost more than the claim."""
+    million INITIAL rows by id would cost more than the claim. ``only``: a further condition
+    (the recipients that cost no room, for a number at its limit)."""
+    extra = [] if only is None else [only]
     rows = [
         _due(r)
         for r in session.execute(
@@ -86,6 +94,7 @@ def due_recipients(session: Session, campaign_id: int, now: datetime, limit: int
                 Recipient.campaign_id == campaign_id,
                 Recipient.state == RecipientState.RETRY_SCHEDULED.value,
                 Recipient.next_attempt_at <= now,
+                *extra,
             )
             .limit(limit)
         )
@@ -98,6 +107,7 @@ def due_recipients(session: Session, campaign_id: int, now: datetime, limit: int
                 .where(
                     Recipient.campaign_id == campaign_id,
                     Recipient.state == RecipientState.INITIAL.value,
+                    *extra,
                 )
                 .limit(limit - len(rows))
             )

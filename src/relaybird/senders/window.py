@@ -27,10 +27,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, func, or_, select, text
+from sqlalchemy import Exists, delete, func, or_, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from relaybird.config import LimitModel
 from relaybird.models import Sender, SenderContact
@@ -176,6 +176,25 @@ def free_phones(session: Session, sender: Sender, phones: Sequence[str], now: da
             )
         )
     return free
+
+
+def costs_nothing(
+    sender: Sender, ids: Sequence[int], phone: InstrumentedAttribute[str | None], now: datetime
+) -> Exists:
+    """SQL: ``phone`` costs no room (the set ``free_phones`` computes), for a query that picks
+    only such recipients (a number at its limit still sends to them)."""
+    return (
+        select(SC.phone)
+        .where(
+            SC.sender_id.in_(list(ids)),
+            SC.phone == phone,
+            or_(
+                SC.last_counted_at > now - WINDOW,
+                (SC.sender_id == sender.id) & (SC.window_expires_at > now),
+            ),
+        )
+        .exists()
+    )
 
 
 def count_business_initiated(
