@@ -81,3 +81,26 @@ def test_limit_never_exceeded_sender_restricted_campaign_waits(
         ),
     )
     assert len({s["to"] for s in simulator.sent()}) == 60
+
+
+def test_a_restricted_sender_still_sends_to_recipients_the_window_counts(
+    ctx: AppContext, simulator: SimHandle
+) -> None:
+    """Issue 12 item 6: Meta counts unique recipients, so a number at its limit may still send
+    templates to recipients already counted in the moving 24 h (they cost nothing)."""
+    from relaybird.senders import service as senders
+
+    sender = sim_sender(ctx, simulator, messaging_limit="TIER_50")
+    counted = phones(50)
+    with ctx.db.write() as s:
+        senders.count_business_initiated(s, sender, counted, actor="test", now=ctx.clock.now())
+    assert _sender(ctx, sender).status == "RESTRICTED"
+    assert _sender(ctx, sender).restricted_by == "LIMIT"
+
+    again, new = counted[10:20], phones(10, start=100)
+    campaign = campaign_with(ctx, sender, [*new, *again])  # the new ones first in line
+    run_until(ctx, lambda: states(ctx, campaign).get("SENT", 0) == len(again), timeout=30)
+    assert {m["to"] for m in simulator.requests()} == {p.lstrip("+") for p in again}
+    waiting = [r for r in recipients(ctx, campaign) if r.state == "INITIAL"]
+    assert sorted(r.phone for r in waiting) == new and all(r.attempts == 0 for r in waiting)
+    assert _sender(ctx, sender).status == "RESTRICTED"

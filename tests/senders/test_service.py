@@ -192,3 +192,43 @@ def test_fill_helper_counts(ctx: AppContext, keys: KeyMaker) -> None:
     fill(ctx, sender.id, 3, ctx.clock.now())
     with ctx.db.read() as s:
         assert service.business_permit(s, sender.id, ctx.clock.now()).room == 997
+
+
+@pytest.mark.parametrize("code", [131031, 368, 131048])
+def test_send_error_restriction_holds_until_a_later_reading(
+    ctx: AppContext, keys: KeyMaker, code: int
+) -> None:
+    """Issue 12 item 1: the stored CONNECTED of the last sync is older than the error: it must
+    not lift the restriction at once; a sync made after the error does."""
+    from relaybird.providers.whatsapp.errors import classify
+    from relaybird.senders import loops
+
+    sender = add_sender(ctx, keys.workspace_id())
+    t0 = ctx.clock.now()
+    connected = PhoneNumberInfo("CONNECTED", "GREEN", "TIER_1K", "STANDARD")
+    with ctx.db.write() as s:
+        service.apply_reading(s, sender.id, connected, actor="sync", now=t0)
+    t1 = ctx.clock.advance(timedelta(minutes=5))  # type: ignore[attr-defined]
+    with ctx.db.write() as s:
+        service.on_send_error(s, sender.id, classify(code), actor="dispatcher", now=t1)
+    row = _sender(ctx, sender.id)
+    assert (row.status, row.restricted_by) == ("RESTRICTED", "PROVIDER")
+    with ctx.db.read() as s:
+        moves = [
+            (h.event, h.to_state) for h in history(s, "sender", sender.id, keys.workspace_id())
+        ]
+    assert moves[-1] == ("provider_restricted", "RESTRICTED")
+
+    ctx.clock.advance(timedelta(days=2))  # type: ignore[attr-defined]
+    assert loops.tick(ctx) == 0  # time alone (and the stale reading) lifts nothing
+    assert _sender(ctx, sender.id).status == "RESTRICTED"
+
+    t2 = ctx.clock.now()
+    with ctx.db.write() as s:
+        service.apply_reading(s, sender.id, connected, actor="sync", now=t2)
+    row = _sender(ctx, sender.id)
+    assert (row.status, row.restricted_by, row.restricted_until) == ("CONNECTED", None, None)
+    with ctx.db.read() as s:
+        last = history(s, "sender", sender.id, keys.workspace_id())[-1]
+    assert (last.event, last.to_state) == ("restriction_lifted", "CONNECTED")
+    assert last.created_at == t2

@@ -3,7 +3,7 @@ then applied by the inbox applier) → the sender lifecycle, on both databases."
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,7 +13,8 @@ from relaybird.config import LimitModel
 from relaybird.context import AppContext
 from relaybird.kit.time import ManualClock
 from relaybird.models import OutboxEvent, OutgoingEmail, Sender
-from relaybird.senders import loops
+from relaybird.providers.port import PhoneNumberInfo
+from relaybird.senders import loops, service
 from tests.factories import KeyMaker
 from tests.senders.factories import add_admin, add_sender
 from tests.senders.webhooks import FIXTURES, WABA, body, deliver, post, quality_body
@@ -155,6 +156,47 @@ def test_account_restriction_until_its_expiry(
     assert loops.tick(ctx) == 1
     assert row(ctx, sid).status == "CONNECTED"
     assert "sender.restricted" in mails(ctx)
+
+
+def test_a_dated_restriction_outlives_a_sync_reading_connected(
+    client: TestClient, ctx: AppContext, keys: KeyMaker, clock: ManualClock
+) -> None:
+    """Issue 12 item 2: ACCOUNT_RESTRICTION is the WABA's enforcement (Meta's policy-enforcement
+    ladder: a block of 1 to 30 days), which the number's own status does not show; a sync
+    reading CONNECTED meanwhile does not lift it: its expiration does."""
+    sid = our_sender(ctx, keys)
+    data = body("account-update-account-restriction--whaloc")
+    clock.set(datetime.fromtimestamp(data["entry"][0]["time"], UTC))
+    post(client, ctx, data)
+    reading = PhoneNumberInfo("CONNECTED", "GREEN", "TIER_1K", "STANDARD")
+    with ctx.db.write() as s:
+        service.apply_reading(s, sid, reading, actor="sync", now=clock.now())
+    r = row(ctx, sid)
+    assert (r.status, r.restricted_by, r.provider_status) == ("RESTRICTED", "PROVIDER", "CONNECTED")
+    assert r.restricted_until == datetime.fromtimestamp(1748540794, UTC)
+    clock.set(datetime.fromtimestamp(1748540794, UTC))
+    assert loops.tick(ctx) == 1
+    assert row(ctx, sid).status == "CONNECTED"
+
+
+def test_an_undated_restriction_ends_with_a_later_sync_reading_connected(
+    ctx: AppContext, keys: KeyMaker, clock: ManualClock
+) -> None:
+    """The other half of item 2: a restriction with no end date (a sync read RESTRICTED) ends
+    when a later sync reads CONNECTED."""
+    sid = our_sender(ctx, keys)
+    with ctx.db.write() as s:
+        service.apply_reading(
+            s, sid, PhoneNumberInfo("RESTRICTED", None, None, None), actor="sync", now=clock.now()
+        )
+    assert (row(ctx, sid).status, row(ctx, sid).restricted_until) == ("RESTRICTED", None)
+    clock.advance(timedelta(days=3))
+    assert loops.tick(ctx) == 0
+    with ctx.db.write() as s:
+        service.apply_reading(
+            s, sid, PhoneNumberInfo("CONNECTED", None, None, None), actor="sync", now=clock.now()
+        )
+    assert row(ctx, sid).status == "CONNECTED"
 
 
 def test_violation_is_a_notice_not_a_status(

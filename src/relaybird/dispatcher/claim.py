@@ -1,15 +1,17 @@
 """Claiming due recipients: the first of the three short transactions of a send.
 
-In one write transaction: read the sender (nothing business-initiated leaves a PENDING, OFFLINE,
-BANNED or RESTRICTED number), pick due recipients of its RUNNING campaigns, admit them against
-the messaging-limit window (new unique recipients only while there is room; the number becomes
-RESTRICTED when the window is full), and move the admitted ones to IN_PROGRESS with a lease.
+In one write transaction: take the lock of the sender's limit (its portfolio's when the numbers
+share one: ``window.lock_limit``), read the clock only then, read the sender (nothing
+business-initiated leaves a PENDING, OFFLINE, BANNED or RESTRICTED number), pick due recipients
+of its RUNNING campaigns, admit them against the messaging-limit window (new unique recipients
+only while there is room; the number becomes RESTRICTED when the window is full), and move the
+admitted ones to IN_PROGRESS with a lease.
 Recipients left out stay exactly as they were.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -58,14 +60,21 @@ def claim(
     session: Session,
     sender_id: int,
     *,
-    now: datetime,
+    clock: Callable[[], datetime],
     limit: int,
     lease: timedelta,
     exclude: Sequence[int] = (),
 ) -> Claim:
+    """``clock`` is read once the limit's lock is held (the window is counted as of then)."""
+    # The first statement: on SQLite it takes the database's write lock (BEGIN IMMEDIATE).
+    sender = repository.get_sender(session, sender_id)
+    if sender is None:
+        return Claim(idle_reason="sender deleted")
+    window.lock_limit(session, sender)
     sender = repository.lock_sender(session, sender_id)
     if sender is None:
         return Claim(idle_reason="sender deleted")
+    now = clock()
     out = Claim(
         sender_status=sender.status,
         throughput=min(sender.throughput_mps, sender.throughput_cap or sender.throughput_mps),
@@ -75,21 +84,28 @@ def claim(
     campaigns = repository.running_campaigns(session, sender_id, exclude)
     out.campaign_ids = [c.id for c in campaigns]
     gate = senders.status_gate(sender, now)
-    if not gate.allowed:
+    if not gate.allowed and not gate.counted_only:
         out.idle_reason = gate.reason or f"sender is {sender.status}"
         return out
+    # At its limit (RESTRICTED by the window), a number still sends to recipients the limit
+    # already counts (Meta counts unique recipients) and to those inside an open service window.
+    only = (
+        None
+        if gate.allowed
+        else window.costs_nothing(sender, window.sharing(session, sender), Recipient.phone, now)
+    )
     rows: list[repository.Due] = []
     for campaign in campaigns:
         if len(rows) >= limit:
             break
-        found = repository.due_recipients(session, campaign.id, now, limit - len(rows))
+        found = repository.due_recipients(session, campaign.id, now, limit - len(rows), only)
         if found:
             out.templates[campaign.id] = Template(
                 campaign.id, campaign.template_name, campaign.template_language
             )
         rows.extend(found)
     if not rows:
-        out.idle_reason = "nothing due"
+        out.idle_reason = "nothing due" if gate.allowed else gate.reason
         return out
     admission = window.take_room(session, sender, [r.phone for r in rows], now)
     if admission.usage.frees_at is not None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session
 
 from relaybird.campaigns.transitions import CampaignState, RecipientState
@@ -15,12 +15,17 @@ from relaybird.db import leases
 from relaybird.models import Campaign, Recipient, Sender
 
 
+def get_sender(session: Session, sender_id: int) -> Sender | None:
+    return session.scalar(select(Sender).where(Sender.id == sender_id))
+
+
 def lock_sender(session: Session, sender_id: int) -> Sender | None:
-    """The sender row; on PostgreSQL locked for the claim (window accounting is per sender)."""
+    """The sender row, fresh; on PostgreSQL locked for the claim (after ``window.lock_limit``:
+    the limit's lock first, then the row, the same order as every writer of the window)."""
     query = select(Sender).where(Sender.id == sender_id)
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
-    return session.scalar(query)
+    return session.scalar(query.execution_options(populate_existing=True))
 
 
 def running_campaigns(
@@ -69,10 +74,18 @@ def _due(row: Any) -> Due:
     return Due(int(row[0]), int(row[1]), str(row[2]), str(row[3]), tuple(row[4] or ()), int(row[5]))
 
 
-def due_recipients(session: Session, campaign_id: int, now: datetime, limit: int) -> list[Due]:
+def due_recipients(
+    session: Session,
+    campaign_id: int,
+    now: datetime,
+    limit: int,
+    only: ColumnElement[bool] | None = None,
+) -> list[Due]:
     """Due retries first, then never-tried ones. No ORDER BY: the claim index
     (campaign_id, state, next_attempt_at) already yields rows in that order, and sorting a
-    million INITIAL rows by id would cost more than the claim."""
+    million INITIAL rows by id would cost more than the claim. ``only``: a further condition
+    (the recipients that cost no room, for a number at its limit)."""
+    extra = [] if only is None else [only]
     rows = [
         _due(r)
         for r in session.execute(
@@ -81,6 +94,7 @@ def due_recipients(session: Session, campaign_id: int, now: datetime, limit: int
                 Recipient.campaign_id == campaign_id,
                 Recipient.state == RecipientState.RETRY_SCHEDULED.value,
                 Recipient.next_attempt_at <= now,
+                *extra,
             )
             .limit(limit)
         )
@@ -93,6 +107,7 @@ def due_recipients(session: Session, campaign_id: int, now: datetime, limit: int
                 .where(
                     Recipient.campaign_id == campaign_id,
                     Recipient.state == RecipientState.INITIAL.value,
+                    *extra,
                 )
                 .limit(limit - len(rows))
             )

@@ -259,12 +259,11 @@ class SenderRunner:
     # --- transactions (run in threads) -----------------------------------------------------
 
     def _claim_tx(self, exclude: list[int], batch: int) -> Claim:
-        now = self.ctx.clock.now()
         with self.ctx.db.write() as session:
             return claim(
                 session,
                 self.sender_id,
-                now=now,
+                clock=self.ctx.clock.now,
                 limit=batch,
                 lease=self.ctx.settings.lease,
                 exclude=exclude,

@@ -39,6 +39,10 @@ class Gate:
     allowed: bool
     reason: str | None = None
     until: datetime | None = None
+    # Not allowed only because the limit is reached: recipients that cost nothing against it
+    # (counted in the moving 24 h already, or inside an open customer-service window) still go,
+    # since Meta counts unique recipients.
+    counted_only: bool = False
 
 
 def _provider_block(view: SenderView) -> str | None:
@@ -57,7 +61,8 @@ def gate_business_initiated(view: SenderView, usage: Usage, now: datetime) -> Ga
     """Business-initiated (template) sends: only from CONNECTED/FLAGGED with room in the window."""
     if view.status == R:
         until = view.restricted_until
-        return Gate(False, explain_restriction(view, usage, now), until)
+        by_limit = view.restricted_by == Restriction.LIMIT and _provider_block(view) is None
+        return Gate(False, explain_restriction(view, usage, now), until, counted_only=by_limit)
     if view.status == P:
         return Gate(False, "sender is PENDING: the provider has not confirmed registration")
     if view.status == OFF:
@@ -69,7 +74,7 @@ def gate_business_initiated(view: SenderView, usage: Usage, now: datetime) -> Ga
         return Gate(False, blocked)
     cap = capacity(view.limit)
     if cap is not None and usage.used >= cap:
-        return Gate(False, f"messaging limit {view.limit} reached", usage.frees_at)
+        return Gate(False, f"messaging limit {view.limit} reached", usage.frees_at, True)
     return Gate(True)
 
 

@@ -312,6 +312,21 @@ def on_provider_status(view: SenderView, raw: str | None, now: datetime) -> Step
         if step is None and reading == ProviderReading.RESTRICTED and base.status in (C, F):
             # Already RESTRICTED by our own accounting: that explains it; keep it as it is.
             step = on_provider_restriction(base, None, said)
+        if (
+            step is None
+            and reading == ProviderReading.SENDABLE
+            and base.status == R
+            and base.restricted_by == Restriction.PROVIDER
+            and base.restricted_until is None
+        ):
+            # A restriction with no end date (a send error, a sync reading RESTRICTED) ends with
+            # this reading, made after it: it ends now (``due`` releases it, or hands it to the
+            # window when that is full). One with an end date (account_update ACCOUNT_RESTRICTION
+            # with an expiration) is the WABA's enforcement, which the number's status does not
+            # show: it waits for its expiry.
+            step = _step(
+                base, None, f"{said}: the provider restriction is over", restricted_until=now
+            )
     elif reading == ProviderReading.UNREACHABLE:
         step = on_unreachable(base, said)
     elif reading == ProviderReading.BANNED:
@@ -393,13 +408,10 @@ def _release(view: SenderView, now: datetime, usage: Usage) -> Step | None:
         reading = read_provider_status(view.provider_status)
         if reading == ProviderReading.RESTRICTED:
             return None
-        # With an end date it ends then; without one, only a sync reading a sendable status.
-        ended = (
-            now >= view.restricted_until
-            if view.restricted_until is not None
-            else reading == ProviderReading.SENDABLE
-        )
-        if not ended:
+        # It ends at its end date. One without an end date never ends with time alone, nor with
+        # the provider status stored by a sync made before it (stale): a later reading that says
+        # the number can send gives it an end date (``on_provider_status``).
+        if view.restricted_until is None or now < view.restricted_until:
             return None
         if full:
             return _step(

@@ -362,10 +362,13 @@ def count_business_initiated(
 ) -> list[Step]:
     """Count sends accepted by the provider; RESTRICTED (for the whole portfolio when it shares
     the limit) once the window is full. Call it in the transaction that records the sends."""
-    window.count_business_initiated(session, sender_id, phones, now)
-    sender = repository.get_any(session, sender_id, lock=True)
+    sender = repository.get_any(session, sender_id)
     if sender is None:
         raise NotFound(f"sender {sender_id} not found")
+    window.lock_limit(session, sender)  # before the row: the order every window writer keeps
+    window.count_business_initiated(session, sender_id, phones, now)
+    sender = repository.get_any(session, sender_id, lock=True)
+    assert sender is not None
     steps = settle(session, sender, actor=actor, now=now)
     if sender.limit_model == LimitModel.PER_PORTFOLIO:
         for sibling in repository.portfolio(session, sender):

@@ -10,21 +10,27 @@ model the numbers of a portfolio share the limit: counts run over all their rows
 ``take_room`` is what the dispatcher calls inside its claim transaction: it splits the candidates
 into phones that cost nothing (already counted in the window, or inside an open customer-service
 window) and new ones, admits new ones only while there is room, and counts the admitted ones, all
-in the caller's transaction, so the limit is never overshot (SQLite: BEGIN IMMEDIATE serialises
-writers; PostgreSQL: the sender row is locked first). This module only measures; the moves
-(RESTRICTED when full, release when there is room) are ``senders.service``'s.
+in the caller's transaction, so the limit is never overshot. Every writer of the window first
+takes ``lock_limit``: one lock per limit holder (the portfolio in the PER_PORTFOLIO model, else
+the number), so numbers sharing a limit are admitted one claim at a time (SQLite: the BEGIN
+IMMEDIATE write lock already serialises every writer; PostgreSQL: a transaction-scoped advisory
+lock on the holder's key). Read ``now`` after taking it: a claim that counted the window as of an
+earlier instant would miss what the claim before it admitted. ``admit`` is the rule itself, pure.
+This module only measures; the moves (RESTRICTED when full, release when there is room) are
+``senders.service``'s.
 """
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import Exists, delete, func, or_, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from relaybird.config import LimitModel
 from relaybird.models import Sender, SenderContact
@@ -42,6 +48,62 @@ class Admission:
     phones: list[str]  # admitted, in the order given
     refused: int  # new phones left out for lack of room
     usage: Usage
+
+
+# Advisory-lock namespaces (PostgreSQL ``pg_advisory_xact_lock(namespace, key)``).
+_LOCK_NUMBER = 0x52420001  # key: the sender id
+_LOCK_PORTFOLIO = 0x52420002  # key: crc32 of "workspace/waba" (a collision only serialises more)
+
+
+def holder_key(sender: Sender) -> tuple[int, int]:
+    """The lock key of the limit ``sender`` counts against: its portfolio, or itself."""
+    if sender.limit_model == LimitModel.PER_PORTFOLIO and sender.waba_id is not None:
+        digest = zlib.crc32(f"{sender.workspace_id}/{sender.waba_id}".encode())
+        return _LOCK_PORTFOLIO, digest - (1 << 32) if digest >= 1 << 31 else digest
+    return _LOCK_NUMBER, sender.id
+
+
+def lock_limit(session: Session, sender: Sender) -> None:
+    """Hold ``sender``'s limit (its portfolio's when shared) until the transaction ends. Take it
+    before locking any sender row (one order everywhere: no deadlock), then read ``now``."""
+    if session.get_bind().dialect.name == "postgresql":
+        namespace, key = holder_key(sender)
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:namespace, :key)"),
+            {"namespace": namespace, "key": key},
+        )
+    # SQLite: the caller's BEGIN IMMEDIATE transaction already holds the database's write lock.
+
+
+@dataclass(frozen=True)
+class Admitted:
+    phones: list[str]  # admitted, in the order given
+    counted: list[str]  # of those, the ones the window counts (each phone once)
+    refused: int  # new phones left out for lack of room
+
+
+def admit(phones: Sequence[str], free: set[str] | frozenset[str], room: int) -> Admitted:
+    """The admission rule: a phone that costs nothing (``free``: counted in the window already,
+    or inside an open customer-service window) is always admitted; a new one while ``room`` (new
+    unique recipients the limit still allows) lasts; a phone twice in one claim costs once."""
+    admitted: list[str] = []
+    counted: list[str] = []
+    refused = 0
+    seen_new: set[str] = set()
+    for phone in phones:
+        if phone in free or phone in seen_new:
+            admitted.append(phone)
+            if phone in free:
+                counted.append(phone)
+            continue
+        if room > 0:
+            room -= 1
+            seen_new.add(phone)
+            admitted.append(phone)
+            counted.append(phone)
+        else:
+            refused += 1
+    return Admitted(admitted, counted, refused)
 
 
 def sharing(session: Session, sender: Sender) -> list[int]:
@@ -116,6 +178,25 @@ def free_phones(session: Session, sender: Sender, phones: Sequence[str], now: da
     return free
 
 
+def costs_nothing(
+    sender: Sender, ids: Sequence[int], phone: InstrumentedAttribute[str | None], now: datetime
+) -> Exists:
+    """SQL: ``phone`` costs no room (the set ``free_phones`` computes), for a query that picks
+    only such recipients (a number at its limit still sends to them)."""
+    return (
+        select(SC.phone)
+        .where(
+            SC.sender_id.in_(list(ids)),
+            SC.phone == phone,
+            or_(
+                SC.last_counted_at > now - WINDOW,
+                (SC.sender_id == sender.id) & (SC.window_expires_at > now),
+            ),
+        )
+        .exists()
+    )
+
+
 def count_business_initiated(
     session: Session, sender_id: int, phones: Sequence[str], at: datetime
 ) -> None:
@@ -138,7 +219,8 @@ def count_business_initiated(
 
 
 def take_room(session: Session, sender: Sender, phones: Sequence[str], now: datetime) -> Admission:
-    """Admit phones in order while the limit allows; count the admitted ones."""
+    """Admit phones in order while the limit allows; count the admitted ones. The caller holds
+    ``lock_limit`` and read ``now`` after taking it."""
     limit = MessagingLimit(sender.messaging_limit)
     cap = capacity(limit)
     ids = sharing(session, sender)
@@ -146,26 +228,9 @@ def take_room(session: Session, sender: Sender, phones: Sequence[str], now: date
         count_business_initiated(session, sender.id, phones, now)
         return Admission(list(phones), 0, Usage(used=0))
     free = free_phones(session, sender, phones, now)
-    room = cap - used(session, ids, now)
-    admitted: list[str] = []
-    counted: list[str] = []
-    refused = 0
-    seen_new: set[str] = set()
-    for phone in phones:
-        if phone in free or phone in seen_new:
-            admitted.append(phone)
-            if phone in free:
-                counted.append(phone)
-            continue
-        if room > 0:
-            room -= 1
-            seen_new.add(phone)
-            admitted.append(phone)
-            counted.append(phone)
-        else:
-            refused += 1
-    count_business_initiated(session, sender.id, counted, now)
-    return Admission(admitted, refused, usage(session, ids, limit, now))
+    rule = admit(phones, free, cap - used(session, ids, now))
+    count_business_initiated(session, sender.id, rule.counted, now)
+    return Admission(rule.phones, rule.refused, usage(session, ids, limit, now))
 
 
 def open_service_window(session: Session, sender_id: int, phone: str, until: datetime) -> None:
