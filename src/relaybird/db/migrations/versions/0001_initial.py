@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 11:23:26.531640
+Create Date: 2026-11-30 11:40:49.839342
 """
 
 from collections.abc import Sequence
