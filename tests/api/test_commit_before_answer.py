@@ -23,10 +23,20 @@ from sqlalchemy import event, func, select
 from relaybird.api.app import create_app
 from relaybird.context import AppContext
 from relaybird.models import Sender
+from relaybird.providers.whatsapp.client import WhatsAppCloudClient
+from relaybird.senders.sync import PROVIDER_KEY
 from tests.factories import KeyMaker
 from tests.fixtures.live_server import LiveServer
+from tests.fixtures.simulator import SimHandle
 
 PAIRS = 200
+
+
+@pytest.fixture(autouse=True)
+def provider(ctx: AppContext, simulator: SimHandle) -> None:
+    """Adding a sender reads its number at the provider with its token: the simulator plays
+    Meta (it knows every number asked for, with any token)."""
+    ctx.resources[PROVIDER_KEY] = WhatsAppCloudClient(simulator.url, "v23.0")
 
 
 def sender_body(n: int) -> dict[str, Any]:
@@ -192,15 +202,16 @@ def test_a_failed_commit_is_never_a_201(keys: KeyMaker, ctx: AppContext) -> None
         if not conn.get_execution_options().get("relaybird_readonly", False):
             raise OSError("disk full (injected)")
 
-    client = TestClient(create_app(ctx), raise_server_exceptions=False)
-    event.listen(ctx.db.engine, "commit", refuse)
-    try:
-        r = client.post("/api/v1/senders", json=sender_body(7), headers=admin)
-    finally:
-        event.remove(ctx.db.engine, "commit", refuse)
-    assert r.status_code >= 500, r.text
-    assert r.headers["content-type"].startswith("application/problem+json")
-    with ctx.db.read() as session:
-        assert session.scalar(select(func.count()).select_from(Sender)) == 0
-    again = client.post("/api/v1/senders", json=sender_body(7), headers=admin)
-    assert again.status_code == 201, again.text
+    # One event loop for both requests (the provider client's HTTP session belongs to one).
+    with TestClient(create_app(ctx), raise_server_exceptions=False) as client:
+        event.listen(ctx.db.engine, "commit", refuse)
+        try:
+            r = client.post("/api/v1/senders", json=sender_body(7), headers=admin)
+        finally:
+            event.remove(ctx.db.engine, "commit", refuse)
+        assert r.status_code >= 500, r.text
+        assert r.headers["content-type"].startswith("application/problem+json")
+        with ctx.db.read() as session:
+            assert session.scalar(select(func.count()).select_from(Sender)) == 0
+        again = client.post("/api/v1/senders", json=sender_body(7), headers=admin)
+        assert again.status_code == 201, again.text
