@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck fmt install migrate serve docs migration bench-dispatch bench-import bench-webhooks clean
+.PHONY: demo test lint typecheck fmt install migrate serve docs migration screenshots bench-dispatch bench-import bench-webhooks clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ serve: $(STAMP)
 # Regenerates the single initial migration from the models (allowed until the first release).
 migration: $(STAMP)
 	$(BIN)/python -m relaybird.db.regenerate
+
+# The README's pictures, made by driving the product (API, signed webhooks) in Chromium.
+screenshots: $(STAMP)
+	$(BIN)/python -m tests.dashboard.screenshots docs/screenshots
 
 bench-dispatch: $(STAMP)
 	$(BIN)/python bench/dispatch.py

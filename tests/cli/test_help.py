@@ -62,6 +62,14 @@ def test_help_rules(path: tuple[str, ...]) -> None:
     usage = next(line for line in text.splitlines() if "Usage:" in line)
     assert not re.search(r"\{[A-Za-z_]+\}", usage), usage
     assert not re.search(r"\{[a-z_]+\}", text), text
+    # A description's paragraph is one flowing text: the docstring's own line breaks do not
+    # survive into the help (they cut sentences mid-line at any other width).
+    described = ROOT if not path else _command(path)
+    lines = [" ".join(line.split()).replace("`", "") for line in text.splitlines()]
+    for paragraph in (described.help or "").split("\b")[0].split("\n\n"):
+        words = " ".join(paragraph.split()).replace("`", "")
+        if 0 < len(words) < 180:
+            assert any(words in line for line in lines), f"broken across lines: {words}"
     if not path:
         return
     command = _command(path)

@@ -14,8 +14,6 @@ import pytest
 
 CHROMIUM = os.environ.get("RELAYBIRD_TEST_CHROMIUM", "/usr/bin/chromium")
 REQUIRE = os.environ.get("RELAYBIRD_TEST_REQUIRE_BROWSER") == "1"
-# Set to a directory (docs/screenshots) to save the pages the browser test visits.
-SCREENSHOTS = os.environ.get("RELAYBIRD_SCREENSHOTS_DIR")
 ARGS = [
     "--headless",
     "--no-sandbox",
@@ -41,10 +39,3 @@ def browser() -> Iterator[object]:
             yield instance
         finally:
             instance.close()
-
-
-def shot(page: object, name: str, full_page: bool = True) -> None:
-    if not SCREENSHOTS:
-        return
-    Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"), full_page=full_page)  # type: ignore[attr-defined]

@@ -29,7 +29,6 @@ from relaybird.models import (
     User,
 )
 from tests.conftest import make_settings
-from tests.dashboard.browser import shot
 from tests.dashboard.helpers import PASSWORD, make_user
 from tests.factories import new_sender
 from tests.fixtures.live_server import LiveServer, start_live_server
@@ -170,7 +169,6 @@ def test_run_a_campaign_from_the_dashboard(
     page = context.new_page()
     page.goto(server.url + "/ui/campaigns")
     assert page.url.startswith(server.url + "/ui/login")
-    shot(page, "login", full_page=False)
     page.fill("#email", "ana@example.com")
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
@@ -204,7 +202,6 @@ def test_run_a_campaign_from_the_dashboard(
     assert watcher.evaluate("window.__notReloaded") is True
     assert len({m["to"] for m in simulator.sent()}) == LIMIT
     watcher.reload()
-    shot(watcher, "campaign-detail", full_page=False)
 
     # Pause (admin), then remove a recipient that is still waiting.
     page.goto(campaign_url)
@@ -222,22 +219,17 @@ def test_run_a_campaign_from_the_dashboard(
         assert s.scalar(select(Recipient.state).where(Recipient.id == recipient_id)) == "REMOVED"
     page.goto(f"{campaign_url}/recipients/{recipient_id}")
     assert "removed by an admin" in _text(page, "#history")
-    shot(page, "recipient-history")
 
     page.goto(server.url + "/ui/senders")
     card = page.locator(f"[data-sender='{sender_id}']")
     assert _text(card, "[data-status]") == "RESTRICTED"
     assert "restricted until" in _text(card, "[data-next]")  # the countdown
-    shot(page, "senders")
     page.goto(server.url + "/ui/campaigns")
     assert "Spring offers" in _text(page, "#campaigns")
-    shot(page, "campaigns")
     page.goto(server.url + "/ui/contacts")
-    shot(page, "contacts")
     page.goto(server.url + "/ui/rooms")
     page.click("#rooms a")
     assert "✓✓" in _text(page, "#messages")
-    shot(page, "room")
 
     phone = browser.new_context(
         viewport={"width": 390, "height": 844},
@@ -251,7 +243,6 @@ def test_run_a_campaign_from_the_dashboard(
     assert _text(mobile, "#kpi-sent") == str(LIMIT)
     width = mobile.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the page scrolls sideways on a phone ({width}px)"
-    shot(mobile, "campaign-phone", full_page=False)
     phone.close()
     context.close()
     assert blocked == []

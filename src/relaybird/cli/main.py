@@ -22,7 +22,7 @@ app = typer.Typer(
     "Configuration comes from RELAYBIRD_* environment variables (see the README).",
     no_args_is_help=True,
     add_completion=False,
-    rich_markup_mode="rich",
+    rich_markup_mode="markdown",
     pretty_exceptions_enable=False,
 )
 server.register(app)
