@@ -49,6 +49,17 @@ def key_by_hash(session: Session, key_hash: str, *, include_revoked: bool = Fals
     return session.scalar(query)
 
 
+def key_prefixes(session: Session) -> list[tuple[int, str, str]]:
+    return [
+        (int(i), str(p), str(h))
+        for i, p, h in session.execute(select(ApiKey.id, ApiKey.prefix, ApiKey.key_hash))
+    ]
+
+
+def set_key_prefix(session: Session, key_id: int, prefix: str) -> None:
+    session.execute(update(ApiKey).where(ApiKey.id == key_id).values(prefix=prefix))
+
+
 def list_keys(session: Session, workspace_id: int) -> list[ApiKey]:
     return list(
         session.scalars(

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from relaybird.auth import repository
-from relaybird.auth.keys import display_prefix, hash_key, new_key
+from relaybird.auth.keys import digest_prefix, display_prefix, hash_key, new_key, shown_prefix
 from relaybird.auth.passwords import MIN_LENGTH, hash_password, verify_password
 from relaybird.auth.roles import Role
 from relaybird.errors import InvalidInput, NotFound, Unauthorized
@@ -94,6 +94,17 @@ def ensure_bootstrap_key(
     except IntegrityError:
         pass
     return None
+
+
+def forget_secret_prefixes(session: Session) -> int:
+    """Start-up: keys stored before public ids kept 6 characters of their secret as ``prefix``;
+    replace those with the digest's head. Returns how many were rewritten."""
+    changed = 0
+    for key_id, prefix, key_hash in repository.key_prefixes(session):
+        if shown_prefix(prefix, key_hash) != prefix:
+            repository.set_key_prefix(session, key_id, digest_prefix(key_hash))
+            changed += 1
+    return changed
 
 
 def authenticate(session: Session, secret: str) -> Principal:
