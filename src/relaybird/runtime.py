@@ -51,6 +51,8 @@ def bootstrap(ctx: AppContext) -> None:
         auth.ensure_workspace(
             session, auth.DEFAULT_WORKSPACE, limit_model=ctx.settings.default_limit_model.value
         )
+        if auth.forget_secret_prefixes(session):
+            log.info("API key prefixes that showed part of the key now show its digest's head")
         if key is not None and key.get_secret_value():
             revoked = auth.ensure_bootstrap_key(
                 session,

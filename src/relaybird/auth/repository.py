@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from relaybird.models import ApiKey, User, Workspace
+from relaybird.models import ApiKey, LoginSession, User, Workspace
 
 
 def workspace_by_slug(session: Session, slug: str) -> Workspace | None:
@@ -47,6 +47,17 @@ def key_by_hash(session: Session, key_hash: str, *, include_revoked: bool = Fals
     if not include_revoked:
         query = query.where(ApiKey.revoked_at.is_(None))
     return session.scalar(query)
+
+
+def key_prefixes(session: Session) -> list[tuple[int, str, str]]:
+    return [
+        (int(i), str(p), str(h))
+        for i, p, h in session.execute(select(ApiKey.id, ApiKey.prefix, ApiKey.key_hash))
+    ]
+
+
+def set_key_prefix(session: Session, key_id: int, prefix: str) -> None:
+    session.execute(update(ApiKey).where(ApiKey.id == key_id).values(prefix=prefix))
 
 
 def list_keys(session: Session, workspace_id: int) -> list[ApiKey]:
@@ -95,3 +106,38 @@ def key_by_id(session: Session, workspace_id: int, key_id: int) -> ApiKey | None
             ApiKey.id == key_id, ApiKey.workspace_id == workspace_id, ApiKey.revoked_at.is_(None)
         )
     )
+
+
+def add_login_session(
+    session: Session,
+    *,
+    token_hash: str,
+    workspace_id: int,
+    actor: str,
+    at: datetime,
+    expires_at: datetime,
+) -> None:
+    session.execute(delete(LoginSession).where(LoginSession.expires_at <= at))
+    session.add(
+        LoginSession(
+            token_hash=token_hash,
+            workspace_id=workspace_id,
+            actor=actor,
+            created_at=at,
+            expires_at=expires_at,
+        )
+    )
+    session.flush()
+
+
+def login_session(session: Session, token_hash: str) -> LoginSession | None:
+    return session.scalar(select(LoginSession).where(LoginSession.token_hash == token_hash))
+
+
+def delete_login_session(session: Session, token_hash: str) -> None:
+    session.execute(delete(LoginSession).where(LoginSession.token_hash == token_hash))
+
+
+def delete_login_sessions_of(session: Session, actor: str) -> int:
+    result = session.execute(delete(LoginSession).where(LoginSession.actor == actor))
+    return int(result.rowcount)  # type: ignore[attr-defined]

@@ -16,10 +16,7 @@ def me(principal: Viewer) -> Me:
 
 @router.get("/keys", response_model=list[KeyOut], summary="List the workspace's API keys")
 def list_keys(principal: Admin, session: ReadSession) -> list[KeyOut]:
-    return [
-        KeyOut.model_validate(k, from_attributes=True)
-        for k in service.list_keys(session, principal)
-    ]
+    return [KeyOut.of(k) for k in service.list_keys(session, principal)]
 
 
 @router.post(
@@ -36,7 +33,7 @@ def create_key(body: KeyCreate, principal: Admin, session: WriteSession, ctx: Ct
         name=body.name,
         at=ctx.clock.now(),
     )
-    out = KeyOut.model_validate(created.key, from_attributes=True)
+    out = KeyOut.of(created.key)
     return KeyCreated(**out.model_dump(), key=created.secret)
 
 

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from relaybird.auth import repository
-from relaybird.auth.keys import display_prefix, hash_key, new_key
+from relaybird.auth.keys import digest_prefix, display_prefix, hash_key, new_key, shown_prefix
 from relaybird.auth.passwords import MIN_LENGTH, hash_password, verify_password
 from relaybird.auth.roles import Role
 from relaybird.errors import InvalidInput, NotFound, Unauthorized
@@ -95,6 +96,17 @@ def ensure_bootstrap_key(
     return None
 
 
+def forget_secret_prefixes(session: Session) -> int:
+    """Start-up: keys stored before public ids kept 6 characters of their secret as ``prefix``;
+    replace those with the digest's head. Returns how many were rewritten."""
+    changed = 0
+    for key_id, prefix, key_hash in repository.key_prefixes(session):
+        if shown_prefix(prefix, key_hash) != prefix:
+            repository.set_key_prefix(session, key_id, digest_prefix(key_hash))
+            changed += 1
+    return changed
+
+
 def authenticate(session: Session, secret: str) -> Principal:
     key = repository.key_by_hash(session, hash_key(secret))
     if key is None:
@@ -105,6 +117,7 @@ def authenticate(session: Session, secret: str) -> Principal:
 def revoke(session: Session, principal: Principal, key_id: int, at: datetime) -> None:
     if not repository.revoke_key(session, principal.workspace_id, key_id, at):
         raise NotFound(f"API key {key_id} not found")
+    repository.delete_login_sessions_of(session, f"key:{key_id}")
 
 
 def list_keys(session: Session, principal: Principal) -> list[ApiKey]:
@@ -142,6 +155,36 @@ def login_with_key(session: Session, secret: str) -> tuple[Principal, int]:
     never the key itself)."""
     principal = authenticate(session, secret.strip())
     return principal, int(principal.actor.removeprefix("key:"))
+
+
+def open_session(session: Session, principal: Principal, *, at: datetime, ttl: timedelta) -> str:
+    """A dashboard session stored server-side; returns its token (for the signed cookie)."""
+    token = secrets.token_urlsafe(32)
+    repository.add_login_session(
+        session,
+        token_hash=hash_key(token),
+        workspace_id=principal.workspace_id,
+        actor=principal.actor,
+        at=at,
+        expires_at=at + ttl,
+    )
+    return token
+
+
+def close_session(session: Session, token: str) -> None:
+    """Logout: the session ends everywhere its cookie may have been copied to."""
+    repository.delete_login_session(session, hash_key(token))
+
+
+def session_valid(session: Session, token: str, principal: Principal, now: datetime) -> bool:
+    """Whether a dashboard session is still open (not logged out, not ended by a password
+    change, not expired) and its user still active (or its key not revoked)."""
+    row = repository.login_session(session, hash_key(token))
+    if row is None or row.expires_at <= now:
+        return False
+    if row.actor != principal.actor or row.workspace_id != principal.workspace_id:
+        return False
+    return still_valid(session, principal)
 
 
 def still_valid(session: Session, principal: Principal) -> bool:
@@ -183,4 +226,6 @@ def set_password(
         )
         created = True
     repository.set_password_hash(session, user.id, hash_password(password))
+    # A new password ends every dashboard session of the user (a stolen cookie with it).
+    repository.delete_login_sessions_of(session, f"user:{user.id}")
     return user, created

@@ -64,7 +64,7 @@ def load_settings() -> Settings:
             fail(f"RELAYBIRD_{str(first['loc'][0]).upper()}: {first['msg']}", 2)
         # A rule across settings (its message names them).
         fail(str(first["msg"]).removeprefix("Value error, "), 2)
-    rlog.configure(settings.log_level, settings.log_json)
+    rlog.configure(settings.log_level, settings.log_json, settings.default_region)
     return settings
 
 

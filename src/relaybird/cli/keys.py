@@ -41,7 +41,7 @@ def create(
             session, workspace_id=ws.id, role=role, name=name, at=ctx.clock.now()
         )
     if json_out:
-        out = KeyOut.model_validate(created.key, from_attributes=True)
+        out = KeyOut.of(created.key)
         print_json(KeyCreated(**out.model_dump(), key=created.secret))
         return
     console.print(f"[bold]{created.secret}[/]")
@@ -58,9 +58,7 @@ def list_(workspace: WorkspaceOpt = "default", json_out: JsonOpt = False) -> Non
     with opened() as ctx:
         who = principal(ctx, workspace)
         with ctx.db.read() as session:
-            keys = [
-                KeyOut.model_validate(k, from_attributes=True) for k in auth.list_keys(session, who)
-            ]
+            keys = [KeyOut.of(k) for k in auth.list_keys(session, who)]
     if json_out:
         print_json(keys)
         return

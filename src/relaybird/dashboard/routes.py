@@ -202,11 +202,13 @@ def login(
         )
     throttle.succeeded(keys[0])
     throttle.succeeded(keys[1])
+    with ctx.db.write() as session:
+        sid = auth.open_session(session, principal, at=now, ttl=timedelta(seconds=MAX_AGE_S))
     response = RedirectResponse(target, status_code=303)
     secure = ctx.settings.public_url.startswith("https://")
     response.set_cookie(
         COOKIE,
-        dump(ctx, principal, label),
+        dump(ctx, principal, label, sid),
         max_age=MAX_AGE_S,
         httponly=True,
         samesite="lax",
@@ -222,6 +224,9 @@ def logout(request: Request, ctx: Ctx, csrf: Annotated[str, Form()] = "") -> Res
     sess = load(ctx, request.cookies.get(COOKIE))
     if sess is not None and not check_csrf(sess, csrf):
         return back(f"{PREFIX}/campaigns", "Error: the form expired; try again.")
+    if sess is not None:
+        with ctx.db.write() as session:
+            auth.close_session(session, sess.sid)
     response = RedirectResponse(f"{PREFIX}/login", status_code=303)
     response.delete_cookie(COOKIE, path="/")
     return response

@@ -2,8 +2,10 @@
 
 The cookie is signed with RELAYBIRD_SESSION_SECRET (unset: a random secret per process, so
 sessions end on restart and do not work across several `relaybird api` processes). It carries
-no secret of its own: the workspace, role, actor and CSRF token. Every request re-checks that the
-user is still active (or the key not revoked), so revoking access takes effect at once.
+the workspace, role, actor, CSRF token and the session's token, which names a ``login_sessions``
+row. Every request checks that row (logout deletes it, a password change deletes all of the
+user's) and that the user is still active (or the key not revoked): ending access takes effect
+at once, even for a copied cookie.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class DashboardSession:
     principal: Principal
     csrf: str
     label: str  # shown in the header: the user's e-mail or the key's prefix
+    sid: str  # the server-side session's token (auth.open_session)
 
     @property
     def is_admin(self) -> bool:
@@ -52,8 +55,9 @@ def _serializer(ctx: AppContext, salt: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(_secret(ctx), salt=salt)
 
 
-def dump(ctx: AppContext, principal: Principal, label: str) -> str:
+def dump(ctx: AppContext, principal: Principal, label: str, sid: str) -> str:
     data = {
+        "sid": sid,
         "ws": principal.workspace_id,
         "role": principal.role.value,
         "actor": principal.actor,
@@ -71,7 +75,7 @@ def load(ctx: AppContext, cookie: str | None) -> DashboardSession | None:
         principal = Principal(
             workspace_id=int(data["ws"]), role=Role(data["role"]), actor=str(data["actor"])
         )
-        return DashboardSession(principal, str(data["csrf"]), str(data["label"]))
+        return DashboardSession(principal, str(data["csrf"]), str(data["label"]), str(data["sid"]))
     except (BadSignature, KeyError, ValueError, TypeError):
         return None
 

@@ -35,7 +35,7 @@ def current(request: Request, ctx: Ctx) -> DashboardSession:
     sess = load(ctx, request.cookies.get(COOKIE))
     if sess is not None:
         with ctx.db.read() as session:
-            if auth.still_valid(session, sess.principal):
+            if auth.session_valid(session, sess.sid, sess.principal, ctx.clock.now()):
                 return sess
     raise LoginRequired(request.url.path)
 

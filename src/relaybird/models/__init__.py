@@ -6,6 +6,7 @@ from relaybird.models.base import Base
 from relaybird.models.campaign import Campaign, CampaignCount, Recipient, RecipientImport
 from relaybird.models.contact import Contact, Invitation, OutgoingEmail
 from relaybird.models.inbox import InboxEvent
+from relaybird.models.login_session import LoginSession
 from relaybird.models.outbox import EventDelivery, EventSubscription, OutboxEvent
 from relaybird.models.room import Room, RoomContact, RoomMember, RoomMessage
 from relaybird.models.sender import Sender, SenderContact
@@ -26,6 +27,7 @@ __all__ = [
     "EventSubscription",
     "InboxEvent",
     "Invitation",
+    "LoginSession",
     "MediaAsset",
     "OutboxEvent",
     "OutgoingEmail",

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 11:40:49.839342
+Create Date: 2026-11-30 12:05:59.978221
 """
 
 from collections.abc import Sequence
@@ -155,6 +155,36 @@ def upgrade() -> None:
     with op.batch_alter_table("event_subscriptions", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_event_subscriptions_workspace_id"), ["workspace_id"], unique=False
+        )
+
+    op.create_table(
+        "login_sessions",
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column(
+            "workspace_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("actor", sa.String(length=32), nullable=False),
+        sa.Column("created_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_login_sessions_workspace_id_workspaces"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_login_sessions")),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_login_sessions_token_hash")),
+        sqlite_autoincrement=True,
+    )
+    with op.batch_alter_table("login_sessions", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_login_sessions_actor"), ["actor"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_login_sessions_expires_at"), ["expires_at"], unique=False
         )
 
     op.create_table(
@@ -1149,6 +1179,11 @@ def downgrade() -> None:
         batch_op.drop_index("ix_outbox_events_ws")
 
     op.drop_table("outbox_events")
+    with op.batch_alter_table("login_sessions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_login_sessions_expires_at"))
+        batch_op.drop_index(batch_op.f("ix_login_sessions_actor"))
+
+    op.drop_table("login_sessions")
     with op.batch_alter_table("event_subscriptions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_event_subscriptions_workspace_id"))
 
