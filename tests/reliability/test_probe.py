@@ -52,6 +52,14 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiProcess]:
     process.stop()
 
 
+def _kind(path: str) -> bytes:
+    if path.endswith("/recipients") or path == "/ui/campaigns":
+        return MULTIPART
+    if path.startswith("/ui/"):
+        return b"application/x-www-form-urlencoded"
+    return b"application/json"
+
+
 def _cap(path: str) -> int:
     if door_of(path) is Door.WEBHOOK:
         return WEBHOOK_LIMITS.get(path, max(WEBHOOK_LIMITS.values()))
@@ -114,16 +122,17 @@ def test_oversized_chunked_nested_and_non_ascii_bodies_to_every_route(api: ApiPr
             api.port,
             method,
             path,
-            headers={"Content-Type": MULTIPART if "recipients" in path else b"application/json"},
+            headers={"Content-Type": _kind(path)},
             chunked=True,
             body=filler(cap + 8 * CHUNK),
             expect_continue=True,
         )
         problem = _refused(method, path, streamed, webhook=413)
-        # (A public route that never reads its body answers without taking more than the cap.)
-        took_more = streamed.status != 413 and streamed.sent > cap
-        if problem is None and door is Door.PUBLIC and took_more:
-            problem = f"{streamed.status} after taking {streamed.sent} bytes, not 413"
+        # A public route that reads its body (the login form) stops at the cap; one that never
+        # reads it answers as it would without one (the memory test shows what that costs).
+        reads = (method, path) == ("POST", "/ui/login")
+        if problem is None and reads and streamed.status != 413:
+            problem = f"{streamed.status}, not 413"
         if problem:
             failures.append(f"{method} {path} chunked: {problem}")
 
