@@ -77,6 +77,52 @@ class ApiProcess:
                 self.proc.wait(timeout=5)
 
 
+def start_simulator(workdir: Path) -> ApiProcess:
+    """`relaybird simulator` on loopback, playing Meta, Twilio, LINE and WeChat; it posts no
+    webhook anywhere (no --webhook-url)."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RELAYBIRD_")}
+    log = workdir / "simulator.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [str(BIN), "simulator", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=workdir,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    sim = ApiProcess(proc, port, log)
+    _wait(sim, "/_sim/sent")
+    return sim
+
+
+def provider_urls(base: str) -> dict[str, str]:
+    """Every outbound URL setting pointed at ``base`` (a loopback simulator, or a closed port)."""
+    return {
+        "RELAYBIRD_GRAPH_API_URL": base,
+        "RELAYBIRD_TWILIO_API_URL": f"{base}/twilio",
+        "RELAYBIRD_LINE_API_URL": f"{base}/line",
+        "RELAYBIRD_LINE_ACCESS_URL": f"{base}/line",
+        "RELAYBIRD_WECHAT_API_URL": f"{base}/wechat",
+        "RELAYBIRD_WECHAT_MP_URL": f"{base}/wechat",
+    }
+
+
+def _wait(process: ApiProcess, path: str) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if not process.alive():
+            raise AssertionError(f"process exited:\n{process.log.read_text()[-3000:]}")
+        try:
+            if httpx.get(f"{process.url}{path}", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    process.stop()
+    raise AssertionError(f"process did not become ready:\n{process.log.read_text()[-3000:]}")
+
+
 def start_api(workdir: Path, **overrides: str) -> ApiProcess:
     """`relaybird api` on a fresh SQLite file in ``workdir``, healthy, with a known admin key."""
     port = free_port()
@@ -90,7 +136,7 @@ def start_api(workdir: Path, **overrides: str) -> ApiProcess:
         "RELAYBIRD_SESSION_SECRET": "probe-session-secret",
         "RELAYBIRD_METRICS_TOKEN": METRICS_TOKEN,
         "RELAYBIRD_LOG_LEVEL": "WARNING",
-        **dict.fromkeys(OUTBOUND, CLOSED),
+        **provider_urls(CLOSED),
         **overrides,
     }
     check_loopback_only(env)
@@ -104,15 +150,5 @@ def start_api(workdir: Path, **overrides: str) -> ApiProcess:
             stderr=subprocess.STDOUT,
         )
     api = ApiProcess(proc, port, log)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if not api.alive():
-            raise AssertionError(f"relaybird api exited:\n{log.read_text()[-3000:]}")
-        try:
-            if httpx.get(f"{api.url}/healthz", timeout=2).status_code == 200:
-                return api
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    api.stop()
-    raise AssertionError(f"relaybird api did not become healthy:\n{log.read_text()[-3000:]}")
+    _wait(api, "/healthz")
+    return api

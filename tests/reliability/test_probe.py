@@ -93,6 +93,7 @@ def test_the_probe_walks_every_kind_of_route() -> None:
     assert len(ROUTES) > 80
 
 
+@pytest.mark.slow
 def test_oversized_chunked_nested_and_non_ascii_bodies_to_every_route(api: ApiProcess) -> None:
     failures: list[str] = []
     for method, path in ROUTES:
@@ -171,6 +172,7 @@ def test_oversized_chunked_nested_and_non_ascii_bodies_to_every_route(api: ApiPr
     assert failures == [], "\n".join(failures)
 
 
+@pytest.mark.slow
 def test_memory_stays_bounded_under_300_mb_bodies(api: ApiProcess) -> None:
     request(api.port, "GET", "/healthz")
     baseline = api.status_kib("VmRSS") * 1024
