@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import signal
 import sys
 import tempfile
 import time
@@ -108,6 +109,8 @@ def main() -> int:
         "--keep", type=Path, help="keep the database and the servers' logs in this directory"
     )
     args = parser.parse_args()
+    # Stopped with SIGTERM: unwind, so the servers it started are stopped too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     with tempfile.TemporaryDirectory(prefix="relaybird-fuzz-") as scratch:
         workdir = args.keep or Path(scratch)
         workdir.mkdir(parents=True, exist_ok=True)
