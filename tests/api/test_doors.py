@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
 import relaybird.dashboard
 from relaybird.api.app import create_app
@@ -20,6 +21,7 @@ from relaybird.api.doors import Door, door_of
 from relaybird.context import AppContext
 from relaybird.inbox import refusals
 from tests.conftest import make_settings
+from tests.dashboard.helpers import logged_in
 from tests.factories import KeyMaker
 
 CHUNK = 64 * 1024
@@ -227,6 +229,28 @@ def test_json_and_upload_caps_come_from_the_settings(sqlite_url: str) -> None:
     )
     assert (upload.status, upload.chunks_read) == (413, 17)
     assert upload.json()["limit"] == 1 << 20
+    ctx.db.dispose()
+
+
+def test_a_dashboard_upload_over_the_cap_gets_a_page(sqlite_url: str) -> None:
+    """A person at the dashboard sees a page naming the limit, not problem+json."""
+    ctx = AppContext.from_settings(make_settings(sqlite_url, max_upload="1MiB"))
+    app = create_app(ctx)
+    with TestClient(app) as client:
+        logged_in(client, ctx, "ada@example.com")
+        cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
+    got = call(
+        app,
+        "POST",
+        "/ui/campaigns",
+        headers={"cookie": cookie, **_multipart_head()},
+        chunks=100,
+        declare_length=False,
+        head=FILE_PART,
+    )
+    assert (got.status, got.chunks_read) == (413, 17)
+    assert got.headers["content-type"].startswith("text/html")
+    assert "1 MiB" in got.body.decode()
     ctx.db.dispose()
 
 

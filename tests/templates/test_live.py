@@ -177,6 +177,15 @@ def test_sync_failures_and_bad_requests_are_clear(
     )
     status, body = problem(lambda: api.post(f"/api/v1/senders/{wrong}/templates/sync"))
     assert status == 502 and body["code"] == "provider_error" and body["provider_code"] == 190
+    # A business account Meta does not know (or the token cannot read): the sender's data is
+    # wrong, not Meta — 422, never a 5xx (the long fuzz run found it as a 502).
+    simulator.add_number("8011", "token-8011", waba_id="100000000000811")
+    unknown = new_sender(
+        ctx, phone_number_id="8011", access_token="token-8011", waba_id="100000000000999"
+    )
+    status, body = problem(lambda: api.post(f"/api/v1/senders/{unknown}/templates/sync"))
+    assert status == 422 and body["provider_code"] == 100, body
+    assert "100000000000999" in body["detail"]
     bare = new_sender(ctx, phone_number_id="8010")
     status, body = problem(lambda: api.post(f"/api/v1/senders/{bare}/templates/sync"))
     assert status == 422 and "waba_id" in body["detail"]
@@ -544,3 +553,36 @@ def test_the_scheduler_job_syncs_accounts_when_due(
         assert template_sync.sync_job(job_ctx) == 0
     finally:
         job_ctx.db.dispose()
+
+
+def test_an_unknown_business_account_never_stops_the_other_syncs(
+    ctx: AppContext, simulator: SimHandle, clock: ManualClock
+) -> None:
+    """The scheduler's pass: an account Meta does not know is logged and skipped (422 at the
+    door), and the next account is still read."""
+    simulator.add_number(PNID, TOKEN, waba_id=WABA)
+    simulator.add_number("8012", "token-8012", waba_id="100000000000812")
+    added = clock.now()
+    new_sender(
+        ctx,
+        phone_number_id="8012",
+        access_token="token-8012",
+        waba_id="100000000000998",
+        created_at=added,
+    )
+    new_sender(ctx, phone_number_id=PNID, access_token=TOKEN, waba_id=WABA, created_at=added)
+    every = ctx.settings.template_sync_interval
+    clock.advance(every + timedelta(seconds=1))
+
+    async def run() -> int:
+        client = WhatsAppCloudClient(simulator.url, "v23.0")
+        try:
+            return await template_sync.sync_due(ctx, client, every=every)
+        finally:
+            await client.close()
+
+    assert asyncio.run(run()) == 1
+    with ctx.db.read() as session:
+        workspace_id = KeyMaker(ctx).workspace_id()
+        assert repository.count(session, workspace_id, WABA) > 0
+        assert repository.count(session, workspace_id, "100000000000998") == 0

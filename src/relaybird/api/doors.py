@@ -40,8 +40,8 @@ from relaybird.api.problems import _webhook_door, problem
 from relaybird.api.routers import API_PREFIX
 from relaybird.context import AppContext
 from relaybird.dashboard.web import PREFIX as UI_PREFIX
-from relaybird.dashboard.web import LoginRequired, current
-from relaybird.errors import AppError
+from relaybird.dashboard.web import LoginRequired, current, render
+from relaybird.errors import AppError, PayloadTooLarge
 from relaybird.inbox.refusals import refused
 from relaybird.inbox.routes import MAX_BODY as WHATSAPP_MAX_BODY
 from relaybird.rooms.routes_direct import MAX_BODY as DIRECT_MAX_BODY
@@ -192,7 +192,12 @@ class Doors:
         webhook = _webhook_door(scope["path"])
         if webhook is not None:  # counted like the routes' own refusals (inbox/refusals.py)
             await refused(self.ctx, webhook, detail)
-        response = problem(413, "payload_too_large", "Payload too large", detail, limit=cap)
+        response: Response = problem(
+            413, "payload_too_large", "Payload too large", detail, limit=cap
+        )
+        if door_of(scope["path"]) is Door.SESSION:  # a person at the dashboard: a page
+            error = PayloadTooLarge(f"The file or form is too large: {detail}.")
+            response = render(Request(scope), None, "error.html", code=413, error=error)
         await _closing(response)(scope, receive, send)
 
     def _with_headers(self, send: Send) -> Send:

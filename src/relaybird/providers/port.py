@@ -85,6 +85,10 @@ class ProviderError:
     sender_effect: SenderEffect | None = None
     # Set when the error says something about the recipient (opted out, unfollowed, ...).
     recipient_effect: RecipientEffect | None = None
+    # True when the provider says the object the request names (a business account, a number)
+    # does not exist or these credentials cannot read it: the caller's data is wrong, the
+    # provider is fine (a 4xx at our door, not a 502).
+    unknown_object: bool = False
 
 
 class ProviderCallFailed(Exception):

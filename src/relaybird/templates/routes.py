@@ -97,7 +97,8 @@ def get_history(
     description="Reads every template of the sender's WhatsApp Business Account "
     "(GET /{waba-id}/message_templates, all pages) and applies it: new templates appear, "
     "status/quality/category changes are recorded in their history, templates Meta no longer "
-    "lists become DELETED. The sender needs a waba_id (422 otherwise). A provider failure "
+    "lists become DELETED. The sender needs a waba_id (422 otherwise; 422 too when Meta "
+    "knows no such account readable with the sender's token). A provider failure "
     "answers 502 and changes nothing. The scheduler does the same for every account each "
     "RELAYBIRD_TEMPLATE_SYNC_INTERVAL.",
 )

@@ -87,6 +87,13 @@ async def _sync(
         if not isinstance(error, ProviderError):
             raise
         await asyncio.to_thread(_failed, ctx, account, error)
+        if error.unknown_object:
+            # A definite answer about the request's own data, not a failure of the provider.
+            raise InvalidInput(
+                f"the provider knows no WhatsApp Business Account {account.waba_id!r} that this "
+                f"sender's token can read ({error.title}); correct the sender's waba_id",
+                provider_code=error.code,
+            ) from None
         raise CatalogueUnavailable(
             f"the provider refused the template catalogue read: {error.title}",
             provider_code=error.code,
@@ -153,7 +160,7 @@ async def sync_due(
         try:
             await _sync(ctx, account, provider, actor="scheduler")
             done += 1
-        except CatalogueUnavailable as exc:
+        except (CatalogueUnavailable, InvalidInput) as exc:  # an unknown account: 422 at the door
             log.warning("template sync of %s failed: %s", waba_id, exc.detail)
     return done
 

@@ -100,6 +100,11 @@ def _fallback(code: int) -> ErrorKind:
     return ST
 
 
+# Graph's "Unsupported get request. Object with ID '…' does not exist, cannot be loaded due to
+# missing permissions, or does not support this operation" (code 100).
+UNKNOWN_OBJECT = 33
+
+
 def classify(
     code: int,
     title: str = "",
@@ -115,6 +120,7 @@ def classify(
         retry_after=retry_after,
         details=details or {},
         sender_effect=SENDER_EFFECTS.get(code),
+        unknown_object=code == 100 and (details or {}).get("error_subcode") == UNKNOWN_OBJECT,
     )
 
 
