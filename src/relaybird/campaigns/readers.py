@@ -283,11 +283,17 @@ def _check_unpacked(book: zipfile.ZipFile, limits: UploadLimits) -> None:
 
 def _scan_part(source: IO[bytes], limits: UploadLimits) -> None:
     """Count the cells of every row of one XML part without building anything; refuse
-    (InvalidInput) a declared dimension or a row wider than ``max_columns``."""
-    state = {"row": 0, "cells": 0, "depth": 0}
+    (InvalidInput) a declared dimension or a row wider than ``max_columns``, and a cell's or a
+    shared string's text longer than ``max_cell`` (openpyxl loads every shared string at once;
+    Excel itself writes at most 32,767 characters to a cell)."""
+    state = {"row": 0, "cells": 0, "depth": 0, "in_text": 0, "text": 0}
 
     def start(name: str, attrs: dict[str, str]) -> None:
         local = name.rpartition(":")[2]
+        if local in ("t", "v"):
+            state["in_text"] += 1
+        elif local in ("c", "si"):
+            state["text"] = 0
         if local == "c" and state["depth"]:
             state["cells"] += 1
             if state["cells"] > limits.max_columns:
@@ -305,8 +311,20 @@ def _scan_part(source: IO[bytes], limits: UploadLimits) -> None:
                 )
 
     def end(name: str) -> None:
-        if name.rpartition(":")[2] == "row":
+        local = name.rpartition(":")[2]
+        if local == "row":
             state["depth"] = max(0, state["depth"] - 1)
+        elif local in ("t", "v"):
+            state["in_text"] = max(0, state["in_text"] - 1)
+
+    def text(data: str) -> None:
+        if state["in_text"]:
+            state["text"] += len(data)
+            if state["text"] > limits.max_cell:
+                raise InvalidInput(
+                    f"a cell of the XLSX file has more than {limits.max_cell} characters; a cell "
+                    f"has at most {limits.max_cell} (RELAYBIRD_UPLOAD_MAX_CELL)"
+                )
 
     def no_doctype(*_: Any) -> None:
         raise InvalidInput("not a readable XLSX file: a part declares a DTD")
@@ -314,6 +332,8 @@ def _scan_part(source: IO[bytes], limits: UploadLimits) -> None:
     parser = xml.parsers.expat.ParserCreate()
     parser.StartElementHandler = start
     parser.EndElementHandler = end
+    parser.CharacterDataHandler = text
+    parser.buffer_text = True
     parser.StartDoctypeDeclHandler = no_doctype
     try:
         while chunk := source.read(1 << 16):
