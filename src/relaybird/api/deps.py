@@ -88,6 +88,11 @@ class Window:
     limit: int
     response: Response
 
+    @property
+    def bounds(self) -> dict[str, int | None]:
+        """For the query: the rows after the cursor, one more than the page (is there more?)."""
+        return {"after": self.after, "limit": self.limit + 1}
+
     def take(self, items: Sequence[T]) -> list[T]:
         """The window of ``items`` (ordered by id; an item without an id comes first)."""
 

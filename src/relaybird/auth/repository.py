@@ -5,6 +5,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from relaybird.kit.pagination import window
 from relaybird.models import ApiKey, User, Workspace
 
 
@@ -49,12 +50,9 @@ def key_by_hash(session: Session, key_hash: str, *, include_revoked: bool = Fals
     return session.scalar(query)
 
 
-def list_keys(session: Session, workspace_id: int) -> list[ApiKey]:
-    return list(
-        session.scalars(
-            select(ApiKey).where(ApiKey.workspace_id == workspace_id).order_by(ApiKey.id)
-        )
-    )
+def list_keys(session: Session, workspace_id: int, **bounds: int | None) -> list[ApiKey]:
+    query = select(ApiKey).where(ApiKey.workspace_id == workspace_id)
+    return list(session.scalars(window(query, ApiKey.id, **bounds)))
 
 
 def revoke_key(session: Session, workspace_id: int, key_id: int, at: datetime) -> bool:

@@ -18,7 +18,7 @@ def me(principal: Viewer) -> Me:
 def list_keys(principal: Admin, session: ReadSession, window: ListWindow) -> list[KeyOut]:
     return [
         KeyOut.model_validate(k, from_attributes=True)
-        for k in window.take(service.list_keys(session, principal))
+        for k in window.take(service.list_keys(session, principal, **window.bounds))
     ]
 
 

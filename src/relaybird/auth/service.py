@@ -107,8 +107,8 @@ def revoke(session: Session, principal: Principal, key_id: int, at: datetime) ->
         raise NotFound(f"API key {key_id} not found")
 
 
-def list_keys(session: Session, principal: Principal) -> list[ApiKey]:
-    return repository.list_keys(session, principal.workspace_id)
+def list_keys(session: Session, principal: Principal, **bounds: int | None) -> list[ApiKey]:
+    return repository.list_keys(session, principal.workspace_id, **bounds)
 
 
 def login_account(workspace_slug: str, email: str) -> tuple[str, str]:

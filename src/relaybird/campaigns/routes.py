@@ -250,7 +250,8 @@ def recipient_history(
     session: ReadSession,
     window: ListWindow,
 ) -> list[HistoryItem]:
-    rows = service.recipient_history(session, principal.workspace_id, campaign_id, recipient_id)
+    ws = principal.workspace_id
+    rows = service.recipient_history(session, ws, campaign_id, recipient_id, **window.bounds)
     return [HistoryItem.model_validate(r) for r in window.take(rows)]
 
 

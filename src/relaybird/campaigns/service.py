@@ -331,7 +331,13 @@ def summary(session: Session, workspace_id: int, campaign_id: int) -> Summary:
 
 
 def recipient_history(
-    session: Session, workspace_id: int, campaign_id: int, recipient_id: int
+    session: Session,
+    workspace_id: int,
+    campaign_id: int,
+    recipient_id: int,
+    *,
+    after: int | None = None,
+    limit: int | None = None,
 ) -> list[Transition]:
     """The recipient's moves, starting with its import (its own row: see import_recipients)."""
     recipient = repository.get_recipient(session, workspace_id, campaign_id, recipient_id)
@@ -349,7 +355,9 @@ def recipient_history(
         error_code=None,
         created_at=recipient.created_at,
     )
-    return [imported, *history(session, "recipient", recipient.id, workspace_id)]
+    # ``after``: a later page (the import, which has no id, is on the first one only).
+    moves = history(session, "recipient", recipient.id, workspace_id, after=after, limit=limit)
+    return moves if after is not None else [imported, *moves]
 
 
 def _import_state(recipient: Recipient) -> str:

@@ -203,7 +203,7 @@ def delete_contact(
 def contact_history(
     contact_id: ContactId, principal: Viewer, session: ReadSession, window: ListWindow
 ) -> list[HistoryItem]:
-    rows = service.history_of(session, principal.workspace_id, contact_id)
+    rows = service.history_of(session, principal.workspace_id, contact_id, **window.bounds)
     return [HistoryItem.model_validate(r) for r in window.take(rows)]
 
 

@@ -104,7 +104,7 @@ def block_number(user_id: int, body: BlockCreate, principal: Agent, ctx: Ctx) ->
 def list_blocked(
     user_id: int, principal: Viewer, session: ReadSession, window: ListWindow
 ) -> list[BlockedOut]:
-    rows = direct.blocked_numbers(session, principal.workspace_id, user_id)
+    rows = direct.blocked_numbers(session, principal.workspace_id, user_id, **window.bounds)
     return [BlockedOut.model_validate(r) for r in window.take(rows)]
 
 

@@ -307,9 +307,11 @@ def latest_invitations(
     return found
 
 
-def history_of(session: Session, workspace_id: int, contact_id: int) -> list[Transition]:
+def history_of(
+    session: Session, workspace_id: int, contact_id: int, **window: int | None
+) -> list[Transition]:
     get_contact(session, workspace_id, contact_id)
-    return history(session, "contact", contact_id, workspace_id)
+    return history(session, "contact", contact_id, workspace_id, **window)
 
 
 def _owner(session: Session, workspace_id: int, user_id: int, *, active_only: bool = True) -> User:

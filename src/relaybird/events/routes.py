@@ -56,7 +56,8 @@ def create(
     summary="List the workspace's event subscriptions",
 )
 def list_all(principal: Admin, session: ReadSession, window: ListWindow) -> list[SubscriptionOut]:
-    return [_out(s) for s in window.take(service.list_subscriptions(session, principal))]
+    rows = service.list_subscriptions(session, principal, **window.bounds)
+    return [_out(s) for s in window.take(rows)]
 
 
 @router.get("/{sub_id}", response_model=SubscriptionOut, summary="One event subscription")

@@ -85,7 +85,7 @@ def get_sender(sender_id: int, principal: Viewer, session: ReadSession, ctx: Ctx
 def get_history(
     sender_id: int, principal: Viewer, session: ReadSession, window: ListWindow
 ) -> list[HistoryItem]:
-    rows = service.history_of(session, principal.workspace_id, sender_id)
+    rows = service.history_of(session, principal.workspace_id, sender_id, **window.bounds)
     return [HistoryItem.model_validate(r, from_attributes=True) for r in window.take(rows)]
 
 

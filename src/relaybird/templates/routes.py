@@ -86,7 +86,7 @@ def get_template(template_id: int, principal: Viewer, session: ReadSession) -> T
 def get_history(
     template_id: int, principal: Viewer, session: ReadSession, window: ListWindow
 ) -> list[TemplateHistoryItem]:
-    rows = service.history_of(session, principal.workspace_id, template_id)
+    rows = service.history_of(session, principal.workspace_id, template_id, **window.bounds)
     return [TemplateHistoryItem.of(r) for r in window.take(rows)]
 
 
