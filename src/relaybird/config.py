@@ -146,7 +146,8 @@ class Settings(BaseSettings):
         ge=64,
         le=1 << 24,
         description="Characters in one cell of an uploaded list (Excel's own cap by default); a "
-        "row with a longer cell becomes INVALID_RECORD (in the header: the file is refused).",
+        "CSV row with a longer cell becomes INVALID_RECORD (in the header, or anywhere in an "
+        "XLSX file, whose shared strings are loaded at once: the file is refused).",
     )
     upload_max_row: int = Field(
         default=1 << 20,

@@ -22,7 +22,7 @@ from sqlalchemy import event, func, select
 
 from relaybird.api.app import create_app
 from relaybird.context import AppContext
-from relaybird.models import Sender
+from relaybird.models import ApiKey
 from relaybird.providers.whatsapp.client import WhatsAppCloudClient
 from relaybird.senders.sync import PROVIDER_KEY
 from tests.factories import KeyMaker
@@ -30,13 +30,15 @@ from tests.fixtures.live_server import LiveServer
 from tests.fixtures.simulator import SimHandle
 
 PAIRS = 200
+TOKEN = "EAAG-token"
 
 
 @pytest.fixture(autouse=True)
 def provider(ctx: AppContext, simulator: SimHandle) -> None:
-    """Adding a sender reads its number at the provider with its token: the simulator plays
-    Meta (it knows every number asked for, with any token)."""
+    """The simulator plays Meta: adding a sender reads its number with its token first."""
     ctx.resources[PROVIDER_KEY] = WhatsAppCloudClient(simulator.url, "v23.0")
+    for n in range(PAIRS):
+        simulator.add_number(sender_body(n)["phone_number_id"], TOKEN)
 
 
 def sender_body(n: int) -> dict[str, Any]:
@@ -44,7 +46,7 @@ def sender_body(n: int) -> dict[str, Any]:
         "name": f"Line {n}",
         "phone_number_id": f"9{n:08d}",
         "display_phone_number": f"+1 555-01{n % 100:02d}",
-        "access_token": "EAAG-token",
+        "access_token": TOKEN,
     }
 
 
@@ -195,23 +197,24 @@ def test_read_after_write_over_a_real_server(live_server: LiveServer, keys: KeyM
 
 def test_a_failed_commit_is_never_a_201(keys: KeyMaker, ctx: AppContext) -> None:
     """The database refuses the COMMIT (fault injected on the engine, as a full disk or a lost
-    connection would): the client hears a 5xx and the sender does not exist."""
+    connection would): the client hears a 5xx and the key does not exist."""
     admin = keys.headers("admin")
+    with ctx.db.read() as session:
+        before = session.scalar(select(func.count()).select_from(ApiKey))
 
     def refuse(conn: Any) -> None:
         if not conn.get_execution_options().get("relaybird_readonly", False):
             raise OSError("disk full (injected)")
 
-    # One event loop for both requests (the provider client's HTTP session belongs to one).
-    with TestClient(create_app(ctx), raise_server_exceptions=False) as client:
-        event.listen(ctx.db.engine, "commit", refuse)
-        try:
-            r = client.post("/api/v1/senders", json=sender_body(7), headers=admin)
-        finally:
-            event.remove(ctx.db.engine, "commit", refuse)
-        assert r.status_code >= 500, r.text
-        assert r.headers["content-type"].startswith("application/problem+json")
-        with ctx.db.read() as session:
-            assert session.scalar(select(func.count()).select_from(Sender)) == 0
-        again = client.post("/api/v1/senders", json=sender_body(7), headers=admin)
-        assert again.status_code == 201, again.text
+    client = TestClient(create_app(ctx), raise_server_exceptions=False)
+    event.listen(ctx.db.engine, "commit", refuse)
+    try:
+        r = client.post("/api/v1/keys", json={"name": "lost", "role": "agent"}, headers=admin)
+    finally:
+        event.remove(ctx.db.engine, "commit", refuse)
+    assert r.status_code >= 500, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    with ctx.db.read() as session:
+        assert session.scalar(select(func.count()).select_from(ApiKey)) == before
+    again = client.post("/api/v1/keys", json={"name": "kept", "role": "agent"}, headers=admin)
+    assert again.status_code == 201, again.text

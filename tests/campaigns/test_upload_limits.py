@@ -261,3 +261,34 @@ def test_the_csv_reader_keeps_or_refuses_each_row_by_the_limits(
         else:
             assert isinstance(read, RefusedRow) and read == []
             assert "RELAYBIRD_UPLOAD_MAX_" in read.reason
+
+
+def test_an_xlsx_with_a_huge_shared_string_is_refused_before_openpyxl_loads_it(
+    tmp_path: Path,
+) -> None:
+    """openpyxl reads every shared string at load: a 50 MB one (a 50 KB zip) is refused by the
+    scan, which holds none of it."""
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    data = io.BytesIO(xlsx(sheet([text_cell("A1", "phone")])))
+    with zipfile.ZipFile(data, "a", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(
+            "xl/sharedStrings.xml",
+            f'<?xml version="1.0"?><sst xmlns="{main}"><si><t>'.encode()
+            + b"s" * (50 * MB)
+            + b"</t></si></sst>",
+        )
+    path = tmp_path / "strings.xlsx"
+    path.write_bytes(data.getvalue())
+    assert path.stat().st_size < 200_000
+    tracemalloc.start()
+    try:
+        try:
+            next(read_rows(path, path.name, Progress()))
+        except Exception as exc:  # InvalidInput
+            assert "RELAYBIRD_UPLOAD_MAX_CELL" in str(exc)
+        else:
+            raise AssertionError("a 50 MB shared string was read")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 * MB, peak

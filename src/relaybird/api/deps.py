@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Annotated
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
@@ -14,6 +15,7 @@ from relaybird.auth.roles import Role
 from relaybird.auth.service import Principal
 from relaybird.context import AppContext
 from relaybird.errors import Forbidden, Unauthorized
+from relaybird.kit.pagination import MAX_LIMIT, decode_cursor, encode_cursor
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer rbk_...`")
 
@@ -69,3 +71,51 @@ def require(role: Role) -> Callable[[Principal], Principal]:
 Viewer = Annotated[Principal, Depends(require(Role.VIEWER))]
 Agent = Annotated[Principal, Depends(require(Role.AGENT))]
 Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
+
+
+T = TypeVar("T")
+
+NEXT_CURSOR = "X-Next-Cursor"
+
+
+@dataclass
+class Window:
+    """``limit`` and ``cursor`` of a list answered as a plain JSON array (histories, keys,
+    subscriptions, block lists): the same opaque id cursor and bounds as the paged lists, the
+    next page's cursor in the ``X-Next-Cursor`` header (absent on the last page)."""
+
+    after: int | None
+    limit: int
+    response: Response
+
+    @property
+    def bounds(self) -> dict[str, int | None]:
+        """For the query: the rows after the cursor, one more than the page (is there more?)."""
+        return {"after": self.after, "limit": self.limit + 1}
+
+    def take(self, items: Sequence[T]) -> list[T]:
+        """The window of ``items`` (ordered by id; an item without an id comes first)."""
+
+        def id_of(item: Any) -> int:
+            return int(getattr(item, "id", None) or 0)
+
+        rest = [x for x in items if self.after is None or id_of(x) > self.after]
+        page = rest[: self.limit]
+        if len(rest) > self.limit:
+            self.response.headers[NEXT_CURSOR] = encode_cursor(id_of(page[-1]))
+        return page
+
+
+def list_window(
+    response: Response,
+    cursor: Annotated[
+        str | None, Query(description=f"The `{NEXT_CURSOR}` header of the previous page.")
+    ] = None,
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_LIMIT, description="At most this many items (oldest first).")
+    ] = 100,
+) -> Window:
+    return Window(decode_cursor(cursor) if cursor else None, limit, response)
+
+
+ListWindow = Annotated[Window, Depends(list_window)]

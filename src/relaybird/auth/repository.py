@@ -5,6 +5,7 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from relaybird.kit.pagination import window
 from relaybird.models import ApiKey, LoginSession, User, Workspace
 
 
@@ -60,12 +61,9 @@ def set_key_prefix(session: Session, key_id: int, prefix: str) -> None:
     session.execute(update(ApiKey).where(ApiKey.id == key_id).values(prefix=prefix))
 
 
-def list_keys(session: Session, workspace_id: int) -> list[ApiKey]:
-    return list(
-        session.scalars(
-            select(ApiKey).where(ApiKey.workspace_id == workspace_id).order_by(ApiKey.id)
-        )
-    )
+def list_keys(session: Session, workspace_id: int, **bounds: int | None) -> list[ApiKey]:
+    query = select(ApiKey).where(ApiKey.workspace_id == workspace_id)
+    return list(session.scalars(window(query, ApiKey.id, **bounds)))
 
 
 def revoke_key(session: Session, workspace_id: int, key_id: int, at: datetime) -> bool:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from relaybird.api.deps import Admin, Ctx, ReadSession, Viewer, WriteSession
+from relaybird.api.deps import Admin, Ctx, ListWindow, ReadSession, Viewer, WriteSession
 from relaybird.auth import service
 from relaybird.auth.schemas import KeyCreate, KeyCreated, KeyOut, Me
 
@@ -15,8 +15,10 @@ def me(principal: Viewer) -> Me:
 
 
 @router.get("/keys", response_model=list[KeyOut], summary="List the workspace's API keys")
-def list_keys(principal: Admin, session: ReadSession) -> list[KeyOut]:
-    return [KeyOut.of(k) for k in service.list_keys(session, principal)]
+def list_keys(principal: Admin, session: ReadSession, window: ListWindow) -> list[KeyOut]:
+    return [
+        KeyOut.of(k) for k in window.take(service.list_keys(session, principal, **window.bounds))
+    ]
 
 
 @router.post(

@@ -120,8 +120,8 @@ def revoke(session: Session, principal: Principal, key_id: int, at: datetime) ->
     repository.delete_login_sessions_of(session, f"key:{key_id}")
 
 
-def list_keys(session: Session, principal: Principal) -> list[ApiKey]:
-    return repository.list_keys(session, principal.workspace_id)
+def list_keys(session: Session, principal: Principal, **bounds: int | None) -> list[ApiKey]:
+    return repository.list_keys(session, principal.workspace_id, **bounds)
 
 
 def login_account(workspace_slug: str, email: str) -> tuple[str, str]:

@@ -140,39 +140,31 @@ class _Lines:
     """The text's lines for csv.reader, read at most ``max_row`` characters at a time. When the
     row being read (one line, or several inside a quoted cell) passes ``max_row``, the rest of
     that row is skipped (up to a line end outside quotes) and ``_RowTooLong`` raised: no line
-    is ever held whole in memory."""
+    is ever held whole in memory. The reader sets ``row_chars = 0`` after each row."""
 
     def __init__(self, text: IO[str], max_row: int, quotechar: str | None) -> None:
         self.text = text
         self.max_row = max_row
-        self.quotechar = quotechar
+        self.quotechar = quotechar or "\x00"
         self.row_chars = 0
-        self.in_quotes = False  # an odd number of quote characters so far in this row
 
-    def row_done(self) -> None:
-        self.row_chars = 0
-        self.in_quotes = False
-
-    def _track(self, part: str) -> None:
-        if self.quotechar and part.count(self.quotechar) % 2:
-            self.in_quotes = not self.in_quotes
-
-    def __iter__(self) -> _Lines:
-        return self
-
-    def __next__(self) -> str:
-        line = self.text.readline(self.max_row + 1)
-        if not line:
-            raise StopIteration
-        self.row_chars += len(line)
-        self._track(line)
-        if self.row_chars > self.max_row:
-            while line and (self.in_quotes or not line.endswith(("\n", "\r"))):
-                line = self.text.readline(1 << 16)
-                self._track(line)
-            self.row_done()
-            raise _RowTooLong
-        return line
+    def __iter__(self) -> Iterator[str]:
+        readline = self.text.readline
+        limit = max_row = self.max_row
+        limit += 1
+        while line := readline(limit):
+            # A row goes on to a next line only inside a quoted cell: a continuation line
+            # starts inside quotes.
+            inside = self.row_chars > 0
+            self.row_chars += len(line)
+            if self.row_chars > max_row:
+                inside ^= line.count(self.quotechar) % 2 == 1
+                while line and (inside or not line.endswith(("\n", "\r"))):
+                    line = readline(1 << 16)
+                    inside ^= line.count(self.quotechar) % 2 == 1
+                self.row_chars = 0
+                raise _RowTooLong
+            yield line
 
 
 # Byte-order marks, longest first (UTF-32 LE starts with UTF-16 LE's).
@@ -241,15 +233,20 @@ def _csv_rows(path: Path, progress: Progress, limits: UploadLimits) -> Iterator[
             # reader starts at the following line.
             try:
                 for cells in csv.reader(lines, dialect):
-                    lines.row_done()
-                    yield bounded(cells, limits)
+                    # A cell can only be over max_cell in a row longer than that.
+                    long = lines.row_chars > limits.max_cell
+                    lines.row_chars = 0
+                    if long or len(cells) > limits.max_columns:
+                        yield bounded(cells, limits)
+                    else:
+                        yield cells
                 return
             except _RowTooLong:
                 yield RefusedRow(
                     f"the row is longer than {limits.max_row} characters (RELAYBIRD_UPLOAD_MAX_ROW)"
                 )
             except csv.Error as exc:
-                lines.row_done()
+                lines.row_chars = 0
                 yield RefusedRow(f"not a readable CSV row: {exc}")
 
 
@@ -283,11 +280,17 @@ def _check_unpacked(book: zipfile.ZipFile, limits: UploadLimits) -> None:
 
 def _scan_part(source: IO[bytes], limits: UploadLimits) -> None:
     """Count the cells of every row of one XML part without building anything; refuse
-    (InvalidInput) a declared dimension or a row wider than ``max_columns``."""
-    state = {"row": 0, "cells": 0, "depth": 0}
+    (InvalidInput) a declared dimension or a row wider than ``max_columns``, and a cell's or a
+    shared string's text longer than ``max_cell`` (openpyxl loads every shared string at once;
+    Excel itself writes at most 32,767 characters to a cell)."""
+    state = {"row": 0, "cells": 0, "depth": 0, "in_text": 0, "text": 0}
 
     def start(name: str, attrs: dict[str, str]) -> None:
         local = name.rpartition(":")[2]
+        if local in ("t", "v"):
+            state["in_text"] += 1
+        elif local in ("c", "si"):
+            state["text"] = 0
         if local == "c" and state["depth"]:
             state["cells"] += 1
             if state["cells"] > limits.max_columns:
@@ -305,8 +308,20 @@ def _scan_part(source: IO[bytes], limits: UploadLimits) -> None:
                 )
 
     def end(name: str) -> None:
-        if name.rpartition(":")[2] == "row":
+        local = name.rpartition(":")[2]
+        if local == "row":
             state["depth"] = max(0, state["depth"] - 1)
+        elif local in ("t", "v"):
+            state["in_text"] = max(0, state["in_text"] - 1)
+
+    def text(data: str) -> None:
+        if state["in_text"]:
+            state["text"] += len(data)
+            if state["text"] > limits.max_cell:
+                raise InvalidInput(
+                    f"a cell of the XLSX file has more than {limits.max_cell} characters; a cell "
+                    f"has at most {limits.max_cell} (RELAYBIRD_UPLOAD_MAX_CELL)"
+                )
 
     def no_doctype(*_: Any) -> None:
         raise InvalidInput("not a readable XLSX file: a part declares a DTD")
@@ -314,6 +329,8 @@ def _scan_part(source: IO[bytes], limits: UploadLimits) -> None:
     parser = xml.parsers.expat.ParserCreate()
     parser.StartElementHandler = start
     parser.EndElementHandler = end
+    parser.CharacterDataHandler = text
+    parser.buffer_text = True
     parser.StartDoctypeDeclHandler = no_doctype
     try:
         while chunk := source.read(1 << 16):

@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Query, Response, UploadFile, status
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from relaybird.api.deps import Admin, Ctx, ReadSession, Viewer, WriteSession
+from relaybird.api.deps import Admin, Ctx, ListWindow, ReadSession, Viewer, WriteSession
 from relaybird.campaigns import export, service, uploads
 from relaybird.campaigns.schemas import (
     CampaignCreate,
@@ -244,10 +244,15 @@ def get_recipient(
     description="Every state change, oldest first, starting with its import.",
 )
 def recipient_history(
-    campaign_id: int, recipient_id: int, principal: Viewer, session: ReadSession
+    campaign_id: int,
+    recipient_id: int,
+    principal: Viewer,
+    session: ReadSession,
+    window: ListWindow,
 ) -> list[HistoryItem]:
-    rows = service.recipient_history(session, principal.workspace_id, campaign_id, recipient_id)
-    return [HistoryItem.model_validate(r) for r in rows]
+    ws = principal.workspace_id
+    rows = service.recipient_history(session, ws, campaign_id, recipient_id, **window.bounds)
+    return [HistoryItem.model_validate(r) for r in window.take(rows)]
 
 
 @router.delete(

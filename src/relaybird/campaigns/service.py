@@ -74,15 +74,24 @@ def get(session: Session, workspace_id: int, campaign_id: int) -> Campaign:
 def create(
     session: Session, workspace_id: int, body: CampaignCreate, *, actor: str, at: datetime
 ) -> Campaign:
-    if repository.get_sender(session, workspace_id, body.sender_id) is None:
-        raise InvalidInput(f"sender_id {body.sender_id}: no such sender in this workspace")
+    # Every problem in one answer (issue 12 item 8): the body's checks, then the look-up.
+    problems: list[dict[str, str]] = []
     params = [p.strip() for p in body.template.body_params]
     if any(not p for p in params):
-        raise InvalidInput("template.body_params: column names must not be empty")
-    if len({p.lower() for p in params}) != len(params):
-        raise InvalidInput("template.body_params: a column is named twice")
+        problems.append({"field": "template.body_params", "msg": "column names must not be empty"})
+    elif len({p.lower() for p in params}) != len(params):
+        problems.append({"field": "template.body_params", "msg": "a column is named twice"})
     if body.start_at is not None and body.start_at.tzinfo is None:
-        raise InvalidInput("start_at: give a time zone (RFC 3339, e.g. 2026-01-05T09:00:00Z)")
+        problems.append(
+            {"field": "start_at", "msg": "give a time zone (RFC 3339, e.g. 2026-01-05T09:00:00Z)"}
+        )
+    if repository.get_sender(session, workspace_id, body.sender_id) is None:
+        problems.append(
+            {"field": "sender_id", "msg": f"no sender {body.sender_id} in this workspace"}
+        )
+    if problems:
+        detail = "; ".join(f"{e['field']}: {e['msg']}" for e in problems)
+        raise InvalidInput(detail, errors=problems)
     campaign = repository.add_campaign(
         session,
         workspace_id=workspace_id,
@@ -322,7 +331,13 @@ def summary(session: Session, workspace_id: int, campaign_id: int) -> Summary:
 
 
 def recipient_history(
-    session: Session, workspace_id: int, campaign_id: int, recipient_id: int
+    session: Session,
+    workspace_id: int,
+    campaign_id: int,
+    recipient_id: int,
+    *,
+    after: int | None = None,
+    limit: int | None = None,
 ) -> list[Transition]:
     """The recipient's moves, starting with its import (its own row: see import_recipients)."""
     recipient = repository.get_recipient(session, workspace_id, campaign_id, recipient_id)
@@ -340,7 +355,9 @@ def recipient_history(
         error_code=None,
         created_at=recipient.created_at,
     )
-    return [imported, *history(session, "recipient", recipient.id, workspace_id)]
+    # ``after``: a later page (the import, which has no id, is on the first one only).
+    moves = history(session, "recipient", recipient.id, workspace_id, after=after, limit=limit)
+    return moves if after is not None else [imported, *moves]
 
 
 def _import_state(recipient: Recipient) -> str:

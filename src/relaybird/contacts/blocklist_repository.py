@@ -6,6 +6,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from relaybird.kit.pagination import window
 from relaybird.models import BlockedNumber
 
 
@@ -20,12 +21,9 @@ def add(session: Session, entry: BlockedNumber) -> BlockedNumber | None:
     return entry
 
 
-def of_user(session: Session, user_id: int) -> list[BlockedNumber]:
-    return list(
-        session.scalars(
-            select(BlockedNumber).where(BlockedNumber.user_id == user_id).order_by(BlockedNumber.id)
-        )
-    )
+def of_user(session: Session, user_id: int, **bounds: int | None) -> list[BlockedNumber]:
+    query = select(BlockedNumber).where(BlockedNumber.user_id == user_id)
+    return list(session.scalars(window(query, BlockedNumber.id, **bounds)))
 
 
 def remove(session: Session, user_id: int, phone: str) -> bool:

@@ -83,8 +83,10 @@ def block_number(
     return entry
 
 
-def blocked_numbers(session: Session, workspace_id: int, user_id: int) -> list[BlockedNumber]:
-    return blocklist.of_user(session, _user(session, workspace_id, user_id).id)
+def blocked_numbers(
+    session: Session, workspace_id: int, user_id: int, **bounds: int | None
+) -> list[BlockedNumber]:
+    return blocklist.of_user(session, _user(session, workspace_id, user_id).id, **bounds)
 
 
 def unblock_number(

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 from sqlalchemy.orm import Session
 
-from relaybird.api.deps import Agent, Ctx, ReadSession, Viewer, WriteSession
+from relaybird.api.deps import Agent, Ctx, ListWindow, ReadSession, Viewer, WriteSession
 from relaybird.contacts import invitations, service
 from relaybird.contacts.invitations import InviteSettings
 from relaybird.contacts.schemas import (
@@ -201,10 +201,10 @@ def delete_contact(
     description="Every status change, oldest first, starting with its creation.",
 )
 def contact_history(
-    contact_id: ContactId, principal: Viewer, session: ReadSession
+    contact_id: ContactId, principal: Viewer, session: ReadSession, window: ListWindow
 ) -> list[HistoryItem]:
-    rows = service.history_of(session, principal.workspace_id, contact_id)
-    return [HistoryItem.model_validate(r) for r in rows]
+    rows = service.history_of(session, principal.workspace_id, contact_id, **window.bounds)
+    return [HistoryItem.model_validate(r) for r in window.take(rows)]
 
 
 @router.post(

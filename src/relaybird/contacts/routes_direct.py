@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from relaybird.api.deps import Agent, Ctx, ReadSession, Viewer
+from relaybird.api.deps import Agent, Ctx, ListWindow, ReadSession, Viewer
 from relaybird.api.problems import PROBLEM_RESPONSES
 from relaybird.contacts import direct
 from relaybird.contacts.routes import _one
@@ -101,9 +101,11 @@ def block_number(user_id: int, body: BlockCreate, principal: Agent, ctx: Ctx) ->
     response_model=list[BlockedOut],
     summary="A user's block list",
 )
-def list_blocked(user_id: int, principal: Viewer, session: ReadSession) -> list[BlockedOut]:
-    rows = direct.blocked_numbers(session, principal.workspace_id, user_id)
-    return [BlockedOut.model_validate(r) for r in rows]
+def list_blocked(
+    user_id: int, principal: Viewer, session: ReadSession, window: ListWindow
+) -> list[BlockedOut]:
+    rows = direct.blocked_numbers(session, principal.workspace_id, user_id, **window.bounds)
+    return [BlockedOut.model_validate(r) for r in window.take(rows)]
 
 
 @router.delete(

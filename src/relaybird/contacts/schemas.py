@@ -2,10 +2,18 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Path
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    ValidationError,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from relaybird.auth.roles import Role
 from relaybird.contacts.transitions import ContactStatus, Network
@@ -56,6 +64,49 @@ class ContactCreate(BaseModel):
         description="WHATSAPP only: also e-mail an invitation (PENDING_CONFIRMATION from its "
         "sending until it is validated). WeChat and LINE contacts are always invited.",
     )
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _every_problem(
+        cls, data: Any, handler: ModelWrapValidatorHandler[ContactCreate]
+    ) -> ContactCreate:
+        """When a field is malformed (a type error), also name the fields the network needs
+        that are missing: the 422 lists every problem of the body (issue 12 item 8), not only
+        the first kind found. The service's own checks run once the body parses."""
+        try:
+            return handler(data)
+        except ValidationError as exc:
+            if not isinstance(data, dict):
+                raise
+            from relaybird.contacts.validation import REQUIRED
+
+            try:
+                network = Network(str(data.get("network")))
+            except ValueError:
+                raise exc from None
+            reported = {e["loc"][0] for e in exc.errors() if e["loc"]}
+            details: list[InitErrorDetails] = [
+                {"type": e["type"], "loc": e["loc"], "input": e["input"], "ctx": e.get("ctx", {})}
+                if "ctx" in e
+                else {"type": e["type"], "loc": e["loc"], "input": e["input"]}
+                for e in exc.errors()
+            ]
+            for name in sorted(REQUIRED[network]):
+                value = data.get(name)
+                blank = value is None or (isinstance(value, str) and not value.strip())
+                if blank and name not in reported:
+                    details.append(
+                        {
+                            "type": PydanticCustomError(
+                                "network_required",
+                                "required for {network} contacts",
+                                {"network": network},
+                            ),
+                            "loc": (name,),
+                            "input": value,
+                        }
+                    )
+            raise ValidationError.from_exception_data(exc.title, details) from None
 
 
 class ContactUpdate(BaseModel):

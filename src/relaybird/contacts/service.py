@@ -65,15 +65,26 @@ def create_contact(
     phone, or e-mail on WeChat and LINE) raise DuplicateContact (409); bad fields raise
     InvalidInput (422)."""
     network = Network(draft.network)
-    owner = _owner(session, workspace_id, draft.owner_user_id)
     complete = event not in AUTO_EVENTS
-    fields = validate_fields(network, draft.fields, complete=complete, region=region)
+    # Every problem in one answer (issue 12 item 8): the body's own checks first, then the
+    # look-ups, each adding to the same list.
+    problems: list[dict[str, str]] = []
+    try:
+        fields = validate_fields(network, draft.fields, complete=complete, region=region)
+    except InvalidInput as exc:
+        problems += exc.extra.get("errors") or [{"field": "body", "msg": exc.detail}]
     inviting = network in INVITATION_NETWORKS or (draft.invite and network in INVITABLE)
     if draft.invite and network not in INVITABLE:
-        raise InvalidInput(
-            f"invite: {network} contacts are not onboarded by invitation",
-            errors=[{"field": "invite", "msg": f"not used on {network}"}],
+        problems.append(
+            {"field": "invite", "msg": f"{network} contacts are not onboarded by invitation"}
         )
+    try:
+        owner = _owner(session, workspace_id, draft.owner_user_id)
+    except InvalidInput as exc:
+        problems += exc.extra.get("errors") or [{"field": "owner_user_id", "msg": exc.detail}]
+    if problems:
+        detail = "; ".join(f"{e['field']}: {e['msg']}" for e in problems)
+        raise InvalidInput(detail, errors=problems)
     if inviting and invite_settings is None:
         raise ValueError("inviting needs invite_settings")
     _refuse_duplicate(session, workspace_id, network, fields, owner.id)
@@ -296,9 +307,11 @@ def latest_invitations(
     return found
 
 
-def history_of(session: Session, workspace_id: int, contact_id: int) -> list[Transition]:
+def history_of(
+    session: Session, workspace_id: int, contact_id: int, **window: int | None
+) -> list[Transition]:
     get_contact(session, workspace_id, contact_id)
-    return history(session, "contact", contact_id, workspace_id)
+    return history(session, "contact", contact_id, workspace_id, **window)
 
 
 def _owner(session: Session, workspace_id: int, user_id: int, *, active_only: bool = True) -> User:

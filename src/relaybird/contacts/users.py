@@ -3,6 +3,7 @@ the number unknown people write or call, which auto-onboards them (DESIGN.md §2
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -36,11 +37,32 @@ def create_user(
     at: datetime,
     region: str = "US",
 ) -> UserView:
-    address = normalise_email(email)
+    # Every problem of the body in one answer (issue 12 item 8), before any look-up.
+    problems: list[dict[str, str]] = []
+
+    def check(field: str, fn: Callable[[str], str], value: str) -> None:
+        try:
+            fn(value)
+        except InvalidInput as exc:
+            problems.append({"field": field, "msg": exc.detail.split(": ", 1)[-1]})
+
+    check("email", normalise_email, email)
     if not name.strip():
-        raise InvalidInput("name: required")
-    if any(ord(c) < 32 for c in name):
-        raise InvalidInput("name: must not contain control characters")
+        problems.append({"field": "name", "msg": "required"})
+    elif any(ord(c) < 32 for c in name):
+        problems.append({"field": "name", "msg": "must not contain control characters"})
+    for network, phone in (virtual_numbers or {}).items():
+        field = f"virtual_numbers.{network}"
+        if network not in DIRECT_NETWORKS:
+            msg = "virtual numbers exist on SMS_DIRECT and WHATSAPP_DIRECT"
+            problems.append({"field": field, "msg": msg})
+        else:
+            check(field, lambda raw: normalise_phone(raw, region), phone)
+    if problems:
+        raise InvalidInput(
+            "; ".join(f"{e['field']}: {e['msg']}" for e in problems), errors=problems
+        )
+    address = normalise_email(email)
     if repository.user_by_email(session, workspace_id, address) is not None:
         raise Conflict(f"a user with e-mail {address} already exists in this workspace")
     user = repository.add_user(

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import and_, delete, exists, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from relaybird.kit.pagination import Page, paginate
+from relaybird.kit.pagination import Page, paginate, window
 from relaybird.models import EventDelivery, EventSubscription, OutboxEvent
 
 PENDING = "PENDING"
@@ -68,14 +68,11 @@ def subscription(session: Session, workspace_id: int, sub_id: int) -> EventSubsc
     )
 
 
-def subscriptions(session: Session, workspace_id: int) -> list[EventSubscription]:
-    return list(
-        session.scalars(
-            select(EventSubscription)
-            .where(EventSubscription.workspace_id == workspace_id)
-            .order_by(EventSubscription.id)
-        )
-    )
+def subscriptions(
+    session: Session, workspace_id: int, **bounds: int | None
+) -> list[EventSubscription]:
+    query = select(EventSubscription).where(EventSubscription.workspace_id == workspace_id)
+    return list(session.scalars(window(query, EventSubscription.id, **bounds)))
 
 
 def active_subscriptions(session: Session) -> list[EventSubscription]:

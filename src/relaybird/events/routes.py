@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from relaybird.api.deps import Admin, Ctx, ReadSession, WriteSession
+from relaybird.api.deps import Admin, Ctx, ListWindow, ReadSession, WriteSession
 from relaybird.events import service
 from relaybird.events.schemas import (
     DeliveryOut,
@@ -55,8 +55,9 @@ def create(
     response_model=list[SubscriptionOut],
     summary="List the workspace's event subscriptions",
 )
-def list_all(principal: Admin, session: ReadSession) -> list[SubscriptionOut]:
-    return [_out(s) for s in service.list_subscriptions(session, principal)]
+def list_all(principal: Admin, session: ReadSession, window: ListWindow) -> list[SubscriptionOut]:
+    rows = service.list_subscriptions(session, principal, **window.bounds)
+    return [_out(s) for s in window.take(rows)]
 
 
 @router.get("/{sub_id}", response_model=SubscriptionOut, summary="One event subscription")

@@ -102,8 +102,10 @@ def get_subscription(session: Session, principal: Principal, sub_id: int) -> Eve
     return sub
 
 
-def list_subscriptions(session: Session, principal: Principal) -> list[EventSubscription]:
-    return repo.subscriptions(session, principal.workspace_id)
+def list_subscriptions(
+    session: Session, principal: Principal, **bounds: int | None
+) -> list[EventSubscription]:
+    return repo.subscriptions(session, principal.workspace_id, **bounds)
 
 
 def delete_subscription(session: Session, principal: Principal, sub_id: int) -> None:

@@ -278,18 +278,28 @@ def record(
     )
 
 
-def history(session: Session, entity: str, entity_id: int, workspace_id: int) -> list[Transition]:
-    return list(
-        session.scalars(
-            select(Transition)
-            .where(
-                Transition.entity == entity,
-                Transition.entity_id == entity_id,
-                Transition.workspace_id == workspace_id,
-            )
-            .order_by(Transition.id)
+def history(
+    session: Session,
+    entity: str,
+    entity_id: int,
+    workspace_id: int,
+    *,
+    after: int | None = None,
+    limit: int | None = None,
+) -> list[Transition]:
+    """The entity's moves by id; ``after``/``limit``: one page of them (an API list window)."""
+    query = (
+        select(Transition)
+        .where(
+            Transition.entity == entity,
+            Transition.entity_id == entity_id,
+            Transition.workspace_id == workspace_id,
         )
+        .order_by(Transition.id)
     )
+    if after is not None:
+        query = query.where(Transition.id > after)
+    return list(session.scalars(query.limit(limit)))
 
 
 def _s(state: StrEnum | None) -> str | None:

@@ -39,6 +39,20 @@ def decode_cursor(cursor: str) -> int:
         raise InvalidInput("cursor is not one this API gave out") from None
 
 
+def window(
+    query: Select[Any],
+    id_column: InstrumentedAttribute[int],
+    *,
+    after: int | None = None,
+    limit: int | None = None,
+) -> Select[Any]:
+    """``query`` by id, the rows after ``after`` only, at most ``limit`` (None: all): the SQL of
+    an API list window (api/deps.py ``Window``)."""
+    if after is not None:
+        query = query.where(id_column > after)
+    return query.order_by(id_column).limit(limit)
+
+
 def paginate(
     session: Session,
     query: Select[Any],

@@ -63,18 +63,28 @@ def create_room(
     actor: str,
     now: datetime,
 ) -> Room:
-    owner = _user(session, workspace_id, owner_user_id)
-    if network is Network.WHATSAPP:
-        if sender_id is None:
-            raise InvalidInput(
-                "a WhatsApp room needs sender_id: the number its welcome template and messages "
-                "go out from",
-                field="sender_id",
-            )
-        if repository.sender(session, workspace_id, sender_id) is None:
-            raise InvalidInput(f"sender {sender_id} does not exist in this workspace")
-    elif sender_id is not None:
-        raise InvalidInput(f"sender_id is for WhatsApp rooms; {network} rooms have none")
+    # Every problem in one answer (issue 12 item 8): the body's rule, then the look-ups.
+    problems: list[dict[str, str]] = []
+    if network is Network.WHATSAPP and sender_id is None:
+        msg = "a WhatsApp room needs it: the number its welcome template and messages go out from"
+        problems.append({"field": "sender_id", "msg": msg})
+    elif network is not Network.WHATSAPP and sender_id is not None:
+        msg = f"sender_id is for WhatsApp rooms; {network} rooms have none"
+        problems.append({"field": "sender_id", "msg": msg})
+    owner = repository.user(session, workspace_id, owner_user_id)
+    if owner is None:
+        msg = f"user {owner_user_id} does not exist in this workspace"
+        problems.append({"field": "owner_user_id", "msg": msg})
+    if (
+        network is Network.WHATSAPP
+        and sender_id is not None
+        and repository.sender(session, workspace_id, sender_id) is None
+    ):
+        msg = f"sender {sender_id} does not exist in this workspace"
+        problems.append({"field": "sender_id", "msg": msg})
+    if problems or owner is None:
+        detail = "; ".join(f"{e['field']}: {e['msg']}" for e in problems)
+        raise InvalidInput(detail, errors=problems, field=problems[0]["field"])
     room = Room(
         workspace_id=workspace_id,
         name=name,

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from relaybird.api.deps import Admin, Ctx, ReadSession, Viewer
+from relaybird.api.deps import Admin, Ctx, ListWindow, ReadSession, Viewer
 from relaybird.senders import detail, service, sync
 from relaybird.senders.schemas import HistoryItem, SenderCreate, SenderDetail, SenderPage
 from relaybird.senders.service import NewSender
@@ -82,9 +82,11 @@ def get_sender(sender_id: int, principal: Viewer, session: ReadSession, ctx: Ctx
     summary="A sender's status history",
     description="Every status change: when, from, to, the event, who or what, and why.",
 )
-def get_history(sender_id: int, principal: Viewer, session: ReadSession) -> list[HistoryItem]:
-    rows = service.history_of(session, principal.workspace_id, sender_id)
-    return [HistoryItem.model_validate(r, from_attributes=True) for r in rows]
+def get_history(
+    sender_id: int, principal: Viewer, session: ReadSession, window: ListWindow
+) -> list[HistoryItem]:
+    rows = service.history_of(session, principal.workspace_id, sender_id, **window.bounds)
+    return [HistoryItem.model_validate(r, from_attributes=True) for r in window.take(rows)]
 
 
 @router.post(

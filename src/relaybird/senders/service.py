@@ -400,6 +400,8 @@ def release_if_room(session: Session, sender: Sender, *, at: datetime) -> bool:
     return sender.status != SenderStatus.RESTRICTED
 
 
-def history_of(session: Session, workspace_id: int, sender_id: int) -> list[Transition]:
+def history_of(
+    session: Session, workspace_id: int, sender_id: int, **window: int | None
+) -> list[Transition]:
     get_sender(session, workspace_id, sender_id)
-    return history(session, "sender", sender_id, workspace_id)
+    return history(session, "sender", sender_id, workspace_id, **window)

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Query, UploadFile, status
 
-from relaybird.api.deps import Admin, Ctx, ReadSession, Viewer
+from relaybird.api.deps import Admin, Ctx, ListWindow, ReadSession, Viewer
 from relaybird.errors import PayloadTooLarge
 from relaybird.templates import media, service, sync
 from relaybird.templates.schemas import (
@@ -84,10 +84,10 @@ def get_template(template_id: int, principal: Viewer, session: ReadSession) -> T
     "(webhook, sync) and Meta's reason.",
 )
 def get_history(
-    template_id: int, principal: Viewer, session: ReadSession
+    template_id: int, principal: Viewer, session: ReadSession, window: ListWindow
 ) -> list[TemplateHistoryItem]:
-    rows = service.history_of(session, principal.workspace_id, template_id)
-    return [TemplateHistoryItem.of(r) for r in rows]
+    rows = service.history_of(session, principal.workspace_id, template_id, **window.bounds)
+    return [TemplateHistoryItem.of(r) for r in window.take(rows)]
 
 
 @sender_router.post(

@@ -131,9 +131,11 @@ def _error(field: str, message: str) -> dict[str, Any]:
     return {"loc": [field], "msg": message, "type": "template_not_in_catalogue"}
 
 
-def history_of(session: Session, workspace_id: int, template_id: int) -> list[Transition]:
+def history_of(
+    session: Session, workspace_id: int, template_id: int, **window: int | None
+) -> list[Transition]:
     get_template(session, workspace_id, template_id)
-    return history(session, TEMPLATE.entity, template_id, workspace_id)
+    return history(session, TEMPLATE.entity, template_id, workspace_id, **window)
 
 
 def _waba_of(session: Session, workspace_id: int, sender_id: int) -> str:
