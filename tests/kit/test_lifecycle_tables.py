@@ -78,6 +78,10 @@ EXPECTED: dict[str, set[tuple[Any, str, Any]]] = {
         (None, "imported_legacy", R.SUCCESSFULLY_SUBMITTED),
         (R.INITIAL, "claimed", R.IN_PROGRESS),
         (R.RETRY_SCHEDULED, "claimed", R.IN_PROGRESS),
+        # A due row that cannot become a send is set aside (issue 11: one bad row never
+        # stops a loop).
+        (R.INITIAL, "set_aside", R.ERROR),
+        (R.RETRY_SCHEDULED, "set_aside", R.ERROR),
         (R.IN_PROGRESS, "accepted", R.SENT),
         (R.IN_PROGRESS, "transient_error", R.RETRY_SCHEDULED),
         (R.IN_PROGRESS, "retries_exhausted", R.ERROR),

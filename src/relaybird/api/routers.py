@@ -17,6 +17,7 @@ def api_routers() -> list[APIRouter]:
     from relaybird.contacts.routes import router as contacts
     from relaybird.contacts.routes_direct import router as direct_contacts
     from relaybird.contacts.routes_users import router as users
+    from relaybird.inbox.routes_dead_letters import router as dead_letters
     from relaybird.mail.routes import router as emails
     from relaybird.rooms.routes import router as rooms
     from relaybird.templates.routes import router as templates
@@ -29,6 +30,7 @@ def api_routers() -> list[APIRouter]:
         direct_contacts,
         rooms,
         emails,
+        dead_letters,
         campaigns_router,
         events_router,
         senders_router,

@@ -85,6 +85,7 @@ RECIPIENT = StateMachine(
         (None, "imported_invalid", IR, "row invalid: reason and row number kept"),
         (None, "imported_legacy", SS, "historical data only; never produced"),
         ((I, RS), "claimed", IP, "dispatcher claims it (campaign RUNNING, sender may send)"),
+        ((I, RS), "set_aside", ER, "its stored row cannot become a send: reason kept, rest sent"),
         (IP, "accepted", SE, "provider accepted (wamid)"),
         (IP, "transient_error", RS, "transient error, attempts left: backoff with jitter"),
         (IP, "retries_exhausted", ER, "transient error, no attempts left"),

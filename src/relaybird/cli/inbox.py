@@ -83,6 +83,31 @@ def replay(
     )
 
 
+@app.command("dead-letters")
+@friendly
+def dead_letters(
+    limit: Annotated[int, typer.Option(min=1, max=500, help="How many to list.")] = 50,
+) -> None:
+    """List the bodies the applier set aside (FAILED) with the reason, oldest first. Fix the
+    cause, then `relaybird inbox replay --id N`."""
+    from relaybird.inbox import service
+
+    with _context() as ctx, ctx.db.read() as session:
+        page = service.dead_letters(session, workspace_id=None, cursor=None, limit=limit)
+    table = Table("id", "source", "received", "attempts", "reason")
+    for letter in page.items:
+        table.add_row(
+            str(letter.id),
+            letter.source,
+            letter.received_at.isoformat(timespec="seconds"),
+            str(letter.attempts),
+            letter.reason,
+        )
+    console.print(table)
+    if not page.items:
+        console.print("no dead letters")
+
+
 @app.command()
 @friendly
 def prune() -> None:

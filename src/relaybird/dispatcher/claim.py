@@ -144,3 +144,26 @@ def claim(
     if not out.items:
         out.idle_reason = "messaging limit reached" if admission.refused else "nothing due"
     return out
+
+
+def set_aside_unreadable(
+    session: Session, sender_id: int, *, now: datetime, limit: int, exclude: Sequence[int] = ()
+) -> list[int]:
+    """After a claim failed: the due recipients whose stored row cannot become a send go to
+    ERROR with the reason (never claimed again, never blocking the rows behind them). Returns
+    their ids; none means the claim failed for another reason."""
+    campaigns = repository.running_campaigns(session, sender_id, exclude)
+    bad = repository.unreadable_due(session, [c.id for c in campaigns], now, limit)
+    for recipient_id, state, reason in bad:
+        move_recipients(
+            session,
+            [recipient_id],
+            source=state,
+            event="set_aside",
+            target=RecipientState.ERROR,
+            actor="dispatcher",
+            reason=reason,
+            values={"error_title": f"cannot be sent: {reason}", "updated_at": now},
+            at=now,
+        )
+    return [recipient_id for recipient_id, _, _ in bad]

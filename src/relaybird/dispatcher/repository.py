@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from relaybird.campaigns.transitions import CampaignState, RecipientState
 from relaybird.db import leases
+from relaybird.kit.poison import reason_of
 from relaybird.models import Campaign, Recipient, Sender
 
 
@@ -143,3 +144,31 @@ def take_sender_lease(
 
 def drop_sender_lease(session: Session, sender_id: int, owner: str) -> None:
     leases.release(session, Sender, sender_id, owner)
+
+
+def unreadable_due(
+    session: Session, campaign_ids: Sequence[int], now: datetime, limit: int
+) -> list[tuple[int, RecipientState, str]]:
+    """The due recipients (read in the claim's order) whose stored row cannot become a send:
+    (id, state, reason). What the claim trips on, found row by row."""
+    found: list[tuple[int, RecipientState, str]] = []
+    for campaign_id in campaign_ids:
+        for state, due_now in (
+            (RecipientState.RETRY_SCHEDULED, Recipient.next_attempt_at <= now),
+            (RecipientState.INITIAL, Recipient.id.is_not(None)),
+        ):
+            rows = session.execute(
+                select(*_DUE_COLUMNS)
+                .where(
+                    Recipient.campaign_id == campaign_id,
+                    Recipient.state == state.value,
+                    due_now,
+                )
+                .limit(limit)
+            )
+            for row in rows:
+                try:
+                    _due(row)
+                except Exception as exc:
+                    found.append((int(row[0]), state, reason_of(exc)))
+    return found

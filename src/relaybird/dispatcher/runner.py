@@ -25,9 +25,10 @@ from datetime import timedelta
 from relaybird.context import AppContext
 from relaybird.dispatcher import repository
 from relaybird.dispatcher.bucket import TokenBucket
-from relaybird.dispatcher.claim import Claim, Claimed, claim
+from relaybird.dispatcher.claim import Claim, Claimed, claim, set_aside_unreadable
 from relaybird.dispatcher.record import STOP_KINDS, Outcome, record, stop_reason
 from relaybird.dispatcher.retry import RetryPolicy
+from relaybird.kit.poison import set_aside
 from relaybird.providers.port import (
     ErrorKind,
     MessagingProvider,
@@ -127,7 +128,17 @@ class SenderRunner:
                 await self._sleep(stop, 0.005)
                 continue
             started = time.monotonic()
-            got = await asyncio.to_thread(self._claim_tx, list(self.pending_stops), int(batch))
+            try:
+                got = await asyncio.to_thread(self._claim_tx, list(self.pending_stops), int(batch))
+            except Exception as exc:
+                # One unsendable row must not stop the sender: set such rows aside (ERROR with
+                # the reason) and claim again. Nothing to set aside: fail as before.
+                set_aside(log, f"sender {self.sender_id}: a claim", exc)
+                if not await asyncio.to_thread(
+                    self._set_aside_tx, list(self.pending_stops), int(batch)
+                ):
+                    raise
+                continue
             rate = max(1, got.throughput)
             self.bucket.set_rate(rate)
             self._grow_workers(workers, rate)
@@ -268,6 +279,15 @@ class SenderRunner:
                 lease=self.ctx.settings.lease,
                 exclude=exclude,
             )
+
+    def _set_aside_tx(self, exclude: list[int], batch: int) -> list[int]:
+        with self.ctx.db.write() as session:
+            ids = set_aside_unreadable(
+                session, self.sender_id, now=self.ctx.clock.now(), limit=batch, exclude=exclude
+            )
+        if ids:
+            log.error("sender %s: recipients %s set aside (ERROR)", self.sender_id, ids)
+        return ids
 
     def _record_tx(
         self, batch: list[Outcome], pauses: dict[int, str], sender_stop: str | None

@@ -18,6 +18,7 @@ from relaybird.context import AppContext
 from relaybird.db.notify import OUTBOX, nap
 from relaybird.events import service, signing
 from relaybird.events.repository import DueDelivery
+from relaybird.kit.poison import set_aside
 from relaybird.providers.webhooks import PostOutcome, WebhookPoster
 
 log = logging.getLogger("relaybird.events")
@@ -77,12 +78,18 @@ def _record(
 
 
 async def _post(ctx: AppContext, delivery: DueDelivery) -> PostOutcome:
-    body = service.body_of(delivery)
-    timestamp = int(ctx.clock.now().timestamp())
-    headers = signing.headers(
-        delivery.secret, service.webhook_id(delivery.event_id), timestamp, body
-    )
-    return await poster(ctx).post(delivery.url, body, headers)
+    try:
+        body = service.body_of(delivery)
+        timestamp = int(ctx.clock.now().timestamp())
+        headers = signing.headers(
+            delivery.secret, service.webhook_id(delivery.event_id), timestamp, body
+        )
+        return await poster(ctx).post(delivery.url, body, headers)
+    except Exception as exc:
+        # This delivery cannot be made (a corrupt secret, an unwritable URL, ...): a failed
+        # attempt with its reason, retried with backoff and then FAILED like any other; the
+        # deliveries claimed with it are posted and recorded all the same.
+        return PostOutcome(None, set_aside(log, f"event delivery {delivery.id}", exc))
 
 
 async def deliver_once(ctx: AppContext, config: DelivererConfig | None = None) -> dict[str, int]:

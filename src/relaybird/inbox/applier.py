@@ -5,7 +5,9 @@ one short write transaction lock those still due (SKIP LOCKED on PostgreSQL), di
 event to its handlers and mark the rows. A handler that raises rolls back only its row's work
 (savepoints) and the row is retried with backoff; a row whose statuses matched nothing yet is
 retried too (the send call may not have returned its wamid); after ``MAX_ATTEMPTS`` it is FAILED
-and kept for `relaybird inbox replay`.
+and kept for `relaybird inbox replay`. A body that cannot be parsed at all is FAILED at once. A
+FAILED row is a dead letter: its reason is in ``last_error``, listed by `relaybird inbox
+dead-letters` and ``GET /api/v1/inbox/dead-letters``, and it never blocks the rows behind it.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from relaybird.context import AppContext
 from relaybird.db.notify import INBOX, nap
 from relaybird.inbox import repository as repo
 from relaybird.inbox.handlers import ApplyContext, Registry, registered_handlers
+from relaybird.kit.poison import reason_of, set_aside
 from relaybird.providers.whatsapp.events import Unknown
 from relaybird.providers.whatsapp.parse import MalformedBody, parse_body
 
@@ -51,6 +54,9 @@ class _Row:
     stored: repo.StoredEvent
     events: list[Any] = field(default_factory=list)
     error: str | None = None
+    # The body itself cannot be applied (it does not parse): a dead letter at once, since no
+    # retry can help (a fix and `relaybird inbox replay` can).
+    dead: bool = False
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -88,7 +94,7 @@ def apply_batch(
                         unmatched |= _dispatch(session, [row], registry, actx)
                 except Exception as exc:
                     log.exception("inbox row %s failed", row.stored.id)
-                    row.error = f"{type(exc).__name__}: {exc}"
+                    row.error = reason_of(exc)
         applied: list[int] = []
         for row in rows:
             result.rows += 1
@@ -101,11 +107,12 @@ def apply_batch(
                 applied.append(row.stored.id)
                 continue
             attempts = row.stored.attempts + 1
-            next_at = now + retry_delay(attempts) if attempts < MAX_ATTEMPTS else None
+            last = row.dead or attempts >= MAX_ATTEMPTS
+            next_at = None if last else now + retry_delay(attempts)
             repo.mark_retry(session, row.stored.id, attempts=attempts, next_at=next_at, error=error)
             if next_at is None:
                 result.failed += 1
-                log.warning("inbox row %s failed for good: %s", row.stored.id, error)
+                log.warning("inbox row %s is a dead letter: %s", row.stored.id, error)
             else:
                 result.retried += 1
         repo.mark_applied(session, applied, now)
@@ -118,7 +125,11 @@ def _parse(stored: repo.StoredEvent) -> _Row:
     try:
         row.events = parse_body(stored.body)
     except MalformedBody as exc:  # the receiver refuses these; a replayed/legacy row may not
-        row.error = str(exc)
+        row.error, row.dead = f"malformed body: {exc}", True
+    except Exception as exc:
+        # A validly signed body with a value we cannot take (a timestamp of 20 digits, ...):
+        # this row becomes a dead letter with its reason; the rows behind it are applied.
+        row.error, row.dead = set_aside(log, f"inbox row {stored.id}", exc), True
     for event in row.events:
         if isinstance(event, Unknown):
             log.warning("inbox row %s: kept unknown change (%s)", stored.id, event.reason)

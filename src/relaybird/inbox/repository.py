@@ -155,3 +155,15 @@ def counts(session: Session) -> dict[str, int]:
 
 def get(session: Session, event_id: int) -> InboxEvent | None:
     return session.get(InboxEvent, event_id)
+
+
+def failed_after(session: Session, after_id: int, limit: int) -> list[InboxEvent]:
+    """FAILED rows (dead letters) with an id above ``after_id``, oldest first."""
+    return list(
+        session.scalars(
+            select(InboxEvent)
+            .where(InboxEvent.status == FAILED, InboxEvent.id > after_id)
+            .order_by(InboxEvent.id)
+            .limit(limit)
+        )
+    )

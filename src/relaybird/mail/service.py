@@ -17,6 +17,7 @@ from relaybird.context import AppContext
 from relaybird.db.notify import MAIL, nap
 from relaybird.errors import NotFound
 from relaybird.kit.pagination import Page, paginate
+from relaybird.kit.poison import set_aside
 from relaybird.mail import repository
 from relaybird.mail.smtp import PermanentMailError, SmtpTarget, build_message, send
 from relaybird.models import OutgoingEmail
@@ -106,13 +107,17 @@ async def _send_one(
 ) -> tuple[str | None, bool]:
     # The text with its secret (an invitation code) when there is one; ``body`` is redacted.
     text = email.secret_body or email.body
-    message = build_message(ctx.settings.mail_from, email.to_address, email.subject, text)
     try:
+        message = build_message(ctx.settings.mail_from, email.to_address, email.subject, text)
         await asyncio.to_thread(send, target, message)
     except PermanentMailError as exc:
         return str(exc), True
     except (smtplib.SMTPException, OSError) as exc:
         return f"{type(exc).__name__}: {exc}", False
+    except Exception as exc:
+        # This e-mail cannot be written or sent (a header with a line break, ...): FAILED with
+        # the reason at once; the e-mails behind it go out as usual.
+        return set_aside(log, f"e-mail {email.id}", exc), True
     return None, False
 
 

@@ -3,20 +3,26 @@ the reconciliation of room-message sends whose process died mid-send."""
 
 from __future__ import annotations
 
+import logging
+
 from relaybird.context import AppContext
+from relaybird.kit.poison import rows_set_aside
 from relaybird.rooms import outbound, repository, service
 from relaybird.rooms.messages import WINDOW_NETWORKS
+
+log = logging.getLogger("relaybird.rooms")
 
 
 def recheck_windows(ctx: AppContext) -> int:
     now = ctx.clock.now()
     with ctx.db.read() as session:
         due = repository.rooms_to_recheck(session, sorted(WINDOW_NETWORKS), now)
-    changed = 0
-    for room_id in due:
+
+    def recheck(room_id: int) -> int:
         with ctx.db.write() as session:
-            changed += service.recheck_windows(session, room_id, now)
-    return changed
+            return int(service.recheck_windows(session, room_id, now))
+
+    return rows_set_aside(ctx.resources, "rooms.windows", log).each(due, recheck, "room")
 
 
 def reconcile_sends(ctx: AppContext) -> int:

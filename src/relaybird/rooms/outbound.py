@@ -26,6 +26,7 @@ from relaybird.contacts import repository as contacts_repository
 from relaybird.context import AppContext
 from relaybird.dispatcher.loop import messaging_provider
 from relaybird.dispatcher.retry import RetryPolicy
+from relaybird.kit.poison import set_aside
 from relaybird.providers.direct import (
     DIRECT_PROVIDER_KEY,
     DirectMessage,
@@ -73,7 +74,18 @@ def claim(ctx: AppContext, ids: list[int] | None, limit: int = 100) -> list[Work
     with ctx.db.write() as session:
         wanted = ids if ids is not None else repository.unclaimed(session, now, limit)
         taken = repository.claim(session, wanted, now)
-        return [_work(session, mid, now) for mid in taken]
+        return [_work_or_refusal(session, mid, now) for mid in taken]
+
+
+def _work_or_refusal(session: Session, message_id: int, now: datetime) -> Work:
+    """A message whose stored row cannot be turned into a send is refused with the reason (it
+    is FAILED when recorded), never a claim that fails for every message behind it."""
+    try:
+        with session.begin_nested():
+            return _work(session, message_id, now)
+    except Exception as exc:
+        reason = set_aside(log, f"room message {message_id}", exc)
+        return Work(message_id, "", "", "", None, None, refusal=f"cannot be sent: {reason}")
 
 
 def _work(session: Session, message_id: int, now: datetime) -> Work:
@@ -212,9 +224,19 @@ async def deliver(ctx: AppContext, ids: list[int] | None = None) -> int:
     works = await asyncio.to_thread(claim, ctx, ids)
     if not works:
         return 0
-    results = await asyncio.gather(*(send(ctx, w) for w in works))
-    await asyncio.to_thread(record, ctx, list(zip(works, results, strict=True)))
+    results = await asyncio.gather(*(_send_isolated(ctx, w) for w in works))
+    await asyncio.to_thread(record, ctx, results)
     return len(works)
+
+
+async def _send_isolated(ctx: AppContext, work: Work) -> tuple[Work, SendResult | None]:
+    """``send``, with whatever it raises kept to this message: FAILED with the reason (it may
+    have gone out, so never retried), the messages sent with it recorded as usual."""
+    try:
+        return work, await send(ctx, work)
+    except Exception as exc:
+        reason = set_aside(log, f"room message {work.message_id}", exc)
+        return replace(work, refusal=f"unexpected failure: {reason}"), None
 
 
 async def sender_loop(ctx: AppContext, stop: asyncio.Event, *, poll: float = 0.5) -> None:

@@ -3,24 +3,31 @@ release of senders RESTRICTED by our own window accounting."""
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from relaybird.campaigns import service as campaigns
 from relaybird.context import AppContext
 from relaybird.dispatcher.reconcile import reconcile_expired
+from relaybird.kit.poison import rows_set_aside
 from relaybird.scheduler import repository
 from relaybird.senders import service as senders
+
+log = logging.getLogger("relaybird.scheduler")
 
 
 def start_scheduled(ctx: AppContext) -> int:
     now = ctx.clock.now()
     with ctx.db.read() as session:
         due = repository.scheduled_due(session, now)
-    started = 0
-    for campaign_id in due:
+
+    def start(campaign_id: int) -> int:
         with ctx.db.write() as session:
-            started += campaigns.start_scheduled(session, campaign_id, at=now).changed
-    return started
+            return int(campaigns.start_scheduled(session, campaign_id, at=now).changed)
+
+    return rows_set_aside(ctx.resources, "campaigns.scheduled_starts", log).each(
+        due, start, "campaign"
+    )
 
 
 def reconcile_leases(ctx: AppContext) -> int:
@@ -40,18 +47,22 @@ def finish_campaigns(ctx: AppContext) -> int:
     with ctx.db.read() as session:
         ended = repository.ended_with_waiting(session)
         running = repository.running_ids(session)
-    done = 0
-    for campaign_id in ended:
+
+    def cancel(campaign_id: int) -> int:
+        done = 0
         while True:
             with ctx.db.write() as session:
                 n = campaigns.cancel_waiting(session, campaign_id, actor="scheduler", at=now)
             done += n
             if n == 0:
-                break
-    for campaign_id in running:
+                return done
+
+    def complete(campaign_id: int) -> int:
         with ctx.db.write() as session:
-            done += campaigns.complete_if_done(session, campaign_id, at=now)
-    return done
+            return int(campaigns.complete_if_done(session, campaign_id, at=now))
+
+    rows = rows_set_aside(ctx.resources, "campaigns.finish", log)
+    return rows.each(ended, cancel, "campaign") + rows.each(running, complete, "campaign")
 
 
 def release_restricted(ctx: AppContext) -> int:

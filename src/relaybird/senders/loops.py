@@ -15,6 +15,7 @@ import contextlib
 import logging
 
 from relaybird.context import AppContext
+from relaybird.kit.poison import rows_set_aside
 from relaybird.senders import repository, service, sync, window
 
 log = logging.getLogger("relaybird.senders")
@@ -25,13 +26,18 @@ def tick(ctx: AppContext) -> int:
     now = ctx.clock.now()
     with ctx.db.read() as session:
         ids = repository.with_timers(session)
-    changed = 0
-    for sender_id in ids:
+
+    def settle(sender_id: int) -> int:
         # One short transaction per sender: a slow portfolio never holds the others.
         with ctx.db.write() as session:
             sender = repository.get_any(session, sender_id, lock=True)
-            if sender is not None and service.settle(session, sender, actor="scheduler", now=now):
-                changed += 1
+            return int(
+                sender is not None
+                and bool(service.settle(session, sender, actor="scheduler", now=now))
+            )
+
+    # A sender whose row cannot be settled is set aside with its reason; the others are settled.
+    changed = rows_set_aside(ctx.resources, "senders.lifecycle", log).each(ids, settle, "sender")
     with ctx.db.write() as session:
         window.prune(session, now)
     return changed
