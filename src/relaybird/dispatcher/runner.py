@@ -7,9 +7,10 @@ outcomes of everything that came back in one short transaction per flush. Databa
 threads (``asyncio.to_thread``) so the event loop keeps sending meanwhile.
 
 A template-stop or sender-stop error marks its campaign (or the whole sender) stopped at that
-moment: every recipient claimed before the mark and not yet sent is released untouched, the
-claimer skips the campaign until the auto-pause is committed, and recipients claimed after the
-pause (an admin resumed) are sent normally.
+moment: every recipient claimed before the mark and not yet sent is released untouched, and the
+claimer skips the campaign (or claims nothing) until the auto-pause (or the sender's new status,
+which makes its campaigns wait) is committed; recipients claimed after that (an admin resumed,
+a later reading said the number can send) are sent normally.
 """
 
 from __future__ import annotations
@@ -280,7 +281,7 @@ class SenderRunner:
                 policy=self.policy,
                 delivery=self.ctx.settings.delivery_policy,
                 pauses=pauses,
-                pause_sender=(self.sender_id, sender_stop) if sender_stop else None,
+                sender_stop=self.sender_id if sender_stop else None,
                 rng=self.rng,
             )
 

@@ -70,7 +70,9 @@ ERROR_TABLE: dict[int, tuple[ErrorKind, str]] = {
 }
 
 # What a sender-stop error says about the number itself (feeds the sender lifecycle through
-# senders.service.on_send_error). Bans arrive as account_update webhooks and syncs, not as send
+# senders.service.on_send_error): every sender-stop error does, so that whatever says the number
+# cannot send, its campaigns wait the same way (RUNNING, with a waiting reason) and resume when a
+# later reading says it can. Bans arrive as account_update webhooks and syncs, not as send
 # errors, so no code here means BANNED.
 SENDER_EFFECTS: dict[int, SenderEffect] = {
     133010: SenderEffect.UNREACHABLE,  # not registered: OFFLINE until a sync says more
@@ -78,6 +80,9 @@ SENDER_EFFECTS: dict[int, SenderEffect] = {
     368: SenderEffect.RESTRICTED,  # temporarily blocked for policy violations
     131048: SenderEffect.RESTRICTED,  # spam rate limit: business-initiated sending restricted
 }
+# The other sender-stop codes (token, permission, payment, display name): the provider will not
+# send from the number at all; OFFLINE until a sync made after the error reads it sendable.
+DEFAULT_SENDER_EFFECT = SenderEffect.UNREACHABLE
 
 # Graph permission errors are the whole 200–299 range (Meta: "API permission").
 _PERMISSION_RANGE = range(200, 300)
@@ -108,13 +113,14 @@ def classify(
     retry_after: float | None = None,
 ) -> ProviderError:
     row = ERROR_TABLE.get(code)
+    kind = kind_of(code)
     return ProviderError(
-        kind=kind_of(code),
+        kind=kind,
         code=code,
         title=title or (row[1] if row else f"Graph error {code}"),
         retry_after=retry_after,
         details=details or {},
-        sender_effect=SENDER_EFFECTS.get(code),
+        sender_effect=SENDER_EFFECTS.get(code) or (DEFAULT_SENDER_EFFECT if kind == SS else None),
     )
 
 
