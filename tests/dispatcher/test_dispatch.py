@@ -218,3 +218,40 @@ def test_nothing_leaves_a_pending_offline_or_banned_sender(
     assert simulator.requests() == []
     for cid in cids:
         assert states(ctx, cid) == {"INITIAL": 5}
+
+
+def test_one_recipients_transient_error_retries_it_and_never_slows_the_sender(
+    ctx: AppContext, simulator: SimHandle
+) -> None:
+    """Issue 12 item 14: 5 % of sends fail with 131000 (several at once, with 80 in flight):
+    each failed recipient is retried by itself, and the sender is never slowed down."""
+    from relaybird.dispatcher.loop import PROVIDER_KEY
+    from relaybird.dispatcher.runner import SenderRunner
+    from relaybird.kit.time import ManualClock
+    from relaybird.scheduler.campaign_jobs import finish_campaigns
+
+    sender = sim_sender(ctx, simulator)
+    simulator.configure(error_rates={"131000": 0.05})
+    cid = campaign_with(ctx, sender, phones(300))
+    runner = SenderRunner(ctx, sender, ctx.resources[PROVIDER_KEY], "test-runner")
+    assert isinstance(ctx.clock, ManualClock)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(runner.run(stop))
+        try:
+            async with asyncio.timeout(60):
+                while campaign(ctx, cid).state != "COMPLETED":
+                    ctx.clock.advance(timedelta(seconds=5))  # retries come due
+                    await asyncio.to_thread(finish_campaigns, ctx)
+                    await asyncio.sleep(0.05)
+        finally:
+            stop.set()
+            await task
+            await ctx.resources[PROVIDER_KEY].close()
+
+    asyncio.run(main())
+    rows = recipients(ctx, cid)
+    retried = [r for r in rows if r.attempts > 1]
+    assert {r.state for r in rows} <= {"SENT", "ERROR"} and retried
+    assert runner.backoff.backoffs == 0  # no failure concerned the sender

@@ -99,7 +99,11 @@ def record(
         elif policy.attempts_left(o.item.attempts):
             groups[("transient_error", error.code, error.title)].append(o.item.id)
             retry_at.append(
-                {"id": o.item.id, "next_attempt_at": now + policy.delay(o.item.attempts, rng)}
+                {
+                    "id": o.item.id,
+                    "next_attempt_at": now
+                    + policy.delay(o.item.attempts, rng, isolated=error.isolated),
+                }
             )
         else:
             exhausted = f"{error.title} (after {o.item.attempts} attempts)"

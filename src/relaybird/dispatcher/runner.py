@@ -28,7 +28,7 @@ from relaybird.dispatcher import repository
 from relaybird.dispatcher.bucket import TokenBucket
 from relaybird.dispatcher.claim import Claim, Claimed, claim
 from relaybird.dispatcher.record import STOP_KINDS, Outcome, record, stop_reason
-from relaybird.dispatcher.retry import RetryPolicy
+from relaybird.dispatcher.retry import RetryPolicy, SenderBackoff
 from relaybird.providers.port import (
     ErrorKind,
     MessagingProvider,
@@ -83,9 +83,8 @@ class SenderRunner:
         self.stop_marks: dict[int, float] = {}
         self.sender_stop: str | None = None
         self.sender_stop_mark: float | None = None
-        self.backoff_until = 0.0
-        self.backoff_step = 0
         self.rng = random.Random()
+        self.backoff = SenderBackoff(self.rng)
         self.sent = 0
 
     # --- the three roles -------------------------------------------------------------------
@@ -119,7 +118,7 @@ class SenderRunner:
             # is claimed but unsent has an unknown outcome if the process dies (at-most-once
             # turns it into ERROR), so keep that small.
             batch = max(20, min(self.tuning.batch, self.bucket.rate // 4))
-            backing_off = self.backoff_until - time.monotonic()
+            backing_off = self.backoff.until - time.monotonic()
             if backing_off > 0:
                 # The sender is throttled: claiming now would only hold leases while waiting.
                 await self._sleep(stop, min(backing_off, 0.25))
@@ -183,7 +182,7 @@ class SenderRunner:
     async def _send(self, work: _Work) -> Outcome:
         if self.draining or self._stopped(work):
             return Outcome(work.item, released=True)
-        delay = self.backoff_until - time.monotonic()
+        delay = self.backoff.until - time.monotonic()
         if delay > 0:
             # Waiting out a sender backoff holds this recipient's lease. Past half of it, give the
             # recipient back (released: untouched, attempt not counted) instead of letting crash
@@ -204,18 +203,19 @@ class SenderRunner:
             callback_data=f"r:{work.item.id}",
         )
         creds = SenderCredentials(work.claim.phone_number_id, work.claim.access_token)
+        started = time.monotonic()
         try:
             result = await self.provider.send_template(creds, message)
         except Exception as exc:
             log.exception("sender %s: provider call raised", self.sender_id)
             return Outcome(work.item, unexpected=f"unexpected failure: {type(exc).__name__}")
-        self._observe(work, result)
+        self._observe(work, result, started)
         return Outcome(work.item, result=result)
 
-    def _observe(self, work: _Work, result: SendResult) -> None:
+    def _observe(self, work: _Work, result: SendResult, started: float) -> None:
         error = result.error
         if error is None:
-            self.backoff_step = 0
+            self.backoff.succeeded(started)
             self.sent += 1
             return
         if error.kind in STOP_KINDS:
@@ -232,11 +232,15 @@ class SenderRunner:
                     log.warning("campaign %s stopped: %s", cid, reason)
                 self.pending_stops[cid] = reason
                 self.stop_marks[cid] = now_m
-        elif error.kind == ErrorKind.SENDER_TRANSIENT:
-            # Back off the whole sender (throttled, outage): every worker waits.
-            self.backoff_step = min(self.backoff_step + 1, 6)
-            wait = error.retry_after or 0.25 * 2**self.backoff_step * (0.5 + self.rng.random())
-            self.backoff_until = max(self.backoff_until, time.monotonic() + wait)
+        elif self.backoff.failed(error, started, time.monotonic()):
+            # Throttled, a sender-wide outage, or a burst of one-off failures: every worker
+            # waits, once for the burst. A lone failure only retries its recipient (recorded).
+            log.info(
+                "sender %s backs off %.2f s: %s",
+                self.sender_id,
+                self.backoff.until - time.monotonic(),
+                error.title,
+            )
 
     async def _flush(self, batch: list[Outcome]) -> None:
         pauses = dict(self.pending_stops)

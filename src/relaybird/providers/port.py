@@ -85,6 +85,9 @@ class ProviderError:
     sender_effect: SenderEffect | None = None
     # Set when the error says something about the recipient (opted out, unfollowed, ...).
     recipient_effect: RecipientEffect | None = None
+    # A one-off failure of this request (Meta's 131000 "something went wrong", a 5xx, a timeout,
+    # a broken connection): retry the recipient; only a burst of them concerns the sender.
+    isolated: bool = False
 
 
 class ProviderCallFailed(Exception):

@@ -35,7 +35,7 @@ ERROR_TABLE: dict[int, tuple[ErrorKind, str]] = {
     131056: (RT, "pair rate limit: too many messages to this user"),
     # sender-transient: back off the whole number
     130429: (ST, "throughput rate limit hit"),
-    131000: (ST, "something went wrong"),
+    131000: (ST, "something went wrong"),  # ISOLATED: this request, unless a burst
     131016: (ST, "service unavailable"),
     131057: (ST, "account in maintenance mode"),
     2: (ST, "API service temporarily unavailable"),
@@ -84,6 +84,10 @@ SENDER_EFFECTS: dict[int, SenderEffect] = {
 # send from the number at all; OFFLINE until a sync made after the error reads it sendable.
 DEFAULT_SENDER_EFFECT = SenderEffect.UNREACHABLE
 
+# Sender-transient codes that concern one request, not the number (Meta: "retry with backoff",
+# no sender scope): the recipient is retried; only a burst of them slows the sender down.
+ISOLATED = frozenset({131000})
+
 # Graph permission errors are the whole 200–299 range (Meta: "API permission").
 _PERMISSION_RANGE = range(200, 300)
 
@@ -121,13 +125,15 @@ def classify(
         retry_after=retry_after,
         details=details or {},
         sender_effect=SENDER_EFFECTS.get(code) or (DEFAULT_SENDER_EFFECT if kind == SS else None),
+        isolated=code in ISOLATED,
     )
 
 
 def transport_error(title: str, *, ambiguous: bool) -> ProviderError:
-    """Timeouts and connection errors: sender-transient. ``ambiguous`` when the request may have
+    """Timeouts and connection errors: sender-transient but ``isolated`` (the recipient is
+    retried; only a burst of them slows the sender). ``ambiguous`` when the request may have
     reached Meta (the message may have gone out; a blind retry could send it twice)."""
-    return ProviderError(kind=ST, code=None, title=title, ambiguous=ambiguous)
+    return ProviderError(kind=ST, code=None, title=title, ambiguous=ambiguous, isolated=True)
 
 
 def unsendable_request(title: str) -> ProviderError:
