@@ -12,6 +12,13 @@ webhook was applied too, the bare client's sends/s, and the ratio (goal ≥ 0.8,
 With --postgres the same run also measures PostgreSQL with one `relaybird api` and 1 (then 2)
 `relaybird worker` processes, each shape against its own bare-client baseline, and prints one
 table. One sender is driven by one worker at a time, so use --senders ≥ 2 to let workers share.
+
+With --transient-errors P every shape also runs with P of the sends failing with 131000 ("something
+went wrong": the recipient is retried, the sender must not slow down), and the table adds its
+rate as a share of the clean run's in the same run (goal ≥ 0.9). --mps sets the numbers'
+throughput (the provider's messages/s), e.g. the issue's shape:
+
+    .venv/bin/python bench/dispatch.py --recipients 2000 --mps 1000 --transient-errors 0.05 --runs 3
 """
 
 from __future__ import annotations
@@ -110,13 +117,15 @@ class Shape:
     tag: str
     postgres: bool = False
     workers: int = 0
+    errors: float = 0.0  # share of sends failing with 131000 (retried by recipient)
+    clean: str | None = None  # the tag of the same shape without errors
 
 
 def engine_run(
-    workdir: Path, n: int, shape: Shape, senders: int, admin_url: str
+    workdir: Path, n: int, shape: Shape, senders: int, admin_url: str, mps: int = 1_000_000
 ) -> tuple[float, ...]:
     tag = shape.tag
-    sqlite_url = f"sqlite:///{workdir / f'{tag}.db'}"
+    sqlite_url = f"sqlite:///{workdir / f'{tag}-{uuid.uuid4().hex[:8]}.db'}"  # one per run
     url = create_database(admin_url) if shape.postgres else sqlite_url
     db_migrate.upgrade(url)
     sim_port, api_port = free_port(), free_port()
@@ -163,14 +172,17 @@ def engine_run(
         # relaybird's webhooks go on now.
         while call("GET", f"{sim_url}/_sim/webhooks")["pending"]:
             time.sleep(0.2)
-        call("POST", f"{sim_url}/_sim/config", {"webhook_url": f"{api}/webhooks/whatsapp"})
+        config: dict[str, Any] = {"webhook_url": f"{api}/webhooks/whatsapp"}
+        if shape.errors:
+            config["error_rates"] = {"131000": shape.errors}
+        call("POST", f"{sim_url}/_sim/config", config)
         # Several sender numbers, one campaign each: one sender is driven by one worker at a
         # time (its lease), so a second worker can only help with a second sender.
         campaigns = []
         share = n // senders
         for k in range(senders):
             part = share if k < senders - 1 else n - share * (senders - 1)
-            campaigns.append(_campaign(api, sim_url, url, k, part))
+            campaigns.append(_campaign(api, sim_url, url, k, part, mps))
         started = time.perf_counter()
         for cid in campaigns:
             call("POST", f"{api}/api/v1/campaigns/{cid}/start")
@@ -215,10 +227,11 @@ def engine_run(
             drop_database(admin_url, url)
 
 
-def _campaign(api: str, sim_url: str, url: str, k: int, n: int) -> int:
-    """Sender number ``k`` (unlimited tier) with a campaign of ``n`` imported recipients."""
+def _campaign(api: str, sim_url: str, url: str, k: int, n: int, mps: int) -> int:
+    """Sender number ``k`` (unlimited tier, ``mps`` messages/s) with a campaign of ``n``
+    imported recipients."""
     pnid, token = f"bench-{k}", f"bench-token-{k}"
-    sender = _sender(url, pnid, token)
+    sender = _sender(url, pnid, token, mps)
     call(
         "POST",
         f"{sim_url}/_sim/numbers",
@@ -226,7 +239,7 @@ def _campaign(api: str, sim_url: str, url: str, k: int, n: int) -> int:
             "phone_number_id": pnid,
             "access_token": token,
             "tier": "TIER_UNLIMITED",
-            "throughput_mps": 1000000,
+            "throughput_mps": mps,
         },
     )
     cid = int(
@@ -279,7 +292,7 @@ def drop_database(admin_url: str, url: str) -> None:
     engine.dispose()
 
 
-def _sender(url: str, pnid: str, token: str) -> int:
+def _sender(url: str, pnid: str, token: str, mps: int) -> int:
     from relaybird.auth import service as auth
     from relaybird.models import Sender
 
@@ -294,7 +307,7 @@ def _sender(url: str, pnid: str, token: str) -> int:
             access_token=token,
             status="CONNECTED",
             messaging_limit="TIER_UNLIMITED",
-            throughput_mps=1_000_000,
+            throughput_mps=mps,
         )
         s.add(sender)
         s.flush()
@@ -327,12 +340,27 @@ def main() -> None:
         ),
         help="a server where the benchmark may create and drop its own database",
     )
+    parser.add_argument(
+        "--mps", type=int, default=1_000_000, help="each number's throughput (messages/s)"
+    )
+    parser.add_argument(
+        "--transient-errors",
+        type=float,
+        default=0.0,
+        help="also run every shape with this share of sends failing with 131000, e.g. 0.05",
+    )
     args = parser.parse_args()
     n = args.recipients
     shapes = [Shape("sqlite-serve")]
     if args.postgres:
         for w in (int(x) for x in args.workers.replace("|", ",").split(",") if x.strip()):
             shapes.append(Shape(f"postgres-1api-{w}worker", True, w))
+    if args.transient_errors:
+        pct = f"{args.transient_errors:.0%}"
+        shapes += [
+            Shape(f"{sh.tag}+{pct}-131000", sh.postgres, sh.workers, args.transient_errors, sh.tag)
+            for sh in shapes
+        ]
     results: dict[str, dict[str, list[float]]] = {
         sh.tag: {"bare": [], "sent": [], "all": []} for sh in shapes
     }
@@ -340,7 +368,7 @@ def main() -> None:
         for run in range(args.runs):
             for shape in shapes:
                 bare, t_sent, t_all = engine_run(
-                    Path(tmp), n, shape, args.senders, args.postgres_url
+                    Path(tmp), n, shape, args.senders, args.postgres_url, args.mps
                 )
                 r = results[shape.tag]
                 r["bare"].append(n / bare)
@@ -361,9 +389,13 @@ def main() -> None:
     for shape in shapes:
         r = results[shape.tag]
         bare_m, sent_m, all_m = (statistics.median(r[k]) for k in ("bare", "sent", "all"))
+        versus = ""
+        if shape.clean is not None:
+            clean_m = statistics.median(results[shape.clean]["sent"])
+            versus = f"  {sent_m / clean_m:.2f} of the clean run's SENT rate (goal ≥ 0.9)"
         print(
             f"{shape.tag:<28} {bare_m:>13,.0f} {sent_m:>11,.0f} {all_m:>14,.0f}"
-            f" {sent_m / bare_m:>6.2f}"
+            f" {sent_m / bare_m:>6.2f}{versus}"
         )
 
 

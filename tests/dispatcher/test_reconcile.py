@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 
 from relaybird.campaigns.recipients import move_recipients
 from relaybird.campaigns.transitions import RecipientState
@@ -12,9 +13,11 @@ from relaybird.config import DeliveryPolicy
 from relaybird.context import AppContext
 from relaybird.dispatcher.reconcile import reconcile_expired
 from relaybird.models import Recipient
+from relaybird.providers.whatsapp import wire
 from relaybird.scheduler.campaign_jobs import reconcile_leases, start_scheduled
 from tests.dispatcher.harness import campaign, campaign_with, counters_match, phones, recipients
 from tests.factories import new_sender
+from tests.senders.webhooks import post
 
 
 def _claim_all(ctx: AppContext, cid: int, lease: timedelta) -> list[int]:
@@ -88,3 +91,53 @@ def test_scheduled_start(ctx: AppContext) -> None:
     assert start_scheduled(ctx) == 1
     assert campaign(ctx, cid).state == "RUNNING"
     assert start_scheduled(ctx) == 0
+
+
+def test_the_providers_late_word_wins_over_outcome_unknown(
+    ctx: AppContext, client: TestClient
+) -> None:
+    """Issue 12 item 16: statuses that arrive after we gave the outcome up (ERROR "outcome
+    unknown") move the recipient, for every outcome, through the real webhook endpoint; the
+    stale error title goes."""
+    cid = campaign_with(ctx, new_sender(ctx), phones(4))
+    ids = _claim_all(ctx, cid, timedelta(seconds=10))
+    ctx.clock.advance(timedelta(seconds=11))  # type: ignore[attr-defined]
+    assert reconcile_leases(ctx) == 4
+    assert {r.state for r in recipients(ctx, cid)} == {"ERROR"}
+
+    t = int(ctx.clock.now().timestamp())
+    statuses = [
+        wire.status_object(
+            "wamid.A",
+            "failed",
+            "12125550000",
+            t,
+            callback_data=f"r:{ids[0]}",
+            error=(131026, "Message undeliverable"),
+        ),
+        wire.status_object(
+            "wamid.B",
+            "failed",
+            "12125550001",
+            t,
+            callback_data=f"r:{ids[1]}",
+            error=(131049, "not delivered to maintain healthy ecosystem engagement"),
+        ),
+        wire.status_object("wamid.C", "delivered", "12125550002", t, callback_data=f"r:{ids[2]}"),
+        wire.status_object("wamid.D", "sent", "12125550003", t, callback_data=f"r:{ids[3]}"),
+    ]
+    post(
+        client,
+        ctx,
+        wire.envelope("waba-x", "messages", wire.messages_value("pn", "1555", statuses=statuses)),
+    )
+    rows = recipients(ctx, cid)
+    assert [(r.state, r.error_code) for r in rows] == [
+        ("SENDING_FAILED", 131026),
+        ("DELIVERY_FAILED", 131049),
+        ("DELIVERED", None),
+        ("SENT", None),
+    ]
+    assert rows[0].error_title == "Message undeliverable"
+    assert not any("outcome unknown" in (r.error_title or "") for r in rows)
+    assert counters_match(ctx, cid)

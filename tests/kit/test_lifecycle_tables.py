@@ -90,8 +90,10 @@ EXPECTED: dict[str, set[tuple[Any, str, Any]]] = {
         (R.IN_PROGRESS, "lease_expired", R.RETRY_SCHEDULED),
         (R.IN_PROGRESS, "released", R.INITIAL),
         (R.IN_PROGRESS, "released", R.RETRY_SCHEDULED),
-        (R.IN_PROGRESS, "no_whatsapp_account", R.SENDING_FAILED),
-        (R.SENT, "no_whatsapp_account", R.SENDING_FAILED),
+        *(
+            (s, "no_whatsapp_account", R.SENDING_FAILED)
+            for s in (R.IN_PROGRESS, R.RETRY_SCHEDULED, R.ERROR, R.SENT)
+        ),
         *((s, "status_sent", R.SENT) for s in (R.IN_PROGRESS, R.RETRY_SCHEDULED, R.ERROR)),
         *(
             (s, "status_delivered", R.DELIVERED)

@@ -27,7 +27,7 @@ from relaybird.db.notify import DISPATCH, notify
 from relaybird.errors import Conflict, InvalidInput, NotFound
 from relaybird.events.transitions import Moved, apply_transition, history, record
 from relaybird.kit.time import readable
-from relaybird.models import Campaign, Recipient, Transition
+from relaybird.models import Campaign, Recipient, Sender, Transition
 
 PENDING = (RecipientState.INITIAL, RecipientState.IN_PROGRESS, RecipientState.RETRY_SCHEDULED)
 REACHED = (RecipientState.SENT, RecipientState.DELIVERED, RecipientState.READ)
@@ -317,13 +317,26 @@ def summaries(session: Session, campaigns: list[Campaign]) -> list[Summary]:
         if c.state == CampaignState.RUNNING:
             sender = senders.get(c.sender_id)
             if sender is not None and sender.status in SENDER_WAITS:
-                waiting = SENDER_WAITS[sender.status]
-                if sender.status == "RESTRICTED" and sender.restricted_until is not None:
-                    waiting += f" until {readable(sender.restricted_until)}"
+                waiting = _sender_wait(sender)
         elif c.state == CampaignState.NOT_STARTED and c.start_at is not None:
             waiting = f"scheduled to start at {readable(c.start_at)}"
         out.append(Summary(c, counts, waiting))
     return out
+
+
+def _sender_wait(sender: Sender) -> str:
+    """Why a RUNNING campaign waits for its sender, whatever told us it cannot send (a sync, a
+    webhook, the limit, a send error): the status, and the reason that moved it there."""
+    restricted = sender.status == "RESTRICTED"
+    by_provider = restricted and sender.restricted_by == "PROVIDER"
+    waiting = (
+        "the sender is RESTRICTED by the provider" if by_provider else SENDER_WAITS[sender.status]
+    )
+    if sender.status_reason and not (restricted and sender.restricted_by == "LIMIT"):
+        waiting += f" ({sender.status_reason})"
+    if sender.status == "RESTRICTED" and sender.restricted_until is not None:
+        waiting += f" until {readable(sender.restricted_until)}"
+    return waiting
 
 
 def summary(session: Session, workspace_id: int, campaign_id: int) -> Summary:

@@ -3,7 +3,10 @@
 A status is matched to its recipient by ``biz_opaque_callback_data`` (``r:<recipient id>``, set
 at send time, so it matches even before the send call returned the wamid) or else by wamid.
 Statuses only move up (PROVIDER_RANK): a late ``delivered`` never overwrites READ, duplicates are
-no-ops. A ``failed`` with 131026 means the recipient is not on WhatsApp: SENDING_FAILED.
+no-ops. A ``failed`` with 131026 means the recipient is not on WhatsApp: SENDING_FAILED. The
+provider's word wins over our guess: a status for a recipient we gave up as ERROR "outcome
+unknown" (or scheduled for a retry) moves it, for every outcome, and replaces its error fields
+with the provider's (none for sent/delivered/read).
 
 Applied in batches: the statuses of a batch are planned per recipient in rank order, then written
 in waves, one ``move_recipients`` per (from, event, to, error) group, so a POST of 1,000 statuses
@@ -181,9 +184,13 @@ def _execute(session: Session, plans: dict[int, list[_Move]], ctx: ApplyContext)
         if not groups:
             return
         for (source, event, target, code, title), ids in groups.items():
-            values: dict[str, object] = {"updated_at": ctx.now}
-            if code is not None:
-                values.update(error_code=code, error_title=title)
+            # The provider's word replaces ours: its error, or none (a stale "outcome unknown"
+            # or transient error title is cleared when a late sent/delivered/read arrives).
+            values: dict[str, object] = {
+                "updated_at": ctx.now,
+                "error_code": code,
+                "error_title": title,
+            }
             moved = move_recipients(
                 session,
                 ids,

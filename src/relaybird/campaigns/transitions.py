@@ -94,10 +94,11 @@ RECIPIENT = StateMachine(
         (IP, "lease_expired", RS, "lease expired after a crash, policy at-least-once"),
         (IP, "released", I, "sender/template stop: put back untouched"),
         (IP, "released", RS, "sender/template stop: put back untouched"),
-        ((IP, SE), "no_whatsapp_account", SF, "131026: recipient not on WhatsApp"),
         # Status webhooks. They may arrive before the send call returns (IN_PROGRESS), after a
-        # timeout was scheduled for retry (RETRY_SCHEDULED: the send did go out), or after the
-        # reconciler gave the outcome up as unknown (ERROR): in each case the webhook is the truth.
+        # timeout was scheduled for retry (RETRY_SCHEDULED: the send did go out), or after we
+        # gave the outcome up as unknown (ERROR: a crash, or a client timeout under at-most-once):
+        # in each case the provider's word is the truth, for every outcome.
+        ((IP, RS, ER, SE), "no_whatsapp_account", SF, "131026: recipient not on WhatsApp"),
         ((IP, RS, ER), "status_sent", SE, "sent webhook"),
         ((IP, RS, ER, SE), "status_delivered", DE, "delivered webhook"),
         ((IP, RS, ER, SE, DE), "status_read", RE, "read webhook"),

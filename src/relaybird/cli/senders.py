@@ -170,12 +170,20 @@ def sync_(
         _print_detail(d)
 
 
+_RESTRICTED_BY = {
+    "LIMIT": "LIMIT (the moving 24 h window reached the messaging limit)",
+    "PROVIDER": "PROVIDER (Meta restricted the number)",
+}
+
+
 def _print_detail(d: SenderDetail) -> None:
     usage = d.usage
     limit = "unlimited" if usage.limit is None else f"{usage.limit:,}"
     table = Table(show_header=False, title=f"sender {d.id}: {d.name}")
     table.add_row("number", d.display_phone_number)
     table.add_row("status", d.status + (f" ({d.status_reason})" if d.status_reason else ""))
+    if d.restricted_by is not None:
+        table.add_row("restricted by", _RESTRICTED_BY[d.restricted_by])
     table.add_row("provider status", d.provider_status or "—")
     table.add_row("quality", d.quality_rating)
     table.add_row("limit", f"{d.messaging_limit} ({d.limit_model})")

@@ -6,8 +6,11 @@ Outcomes by the provider's error kind (DESIGN.md §2.2, §3):
 - recipient- or sender-transient → RETRY_SCHEDULED with backoff and jitter while attempts are
   left, else ERROR; an ambiguous failure (a timeout after the request went out: the message may
   have been sent) follows the delivery policy, at-most-once → ERROR "outcome unknown";
-- sender-stop / template-stop → the campaign is auto-paused with the reason and the recipient is
-  put back untouched (``released``: its state before the claim, the attempt not counted);
+- template-stop → the campaign is auto-paused with the reason; sender-stop → the number's status
+  says it cannot send (``senders.on_send_error``: RESTRICTED or OFFLINE), so its campaigns stay
+  RUNNING and wait with a visible reason, as for any other cause, and resume by themselves when
+  a later reading says it can send; either way the recipient is put back untouched
+  (``released``: its state before the claim, the attempt not counted);
 - anything unexpected → ERROR.
 A status webhook may have moved the recipient already (it can beat the send call's answer): the
 compare-and-set moves skip such rows, and the wamid is stored on them all the same.
@@ -65,12 +68,12 @@ def record(
     policy: RetryPolicy,
     delivery: DeliveryPolicy,
     pauses: dict[int, str] | None = None,
-    pause_sender: tuple[int, str] | None = None,
+    sender_stop: int | None = None,
     rng: random.Random | None = None,
 ) -> set[int]:
-    """Write every outcome and the auto-pauses (``pauses``: campaign → reason; ``pause_sender``:
-    every RUNNING campaign of that sender, for a sender-stop error); returns the campaigns
-    touched."""
+    """Write every outcome and the auto-pauses (``pauses``: campaign → reason, template-stop
+    errors); ``sender_stop``: the sender whose send errors say it cannot send (its status moves;
+    its campaigns wait). Returns the campaigns touched."""
     accepted: list[Outcome] = []
     groups: dict[tuple[str, int | None, str | None], list[int]] = defaultdict(list)
     released: dict[RecipientState, list[int]] = defaultdict(list)
@@ -96,7 +99,11 @@ def record(
         elif policy.attempts_left(o.item.attempts):
             groups[("transient_error", error.code, error.title)].append(o.item.id)
             retry_at.append(
-                {"id": o.item.id, "next_attempt_at": now + policy.delay(o.item.attempts, rng)}
+                {
+                    "id": o.item.id,
+                    "next_attempt_at": now
+                    + policy.delay(o.item.attempts, rng, isolated=error.isolated),
+                }
             )
         else:
             exhausted = f"{error.title} (after {o.item.attempts} attempts)"
@@ -148,13 +155,9 @@ def record(
             },
             at=now,
         )
-    all_pauses = dict(pauses or {})
-    if pause_sender is not None:
-        sender_id, reason = pause_sender
-        _sender_effect(session, sender_id, outcomes, now)
-        for campaign in repository.running_campaigns(session, sender_id):
-            all_pauses.setdefault(campaign.id, reason)
-    for campaign_id, reason in all_pauses.items():
+    if sender_stop is not None:
+        _sender_effect(session, sender_stop, outcomes, now)
+    for campaign_id, reason in (pauses or {}).items():
         # Already paused by an admin or ended meanwhile: the reason changes nothing then.
         with contextlib.suppress(IllegalTransition):
             campaigns.auto_pause(session, campaign_id, reason, at=now)
@@ -166,8 +169,8 @@ def record(
 def _sender_effect(
     session: Session, sender_id: int, outcomes: Sequence[Outcome], now: datetime
 ) -> None:
-    """A sender-stop error that says something about the number (locked, not registered, spam
-    restricted) moves the sender's status too, once per batch, in the same transaction."""
+    """A sender-stop error moves the sender's status (locked, spam-restricted: RESTRICTED; not
+    registered, token, payment: OFFLINE), once per batch, in the same transaction."""
     for o in outcomes:
         error = o.result.error if o.result is not None else None
         if error is not None and error.sender_effect is not None:

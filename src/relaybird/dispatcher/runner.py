@@ -7,9 +7,10 @@ outcomes of everything that came back in one short transaction per flush. Databa
 threads (``asyncio.to_thread``) so the event loop keeps sending meanwhile.
 
 A template-stop or sender-stop error marks its campaign (or the whole sender) stopped at that
-moment: every recipient claimed before the mark and not yet sent is released untouched, the
-claimer skips the campaign until the auto-pause is committed, and recipients claimed after the
-pause (an admin resumed) are sent normally.
+moment: every recipient claimed before the mark and not yet sent is released untouched, and the
+claimer skips the campaign (or claims nothing) until the auto-pause (or the sender's new status,
+which makes its campaigns wait) is committed; recipients claimed after that (an admin resumed,
+a later reading said the number can send) are sent normally.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from relaybird.dispatcher import repository
 from relaybird.dispatcher.bucket import TokenBucket
 from relaybird.dispatcher.claim import Claim, Claimed, claim, set_aside_unreadable
 from relaybird.dispatcher.record import STOP_KINDS, Outcome, record, stop_reason
-from relaybird.dispatcher.retry import RetryPolicy
+from relaybird.dispatcher.retry import RetryPolicy, SenderBackoff
 from relaybird.kit.poison import set_aside
 from relaybird.providers.port import (
     ErrorKind,
@@ -83,9 +84,8 @@ class SenderRunner:
         self.stop_marks: dict[int, float] = {}
         self.sender_stop: str | None = None
         self.sender_stop_mark: float | None = None
-        self.backoff_until = 0.0
-        self.backoff_step = 0
         self.rng = random.Random()
+        self.backoff = SenderBackoff(self.rng)
         self.sent = 0
 
     # --- the three roles -------------------------------------------------------------------
@@ -119,7 +119,7 @@ class SenderRunner:
             # is claimed but unsent has an unknown outcome if the process dies (at-most-once
             # turns it into ERROR), so keep that small.
             batch = max(20, min(self.tuning.batch, self.bucket.rate // 4))
-            backing_off = self.backoff_until - time.monotonic()
+            backing_off = self.backoff.until - time.monotonic()
             if backing_off > 0:
                 # The sender is throttled: claiming now would only hold leases while waiting.
                 await self._sleep(stop, min(backing_off, 0.25))
@@ -193,7 +193,7 @@ class SenderRunner:
     async def _send(self, work: _Work) -> Outcome:
         if self.draining or self._stopped(work):
             return Outcome(work.item, released=True)
-        delay = self.backoff_until - time.monotonic()
+        delay = self.backoff.until - time.monotonic()
         if delay > 0:
             # Waiting out a sender backoff holds this recipient's lease. Past half of it, give the
             # recipient back (released: untouched, attempt not counted) instead of letting crash
@@ -214,18 +214,19 @@ class SenderRunner:
             callback_data=f"r:{work.item.id}",
         )
         creds = SenderCredentials(work.claim.phone_number_id, work.claim.access_token)
+        started = time.monotonic()
         try:
             result = await self.provider.send_template(creds, message)
         except Exception as exc:
             log.exception("sender %s: provider call raised", self.sender_id)
             return Outcome(work.item, unexpected=f"unexpected failure: {type(exc).__name__}")
-        self._observe(work, result)
+        self._observe(work, result, started)
         return Outcome(work.item, result=result)
 
-    def _observe(self, work: _Work, result: SendResult) -> None:
+    def _observe(self, work: _Work, result: SendResult, started: float) -> None:
         error = result.error
         if error is None:
-            self.backoff_step = 0
+            self.backoff.succeeded(started)
             self.sent += 1
             return
         if error.kind in STOP_KINDS:
@@ -242,11 +243,15 @@ class SenderRunner:
                     log.warning("campaign %s stopped: %s", cid, reason)
                 self.pending_stops[cid] = reason
                 self.stop_marks[cid] = now_m
-        elif error.kind == ErrorKind.SENDER_TRANSIENT:
-            # Back off the whole sender (throttled, outage): every worker waits.
-            self.backoff_step = min(self.backoff_step + 1, 6)
-            wait = error.retry_after or 0.25 * 2**self.backoff_step * (0.5 + self.rng.random())
-            self.backoff_until = max(self.backoff_until, time.monotonic() + wait)
+        elif self.backoff.failed(error, started, time.monotonic()):
+            # Throttled, a sender-wide outage, or a burst of one-off failures: every worker
+            # waits, once for the burst. A lone failure only retries its recipient (recorded).
+            log.info(
+                "sender %s backs off %.2f s: %s",
+                self.sender_id,
+                self.backoff.until - time.monotonic(),
+                error.title,
+            )
 
     async def _flush(self, batch: list[Outcome]) -> None:
         pauses = dict(self.pending_stops)
@@ -300,7 +305,7 @@ class SenderRunner:
                 policy=self.policy,
                 delivery=self.ctx.settings.delivery_policy,
                 pauses=pauses,
-                pause_sender=(self.sender_id, sender_stop) if sender_stop else None,
+                sender_stop=self.sender_id if sender_stop else None,
                 rng=self.rng,
             )
 

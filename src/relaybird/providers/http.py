@@ -48,7 +48,7 @@ class TransportFailed(Exception):
 
 def transport_error(title: str, *, ambiguous: bool) -> ProviderError:
     return ProviderError(
-        kind=ErrorKind.SENDER_TRANSIENT, code=None, title=title, ambiguous=ambiguous
+        kind=ErrorKind.SENDER_TRANSIENT, code=None, title=title, ambiguous=ambiguous, isolated=True
     )
 
 

@@ -89,6 +89,9 @@ class ProviderError:
     # does not exist or these credentials cannot read it: the caller's data is wrong, the
     # provider is fine (a 4xx at our door, not a 502).
     unknown_object: bool = False
+    # A one-off failure of this request (Meta's 131000 "something went wrong", a 5xx, a timeout,
+    # a broken connection): retry the recipient; only a burst of them concerns the sender.
+    isolated: bool = False
 
 
 class ProviderCallFailed(Exception):

@@ -19,6 +19,7 @@ from relaybird.senders.schemas import (
     WindowUsage,
 )
 from relaybird.senders.tiers import capacity
+from relaybird.senders.transitions import SenderStatus
 
 
 def out(sender: Sender) -> SenderOut:
@@ -51,6 +52,7 @@ def describe(session: Session, workspace_id: int, sender_id: int, now: datetime)
         ),
         next=NextMoment(kind=moment.kind, at=moment.at, text=moment.text) if moment else None,
         flagged_at=sender.flagged_at,
+        restricted_by=view.restricted_by if view.status == SenderStatus.RESTRICTED else None,
         restricted_until=sender.restricted_until,
     )
 

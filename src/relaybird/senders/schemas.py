@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
@@ -119,6 +120,12 @@ class SenderDetail(SenderOut):
     sending: SendingPermit
     next: NextMoment | None = Field(description="The next scheduled lifecycle moment.")
     flagged_at: datetime | None
+    restricted_by: Literal["LIMIT", "PROVIDER"] | None = Field(
+        description="While RESTRICTED, why: LIMIT (our moving 24 h window reached the messaging "
+        "limit; released when it has room) or PROVIDER (Meta restricted the number: an "
+        "account_update, a sync reading RESTRICTED or a send error; released at its end date "
+        "or by a later reading that says it can send). Null otherwise."
+    )
     restricted_until: datetime | None
 
 

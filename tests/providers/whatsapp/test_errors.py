@@ -98,8 +98,9 @@ def test_transport_errors_are_sender_transient() -> None:
         (131031, SenderEffect.RESTRICTED),
         (368, SenderEffect.RESTRICTED),
         (131048, SenderEffect.RESTRICTED),
-        (190, None),
-        (131042, None),
+        (190, SenderEffect.UNREACHABLE),  # every sender-stop says the number cannot send
+        (131042, SenderEffect.UNREACHABLE),
+        (131037, SenderEffect.UNREACHABLE),
         (130429, None),
         (131026, None),
     ],

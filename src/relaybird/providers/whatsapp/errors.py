@@ -35,7 +35,7 @@ ERROR_TABLE: dict[int, tuple[ErrorKind, str]] = {
     131056: (RT, "pair rate limit: too many messages to this user"),
     # sender-transient: back off the whole number
     130429: (ST, "throughput rate limit hit"),
-    131000: (ST, "something went wrong"),
+    131000: (ST, "something went wrong"),  # ISOLATED: this request, unless a burst
     131016: (ST, "service unavailable"),
     131057: (ST, "account in maintenance mode"),
     2: (ST, "API service temporarily unavailable"),
@@ -70,7 +70,9 @@ ERROR_TABLE: dict[int, tuple[ErrorKind, str]] = {
 }
 
 # What a sender-stop error says about the number itself (feeds the sender lifecycle through
-# senders.service.on_send_error). Bans arrive as account_update webhooks and syncs, not as send
+# senders.service.on_send_error): every sender-stop error does, so that whatever says the number
+# cannot send, its campaigns wait the same way (RUNNING, with a waiting reason) and resume when a
+# later reading says it can. Bans arrive as account_update webhooks and syncs, not as send
 # errors, so no code here means BANNED.
 SENDER_EFFECTS: dict[int, SenderEffect] = {
     133010: SenderEffect.UNREACHABLE,  # not registered: OFFLINE until a sync says more
@@ -78,6 +80,13 @@ SENDER_EFFECTS: dict[int, SenderEffect] = {
     368: SenderEffect.RESTRICTED,  # temporarily blocked for policy violations
     131048: SenderEffect.RESTRICTED,  # spam rate limit: business-initiated sending restricted
 }
+# The other sender-stop codes (token, permission, payment, display name): the provider will not
+# send from the number at all; OFFLINE until a sync made after the error reads it sendable.
+DEFAULT_SENDER_EFFECT = SenderEffect.UNREACHABLE
+
+# Sender-transient codes that concern one request, not the number (Meta: "retry with backoff",
+# no sender scope): the recipient is retried; only a burst of them slows the sender down.
+ISOLATED = frozenset({131000})
 
 # Graph permission errors are the whole 200–299 range (Meta: "API permission").
 _PERMISSION_RANGE = range(200, 300)
@@ -113,21 +122,24 @@ def classify(
     retry_after: float | None = None,
 ) -> ProviderError:
     row = ERROR_TABLE.get(code)
+    kind = kind_of(code)
     return ProviderError(
-        kind=kind_of(code),
+        kind=kind,
         code=code,
         title=title or (row[1] if row else f"Graph error {code}"),
         retry_after=retry_after,
         details=details or {},
-        sender_effect=SENDER_EFFECTS.get(code),
+        sender_effect=SENDER_EFFECTS.get(code) or (DEFAULT_SENDER_EFFECT if kind == SS else None),
         unknown_object=code == 100 and (details or {}).get("error_subcode") == UNKNOWN_OBJECT,
+        isolated=code in ISOLATED,
     )
 
 
 def transport_error(title: str, *, ambiguous: bool) -> ProviderError:
-    """Timeouts and connection errors: sender-transient. ``ambiguous`` when the request may have
+    """Timeouts and connection errors: sender-transient but ``isolated`` (the recipient is
+    retried; only a burst of them slows the sender). ``ambiguous`` when the request may have
     reached Meta (the message may have gone out; a blind retry could send it twice)."""
-    return ProviderError(kind=ST, code=None, title=title, ambiguous=ambiguous)
+    return ProviderError(kind=ST, code=None, title=title, ambiguous=ambiguous, isolated=True)
 
 
 def unsendable_request(title: str) -> ProviderError:
