@@ -14,6 +14,7 @@ API_PREFIX = "/api/v1"
 
 def api_routers() -> list[APIRouter]:
     """Routers mounted under /api/v1."""
+    from relaybird.connectors.routes import router as connectors
     from relaybird.contacts.routes import router as contacts
     from relaybird.contacts.routes_direct import router as direct_contacts
     from relaybird.contacts.routes_users import router as users
@@ -25,6 +26,7 @@ def api_routers() -> list[APIRouter]:
     return [
         auth_router,
         users,
+        connectors,
         contacts,
         direct_contacts,
         rooms,
