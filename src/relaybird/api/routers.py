@@ -47,6 +47,16 @@ def root_routers() -> list[APIRouter]:
     from relaybird.dashboard.routes import root as site_root
     from relaybird.dashboard.routes import router as dashboard
     from relaybird.inbox.routes import router as whatsapp_webhooks
+    from relaybird.rooms.routes_channels import router as channel_webhooks
     from relaybird.rooms.routes_direct import router as direct_webhooks
 
-    return [health, metrics, whatsapp_webhooks, direct_webhooks, invitations, dashboard, site_root]
+    return [
+        health,
+        metrics,
+        whatsapp_webhooks,
+        direct_webhooks,
+        channel_webhooks,
+        invitations,
+        dashboard,
+        site_root,
+    ]

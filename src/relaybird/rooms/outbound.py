@@ -10,6 +10,10 @@ after the lease, marked FAILED "outcome unknown" (``reconcile``) — never sent 
 transient provider error (the provider refused, so nothing went out) puts the message back,
 unclaimed, for another attempt after a backoff, up to RELAYBIRD_MAX_ATTEMPTS, as campaign sends
 are retried; then it is FAILED.
+
+Where a message goes: WhatsApp through ``messaging_provider(ctx)``; SMS & Voice Direct through
+the workspace's Twilio connector (none: FAILED, never pretended sent); WhatsApp Direct, LINE and
+WeChat through ``direct_provider(ctx)`` (the loopback outbox, or a test double).
 """
 
 from __future__ import annotations
@@ -22,10 +26,13 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from relaybird.connectors import service as connectors
+from relaybird.connectors.channels import twilio_channel
 from relaybird.contacts import repository as contacts_repository
 from relaybird.context import AppContext
 from relaybird.dispatcher.loop import messaging_provider
 from relaybird.dispatcher.retry import RetryPolicy
+from relaybird.providers.channel import OutboundText
 from relaybird.providers.direct import (
     DIRECT_PROVIDER_KEY,
     DirectMessage,
@@ -33,11 +40,17 @@ from relaybird.providers.direct import (
     LoopbackDirectProvider,
 )
 from relaybird.providers.port import ErrorKind, SenderCredentials, SendResult, TemplateMessage
+from relaybird.providers.twilio.client import TwilioAccount
 from relaybird.rooms import messages, outcomes, repository
 from relaybird.senders import service as senders
 
 log = logging.getLogger("relaybird.rooms")
 
+_LOOPBACK_KEY = "direct_loopback"
+NO_CONNECTOR = (
+    "no {network} connector in this workspace: connect the provider account "
+    "(POST /api/v1/connectors)"
+)
 # Errors after which the provider sent nothing and a later attempt may succeed.
 TRANSIENT = frozenset({ErrorKind.RECIPIENT_TRANSIENT, ErrorKind.SENDER_TRANSIENT})
 
@@ -52,6 +65,7 @@ class Work:
     template: messages.Template | None
     credentials: SenderCredentials | None = None  # WhatsApp
     from_phone: str | None = None  # Direct: the owner's virtual number
+    twilio: TwilioAccount | None = None  # SMS_DIRECT: the workspace's Twilio connector
     refusal: str | None = None  # decided at claim time: fail without calling anyone
 
     @property
@@ -60,10 +74,12 @@ class Work:
 
 
 def direct_provider(ctx: AppContext) -> DirectProvider:
-    provider = ctx.resources.get(DIRECT_PROVIDER_KEY)
+    """A test double put in ``resources[DIRECT_PROVIDER_KEY]``, else the loopback outbox (the
+    networks without an adapter wired yet: WhatsApp Direct, LINE, WeChat)."""
+    provider = ctx.resources.get(DIRECT_PROVIDER_KEY) or ctx.resources.get(_LOOPBACK_KEY)
     if provider is None:
         provider = LoopbackDirectProvider()
-        ctx.resources[DIRECT_PROVIDER_KEY] = provider
+        ctx.resources[_LOOPBACK_KEY] = provider
     result: DirectProvider = provider
     return result
 
@@ -73,10 +89,10 @@ def claim(ctx: AppContext, ids: list[int] | None, limit: int = 100) -> list[Work
     with ctx.db.write() as session:
         wanted = ids if ids is not None else repository.unclaimed(session, now, limit)
         taken = repository.claim(session, wanted, now)
-        return [_work(session, mid, now) for mid in taken]
+        return [_work(ctx, session, mid, now) for mid in taken]
 
 
-def _work(session: Session, message_id: int, now: datetime) -> Work:
+def _work(ctx: AppContext, session: Session, message_id: int, now: datetime) -> Work:
     msg = repository.message(session, message_id)
     assert msg is not None
     room = repository.room_any(session, msg.room_id)
@@ -117,7 +133,16 @@ def _work(session: Session, message_id: int, now: datetime) -> Work:
     number = repository.virtual_number_of(session, room.owner_user_id, room.network)
     if room.network in ("SMS_DIRECT", "WHATSAPP_DIRECT") and number is None:
         return replace(base, refusal=f"the room owner has no {room.network} virtual number")
-    return replace(base, from_phone=number.phone if number else None)
+    base = replace(base, from_phone=number.phone if number else None)
+    if room.network == "SMS_DIRECT":
+        connector = connectors.for_network(session, room.workspace_id, room.network)
+        if connector is not None:
+            return replace(
+                base, twilio=connectors.twilio_account(connector, ctx.settings.public_url)
+            )
+        if DIRECT_PROVIDER_KEY not in ctx.resources:  # a test double stands in for a carrier
+            return replace(base, refusal=NO_CONNECTOR.format(network=room.network))
+    return base
 
 
 async def send(ctx: AppContext, work: Work) -> SendResult | None:
@@ -137,6 +162,16 @@ async def send(ctx: AppContext, work: Work) -> SendResult | None:
                 ),
             )
         return await provider.send_text(work.credentials, work.to, work.text or "", work.callback)
+    if work.twilio is not None:
+        return await twilio_channel(ctx).send_text(
+            work.twilio,
+            OutboundText(
+                to=work.to,
+                text=work.text or "",
+                sender=work.from_phone,
+                callback_data=work.callback,
+            ),
+        )
     return await direct_provider(ctx).send(
         DirectMessage(
             network=work.network,
