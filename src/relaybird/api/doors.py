@@ -44,7 +44,7 @@ from relaybird.dashboard.web import LoginRequired, current
 from relaybird.errors import AppError
 from relaybird.inbox.refusals import refused
 from relaybird.inbox.routes import MAX_BODY as WHATSAPP_MAX_BODY
-from relaybird.rooms.routes_channels import TWILIO_MAX_BODY
+from relaybird.rooms.routes_channels import LINE_MAX_BODY, TWILIO_MAX_BODY, WECHAT_MAX_BODY
 from relaybird.rooms.routes_direct import MAX_BODY as DIRECT_MAX_BODY
 
 
@@ -60,6 +60,8 @@ WEBHOOK_LIMITS = {
     "/webhooks/direct": DIRECT_MAX_BODY,
     # A connector's webhooks: /webhooks/<provider>/<connector id> (a trailing / is a prefix).
     "/webhooks/twilio/": TWILIO_MAX_BODY,
+    "/webhooks/line/": LINE_MAX_BODY,
+    "/webhooks/wechat/": WECHAT_MAX_BODY,
 }
 PUBLIC_UI = (f"{UI_PREFIX}/login", f"{UI_PREFIX}/static/")
 

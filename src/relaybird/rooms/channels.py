@@ -4,7 +4,21 @@ Twilio (SMS & Voice Direct): an inbound SMS or call is the same event as a ``/we
 post and goes through ``rooms.direct.receive`` (unknown caller → INCOMPLETE contact + room +
 welcome; a number on the user's block list → BLOCKED, HELD); a status callback moves the room
 message it names (callback data ``m:<id>``, else the Twilio message SID we recorded) to SENT,
-DELIVERED or FAILED. Everything here runs in the door's one transaction, after the signature
+DELIVERED or FAILED.
+
+LINE (and WeChat): the person is known by their network address (LINE user id), learnt when
+their invitation is validated through the network: the invitation code sent in the chat to the
+Official Account (the e-mail carries the add-friend link and the code) validates it
+(PENDING_CONFIRMATION → CONFIRMED) and links the contact to that user id. Later messages from
+that user land RECEIVED in the contact's rooms; unfollow (or block) is recorded on the contact
+(``unfollowed_at``; nothing is pushed to them then) and a new follow clears it.
+
+WeChat: the invitation's parametric QR code carries the scene ``inv:<invitation id>``; the
+``subscribe`` (new follower) or ``SCAN`` (already following) event with that scene validates it
+and links the contact to the OpenID. A message, follow or scan opens the 48 h customer-service
+window (``Contact.window_expires_at``), outside which nothing is sent.
+
+Everything here runs in the door's one transaction, after the signature
 was verified; nothing here talks to a provider.
 """
 
@@ -18,15 +32,22 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from relaybird.config import Settings
-from relaybird.models import Connector, RoomMessage
+from relaybird.contacts import invitations
+from relaybird.errors import AppError
+from relaybird.models import Connector, Contact, RoomMessage
 from relaybird.providers.channel_events import (
+    AccountLink,
     ChannelEvent,
     DeliveryState,
+    Follow,
     InboundCall,
     InboundText,
+    QrScan,
     StatusUpdate,
+    Unfollow,
 )
-from relaybird.rooms import direct, messages, repository
+from relaybird.providers.windows import WECHAT_WINDOW
+from relaybird.rooms import direct, messages, repository, service
 from relaybird.rooms.schemas import DirectInbound
 
 log = logging.getLogger("relaybird.rooms")
@@ -45,6 +66,7 @@ class Applied:
     queued: list[int] = field(default_factory=list)  # outbound messages to send after commit
     received: list[direct.Received] = field(default_factory=list)
     statuses: int = 0  # room messages moved
+    validated: list[int] = field(default_factory=list)  # contacts whose invitation was validated
 
 
 def _message(session: Session, connector: Connector, event: StatusUpdate) -> RoomMessage | None:
@@ -108,4 +130,122 @@ def apply_direct_events(
             out.statuses += int(moved)
         else:
             log.info("%s callback event not applied: %s", connector.network, type(event).__name__)
+    return out
+
+
+def _validate_by_code(
+    session: Session, connector: Connector, text: str, user_id: str, now: datetime
+) -> Contact | None:
+    """The chat message is an open invitation code of a contact of this network and workspace:
+    validate it and link the contact to ``user_id``. None when it is not one (then it is an
+    ordinary message)."""
+    if invitations.normalise_code(text.strip()) is None:
+        return None
+    try:
+        found = invitations.find(session, text.strip(), now)
+    except AppError:
+        return None
+    contact = found.contact
+    if contact.network != connector.network or contact.workspace_id != connector.workspace_id:
+        return None
+    if contact.network_user_id not in (None, user_id):
+        return None  # already linked to someone else: a code is not transferable
+    invitations.accept(session, text.strip(), at=now)
+    contact.network_user_id = user_id
+    contact.unfollowed_at = None
+    session.flush()
+    return contact
+
+
+def _validate_by_scene(
+    session: Session, connector: Connector, scene: str | None, user_id: str, now: datetime
+) -> Contact | None:
+    prefix = invitations.SCENE_PREFIX
+    if not scene or not scene.startswith(prefix) or not scene[len(prefix) :].isdigit():
+        return None
+    found = invitations.accept_by_id(session, int(scene[len(prefix) :]), at=now)
+    if found is None:
+        return None
+    contact = found.contact
+    if contact.network != connector.network or contact.workspace_id != connector.workspace_id:
+        return None  # not possible with our own QR codes; never trust it anyway
+    if contact.network_user_id not in (None, user_id):
+        return None
+    contact.network_user_id = user_id
+    contact.unfollowed_at = None
+    session.flush()
+    return contact
+
+
+def _open_window(contacts: Sequence[Contact], network: str, at: datetime) -> None:
+    """From when we received it (our clock; WeChat delivers within seconds)."""
+    if network != "WECHAT":
+        return
+    for contact in contacts:
+        until = at + WECHAT_WINDOW
+        if contact.window_expires_at is None or contact.window_expires_at < until:
+            contact.window_expires_at = until
+        if contact.last_inbound_at is None or contact.last_inbound_at < at:
+            contact.last_inbound_at = at
+
+
+def apply_official_account_events(
+    session: Session,
+    connector: Connector,
+    events: Sequence[ChannelEvent],
+    *,
+    now: datetime,
+) -> Applied:
+    """LINE's (and WeChat's) events for ``connector``'s workspace."""
+    out = Applied()
+    network = connector.network
+    for event in events:
+        if isinstance(event, InboundText):
+            at = event.at or now
+            linked = _validate_by_code(session, connector, event.text, event.sender, now)
+            if linked is not None:
+                out.validated.append(linked.id)
+                _open_window([linked], network, now)
+                continue
+            contacts = repository.contacts_by_network_user(
+                session, connector.workspace_id, network, event.sender
+            )
+            _open_window(contacts, network, now)
+            for contact in contacts:
+                for room in repository.rooms_of_contact(session, contact.id):
+                    messages.receive(
+                        session,
+                        room,
+                        contact,
+                        wamid=f"{network.lower()}:{event.message_id}"[:128],
+                        kind="TEXT",
+                        text=event.text[:4096],
+                        held=False,
+                        actor=ACTOR,
+                        now=now,
+                        at=at,
+                    )
+                    service.refresh_status(session, room, actor=ACTOR, now=now)
+        elif isinstance(event, Follow | QrScan):
+            linked = _validate_by_scene(session, connector, event.scene, event.user_id, now)
+            if linked is not None:
+                out.validated.append(linked.id)
+            contacts = repository.contacts_by_network_user(
+                session, connector.workspace_id, network, event.user_id
+            )
+            for contact in contacts:
+                contact.unfollowed_at = None
+            _open_window(contacts, network, now)
+            session.flush()
+        elif isinstance(event, Unfollow):
+            for contact in repository.contacts_by_network_user(
+                session, connector.workspace_id, network, event.user_id
+            ):
+                contact.unfollowed_at = event.at or now
+                contact.window_expires_at = (
+                    None if network == "WECHAT" else contact.window_expires_at
+                )
+            session.flush()
+        elif isinstance(event, AccountLink):
+            log.info("%s accountLink event ignored: invitations are validated by code", network)
     return out

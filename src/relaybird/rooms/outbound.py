@@ -12,8 +12,10 @@ unclaimed, for another attempt after a backoff, up to RELAYBIRD_MAX_ATTEMPTS, as
 are retried; then it is FAILED.
 
 Where a message goes: WhatsApp through ``messaging_provider(ctx)``; SMS & Voice Direct through
-the workspace's Twilio connector (none: FAILED, never pretended sent); WhatsApp Direct, LINE and
-WeChat through ``direct_provider(ctx)`` (the loopback outbox, or a test double).
+the workspace's Twilio connector; LINE (push) and WeChat (customer-service message, inside its
+48 h window) through their Official Account connectors, to the user id / OpenID learnt when the
+invitation was validated; without a connector: FAILED, never pretended sent. WhatsApp Direct
+goes through ``direct_provider(ctx)`` (the loopback outbox, or a test double).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from relaybird.connectors import service as connectors
-from relaybird.connectors.channels import twilio_channel
+from relaybird.connectors.channels import line_channel, twilio_channel, wechat_channel
 from relaybird.contacts import repository as contacts_repository
 from relaybird.context import AppContext
 from relaybird.dispatcher.loop import messaging_provider
@@ -39,14 +41,20 @@ from relaybird.providers.direct import (
     DirectProvider,
     LoopbackDirectProvider,
 )
+from relaybird.providers.line.client import LineAccount
 from relaybird.providers.port import ErrorKind, SenderCredentials, SendResult, TemplateMessage
 from relaybird.providers.twilio.client import TwilioAccount
+from relaybird.providers.wechat.client import WeChatAccount
 from relaybird.rooms import messages, outcomes, repository
 from relaybird.senders import service as senders
 
 log = logging.getLogger("relaybird.rooms")
 
 _LOOPBACK_KEY = "direct_loopback"
+WECHAT_WINDOW_CLOSED = (
+    "outside WeChat's 48 h customer-service window: the contact has not written, followed or "
+    "scanned in the last 48 hours"
+)
 NO_CONNECTOR = (
     "no {network} connector in this workspace: connect the provider account "
     "(POST /api/v1/connectors)"
@@ -66,6 +74,8 @@ class Work:
     credentials: SenderCredentials | None = None  # WhatsApp
     from_phone: str | None = None  # Direct: the owner's virtual number
     twilio: TwilioAccount | None = None  # SMS_DIRECT: the workspace's Twilio connector
+    line: LineAccount | None = None  # LINE: the workspace's channel (``to`` is the user id)
+    wechat: WeChatAccount | None = None  # WECHAT: the Official Account (``to``: the OpenID)
     refusal: str | None = None  # decided at claim time: fail without calling anyone
 
     @property
@@ -134,14 +144,31 @@ def _work(ctx: AppContext, session: Session, message_id: int, now: datetime) -> 
     if room.network in ("SMS_DIRECT", "WHATSAPP_DIRECT") and number is None:
         return replace(base, refusal=f"the room owner has no {room.network} virtual number")
     base = replace(base, from_phone=number.phone if number else None)
-    if room.network == "SMS_DIRECT":
+    if room.network in ("SMS_DIRECT", "LINE", "WECHAT"):
         connector = connectors.for_network(session, room.workspace_id, room.network)
-        if connector is not None:
+        if connector is None:
+            if DIRECT_PROVIDER_KEY not in ctx.resources:  # a test double stands in for a carrier
+                return replace(base, refusal=NO_CONNECTOR.format(network=room.network))
+            return base
+        if room.network == "SMS_DIRECT":
             return replace(
                 base, twilio=connectors.twilio_account(connector, ctx.settings.public_url)
             )
-        if DIRECT_PROVIDER_KEY not in ctx.resources:  # a test double stands in for a carrier
-            return replace(base, refusal=NO_CONNECTOR.format(network=room.network))
+        name = "LINE" if room.network == "LINE" else "WeChat"
+        if not contact.network_user_id:
+            return replace(base, refusal=f"the contact has not connected on {name} yet")
+        if contact.unfollowed_at is not None:
+            return replace(base, refusal=f"the contact unfollowed the {name} Official Account")
+        if room.network == "LINE":
+            return replace(
+                base, line=connectors.line_account(connector), to=contact.network_user_id
+            )
+        if not messages.window_open(contact, now):
+            # WeChat refuses customer-service messages outside it (45015): not even tried.
+            return replace(base, refusal=WECHAT_WINDOW_CLOSED)
+        return replace(
+            base, wechat=connectors.wechat_account(connector), to=contact.network_user_id
+        )
     return base
 
 
@@ -162,6 +189,15 @@ async def send(ctx: AppContext, work: Work) -> SendResult | None:
                 ),
             )
         return await provider.send_text(work.credentials, work.to, work.text or "", work.callback)
+    if work.wechat is not None:
+        return await wechat_channel(ctx).send_text(
+            work.wechat, OutboundText(to=work.to, text=work.text or "")
+        )
+    if work.line is not None:
+        return await line_channel(ctx).send_text(
+            work.line,
+            OutboundText(to=work.to, text=work.text or "", idempotency_key=work.callback),
+        )
     if work.twilio is not None:
         return await twilio_channel(ctx).send_text(
             work.twilio,

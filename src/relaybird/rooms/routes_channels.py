@@ -30,6 +30,8 @@ log = logging.getLogger("relaybird.rooms")
 router = APIRouter(tags=["webhooks"])
 
 TWILIO_MAX_BODY = 64 * 1024
+LINE_MAX_BODY = 1024 * 1024  # LINE batches events in one POST
+WECHAT_MAX_BODY = 64 * 1024
 
 ConnectorId = Path(ge=1, le=2**63 - 1, description="The connector's id.")
 
@@ -113,4 +115,104 @@ async def twilio_webhook(request: Request, connector_id: int = ConnectorId) -> R
     if any(isinstance(e, InboundCall) for e in events):
         say = (connector.options or {}).get("call_message") or service.DEFAULT_CALL_MESSAGE
         return _reply(channel.answer_call(CallAnswer(say=say)))
+    return _reply(channel.acknowledge(received))
+
+
+@router.post(
+    "/webhooks/line/{connector_id}",
+    summary="LINE: the Messaging API webhook (message, follow, unfollow events)",
+    description="Set as the channel's webhook URL (the connector's `webhook_url`). Verified "
+    "with `x-line-signature` (base64 HMAC-SHA256 of the raw body with the channel secret): "
+    "missing or wrong → 401, nothing written. An invitation code sent in the chat validates "
+    "that contact's invitation (CONFIRMED) and links it to the LINE user; later messages of "
+    "that user land in the contact's rooms; unfollow is recorded on the contact "
+    "(`unfollowed_at`), follow clears it. Answers 200 with an empty body.",
+    responses={
+        400: {"description": "Not a LINE webhook body"},
+        401: {"description": "Missing or wrong x-line-signature"},
+        404: {"description": "No such LINE connector"},
+    },
+)
+async def line_webhook(request: Request, connector_id: int = ConnectorId) -> Response:
+    ctx: AppContext = request.app.state.ctx
+    connector = await _connector(ctx, connector_id, "LINE")
+    account = service.line_account(connector)
+    channel = channels.line_channel(ctx)
+    received = await _request(request)
+    if not channel.verify(account, received):
+        raise Unauthorized("x-line-signature is missing or does not match the body")
+    try:
+        events = channel.parse(account, received)
+    except MalformedCallback as exc:
+        raise BadRequest(str(exc)) from None
+
+    def write() -> room_channels.Applied:
+        with ctx.db.write() as session:
+            return room_channels.apply_official_account_events(
+                session, connector, events, now=ctx.clock.now()
+            )
+
+    applied = await asyncio.to_thread(write)
+    await _send_queued(ctx, applied.queued)
+    return _reply(channel.acknowledge(received))
+
+
+_WECHAT_DOC = (
+    "Set as the Official Account's server URL (the connector's `webhook_url`, plain mode, "
+    "with the connector's `token`). Verified with `signature = sha1(sorted(token, timestamp, "
+    "nonce))` from the query: missing or wrong → 401 (403 for the GET echo), nothing written."
+)
+
+
+@router.get(
+    "/webhooks/wechat/{connector_id}",
+    summary="WeChat: the server-URL check (GET echo)",
+    description=_WECHAT_DOC + " Answers `echostr` verbatim when the signature is right.",
+    responses={200: {"content": {"text/plain": {}}}, 403: {"description": "Wrong signature"}},
+)
+async def wechat_echo(request: Request, connector_id: int = ConnectorId) -> Response:
+    ctx: AppContext = request.app.state.ctx
+    connector = await _connector(ctx, connector_id, "WECHAT")
+    channel = channels.wechat_channel(ctx)
+    reply = channel.handshake(service.wechat_account(connector), await _request(request))
+    if reply is None:
+        raise BadRequest("a GET here is WeChat's URL check: signature, timestamp, nonce, echostr")
+    return _reply(reply)
+
+
+@router.post(
+    "/webhooks/wechat/{connector_id}",
+    summary="WeChat: server callbacks (messages, subscribe, SCAN, unsubscribe; XML)",
+    description=_WECHAT_DOC + " A subscribe or SCAN with an invitation's QR scene validates "
+    "that invitation and links the contact to the OpenID; a message, follow or scan opens the "
+    "48 h customer-service window; the linked follower's messages land in the contact's "
+    "rooms; unsubscribe is recorded (`unfollowed_at`). Answers `success`.",
+    responses={
+        200: {"content": {"text/plain": {}}},
+        400: {"description": "Not a WeChat XML callback"},
+        401: {"description": "Missing or wrong signature"},
+        404: {"description": "No such WeChat connector"},
+    },
+)
+async def wechat_webhook(request: Request, connector_id: int = ConnectorId) -> Response:
+    ctx: AppContext = request.app.state.ctx
+    connector = await _connector(ctx, connector_id, "WECHAT")
+    account = service.wechat_account(connector)
+    channel = channels.wechat_channel(ctx)
+    received = await _request(request)
+    if not channel.verify(account, received):
+        raise Unauthorized("the WeChat signature is missing or does not match")
+    try:
+        events = channel.parse(account, received)
+    except MalformedCallback as exc:
+        raise BadRequest(str(exc)) from None
+
+    def write() -> room_channels.Applied:
+        with ctx.db.write() as session:
+            return room_channels.apply_official_account_events(
+                session, connector, events, now=ctx.clock.now()
+            )
+
+    applied = await asyncio.to_thread(write)
+    await _send_queued(ctx, applied.queued)
     return _reply(channel.acknowledge(received))

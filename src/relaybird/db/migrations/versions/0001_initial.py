@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 11:44:21.645289
+Create Date: 2026-11-30 11:59:59.770474
 """
 
 from collections.abc import Sequence
@@ -561,6 +561,8 @@ def upgrade() -> None:
             "window_expires_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=True
         ),
         sa.Column("last_inbound_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("network_user_id", sa.String(length=64), nullable=True),
+        sa.Column("unfollowed_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column(
             "id",
             sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
@@ -579,6 +581,9 @@ def upgrade() -> None:
         sqlite_autoincrement=True,
     )
     with op.batch_alter_table("contacts", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_contacts_network_user_id"), ["network_user_id"], unique=False
+        )
         batch_op.create_index(
             batch_op.f("ix_contacts_owner_user_id"), ["owner_user_id"], unique=False
         )
@@ -1151,6 +1156,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_contacts_ws_network_status")
         batch_op.drop_index("ix_contacts_ws_network_email")
         batch_op.drop_index(batch_op.f("ix_contacts_owner_user_id"))
+        batch_op.drop_index(batch_op.f("ix_contacts_network_user_id"))
 
     op.drop_table("contacts")
     with op.batch_alter_table("campaigns", schema=None) as batch_op:
