@@ -201,3 +201,36 @@ def test_without_a_connector_sms_is_failed_not_pretended_sent(
     msgs = _messages(api, got["room_id"])
     assert [(m["kind"], m["status"]) for m in msgs] == [("TEXT", "RECEIVED"), ("WELCOME", "FAILED")]
     assert "no SMS_DIRECT connector" in msgs[1]["error_title"]
+
+
+def test_stop_opts_out_and_start_opts_back_in(
+    ctx: AppContext, live_server: LiveServer, simulator: SimHandle, keys: KeyMaker
+) -> None:
+    api = ApiClient(live_server.url, keys.create())
+    make_user(api, "agent@x.test", virtual_number=VIRTUAL)
+    _connect(ctx, live_server, simulator, api)
+
+    # A first text that is STOP: the contact and room exist, but not even the welcome is sent.
+    assert _text(simulator, STRANGER, "STOP")["status"] == 200
+    [contact] = _contacts(api)
+    assert contact["unfollowed_at"] is not None
+    [room] = api.get("/api/v1/rooms")["items"]
+    wait_for(lambda: _messages(api, room["id"])[-1]["status"] == "FAILED")
+    assert "opted out" in _messages(api, room["id"])[-1]["error_title"]
+    api.post(f"/api/v1/rooms/{room['id']}/messages", {"text": "Are you there?"})
+    wait_for(lambda: _messages(api, room["id"])[-1]["status"] == "FAILED")
+    assert _sent(simulator, STRANGER) == []
+
+    # START: reachable again.
+    _text(simulator, STRANGER, "start")
+    assert api.get(f"/api/v1/contacts/{contact['id']}")["unfollowed_at"] is None
+    api.post(f"/api/v1/rooms/{room['id']}/messages", {"text": "Welcome back."})
+    # The welcome that could not go out goes now (a probe without a verdict is sent again).
+    wait_for(lambda: len(_sent(simulator, STRANGER)) == 2)
+    assert [m["body"] for m in _sent(simulator, STRANGER)][1] == "Welcome back."
+    kinds = [m["kind"] for m in _sent_messages(api, room["id"])]
+    assert kinds == ["WELCOME", "TEXT"]
+
+
+def _sent_messages(api: ApiClient, room: int) -> list[dict[str, Any]]:
+    return [m for m in _messages(api, room) if m["direction"] == "OUT" and m["wamid"]]

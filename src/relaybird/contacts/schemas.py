@@ -106,7 +106,8 @@ class ContactOut(BaseModel):
     )
     unfollowed_at: datetime | None = Field(
         default=None,
-        description="When they unfollowed or blocked the Official Account (null: following).",
+        description="When they unfollowed or blocked the Official Account (LINE, WeChat) or "
+        "opted out with STOP (SMS-Direct); nothing is sent to them meanwhile (null: reachable).",
     )
     created_at: datetime
     updated_at: datetime

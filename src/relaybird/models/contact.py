@@ -78,7 +78,8 @@ class Contact(IdMixin, TimestampMixin, Base):
     # The person's address on LINE (user id) or WeChat (OpenID, per Official Account), learnt
     # when their invitation is validated through the network; messages go there.
     network_user_id: Mapped[str | None] = mapped_column(String(64), index=True)
-    # They unfollowed / blocked the Official Account (None again when they follow again).
+    # They unfollowed / blocked the Official Account (LINE, WeChat) or opted out with STOP
+    # (SMS-Direct): nothing is sent to them; None again when they follow again / text START.
     unfollowed_at: Mapped[datetime | None]
 
 

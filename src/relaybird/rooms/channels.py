@@ -4,7 +4,8 @@ Twilio (SMS & Voice Direct): an inbound SMS or call is the same event as a ``/we
 post and goes through ``rooms.direct.receive`` (unknown caller → INCOMPLETE contact + room +
 welcome; a number on the user's block list → BLOCKED, HELD); a status callback moves the room
 message it names (callback data ``m:<id>``, else the Twilio message SID we recorded) to SENT,
-DELIVERED or FAILED.
+DELIVERED or FAILED. STOP (and the other opt-out keywords) records the opt-out on the
+contact (``unfollowed_at``): nothing is sent to it until START.
 
 LINE (and WeChat): the person is known by their network address (LINE user id), learnt when
 their invitation is validated through the network: the invitation code sent in the chat to the
@@ -42,6 +43,7 @@ from relaybird.providers.channel_events import (
     Follow,
     InboundCall,
     InboundText,
+    Keyword,
     QrScan,
     StatusUpdate,
     Unfollow,
@@ -108,6 +110,14 @@ def apply_direct_events(
             got = direct.receive(
                 session, settings, body, b"", now=now, workspace_id=connector.workspace_id
             )
+            if isinstance(event, InboundText) and not got.duplicate:
+                # STOP / START (carriers' opt-out keywords): nothing is sent to a number that
+                # opted out, the welcome queued just now included, until it opts in again.
+                if event.keyword is Keyword.OPT_OUT:
+                    got.contact.unfollowed_at = now
+                elif event.keyword is Keyword.OPT_IN:
+                    got.contact.unfollowed_at = None
+                session.flush()
             out.received.append(got)
             out.queued.extend(got.queued)
         elif isinstance(event, StatusUpdate):

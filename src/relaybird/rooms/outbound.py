@@ -42,7 +42,13 @@ from relaybird.providers.direct import (
     LoopbackDirectProvider,
 )
 from relaybird.providers.line.client import LineAccount
-from relaybird.providers.port import ErrorKind, SenderCredentials, SendResult, TemplateMessage
+from relaybird.providers.port import (
+    ErrorKind,
+    RecipientEffect,
+    SenderCredentials,
+    SendResult,
+    TemplateMessage,
+)
 from relaybird.providers.twilio.client import TwilioAccount
 from relaybird.providers.wechat.client import WeChatAccount
 from relaybird.rooms import messages, outcomes, repository
@@ -51,6 +57,7 @@ from relaybird.senders import service as senders
 log = logging.getLogger("relaybird.rooms")
 
 _LOOPBACK_KEY = "direct_loopback"
+OPTED_OUT = "the contact opted out (STOP): nothing is sent until they text START"
 WECHAT_WINDOW_CLOSED = (
     "outside WeChat's 48 h customer-service window: the contact has not written, followed or "
     "scanned in the last 48 hours"
@@ -151,6 +158,8 @@ def _work(ctx: AppContext, session: Session, message_id: int, now: datetime) -> 
                 return replace(base, refusal=NO_CONNECTOR.format(network=room.network))
             return base
         if room.network == "SMS_DIRECT":
+            if contact.unfollowed_at is not None:
+                return replace(base, refusal=OPTED_OUT)
             return replace(
                 base, twilio=connectors.twilio_account(connector, ctx.settings.public_url)
             )
@@ -268,6 +277,9 @@ def record(ctx: AppContext, results: list[tuple[Work, SendResult | None]]) -> No
             messages.mark_failed(
                 session, [msg.id], error_code=error.code, error_title=title, now=now
             )
+            if error.recipient_effect is RecipientEffect.OPTED_OUT and msg.contact_id:
+                # Twilio 21610: the carrier knows of a STOP we did not see.
+                contacts_repository.mark_opted_out(session, msg.contact_id, now)
             if error.code == outcomes.NOT_ON_WHATSAPP:
                 outcomes.not_on_whatsapp(session, msg, now=now, actor="rooms.sender")
 
