@@ -44,6 +44,7 @@ from relaybird.dashboard.web import LoginRequired, current, render
 from relaybird.errors import AppError, PayloadTooLarge
 from relaybird.inbox.refusals import refused
 from relaybird.inbox.routes import MAX_BODY as WHATSAPP_MAX_BODY
+from relaybird.rooms.routes_channels import LINE_MAX_BODY, TWILIO_MAX_BODY, WECHAT_MAX_BODY
 from relaybird.rooms.routes_direct import MAX_BODY as DIRECT_MAX_BODY
 
 
@@ -54,7 +55,14 @@ class Door(StrEnum):
     PUBLIC = "public"
 
 
-WEBHOOK_LIMITS = {"/webhooks/whatsapp": WHATSAPP_MAX_BODY, "/webhooks/direct": DIRECT_MAX_BODY}
+WEBHOOK_LIMITS = {
+    "/webhooks/whatsapp": WHATSAPP_MAX_BODY,
+    "/webhooks/direct": DIRECT_MAX_BODY,
+    # A connector's webhooks: /webhooks/<provider>/<connector id> (a trailing / is a prefix).
+    "/webhooks/twilio/": TWILIO_MAX_BODY,
+    "/webhooks/line/": LINE_MAX_BODY,
+    "/webhooks/wechat/": WECHAT_MAX_BODY,
+}
 PUBLIC_UI = (f"{UI_PREFIX}/login", f"{UI_PREFIX}/static/")
 
 # The dashboard and /docs load scripts, styles and images from this origin only; no page may be
@@ -78,6 +86,16 @@ def door_of(path: str) -> Door:
     ):
         return Door.SESSION
     return Door.PUBLIC
+
+
+def webhook_limit(path: str) -> int:
+    """The route's own limit: exact paths, then prefixes (``/webhooks/twilio/``)."""
+    if path in WEBHOOK_LIMITS:
+        return WEBHOOK_LIMITS[path]
+    for prefix, cap in WEBHOOK_LIMITS.items():
+        if prefix.endswith("/") and path.startswith(prefix):
+            return cap
+    return max(WEBHOOK_LIMITS.values())
 
 
 def security_headers(https: bool) -> list[tuple[bytes, bytes]]:
@@ -132,7 +150,7 @@ class Doors:
     def cap(self, door: Door, path: str, headers: Headers) -> int:
         settings = self.ctx.settings
         if door is Door.WEBHOOK:
-            return WEBHOOK_LIMITS.get(path, max(WEBHOOK_LIMITS.values()))
+            return webhook_limit(path)
         multipart = headers.get("content-type", "").lower().startswith("multipart/form-data")
         if multipart and door in (Door.API_KEY, Door.SESSION):
             return int(settings.max_upload)

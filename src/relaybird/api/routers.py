@@ -14,6 +14,7 @@ API_PREFIX = "/api/v1"
 
 def api_routers() -> list[APIRouter]:
     """Routers mounted under /api/v1."""
+    from relaybird.connectors.routes import router as connectors
     from relaybird.contacts.routes import router as contacts
     from relaybird.contacts.routes_direct import router as direct_contacts
     from relaybird.contacts.routes_users import router as users
@@ -26,6 +27,7 @@ def api_routers() -> list[APIRouter]:
     return [
         auth_router,
         users,
+        connectors,
         contacts,
         direct_contacts,
         rooms,
@@ -47,6 +49,16 @@ def root_routers() -> list[APIRouter]:
     from relaybird.dashboard.routes import root as site_root
     from relaybird.dashboard.routes import router as dashboard
     from relaybird.inbox.routes import router as whatsapp_webhooks
+    from relaybird.rooms.routes_channels import router as channel_webhooks
     from relaybird.rooms.routes_direct import router as direct_webhooks
 
-    return [health, metrics, whatsapp_webhooks, direct_webhooks, invitations, dashboard, site_root]
+    return [
+        health,
+        metrics,
+        whatsapp_webhooks,
+        direct_webhooks,
+        channel_webhooks,
+        invitations,
+        dashboard,
+        site_root,
+    ]

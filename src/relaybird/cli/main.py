@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from relaybird.cli import campaigns as campaigns_cli
+from relaybird.cli import connectors as connectors_cli
 from relaybird.cli import contacts as contacts_cli
 from relaybird.cli import demo as demo_cli
 from relaybird.cli import emails, events, helpfmt, keys, rooms, senders, server, status, users
@@ -32,6 +33,7 @@ app.add_typer(events.app, name="events")
 status.register(app)
 app.add_typer(inbox_cli.app, name="inbox")
 app.add_typer(users.app, name="users")
+app.add_typer(connectors_cli.app, name="connectors")
 app.add_typer(senders.app, name="senders")
 app.add_typer(templates_cli.app, name="templates")
 app.add_typer(contacts_cli.app, name="contacts")

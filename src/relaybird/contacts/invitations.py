@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from relaybird.config import Settings
+from relaybird.connectors import service as connectors
 from relaybird.contacts import repository
 from relaybird.contacts.errors import (
     InvitationExpired,
@@ -89,12 +90,28 @@ def issue(
     code = new_code()
     network = NETWORK_NAMES.get(contact.network, contact.network)
     subject = f"{owner_name} invites you to connect on {network}"
+    friend = _add_friend(session, contact)
+    wechat_qr = contact.network == "WECHAT" and (
+        connectors.for_network(session, contact.workspace_id, "WECHAT") is not None
+    )
 
     def body(url: str, shown_code: str) -> str:
         greeting = f"Hello {contact.first_name}," if contact.first_name else "Hello,"
+        on_line = (
+            f"On LINE: add our Official Account {friend[0]} as a friend ({friend[1]}) and "
+            f"send it this code in the chat: {shown_code}\n\n"
+            if friend
+            else ""
+        )
+        if wechat_qr:
+            on_line = (
+                "On WeChat: open this QR code and scan it with WeChat to follow our Official "
+                f"Account (this validates your invitation):\n{url}/wechat-qr\n\n"
+            )
         return (
             f"{greeting}\n\n"
             f"{owner_name} invites you to connect on {network}.\n\n"
+            f"{on_line}"
             f"Open this link to validate your invitation:\n{url}\n\n"
             f"Or enter this code: {shown_code}\n\n"
             f"The invitation is valid for {_duration(invite.expiry)} from this e-mail. If you "
@@ -120,6 +137,18 @@ def issue(
         expires_at=None,
         created_at=at,
     )
+
+
+def _add_friend(session: Session, contact: Contact) -> tuple[str, str] | None:
+    """LINE: the workspace's Official Account (basic ID, add-friend link) when its connector
+    names it; the code sent in the chat validates the invitation (rooms/channels.py)."""
+    if contact.network != "LINE":
+        return None
+    connector = connectors.for_network(session, contact.workspace_id, "LINE")
+    basic_id = (connector.options or {}).get("basic_id") if connector else None
+    if not basic_id:
+        return None
+    return basic_id, f"https://line.me/R/ti/p/{basic_id}"
 
 
 def _duration(delay: timedelta) -> str:
@@ -200,6 +229,33 @@ def accept(session: Session, raw_code: str, *, at: datetime) -> Found:
             at=at,
         )
     return Found(found.invitation, found.contact, "accepted")
+
+
+SCENE_PREFIX = "inv:"  # a WeChat QR code's scene: inv:<invitation id>
+
+
+def invitation_scene(invitation_id: int) -> str:
+    return f"{SCENE_PREFIX}{invitation_id}"
+
+
+def accept_by_id(session: Session, invitation_id: int, *, at: datetime) -> Found | None:
+    """Validate an invitation known by its id (a WeChat QR code's scene carries it): as
+    ``accept``, without the code. None when it cannot be used (unknown, expired, replaced);
+    an accepted one answers as accepted."""
+    invitation = repository.invitation(session, invitation_id)
+    contact = repository.contact_by_id(session, invitation.contact_id) if invitation else None
+    if invitation is None or contact is None:
+        return None
+    state = state_of(invitation, at)
+    if state == "accepted":
+        return Found(invitation, contact, state)
+    if state in ("expired", "superseded"):
+        return None
+    if not repository.claim_accept(session, invitation.id, at):
+        return None
+    with contextlib.suppress(IllegalTransition):
+        move_contact(session, contact, "invitation_accepted", f"invitation:{invitation.id}", at=at)
+    return Found(invitation, contact, "accepted")
 
 
 def expire(session: Session, invitation_id: int, *, at: datetime) -> bool:

@@ -303,3 +303,12 @@ def add_virtual_number(session: Session, **values: Any) -> VirtualNumber:
     session.add(number)
     session.flush()
     return number
+
+
+def mark_opted_out(session: Session, contact_id: int, at: datetime) -> None:
+    """The carrier says the person opted out (STOP): ``unfollowed_at`` (kept if already set)."""
+    session.execute(
+        update(Contact)
+        .where(Contact.id == contact_id, Contact.unfollowed_at.is_(None))
+        .values(unfollowed_at=at)
+    )

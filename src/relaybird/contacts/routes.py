@@ -46,6 +46,8 @@ def to_out(
         phone=contact.phone,
         owner_user_id=contact.owner_user_id,
         invitation=None if invitation is None else _invitation(invitation, now),
+        network_user_id=contact.network_user_id,
+        unfollowed_at=contact.unfollowed_at,
         created_at=contact.created_at,
         updated_at=contact.updated_at,
     )

@@ -5,18 +5,24 @@ page, or JSON (problem+json on errors) when the client asks for ``application/js
 
 from __future__ import annotations
 
+import asyncio
+from datetime import timedelta
 from html import escape
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from relaybird.api.deps import Ctx
 from relaybird.api.problems import problem
+from relaybird.connectors import channels
+from relaybird.connectors import service as connectors
 from relaybird.contacts import invitations
 from relaybird.contacts.invitations import NETWORK_NAMES, Found
 from relaybird.contacts.schemas import InvitationView
 from relaybird.contacts.transitions import ContactStatus, Network
-from relaybird.errors import AppError
+from relaybird.errors import AppError, NotFound, ServiceUnavailable
+from relaybird.models import Connector
+from relaybird.providers.port import ProviderCallFailed
 
 router = APIRouter(tags=["invitations"])
 
@@ -115,3 +121,50 @@ def _html(title: str, body: str) -> str:
         "padding:0 1rem;line-height:1.5}button{font-size:1rem;padding:.5rem 1rem}</style>"
         f"</head><body><h1>{escape(title)}</h1>{body}</body></html>"
     )
+
+
+# WeChat's temporary QR codes live at most 30 days.
+QR_MAX_LIFE = timedelta(days=30)
+
+
+@router.get(
+    "/invitations/{code}/wechat-qr",
+    status_code=303,
+    responses={
+        **_RESPONSES,
+        303: {"description": "To the QR code image (WeChat's showqrcode)"},
+        503: {"description": "WeChat could not be asked for the QR code; try again"},
+    },
+    summary="The WeChat invitation's QR code",
+    description="A WeChat contact's invitation: a temporary parametric QR code of the "
+    "workspace's Official Account (scene bound to the invitation, living until the invitation "
+    "expires), redirected to its image. Scanning it with WeChat follows the account, and the "
+    "subscribe/SCAN event that comes back validates the invitation. Changes nothing here.",
+)
+async def wechat_qr(code: str, request: Request, ctx: Ctx) -> object:
+    now = ctx.clock.now()
+
+    def read() -> tuple[Found, Connector]:
+        with ctx.db.read() as session:
+            found = invitations.find(session, code, now)
+            row = connectors.for_network(session, found.contact.workspace_id, "WECHAT")
+            if found.contact.network != "WECHAT" or row is None or found.state != "pending":
+                raise NotFound("this invitation has no WeChat QR code")
+            session.expunge(row)
+            return found, row
+
+    try:
+        found, row = await asyncio.to_thread(read)
+    except AppError as exc:
+        return _error(request, exc)
+    expires = found.invitation.expires_at
+    life = QR_MAX_LIFE if expires is None else min(QR_MAX_LIFE, expires - now)
+    try:
+        qr = await channels.wechat_channel(ctx).create_qr(
+            connectors.wechat_account(row),
+            invitations.invitation_scene(found.invitation.id),
+            expire_seconds=max(60, int(life.total_seconds())),
+        )
+    except ProviderCallFailed as exc:
+        return _error(request, ServiceUnavailable(f"WeChat: {exc.error.title}"))
+    return RedirectResponse(qr.image_url, status_code=303)

@@ -150,6 +150,16 @@ class ContactOut(BaseModel):
     invitation: InvitationOut | None = Field(
         description="The latest invitation (WeChat, LINE, invited WhatsApp contacts)."
     )
+    network_user_id: str | None = Field(
+        default=None,
+        description="LINE user id or WeChat OpenID, learnt when the invitation was validated "
+        "through the network (messages go there).",
+    )
+    unfollowed_at: datetime | None = Field(
+        default=None,
+        description="When they unfollowed or blocked the Official Account (LINE, WeChat) or "
+        "opted out with STOP (SMS-Direct); nothing is sent to them meanwhile (null: reachable).",
+    )
     created_at: datetime
     updated_at: datetime
 

@@ -4,6 +4,7 @@ from relaybird.models.access_token import ProviderAccessToken
 from relaybird.models.api_key import ApiKey
 from relaybird.models.base import Base
 from relaybird.models.campaign import Campaign, CampaignCount, Recipient, RecipientImport
+from relaybird.models.connector import Connector
 from relaybird.models.contact import Contact, Invitation, OutgoingEmail
 from relaybird.models.inbox import InboxEvent
 from relaybird.models.login_session import LoginSession
@@ -22,6 +23,7 @@ __all__ = [
     "BlockedNumber",
     "Campaign",
     "CampaignCount",
+    "Connector",
     "Contact",
     "EventDelivery",
     "EventSubscription",

@@ -75,6 +75,12 @@ class Contact(IdMixin, TimestampMixin, Base):
     # End of the 24 h customer-service window opened by the contact's last inbound message.
     window_expires_at: Mapped[datetime | None]
     last_inbound_at: Mapped[datetime | None]
+    # The person's address on LINE (user id) or WeChat (OpenID, per Official Account), learnt
+    # when their invitation is validated through the network; messages go there.
+    network_user_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    # They unfollowed / blocked the Official Account (LINE, WeChat) or opted out with STOP
+    # (SMS-Direct): nothing is sent to them; None again when they follow again / text START.
+    unfollowed_at: Mapped[datetime | None]
 
 
 class Invitation(IdMixin, Base):

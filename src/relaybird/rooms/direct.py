@@ -69,13 +69,21 @@ def _phone(raw: str, field: str, region: str) -> str:
 
 
 def receive(
-    session: Session, settings: Settings, body: DirectInbound, raw: bytes, *, now: datetime
+    session: Session,
+    settings: Settings,
+    body: DirectInbound,
+    raw: bytes,
+    *,
+    now: datetime,
+    workspace_id: int | None = None,
 ) -> Received:
+    """``workspace_id``: the connector's workspace when the carrier's account says which (a
+    Twilio account reaches the virtual numbers of its own workspace only)."""
     network = Network(body.network)
     caller = _phone(body.from_, "from", settings.default_region)
     to = _phone(body.to, "to", settings.default_region)
     number = repository.virtual_number(session, network.value, to)
-    if number is None:
+    if number is None or (workspace_id is not None and number.workspace_id != workspace_id):
         raise InvalidInput(
             f"no user has {body.to!r} as a {network.value} virtual number", field="to"
         )

@@ -10,6 +10,12 @@ after the lease, marked FAILED "outcome unknown" (``reconcile``) — never sent 
 transient provider error (the provider refused, so nothing went out) puts the message back,
 unclaimed, for another attempt after a backoff, up to RELAYBIRD_MAX_ATTEMPTS, as campaign sends
 are retried; then it is FAILED.
+
+Where a message goes: WhatsApp through ``messaging_provider(ctx)``; SMS & Voice Direct through
+the workspace's Twilio connector; LINE (push) and WeChat (customer-service message, inside its
+48 h window) through their Official Account connectors, to the user id / OpenID learnt when the
+invitation was validated; without a connector: FAILED, never pretended sent. WhatsApp Direct
+goes through ``direct_provider(ctx)`` (the loopback outbox, or a test double).
 """
 
 from __future__ import annotations
@@ -22,23 +28,45 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from relaybird.connectors import service as connectors
+from relaybird.connectors.channels import line_channel, twilio_channel, wechat_channel
 from relaybird.contacts import repository as contacts_repository
 from relaybird.context import AppContext
 from relaybird.dispatcher.loop import messaging_provider
 from relaybird.dispatcher.retry import RetryPolicy
 from relaybird.kit.poison import set_aside
+from relaybird.providers.channel import OutboundText
 from relaybird.providers.direct import (
     DIRECT_PROVIDER_KEY,
     DirectMessage,
     DirectProvider,
     LoopbackDirectProvider,
 )
-from relaybird.providers.port import ErrorKind, SenderCredentials, SendResult, TemplateMessage
+from relaybird.providers.line.client import LineAccount
+from relaybird.providers.port import (
+    ErrorKind,
+    RecipientEffect,
+    SenderCredentials,
+    SendResult,
+    TemplateMessage,
+)
+from relaybird.providers.twilio.client import TwilioAccount
+from relaybird.providers.wechat.client import WeChatAccount
 from relaybird.rooms import messages, outcomes, repository
 from relaybird.senders import service as senders
 
 log = logging.getLogger("relaybird.rooms")
 
+_LOOPBACK_KEY = "direct_loopback"
+OPTED_OUT = "the contact opted out (STOP): nothing is sent until they text START"
+WECHAT_WINDOW_CLOSED = (
+    "outside WeChat's 48 h customer-service window: the contact has not written, followed or "
+    "scanned in the last 48 hours"
+)
+NO_CONNECTOR = (
+    "no {network} connector in this workspace: connect the provider account "
+    "(POST /api/v1/connectors)"
+)
 # Errors after which the provider sent nothing and a later attempt may succeed.
 TRANSIENT = frozenset({ErrorKind.RECIPIENT_TRANSIENT, ErrorKind.SENDER_TRANSIENT})
 
@@ -53,6 +81,9 @@ class Work:
     template: messages.Template | None
     credentials: SenderCredentials | None = None  # WhatsApp
     from_phone: str | None = None  # Direct: the owner's virtual number
+    twilio: TwilioAccount | None = None  # SMS_DIRECT: the workspace's Twilio connector
+    line: LineAccount | None = None  # LINE: the workspace's channel (``to`` is the user id)
+    wechat: WeChatAccount | None = None  # WECHAT: the Official Account (``to``: the OpenID)
     refusal: str | None = None  # decided at claim time: fail without calling anyone
 
     @property
@@ -61,10 +92,12 @@ class Work:
 
 
 def direct_provider(ctx: AppContext) -> DirectProvider:
-    provider = ctx.resources.get(DIRECT_PROVIDER_KEY)
+    """A test double put in ``resources[DIRECT_PROVIDER_KEY]``, else the loopback outbox (the
+    networks without an adapter wired yet: WhatsApp Direct, LINE, WeChat)."""
+    provider = ctx.resources.get(DIRECT_PROVIDER_KEY) or ctx.resources.get(_LOOPBACK_KEY)
     if provider is None:
         provider = LoopbackDirectProvider()
-        ctx.resources[DIRECT_PROVIDER_KEY] = provider
+        ctx.resources[_LOOPBACK_KEY] = provider
     result: DirectProvider = provider
     return result
 
@@ -74,21 +107,21 @@ def claim(ctx: AppContext, ids: list[int] | None, limit: int = 100) -> list[Work
     with ctx.db.write() as session:
         wanted = ids if ids is not None else repository.unclaimed(session, now, limit)
         taken = repository.claim(session, wanted, now)
-        return [_work_or_refusal(session, mid, now) for mid in taken]
+        return [_work_or_refusal(ctx, session, mid, now) for mid in taken]
 
 
-def _work_or_refusal(session: Session, message_id: int, now: datetime) -> Work:
+def _work_or_refusal(ctx: AppContext, session: Session, message_id: int, now: datetime) -> Work:
     """A message whose stored row cannot be turned into a send is refused with the reason (it
     is FAILED when recorded), never a claim that fails for every message behind it."""
     try:
         with session.begin_nested():
-            return _work(session, message_id, now)
+            return _work(ctx, session, message_id, now)
     except Exception as exc:
         reason = set_aside(log, f"room message {message_id}", exc)
         return Work(message_id, "", "", "", None, None, refusal=f"cannot be sent: {reason}")
 
 
-def _work(session: Session, message_id: int, now: datetime) -> Work:
+def _work(ctx: AppContext, session: Session, message_id: int, now: datetime) -> Work:
     msg = repository.message(session, message_id)
     assert msg is not None
     room = repository.room_any(session, msg.room_id)
@@ -129,7 +162,35 @@ def _work(session: Session, message_id: int, now: datetime) -> Work:
     number = repository.virtual_number_of(session, room.owner_user_id, room.network)
     if room.network in ("SMS_DIRECT", "WHATSAPP_DIRECT") and number is None:
         return replace(base, refusal=f"the room owner has no {room.network} virtual number")
-    return replace(base, from_phone=number.phone if number else None)
+    base = replace(base, from_phone=number.phone if number else None)
+    if room.network in ("SMS_DIRECT", "LINE", "WECHAT"):
+        connector = connectors.for_network(session, room.workspace_id, room.network)
+        if connector is None:
+            if DIRECT_PROVIDER_KEY not in ctx.resources:  # a test double stands in for a carrier
+                return replace(base, refusal=NO_CONNECTOR.format(network=room.network))
+            return base
+        if room.network == "SMS_DIRECT":
+            if contact.unfollowed_at is not None:
+                return replace(base, refusal=OPTED_OUT)
+            return replace(
+                base, twilio=connectors.twilio_account(connector, ctx.settings.public_url)
+            )
+        name = "LINE" if room.network == "LINE" else "WeChat"
+        if not contact.network_user_id:
+            return replace(base, refusal=f"the contact has not connected on {name} yet")
+        if contact.unfollowed_at is not None:
+            return replace(base, refusal=f"the contact unfollowed the {name} Official Account")
+        if room.network == "LINE":
+            return replace(
+                base, line=connectors.line_account(connector), to=contact.network_user_id
+            )
+        if not messages.window_open(contact, now):
+            # WeChat refuses customer-service messages outside it (45015): not even tried.
+            return replace(base, refusal=WECHAT_WINDOW_CLOSED)
+        return replace(
+            base, wechat=connectors.wechat_account(connector), to=contact.network_user_id
+        )
+    return base
 
 
 async def send(ctx: AppContext, work: Work) -> SendResult | None:
@@ -149,6 +210,25 @@ async def send(ctx: AppContext, work: Work) -> SendResult | None:
                 ),
             )
         return await provider.send_text(work.credentials, work.to, work.text or "", work.callback)
+    if work.wechat is not None:
+        return await wechat_channel(ctx).send_text(
+            work.wechat, OutboundText(to=work.to, text=work.text or "")
+        )
+    if work.line is not None:
+        return await line_channel(ctx).send_text(
+            work.line,
+            OutboundText(to=work.to, text=work.text or "", idempotency_key=work.callback),
+        )
+    if work.twilio is not None:
+        return await twilio_channel(ctx).send_text(
+            work.twilio,
+            OutboundText(
+                to=work.to,
+                text=work.text or "",
+                sender=work.from_phone,
+                callback_data=work.callback,
+            ),
+        )
     return await direct_provider(ctx).send(
         DirectMessage(
             network=work.network,
@@ -209,6 +289,9 @@ def record(ctx: AppContext, results: list[tuple[Work, SendResult | None]]) -> No
             messages.mark_failed(
                 session, [msg.id], error_code=error.code, error_title=title, now=now
             )
+            if error.recipient_effect is RecipientEffect.OPTED_OUT and msg.contact_id:
+                # Twilio 21610: the carrier knows of a STOP we did not see.
+                contacts_repository.mark_opted_out(session, msg.contact_id, now)
             if error.code == outcomes.NOT_ON_WHATSAPP:
                 outcomes.not_on_whatsapp(session, msg, now=now, actor="rooms.sender")
 

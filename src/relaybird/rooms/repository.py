@@ -429,3 +429,20 @@ def is_blocked(session: Session, user_id: int, phone: str) -> bool:
         )
         is not None
     )
+
+
+def contacts_by_network_user(
+    session: Session, workspace_id: int, network: str, network_user_id: str
+) -> list[Contact]:
+    """LINE / WeChat: the workspace's contacts linked to that person's network address."""
+    return list(
+        session.scalars(
+            select(Contact)
+            .where(
+                Contact.workspace_id == workspace_id,
+                Contact.network == network,
+                Contact.network_user_id == network_user_id,
+            )
+            .order_by(Contact.id)
+        )
+    )

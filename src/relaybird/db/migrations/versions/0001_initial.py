@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 12:05:59.978221
+Create Date: 2026-11-30 12:25:20.388896
 """
 
 from collections.abc import Sequence
@@ -121,6 +121,48 @@ def upgrade() -> None:
     with op.batch_alter_table("api_keys", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_api_keys_workspace_id"), ["workspace_id"], unique=False
+        )
+
+    op.create_table(
+        "connectors",
+        sa.Column(
+            "workspace_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("network", sa.String(length=20), nullable=False),
+        sa.Column("provider", sa.String(length=20), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("account_id", sa.String(length=100), nullable=False),
+        sa.Column(
+            "options",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column(
+            "secrets",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("created_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"], ["workspaces.id"], name=op.f("fk_connectors_workspace_id_workspaces")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_connectors")),
+        sa.UniqueConstraint("workspace_id", "name", name=op.f("uq_connectors_workspace_id_name")),
+        sa.UniqueConstraint(
+            "workspace_id", "network", name=op.f("uq_connectors_workspace_id_network")
+        ),
+        sqlite_autoincrement=True,
+    )
+    with op.batch_alter_table("connectors", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_connectors_workspace_id"), ["workspace_id"], unique=False
         )
 
     op.create_table(
@@ -549,6 +591,8 @@ def upgrade() -> None:
             "window_expires_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=True
         ),
         sa.Column("last_inbound_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("network_user_id", sa.String(length=64), nullable=True),
+        sa.Column("unfollowed_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column(
             "id",
             sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
@@ -567,6 +611,9 @@ def upgrade() -> None:
         sqlite_autoincrement=True,
     )
     with op.batch_alter_table("contacts", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_contacts_network_user_id"), ["network_user_id"], unique=False
+        )
         batch_op.create_index(
             batch_op.f("ix_contacts_owner_user_id"), ["owner_user_id"], unique=False
         )
@@ -1139,6 +1186,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_contacts_ws_network_status")
         batch_op.drop_index("ix_contacts_ws_network_email")
         batch_op.drop_index(batch_op.f("ix_contacts_owner_user_id"))
+        batch_op.drop_index(batch_op.f("ix_contacts_network_user_id"))
 
     op.drop_table("contacts")
     with op.batch_alter_table("campaigns", schema=None) as batch_op:
@@ -1188,6 +1236,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_event_subscriptions_workspace_id"))
 
     op.drop_table("event_subscriptions")
+    with op.batch_alter_table("connectors", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_connectors_workspace_id"))
+
+    op.drop_table("connectors")
     with op.batch_alter_table("api_keys", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_api_keys_workspace_id"))
 

@@ -1,0 +1,165 @@
+"""Connectors from the shell: the workspace's Twilio account, LINE channel, WeChat Official
+Account. Secrets are read from an environment variable or prompted for (hidden), never taken
+from the command line's history and never printed."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from relaybird.cli.common import (
+    JsonOpt,
+    WorkspaceOpt,
+    console,
+    friendly,
+    opened,
+    principal,
+    show,
+    table,
+)
+from relaybird.connectors import service
+from relaybird.connectors.schemas import ConnectorOut, LineCreate, TwilioCreate, WeChatCreate
+
+app = typer.Typer(
+    help="Connectors: the Twilio account, LINE channel and WeChat Official Account behind the "
+    "Direct networks.",
+    no_args_is_help=True,
+)
+
+
+def _secret(value: str | None, label: str) -> str:
+    return value if value else typer.prompt(label, hide_input=True)
+
+
+def _table(items: list[ConnectorOut]) -> object:
+    rows = [
+        (c.id, c.network, c.name, c.account_id, ", ".join(c.secrets_set), c.webhook_url)
+        for c in items
+    ]
+    return table(("id", "network", "name", "account", "secrets set", "webhook URL"), rows)
+
+
+def _create(body: TwilioCreate | LineCreate | WeChatCreate, workspace: str, json_out: bool) -> None:
+    with opened() as ctx:
+        who = principal(ctx, workspace)
+        with ctx.db.write() as session:
+            row = service.create_connector(session, who.workspace_id, body, at=ctx.clock.now())
+            out = service.to_out(row, ctx.settings.public_url)
+    show(out, json_out, lambda: _table([out]))
+
+
+def _env(name: str, help_: str) -> Any:
+    return typer.Option(envvar=name, show_envvar=True, help=help_ + " Prompted for when unset.")
+
+
+@app.command("add-twilio")
+@friendly
+def add_twilio(
+    account_sid: Annotated[str, typer.Option(help="The Account SID (AC...).")],
+    name: Annotated[str, typer.Option(help="A name for people.")] = "Twilio",
+    auth_token: Annotated[
+        str | None, _env("RELAYBIRD_TWILIO_AUTH_TOKEN", "The Auth Token.")
+    ] = None,
+    call_message: Annotated[
+        str | None, typer.Option(help="Spoken to callers of a virtual number.")
+    ] = None,
+    workspace: WorkspaceOpt = "default",
+    json_out: JsonOpt = False,
+) -> None:
+    """Connect a Twilio account for SMS & Voice Direct (the users' virtual numbers are its
+    numbers)."""
+    body = TwilioCreate.model_validate(
+        {
+            "network": "SMS_DIRECT",
+            "name": name,
+            "account_sid": account_sid,
+            "auth_token": _secret(auth_token, "Auth Token"),
+            "call_message": call_message,
+        }
+    )
+    _create(body, workspace, json_out)
+
+
+@app.command("add-line")
+@friendly
+def add_line(
+    channel_id: Annotated[str, typer.Option(help="The Messaging API channel ID.")],
+    name: Annotated[str, typer.Option(help="A name for people.")] = "LINE",
+    basic_id: Annotated[str | None, typer.Option(help="The account's basic ID (@...).")] = None,
+    channel_secret: Annotated[
+        str | None, _env("RELAYBIRD_LINE_CHANNEL_SECRET", "The channel secret.")
+    ] = None,
+    channel_access_token: Annotated[
+        str | None, _env("RELAYBIRD_LINE_CHANNEL_ACCESS_TOKEN", "A channel access token.")
+    ] = None,
+    workspace: WorkspaceOpt = "default",
+    json_out: JsonOpt = False,
+) -> None:
+    """Connect a LINE Official Account's Messaging API channel."""
+    body = LineCreate.model_validate(
+        {
+            "network": "LINE",
+            "name": name,
+            "channel_id": channel_id,
+            "basic_id": basic_id,
+            "channel_secret": _secret(channel_secret, "Channel secret"),
+            "channel_access_token": _secret(channel_access_token, "Channel access token"),
+        }
+    )
+    _create(body, workspace, json_out)
+
+
+@app.command("add-wechat")
+@friendly
+def add_wechat(
+    app_id: Annotated[str, typer.Option(help="The AppID (wx...).")],
+    name: Annotated[str, typer.Option(help="A name for people.")] = "WeChat",
+    original_id: Annotated[str | None, typer.Option(help="The original ID (gh_...).")] = None,
+    app_secret: Annotated[str | None, _env("RELAYBIRD_WECHAT_APP_SECRET", "The AppSecret.")] = None,
+    token: Annotated[
+        str | None, _env("RELAYBIRD_WECHAT_TOKEN", "The server configuration's Token.")
+    ] = None,
+    workspace: WorkspaceOpt = "default",
+    json_out: JsonOpt = False,
+) -> None:
+    """Connect a WeChat Official Account (plain-mode callbacks)."""
+    body = WeChatCreate.model_validate(
+        {
+            "network": "WECHAT",
+            "name": name,
+            "app_id": app_id,
+            "original_id": original_id,
+            "app_secret": _secret(app_secret, "AppSecret"),
+            "token": _secret(token, "Server Token"),
+        }
+    )
+    _create(body, workspace, json_out)
+
+
+@app.command("list")
+@friendly
+def list_(workspace: WorkspaceOpt = "default", json_out: JsonOpt = False) -> None:
+    """The workspace's connectors (which secrets are set, never their values)."""
+    with opened() as ctx:
+        who = principal(ctx, workspace)
+        with ctx.db.read() as session:
+            items = [
+                service.to_out(r, ctx.settings.public_url)
+                for r in service.list_connectors(session, who.workspace_id)
+            ]
+    show(items, json_out, lambda: _table(items))
+
+
+@app.command("delete")
+@friendly
+def delete(
+    connector_id: Annotated[int, typer.Argument(help="The connector's id.")],
+    workspace: WorkspaceOpt = "default",
+) -> None:
+    """Delete a connector and its secrets."""
+    with opened() as ctx:
+        who = principal(ctx, workspace)
+        with ctx.db.write() as session:
+            service.delete_connector(session, who.workspace_id, connector_id)
+    console.print(f"connector {connector_id} deleted")

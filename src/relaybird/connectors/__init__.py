@@ -1,0 +1,1 @@
+"""Connectors: the workspace's accounts at Twilio, LINE and WeChat (models/connector.py)."""

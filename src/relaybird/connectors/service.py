@@ -1,0 +1,196 @@
+"""Connectors: create, list, read, delete; and the adapter accounts built from them.
+
+At most one connector per network and workspace (its rooms and contacts on that network use
+it); a second is refused with ``409 duplicate_connector``. Secrets are stored in ``secrets`` and
+leave this module only inside the adapters' account objects (whose reprs hide them).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from relaybird.connectors.schemas import (
+    ConnectorOut,
+    LineCreate,
+    TwilioCreate,
+    WeChatCreate,
+)
+from relaybird.errors import Conflict, NotFound
+from relaybird.models import Connector
+from relaybird.providers.line.client import LineAccount
+from relaybird.providers.twilio.client import TwilioAccount
+from relaybird.providers.wechat.client import WeChatAccount
+
+PROVIDERS = {"SMS_DIRECT": "twilio", "LINE": "line", "WECHAT": "wechat"}
+DEFAULT_CALL_MESSAGE = (
+    "Hello. This number takes text messages only. Please send a text message; we will answer "
+    "you there. Goodbye."
+)
+
+
+class DuplicateConnector(Conflict):
+    code = "duplicate_connector"
+    title = "Connector already exists"
+
+
+def webhook_path(provider: str, connector_id: int) -> str:
+    return f"/webhooks/{provider}/{connector_id}"
+
+
+def _split(
+    body: TwilioCreate | LineCreate | WeChatCreate,
+) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """(account id, public options, secrets) of a creation body; empty values left out."""
+    public: dict[str, Any]
+    secret: dict[str, Any]
+    if isinstance(body, TwilioCreate):
+        account = body.account_sid
+        public = {"api_key_sid": body.api_key_sid, "call_message": body.call_message}
+        secret = {
+            "auth_token": body.auth_token.get_secret_value(),
+            "api_key_secret": body.api_key_secret.get_secret_value()
+            if body.api_key_secret
+            else None,
+        }
+    elif isinstance(body, LineCreate):
+        account = body.channel_id
+        public = {"basic_id": body.basic_id}
+        secret = {
+            "channel_secret": body.channel_secret.get_secret_value(),
+            "channel_access_token": body.channel_access_token.get_secret_value(),
+        }
+    else:
+        account = body.app_id
+        public = {"original_id": body.original_id}
+        secret = {
+            "app_secret": body.app_secret.get_secret_value(),
+            "token": body.token.get_secret_value(),
+            "encoding_aes_key": body.encoding_aes_key.get_secret_value()
+            if body.encoding_aes_key
+            else None,
+        }
+    return (
+        account,
+        {k: v for k, v in public.items() if v is not None},
+        {k: v for k, v in secret.items() if v is not None},
+    )
+
+
+def create_connector(
+    session: Session,
+    workspace_id: int,
+    body: TwilioCreate | LineCreate | WeChatCreate,
+    *,
+    at: datetime,
+) -> Connector:
+    if for_network(session, workspace_id, body.network) is not None:
+        raise DuplicateConnector(
+            f"this workspace already has a {body.network} connector; delete it first"
+        )
+    account, public, secret = _split(body)
+    row = Connector(
+        workspace_id=workspace_id,
+        network=body.network,
+        provider=PROVIDERS[body.network],
+        name=body.name,
+        account_id=account,
+        options=public,
+        secrets=secret,
+        created_at=at,
+        updated_at=at,
+    )
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        raise DuplicateConnector(
+            f"a connector named {body.name!r} or on {body.network} already exists"
+        ) from None
+    return row
+
+
+def for_network(session: Session, workspace_id: int, network: str) -> Connector | None:
+    return session.scalar(
+        select(Connector).where(
+            Connector.workspace_id == workspace_id, Connector.network == network
+        )
+    )
+
+
+def connector_any(session: Session, connector_id: int) -> Connector | None:
+    """For the webhook doors (no workspace yet: the connector says which)."""
+    return session.get(Connector, connector_id)
+
+
+def get_connector(session: Session, workspace_id: int, connector_id: int) -> Connector:
+    row = session.get(Connector, connector_id)
+    if row is None or row.workspace_id != workspace_id:
+        raise NotFound(f"no connector {connector_id} in this workspace")
+    return row
+
+
+def list_connectors(session: Session, workspace_id: int) -> list[Connector]:
+    return list(
+        session.scalars(
+            select(Connector).where(Connector.workspace_id == workspace_id).order_by(Connector.id)
+        )
+    )
+
+
+def delete_connector(session: Session, workspace_id: int, connector_id: int) -> None:
+    session.delete(get_connector(session, workspace_id, connector_id))
+    session.flush()
+
+
+def to_out(row: Connector, public_url: str) -> ConnectorOut:
+    return ConnectorOut(
+        id=row.id,
+        network=row.network,
+        provider=row.provider,
+        name=row.name,
+        account_id=row.account_id,
+        options=dict(row.options or {}),
+        secrets_set=sorted(row.secrets or {}),
+        webhook_url=public_url.rstrip("/") + webhook_path(row.provider, row.id),
+        created_at=row.created_at,
+    )
+
+
+# --- the adapters' accounts ---------------------------------------------------------------------
+
+
+def twilio_account(row: Connector, public_url: str) -> TwilioAccount:
+    secrets = row.secrets or {}
+    options = row.options or {}
+    return TwilioAccount(
+        account_sid=row.account_id,
+        auth_token=str(secrets["auth_token"]),
+        api_key_sid=options.get("api_key_sid"),
+        api_key_secret=secrets.get("api_key_secret"),
+        status_callback_url=public_url.rstrip("/") + webhook_path(row.provider, row.id),
+    )
+
+
+def line_account(row: Connector) -> LineAccount:
+    secrets = row.secrets or {}
+    return LineAccount(
+        channel_access_token=str(secrets["channel_access_token"]),
+        channel_secret=str(secrets["channel_secret"]),
+    )
+
+
+def wechat_account(row: Connector) -> WeChatAccount:
+    secrets = row.secrets or {}
+    return WeChatAccount(
+        app_id=row.account_id,
+        app_secret=str(secrets["app_secret"]),
+        token=str(secrets["token"]),
+        encoding_aes_key=secrets.get("encoding_aes_key"),
+        original_id=(row.options or {}).get("original_id"),
+    )

@@ -1,0 +1,161 @@
+"""WeChat through the Official Account platform end to end (issue 16 item 4), over real HTTP with
+the simulator playing WeChat and aiosmtpd the mail server: the GET echo handshake; the invitation
+e-mail's parametric QR code (scene bound to the invitation); the subscribe event with that scene
+validates it and links the OpenID; customer-service messages sent, an expired token refreshed
+once and the send retried; the 48 h window enforced; forged signatures change nothing."""
+
+from __future__ import annotations
+
+import re
+import time
+import urllib.parse
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import httpx2 as httpx
+
+from relaybird.cli.apiclient import ApiClient
+from relaybird.contacts import jobs
+from relaybird.context import AppContext
+from relaybird.kit.time import ManualClock
+from relaybird.providers.wechat import signature, wire
+from tests.contacts.helpers import payload
+from tests.factories import KeyMaker
+from tests.fixtures.live_server import LiveServer
+from tests.fixtures.simulator import SimHandle
+from tests.fixtures.smtp import SmtpServer
+from tests.rooms.helpers import make_user, wait_for
+
+APP_ID, SECRET, TOKEN, ORIGINAL = "wx1234567890abcdef", "wechat-app-secret", "srvtoken", "gh_abc123"
+OPENID = "o6_bmjrPTlm6_2sgVt7hMZOPfL2M"
+QR = re.compile(r"(https?://\S+/invitations/[A-Z0-9]+/wechat-qr)")
+
+
+def test_wechat_qr_invitation_messages_token_refresh_and_window(
+    ctx: AppContext,
+    live_server_factory: Callable[..., LiveServer],
+    simulator: SimHandle,
+    smtp_server: SmtpServer,
+    keys: KeyMaker,
+    clock: ManualClock,
+) -> None:
+    server = live_server_factory(loops=True)
+    ctx.settings = ctx.settings.model_copy(
+        update={
+            "public_url": server.url,
+            "smtp_url": smtp_server.url,
+            "wechat_api_url": simulator.url + "/wechat",
+            "wechat_mp_url": simulator.url + "/wechat",
+        }
+    )
+    api = ApiClient(server.url, keys.create())
+    made = api.post(
+        "/api/v1/connectors",
+        {
+            "network": "WECHAT",
+            "name": "Symphony WeChat",
+            "app_id": APP_ID,
+            "app_secret": SECRET,
+            "token": TOKEN,
+            "original_id": ORIGINAL,
+        },
+    )
+    hook = str(made["webhook_url"])
+    simulator.request(
+        "POST",
+        "/_sim/wechat/accounts",
+        {
+            "app_id": APP_ID,
+            "app_secret": SECRET,
+            "token": TOKEN,
+            "original_id": ORIGINAL,
+            "callback_url": hook,
+        },
+    )
+    # WeChat's server-URL check: the echo comes back only when signed with our token.
+    assert simulator.request("POST", "/_sim/wechat/verify-url", {})["ok"] is True
+    forged_echo = simulator.request("POST", "/_sim/wechat/verify-url", {"signature": "0" * 40})
+    assert (forged_echo["ok"], forged_echo["status"]) == (False, 403)
+
+    owner = make_user(api, "agent@x.test")
+    cid = api.post("/api/v1/contacts", payload("WECHAT", owner))["id"]
+    [mail] = smtp_server.wait_for(1)
+    found = QR.search(mail.get_content())
+    assert found is not None, mail.get_content()
+
+    def settled() -> bool:
+        jobs.settle_invitation_deliveries(ctx)
+        return bool(api.get(f"/api/v1/contacts/{cid}")["status"] == "PENDING_CONFIRMATION")
+
+    wait_for(settled)
+
+    # The QR link: a parametric QR code of the Official Account, its image.
+    with httpx.Client(timeout=10) as http:
+        answer = http.get(found.group(1))
+    assert answer.status_code == 303, answer.text
+    image = answer.headers["location"]
+    assert image.startswith(simulator.url + "/wechat/cgi-bin/showqrcode?ticket=")
+    ticket = urllib.parse.parse_qs(urllib.parse.urlsplit(image).query)["ticket"][0]
+
+    # A forged subscribe carrying the scene changes nothing.
+    ts, nonce = str(int(time.time())), "12345"
+    xml = wire.event(ORIGINAL, "o_forger", int(ts), "subscribe", "qrscene_inv:1", ticket)
+    with httpx.Client(timeout=10) as http:
+        for sig in (None, "0" * 40, signature.sign("other-token", ts, nonce)):
+            query = {"timestamp": ts, "nonce": nonce, **({"signature": sig} if sig else {})}
+            r = http.post(hook, params=query, content=xml, headers={"Content-Type": "text/xml"})
+            assert r.status_code == 401, r.text
+    assert api.get(f"/api/v1/contacts/{cid}")["network_user_id"] is None
+
+    # Scanning it (a new follower: subscribe with qrscene_<scene>) validates the invitation.
+    scan = simulator.request("POST", "/_sim/wechat/scan", {"openid": OPENID, "ticket": ticket})
+    assert (scan["status"], scan["answer"], scan["event"]) == (200, "success", "subscribe")
+    contact = api.get(f"/api/v1/contacts/{cid}")
+    # A validated WeChat contact has no status (WeChat has no CONFIRMED).
+    assert (contact["status"], contact["network_user_id"]) == (None, OPENID)
+    assert contact["invitation"]["state"] == "accepted"
+
+    # A WeChat room: customer-service messages to the OpenID (the scan opened the window).
+    room = api.post("/api/v1/rooms", {"name": "Ada", "network": "WECHAT", "owner_user_id": owner})
+    rid = room["id"]
+    api.post(f"/api/v1/rooms/{rid}/contacts", {"contact_id": cid})
+
+    def sent() -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = simulator.request(
+            "GET", f"/_sim/wechat/state?app_id={APP_ID}"
+        )["sent"]
+        return items
+
+    def statuses() -> list[str]:
+        return [m["status"] for m in api.get(f"/api/v1/rooms/{rid}/messages")["items"]]
+
+    api.post(f"/api/v1/rooms/{rid}/messages", {"text": "Welcome, Ada."})
+    wait_for(lambda: statuses() == ["SENT"])
+    [first] = sent()
+    assert (first["touser"], first["content"]) == (OPENID, "Welcome, Ada."), first
+    base = 1
+    assert simulator.request("GET", f"/_sim/wechat/state?app_id={APP_ID}")["token_fetches"] == 1
+
+    # The token expires: the send is refused with 42001, the token refreshed once, retried.
+    simulator.request("POST", "/_sim/wechat/expire-token", {"app_id": APP_ID})
+    api.post(f"/api/v1/rooms/{rid}/messages", {"text": "Your statement is ready."})
+    wait_for(lambda: statuses()[-1] == "SENT")
+    assert len(sent()) == base + 1
+    assert simulator.request("GET", f"/_sim/wechat/state?app_id={APP_ID}")["token_fetches"] == 2
+
+    # Their message lands in the room.
+    simulator.request("POST", "/_sim/wechat/message", {"openid": OPENID, "text": "谢谢"})
+    msgs = api.get(f"/api/v1/rooms/{rid}/messages")["items"]
+    assert ("IN", "谢谢") in [(m["direction"], m["text"]) for m in msgs]
+
+    # 48 h later the window is closed: nothing is sent, the message is FAILED saying why.
+    clock.advance(timedelta(hours=49))
+    api.post(f"/api/v1/rooms/{rid}/messages", {"text": "Hello again?"})
+    wait_for(lambda: statuses()[-1] == "FAILED")
+    last = api.get(f"/api/v1/rooms/{rid}/messages")["items"][-1]
+    assert "48 h" in last["error_title"] and len(sent()) == base + 1
+
+    # Unsubscribe is recorded.
+    simulator.request("POST", "/_sim/wechat/unsubscribe", {"openid": OPENID})
+    assert api.get(f"/api/v1/contacts/{cid}")["unfollowed_at"] is not None
