@@ -215,9 +215,9 @@ def measure_applier(url: str) -> tuple[float, float, int]:
     from relaybird.config import Settings
     from relaybird.context import AppContext
     from relaybird.inbox import applier
-    from relaybird.inbox.handlers import registered_handlers
     from relaybird.models import InboxEvent
     from relaybird.providers.whatsapp.parse import parse_body
+    from relaybird.wiring import registered_handlers
 
     ctx = AppContext.from_settings(Settings(database_url=url))
     with ctx.db.read() as session:

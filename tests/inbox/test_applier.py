@@ -12,10 +12,11 @@ from relaybird.campaigns.statuses import callback_data
 from relaybird.context import AppContext
 from relaybird.inbox import applier, repository
 from relaybird.inbox import service as inbox
-from relaybird.inbox.handlers import Registry, registered_handlers
+from relaybird.inbox.handlers import Registry
 from relaybird.kit.time import ManualClock
 from relaybird.models import CampaignCount, InboxEvent, Recipient, Transition
 from relaybird.providers.whatsapp.events import MessageStatus
+from relaybird.wiring import registered_handlers
 from tests.factories import make_campaign, make_recipients, make_sender, make_workspace
 from tests.inbox.helpers import inbox_rows, status, statuses_body
 

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from relaybird.context import AppContext
 from relaybird.db.notify import INBOX, nap
 from relaybird.inbox import repository as repo
-from relaybird.inbox.handlers import ApplyContext, Registry, registered_handlers
+from relaybird.inbox.handlers import ApplyContext, Registry
 from relaybird.kit.poison import reason_of, set_aside
 from relaybird.providers.whatsapp.events import Unknown
 from relaybird.providers.whatsapp.parse import MalformedBody, parse_body
@@ -68,7 +68,7 @@ def apply_batch(
     ctx: AppContext, registry: Registry | None = None, limit: int = BATCH_ROWS
 ) -> StepResult:
     """Apply up to ``limit`` due rows; return what happened (rows == 0: nothing was due)."""
-    registry = registry or registered_handlers()
+    registry = registry or _registry()
     now = ctx.clock.now()
     with ctx.db.read() as session:
         candidates = repo.due_candidates(session, now, limit)
@@ -162,8 +162,16 @@ def _dispatch(
 
 async def applier_loop(ctx: AppContext, stop: asyncio.Event) -> None:
     """Background loop: apply while rows are due, then wait a little."""
-    registry = registered_handlers()
+    registry = _registry()
     while not stop.is_set():
         result = await asyncio.to_thread(apply_batch, ctx, registry)
         if result.rows < BATCH_ROWS:
             await nap(stop, INBOX, IDLE_WAIT)
+
+
+def _registry() -> Registry:
+    """Every domain's handlers (relaybird.wiring, imported here only when needed: it sits above
+    the domains, which import this package)."""
+    from relaybird.wiring import registered_handlers
+
+    return registered_handlers()

@@ -10,7 +10,8 @@ send call that produced its wamid has returned), an event that *every* handler o
 unmatched makes the applier retry its inbox row later (bounded). For other types an unmatched
 event is logged and dropped.
 
-Domains register in ``registered_handlers`` below, one line each:
+Domains register in ``relaybird.wiring.registered_handlers``, one line each (this module names
+no domain, so the domains' handler modules can import it without a circle):
 
     from relaybird.campaigns import statuses as campaign_statuses
     from relaybird.rooms import handlers as room_handlers
@@ -53,20 +54,3 @@ class Registry:
 
     def for_type(self, event_type: type) -> list[Handler]:
         return self.handlers.get(event_type, [])
-
-
-def registered_handlers() -> Registry:
-    """The registry the applier uses. Imported lazily: handler modules pull in their domains."""
-    from relaybird.campaigns import replies as campaign_replies
-    from relaybird.campaigns import statuses as campaign_statuses
-    from relaybird.rooms import handlers as room_handlers
-    from relaybird.senders import handlers as sender_handlers
-    from relaybird.templates import handlers as template_handlers
-
-    registry = Registry()
-    campaign_statuses.register(registry)
-    sender_handlers.register(registry)
-    campaign_replies.register(registry)
-    room_handlers.register(registry)
-    template_handlers.register(registry)
-    return registry

@@ -1,4 +1,4 @@
-"""The inbox applier's hooks for rooms (registered in ``inbox.handlers.registered_handlers``).
+"""The inbox applier's hooks for rooms (registered in ``relaybird.wiring.registered_handlers``).
 
 Statuses: ours carry callback data ``m:<room message id>`` (matched even before the send call
 has returned and recorded the wamid), or, without callback data, a wamid we recorded. Anything

@@ -1,6 +1,6 @@
 """The inbox applier's hooks for senders: webhook events about numbers → ``senders.signals``, and
 inbound messages → the customer-service window (replies to that phone do not count against the
-limit for 24 h). Registered in ``inbox.handlers.registered_handlers``."""
+limit for 24 h). Registered in ``relaybird.wiring.registered_handlers``."""
 
 from __future__ import annotations
 

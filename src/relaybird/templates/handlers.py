@@ -1,5 +1,5 @@
 """The inbox applier's hooks for templates: status, quality, category and edit webhooks → the
-template lifecycles (``templates.service``). Registered in ``inbox.handlers.registered_handlers``.
+template lifecycles (``templates.service``). Registered in ``relaybird.wiring.registered_handlers``.
 
 A webhook for a template we have not synced yet (or another app's account) is returned as
 unmatched: the applier logs it; the next catalogue sync reads the state it reported.
