@@ -133,6 +133,7 @@ def _run(
             graph_api_url=sim.url,
             whatsapp_app_secret=app_secret,
             whatsapp_verify_token=secrets.token_hex(8),
+            direct_webhook_secret=secrets.token_hex(16),
             bootstrap_admin_key=admin_key,
             public_url=api_url,
             retry_base="1s",

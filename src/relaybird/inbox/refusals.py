@@ -180,13 +180,22 @@ def recent(session: Session, now: datetime, window: timedelta = RECENT) -> Recen
 def unconfigured(settings: Settings) -> list[str]:
     """One warning per webhook door that will refuse everything (its secret is not set)."""
     doors = (
-        ("whatsapp", "RELAYBIRD_WHATSAPP_APP_SECRET", settings.whatsapp_app_secret),
-        ("direct", "RELAYBIRD_DIRECT_WEBHOOK_SECRET", settings.direct_webhook_secret),
+        (
+            "whatsapp",
+            "RELAYBIRD_WHATSAPP_APP_SECRET",
+            settings.whatsapp_app_secret,
+            "your Meta app's secret (`relaybird simulator` prints the one it signs with)",
+        ),
+        (
+            "direct",
+            "RELAYBIRD_DIRECT_WEBHOOK_SECRET",
+            settings.direct_webhook_secret,
+            "the secret your Direct carrier bridge signs with",
+        ),
     )
     return [
-        f"{name} is not set: every POST to /webhooks/{door} will be refused (401); set it to "
-        "the secret the sender signs with (the simulator prints the one it uses)"
-        for door, name, secret in doors
+        f"{name} is not set: every POST to /webhooks/{door} will be refused (401); set it to {what}"
+        for door, name, secret, what in doors
         if not secret.get_secret_value()
     ]
 
