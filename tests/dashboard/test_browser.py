@@ -222,7 +222,7 @@ def test_run_a_campaign_from_the_dashboard(
 
     page.goto(server.url + "/ui/senders")
     card = page.locator(f"[data-sender='{sender_id}']")
-    assert _text(card, "[data-status]") == "RESTRICTED"
+    assert _text(card, "[data-status]") == "RESTRICTED by LIMIT"  # the messaging limit
     assert "restricted until" in _text(card, "[data-next]")  # the countdown
     page.goto(server.url + "/ui/campaigns")
     assert "Spring offers" in _text(page, "#campaigns")

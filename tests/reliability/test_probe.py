@@ -13,7 +13,7 @@ import pytest
 from fastapi.routing import iter_route_contexts
 
 from relaybird.api.app import create_app
-from relaybird.api.doors import WEBHOOK_LIMITS, Door, door_of
+from relaybird.api.doors import Door, door_of, webhook_limit
 from relaybird.config import Settings
 from relaybird.context import AppContext
 from tests.reliability.process import ADMIN_KEY, ApiProcess, start_api
@@ -62,15 +62,19 @@ def _kind(path: str) -> bytes:
 
 def _cap(path: str) -> int:
     if door_of(path) is Door.WEBHOOK:
-        return WEBHOOK_LIMITS.get(path, max(WEBHOOK_LIMITS.values()))
+        return webhook_limit(path)
     return int(Settings().max_body)
 
 
 def _refused(method: str, path: str, reply: Reply, *, webhook: int) -> str | None:
     """What is wrong with ``reply`` to a keyless request with a body (None: nothing). A webhook's
-    GET (Meta's handshake) reads no body: any 4xx of its own is right there."""
+    GET (Meta's handshake) reads no body: any 4xx of its own is right there; a connector's
+    webhook (/webhooks/<provider>/<id>) answers 404 for a connector that does not exist."""
     door = door_of(path)
     if method == "GET" and door is Door.WEBHOOK and reply.status in (403, 413):
+        return None
+    connector = door is Door.WEBHOOK and path.count("/") == 3
+    if connector and reply.status == 404:
         return None
     if reply.status is None:
         return "no answer"
