@@ -133,4 +133,4 @@ def test_create_a_campaign_with_an_upload_from_the_form(
         "/ui/campaigns",
         data={"csrf": csrf_of(page), "name": "X", "sender_id": "999", "template_name": "t"},
     )
-    assert "Error: sender_id 999" in missing.text
+    assert "Error: sender_id: no sender 999" in missing.text
