@@ -198,9 +198,8 @@ def client(ctx: AppContext) -> Iterator[TestClient]:
     # item 2; tests/fixtures/stall.py).
     from tests.fixtures.stall import db_calls_on_event_loop, describe
 
-    with db_calls_on_event_loop(ctx.db) as calls:
-        with TestClient(create_app(ctx)) as test_client:
-            yield test_client
+    with db_calls_on_event_loop(ctx.db) as calls, TestClient(create_app(ctx)) as test_client:
+        yield test_client
     assert calls == [], describe(calls)
 
 
