@@ -194,8 +194,13 @@ def db(ctx: AppContext) -> Database:
 
 @pytest.fixture
 def client(ctx: AppContext) -> Iterator[TestClient]:
-    with TestClient(create_app(ctx)) as test_client:
+    # Every API test is also a stall detector: no route may run SQL on the event loop (issue 11
+    # item 2; tests/fixtures/stall.py).
+    from tests.fixtures.stall import db_calls_on_event_loop, describe
+
+    with db_calls_on_event_loop(ctx.db) as calls, TestClient(create_app(ctx)) as test_client:
         yield test_client
+    assert calls == [], describe(calls)
 
 
 @pytest.fixture
