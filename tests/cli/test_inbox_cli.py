@@ -36,7 +36,8 @@ def _store(ctx: AppContext, body: bytes) -> None:
 def test_replay_applies_a_failed_body_once_its_message_is_known(env: AppContext) -> None:
     with env.db.write() as session:
         ws = make_workspace(session)
-        campaign = make_campaign(session, ws, make_sender(session, ws), state="RUNNING")
+        sender = make_sender(session, ws, phone_number_id="pn-1")  # the status's number
+        campaign = make_campaign(session, ws, sender, state="RUNNING")
         [rid] = make_recipients(session, ws, campaign, 1, state="SENT")
     _store(env, statuses_body([status("wamid.LOST", "read")]))
     with env.db.write() as session:  # gave up on it earlier: FAILED

@@ -35,7 +35,7 @@ def campaign_with(ctx: AppContext, n: int, state: str = "SENT") -> tuple[int, li
     """A campaign with ``n`` recipients in ``state``, recipient i has wamid ``wamid.i``."""
     with ctx.db.write() as session:
         ws = make_workspace(session)
-        sender = make_sender(session, ws)
+        sender = make_sender(session, ws, phone_number_id="pn-1")  # the statuses' number
         campaign = make_campaign(session, ws, sender, state="RUNNING")
         ids = make_recipients(session, ws, campaign, n, state=state)
         if state != "IN_PROGRESS":

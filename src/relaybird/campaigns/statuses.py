@@ -27,7 +27,7 @@ from relaybird.campaigns.recipients import move_recipient, move_recipients
 from relaybird.campaigns.transitions import PROVIDER_RANK, RECIPIENT, RecipientState
 from relaybird.errors import IllegalTransition
 from relaybird.inbox.handlers import ApplyContext, Registry
-from relaybird.models import Recipient
+from relaybird.models import Campaign, Recipient, Sender
 from relaybird.providers.whatsapp.events import MessageStatus
 
 log = logging.getLogger("relaybird.campaigns.statuses")
@@ -91,7 +91,7 @@ def apply_statuses(
     per_recipient: dict[int, list[MessageStatus]] = defaultdict(list)
     for rid, items in by_id.items():
         if rid in rows.states:
-            per_recipient[rid].extend(items)
+            per_recipient[rid].extend(_same_number(rows, rid, items))
         else:
             unmatched.extend(items)
     for wamid, items in by_wamid.items():
@@ -99,7 +99,8 @@ def apply_statuses(
         if rid_or_none is None:
             unmatched.extend(items)
         else:
-            per_recipient[rid_or_none].extend(items)
+            per_recipient[rid_or_none].extend(_same_number(rows, rid_or_none, items))
+    per_recipient = {rid: items for rid, items in per_recipient.items() if items}
 
     _record_wamids(session, rows, per_recipient)
     plans = {rid: _plan(rows.states[rid], items) for rid, items in per_recipient.items()}
@@ -107,25 +108,44 @@ def apply_statuses(
     return unmatched
 
 
+def _same_number(rows: _Rows, rid: int, items: list[MessageStatus]) -> list[MessageStatus]:
+    """Only a status reported for the number the recipient was sent from counts: callback data
+    and wamids are echoed by whoever sends, so a status of another number (another workspace's,
+    or one sent outside relaybird with our callback data) never moves this recipient."""
+    number = rows.numbers.get(rid)
+    kept = [e for e in items if e.phone_number_id == number]
+    if len(kept) < len(items):
+        log.warning(
+            "%d status(es) for recipient %s came from another number than its sender's: ignored",
+            len(items) - len(kept),
+            rid,
+        )
+    return kept
+
+
 @dataclass
 class _Rows:
     states: dict[int, RecipientState]
     wamids: dict[int, str | None]
     by_wamid: dict[str, int]
+    numbers: dict[int, str]  # recipient → its campaign's sender's phone_number_id
 
 
 def _load(session: Session, ids: list[int], wamids: list[str]) -> _Rows:
-    rows = _Rows({}, {}, {})
-    columns = (Recipient.id, Recipient.state, Recipient.wamid)
+    rows = _Rows({}, {}, {}, {})
+    columns = (Recipient.id, Recipient.state, Recipient.wamid, Sender.phone_number_id)
+    joined = select(*columns).join(Campaign, Campaign.id == Recipient.campaign_id)
+    joined = joined.join(Sender, Sender.id == Campaign.sender_id)
     queries = []
     if ids:
-        queries.append(select(*columns).where(Recipient.id.in_(ids)))
+        queries.append(joined.where(Recipient.id.in_(ids)))
     if wamids:
-        queries.append(select(*columns).where(Recipient.wamid.in_(wamids)))
+        queries.append(joined.where(Recipient.wamid.in_(wamids)))
     for query in queries:
-        for rid, state, wamid in session.execute(query):
+        for rid, state, wamid, number in session.execute(query):
             rows.states[int(rid)] = RecipientState(state)
             rows.wamids[int(rid)] = wamid
+            rows.numbers[int(rid)] = number
             if wamid is not None:
                 rows.by_wamid[wamid] = int(rid)
     return rows

@@ -12,6 +12,7 @@ wamid), the contact's 24 h window opens, and the rooms' ACTIVE/LIMITED status is
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
@@ -20,6 +21,8 @@ from relaybird.inbox.handlers import ApplyContext, Registry
 from relaybird.models import RoomMessage
 from relaybird.providers.whatsapp.events import InboundMessage, MessageStatus
 from relaybird.rooms import messages, outcomes, repository, service
+
+log = logging.getLogger("relaybird.rooms")
 
 ACTOR = "webhook"
 _SUCCESS = frozenset({"sent", "delivered", "read"})
@@ -43,6 +46,17 @@ def _ours(session: Session, event: MessageStatus) -> tuple[bool, RoomMessage | N
     return found is not None, found
 
 
+def _from_its_number(session: Session, message: RoomMessage, event: MessageStatus) -> bool:
+    """Only a status reported for the number the message was sent from counts (callback data
+    and wamids are echoed by whoever sends: never let another number's status move it)."""
+    room = repository.room_any(session, message.room_id)
+    sender = repository.sender_any(session, room.sender_id) if room and room.sender_id else None
+    if sender is not None and sender.phone_number_id == event.phone_number_id:
+        return True
+    log.warning("a status for room message %s came from another number: ignored", message.id)
+    return False
+
+
 def on_statuses(
     session: Session, events: Sequence[MessageStatus], ctx: ApplyContext
 ) -> list[MessageStatus]:
@@ -53,6 +67,8 @@ def on_statuses(
             unmatched.append(event)
             continue
         if message is None or message.direction != "OUT":
+            continue
+        if not _from_its_number(session, message, event):
             continue
         if event.wamid:
             repository.set_wamid(session, message.id, event.wamid)
