@@ -130,6 +130,7 @@ def claim(
                 actor="dispatcher",
                 values={
                     "lease_expires_at": until,
+                    "send_started_at": None,  # the runner marks it when the send starts
                     "attempts": Recipient.attempts + 1,
                     "updated_at": now,
                 },
