@@ -51,6 +51,9 @@ class Tuning:
     batch: int = 500
     flush_every: float = 0.1  # seconds between outcome flushes at most
     idle_poll: float = 0.25  # seconds between claims when nothing is due
+    # ... and when the number is at its limit and no due recipient costs nothing (that search
+    # reads the campaigns' due rows; the release moves the number out of it anyway).
+    at_limit_poll: float = 2.0
     idle_exit: float = 2.0  # a runner with no RUNNING campaign for this long stops
     max_concurrency: int = 256
 
@@ -163,7 +166,8 @@ class SenderRunner:
                     return
             else:
                 idle_since = None
-            await self._sleep(stop, self.tuning.idle_poll if self.inflight == 0 else 0.02)
+            idle = self.tuning.at_limit_poll if got.at_limit else self.tuning.idle_poll
+            await self._sleep(stop, idle if self.inflight == 0 else 0.02)
 
     def _grow_workers(self, workers: list[asyncio.Task[None]], rate: int) -> None:
         want = max(8, min(self.tuning.max_concurrency, rate // 4))
