@@ -11,6 +11,7 @@ from relaybird.campaigns.recipients import move_recipients
 from relaybird.campaigns.transitions import RecipientState
 from relaybird.config import DeliveryPolicy
 from relaybird.context import AppContext
+from relaybird.dispatcher.claim import claim
 from relaybird.dispatcher.reconcile import reconcile_expired
 from relaybird.models import Recipient
 from relaybird.providers.whatsapp import wire
@@ -31,7 +32,12 @@ def _claim_all(ctx: AppContext, cid: int, lease: timedelta) -> list[int]:
             event="claimed",
             target=RecipientState.IN_PROGRESS,
             actor="test",
-            values={"lease_expires_at": now + lease, "attempts": Recipient.attempts + 1},
+            # Sends that had started (the dispatcher marks them so just before the calls).
+            values={
+                "lease_expires_at": now + lease,
+                "attempts": Recipient.attempts + 1,
+                "send_started_at": now,
+            },
         )
     return ids
 
@@ -142,3 +148,48 @@ def test_the_providers_late_word_wins_over_outcome_unknown(
     assert rows[0].error_title == "Message undeliverable"
     assert not any("outcome unknown" in (r.error_title or "") for r in rows)
     assert counters_match(ctx, cid)
+
+
+def test_after_a_crash_only_started_sends_are_outcome_unknown(ctx: AppContext) -> None:
+    """Issue 12 item 15 at the seam: of what a dead dispatcher had claimed, the sends it had
+    started are "outcome unknown"; the rest go back untouched (INITIAL, or RETRY_SCHEDULED for
+    a retry), their attempt not counted."""
+    from relaybird.dispatcher import repository as dispatch_repo
+
+    cid = campaign_with(ctx, new_sender(ctx), phones(6))
+    ids = [r.id for r in recipients(ctx, cid)]
+    with ctx.db.write() as s:  # the last one is a retry: it had one attempt already
+        for source, event, target, values in (
+            (RecipientState.INITIAL, "claimed", RecipientState.IN_PROGRESS, {"attempts": 1}),
+            (
+                RecipientState.IN_PROGRESS,
+                "transient_error",
+                RecipientState.RETRY_SCHEDULED,
+                {"next_attempt_at": ctx.clock.now()},
+            ),
+        ):
+            move_recipients(
+                s, ids[5:], source=source, event=event, target=target, actor="test", values=values
+            )
+    now = ctx.clock.now()
+    with ctx.db.write() as s:
+        claim(s, new_sender_id(ctx, cid), clock=lambda: now, limit=10, lease=timedelta(seconds=9))
+        dispatch_repo.mark_started(s, ids[:2], now)  # two sends started, then the crash
+    ctx.clock.advance(timedelta(seconds=10))  # type: ignore[attr-defined]
+    assert reconcile_leases(ctx) == 6
+    rows = recipients(ctx, cid)
+    assert [(r.state, r.attempts) for r in rows] == [
+        ("ERROR", 1),
+        ("ERROR", 1),
+        ("INITIAL", 0),
+        ("INITIAL", 0),
+        ("INITIAL", 0),
+        ("RETRY_SCHEDULED", 1),
+    ]
+    assert all("outcome unknown" in (r.error_title or "") for r in rows[:2])
+    assert rows[5].next_attempt_at is not None
+    assert counters_match(ctx, cid)
+
+
+def new_sender_id(ctx: AppContext, cid: int) -> int:
+    return campaign(ctx, cid).sender_id

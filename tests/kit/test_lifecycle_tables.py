@@ -90,6 +90,8 @@ EXPECTED: dict[str, set[tuple[Any, str, Any]]] = {
         (R.IN_PROGRESS, "lease_expired", R.RETRY_SCHEDULED),
         (R.IN_PROGRESS, "released", R.INITIAL),
         (R.IN_PROGRESS, "released", R.RETRY_SCHEDULED),
+        (R.IN_PROGRESS, "not_started", R.INITIAL),
+        (R.IN_PROGRESS, "not_started", R.RETRY_SCHEDULED),
         *(
             (s, "no_whatsapp_account", R.SENDING_FAILED)
             for s in (R.IN_PROGRESS, R.RETRY_SCHEDULED, R.ERROR, R.SENT)

@@ -94,6 +94,8 @@ RECIPIENT = StateMachine(
         (IP, "lease_expired", RS, "lease expired after a crash, policy at-least-once"),
         (IP, "released", I, "sender/template stop: put back untouched"),
         (IP, "released", RS, "sender/template stop: put back untouched"),
+        (IP, "not_started", I, "lease expired before its send started (crash): put back"),
+        (IP, "not_started", RS, "lease expired before its send started (crash): put back"),
         # Status webhooks. They may arrive before the send call returns (IN_PROGRESS), after a
         # timeout was scheduled for retry (RETRY_SCHEDULED: the send did go out), or after we
         # gave the outcome up as unknown (ERROR: a crash, or a client timeout under at-most-once):

@@ -52,6 +52,9 @@ class Claim:
     access_token: str = ""
     # Why nothing was claimed, when nothing was (for logs and the idle decision).
     idle_reason: str | None = None
+    # The number is at its limit: only recipients that cost nothing were looked for (a search
+    # over the campaign's due rows, so the runner asks again less often when none was found).
+    at_limit: bool = False
     # RUNNING campaigns seen (even with nothing due), for completion checks.
     campaign_ids: list[int] = field(default_factory=list)
 
@@ -94,6 +97,7 @@ def claim(
         if gate.allowed
         else window.costs_nothing(sender, window.sharing(session, sender), Recipient.phone, now)
     )
+    out.at_limit = only is not None
     rows: list[repository.Due] = []
     for campaign in campaigns:
         if len(rows) >= limit:
@@ -130,6 +134,7 @@ def claim(
                 actor="dispatcher",
                 values={
                     "lease_expires_at": until,
+                    "send_started_at": None,  # the runner marks it when the send starts
                     "attempts": Recipient.attempts + 1,
                     "updated_at": now,
                 },

@@ -116,6 +116,18 @@ def due_recipients(
     return rows
 
 
+def mark_started(session: Session, ids: Sequence[int], now: datetime) -> None:
+    """These claimed sends start now (crash recovery judges only started ones "outcome
+    unknown")."""
+    if ids:
+        session.execute(
+            update(Recipient)
+            .where(Recipient.id.in_(list(ids)), Recipient.state == RecipientState.IN_PROGRESS.value)
+            .values(send_started_at=now),
+            execution_options={"synchronize_session": False},
+        )
+
+
 def set_per_row(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Bulk UPDATE by primary key: each dict has ``id`` and the columns to set."""
     if rows:

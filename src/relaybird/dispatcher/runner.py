@@ -1,10 +1,15 @@
-"""One sender's dispatcher: claim → send concurrently under a token bucket → record.
+"""One sender's dispatcher: claim → start in small groups under a token bucket → send
+concurrently → record.
 
-Three kinds of tasks share a queue (the listmonk shape): the claimer keeps about two batches in
-flight, claiming in short write transactions; ``concurrency`` workers take claimed recipients,
-wait for a token and call the provider with no transaction open; the recorder writes the
-outcomes of everything that came back in one short transaction per flush. Database work runs in
-threads (``asyncio.to_thread``) so the event loop keeps sending meanwhile.
+Four kinds of tasks share queues (the listmonk shape): the claimer keeps about two batches
+claimed ahead, in short write transactions; the starter takes claimed recipients a small group
+at a time (a tenth of a second of sends), waits out any sender backoff and takes their tokens,
+marks the group started (``send_started_at``, one short transaction) and hands it to the
+workers, which call the provider at once with no transaction open; the recorder writes the
+outcomes of everything that came back in one short transaction per flush. After a crash only the
+started sends have an unknown outcome: the rest of what was claimed goes back untouched
+(``reconcile``). Database work runs in threads (``asyncio.to_thread``) so the event loop keeps
+sending meanwhile.
 
 A template-stop or sender-stop error marks its campaign (or the whole sender) stopped at that
 moment: every recipient claimed before the mark and not yet sent is released untouched, and the
@@ -46,6 +51,9 @@ class Tuning:
     batch: int = 500
     flush_every: float = 0.1  # seconds between outcome flushes at most
     idle_poll: float = 0.25  # seconds between claims when nothing is due
+    # ... and when the number is at its limit and no due recipient costs nothing (that search
+    # reads the campaigns' due rows; the release moves the number out of it anyway).
+    at_limit_poll: float = 2.0
     idle_exit: float = 2.0  # a runner with no RUNNING campaign for this long stops
     max_concurrency: int = 256
 
@@ -74,7 +82,8 @@ class SenderRunner:
         settings = ctx.settings
         self.policy = RetryPolicy(settings.max_attempts, settings.retry_base)
         self.bucket = TokenBucket(80)
-        self.queue: asyncio.Queue[_Work | None] = asyncio.Queue()
+        self.claimed: asyncio.Queue[_Work | None] = asyncio.Queue()  # claimed, not started
+        self.queue: asyncio.Queue[_Work | None] = asyncio.Queue()  # started: send now
         self.results: list[Outcome] = []
         self.results_ready = asyncio.Event()
         self.inflight = 0
@@ -93,10 +102,13 @@ class SenderRunner:
     async def run(self, stop: asyncio.Event) -> None:
         workers: list[asyncio.Task[None]] = []
         recorder = asyncio.create_task(self._recorder(), name=f"recorder-{self.sender_id}")
+        starter = asyncio.create_task(self._starter(), name=f"starter-{self.sender_id}")
         try:
             await self._claimer(stop, workers)
         finally:
             self.draining = True
+            self.claimed.put_nowait(None)  # the starter releases what is left, then ends
+            await asyncio.gather(starter, return_exceptions=True)
             for _ in workers:
                 self.queue.put_nowait(None)
             await asyncio.gather(*workers, return_exceptions=True)
@@ -115,9 +127,9 @@ class SenderRunner:
                     log.info("sender %s: another worker drives it now", self.sender_id)
                     return
                 lease_renewed = now_m
-            # Claim about a quarter second of sends at a time, at most two batches ahead: what
-            # is claimed but unsent has an unknown outcome if the process dies (at-most-once
-            # turns it into ERROR), so keep that small.
+            # Claim about a quarter second of sends at a time, at most two batches ahead (what
+            # is claimed but not started goes back untouched if the process dies; only the
+            # started group's outcome is unknown then).
             batch = max(20, min(self.tuning.batch, self.bucket.rate // 4))
             backing_off = self.backoff.until - time.monotonic()
             if backing_off > 0:
@@ -146,7 +158,7 @@ class SenderRunner:
                 idle_since = None
                 self.inflight += len(got.items)
                 for item in got.items:
-                    self.queue.put_nowait(_Work(item, started, got))
+                    self.claimed.put_nowait(_Work(item, started, got))
                 continue
             if not got.campaign_ids and self.inflight == 0:
                 idle_since = idle_since or time.monotonic()
@@ -154,7 +166,8 @@ class SenderRunner:
                     return
             else:
                 idle_since = None
-            await self._sleep(stop, self.tuning.idle_poll if self.inflight == 0 else 0.02)
+            idle = self.tuning.at_limit_poll if got.at_limit else self.tuning.idle_poll
+            await self._sleep(stop, idle if self.inflight == 0 else 0.02)
 
     def _grow_workers(self, workers: list[asyncio.Task[None]], rate: int) -> None:
         want = max(8, min(self.tuning.max_concurrency, rate // 4))
@@ -166,10 +179,69 @@ class SenderRunner:
             work = await self.queue.get()
             if work is None:
                 return
-            outcome = await self._send(work)
-            self.results.append(outcome)
-            if len(self.results) >= self.tuning.batch:
-                self.results_ready.set()
+            self._done(await self._send(work))
+
+    async def _starter(self) -> None:
+        """Claimed → started, a small group at a time: wait out a sender backoff, take each
+        send's token, mark the group started in one short transaction, hand it to the workers
+        (which send at once). A recipient given back here was never started."""
+        while True:
+            first = await self.claimed.get()
+            if first is None:
+                return
+            group = [first]
+            size = max(1, min(200, int(self.bucket.rate) // 10))
+            while len(group) < size and not self.claimed.empty():
+                work = self.claimed.get_nowait()
+                if work is None:
+                    self.claimed.put_nowait(None)  # seen after this group
+                    break
+                group.append(work)
+            ready: list[_Work] = []
+            for work in group:
+                if await self._admit_start(work):
+                    ready.append(work)
+            ready = [w for w in ready if not self._give_back(w)]
+            if not ready:
+                continue
+            try:
+                await asyncio.to_thread(self._mark_started_tx, [w.item.id for w in ready])
+            except Exception:
+                log.exception(
+                    "sender %s: marking %d sends started failed", self.sender_id, len(ready)
+                )
+                for work in ready:
+                    self._done(Outcome(work.item, released=True))
+                continue
+            for work in ready:
+                self.queue.put_nowait(work)
+
+    async def _admit_start(self, work: _Work) -> bool:
+        """Wait for this send's turn (backoff, token); False: given back instead."""
+        if self._give_back(work):
+            return False
+        delay = self.backoff.until - time.monotonic()
+        if delay > 0:
+            # Waiting out a sender backoff holds this recipient's lease. Past half of it, give the
+            # recipient back (released: untouched, attempt not counted) rather than hold it.
+            held = time.monotonic() + delay - work.claimed_at
+            if held > self.ctx.settings.lease.total_seconds() / 2:
+                self._done(Outcome(work.item, released=True))
+                return False
+            await asyncio.sleep(delay)
+        await self.bucket.take()
+        return True
+
+    def _give_back(self, work: _Work) -> bool:
+        if self.draining or self._stopped(work):
+            self._done(Outcome(work.item, released=True))
+            return True
+        return False
+
+    def _done(self, outcome: Outcome) -> None:
+        self.results.append(outcome)
+        if len(self.results) >= self.tuning.batch:
+            self.results_ready.set()
 
     async def _recorder(self) -> None:
         while True:
@@ -179,7 +251,7 @@ class SenderRunner:
             if self.results:
                 batch, self.results = self.results, []
                 await self._flush(batch)
-            elif self.draining and self.queue.empty():
+            elif self.draining and self.queue.empty() and self.claimed.empty():
                 return
 
     # --- steps -----------------------------------------------------------------------------
@@ -191,18 +263,7 @@ class SenderRunner:
         return self.sender_stop_mark is not None and work.claimed_at <= self.sender_stop_mark
 
     async def _send(self, work: _Work) -> Outcome:
-        if self.draining or self._stopped(work):
-            return Outcome(work.item, released=True)
-        delay = self.backoff.until - time.monotonic()
-        if delay > 0:
-            # Waiting out a sender backoff holds this recipient's lease. Past half of it, give the
-            # recipient back (released: untouched, attempt not counted) instead of letting crash
-            # recovery judge a live, unsent claim "outcome unknown" (found by the chaos run).
-            held = time.monotonic() + delay - work.claimed_at
-            if held > self.ctx.settings.lease.total_seconds() / 2:
-                return Outcome(work.item, released=True)
-            await asyncio.sleep(delay)
-        await self.bucket.take()
+        """A started send (its turn taken by the starter): call the provider now."""
         if self.draining or self._stopped(work):
             return Outcome(work.item, released=True)
         template = work.claim.templates[work.item.campaign_id]
@@ -308,6 +369,10 @@ class SenderRunner:
                 sender_stop=self.sender_id if sender_stop else None,
                 rng=self.rng,
             )
+
+    def _mark_started_tx(self, ids: list[int]) -> None:
+        with self.ctx.db.write() as session:
+            repository.mark_started(session, ids, self.ctx.clock.now())
 
     def _renew_lease(self) -> bool:
         ttl = max(self.ctx.settings.lease, timedelta(seconds=5))

@@ -71,6 +71,9 @@ class Recipient(IdMixin, Base):
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime | None]
     lease_expires_at: Mapped[datetime | None]
+    # When the dispatcher let this claim's send start (marked in small groups just before the
+    # calls go out); None: claimed but never started, so crash recovery puts it back untouched.
+    send_started_at: Mapped[datetime | None]
     wamid: Mapped[str | None] = mapped_column(String(128))
     error_code: Mapped[int | None]
     error_title: Mapped[str | None] = mapped_column(Text)

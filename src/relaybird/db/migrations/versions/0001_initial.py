@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 12:25:20.388896
+Create Date: 2026-11-30 12:33:19.835074
 """
 
 from collections.abc import Sequence
@@ -960,6 +960,7 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("next_attempt_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("lease_expires_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("send_started_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("wamid", sa.String(length=128), nullable=True),
         sa.Column("error_code", sa.Integer(), nullable=True),
         sa.Column("error_title", sa.Text(), nullable=True),
