@@ -312,3 +312,7 @@ def mark_opted_out(session: Session, contact_id: int, at: datetime) -> None:
         .where(Contact.id == contact_id, Contact.unfollowed_at.is_(None))
         .values(unfollowed_at=at)
     )
+
+
+def invitation_by_nonce_hash(session: Session, nonce_hash: str) -> Invitation | None:
+    return session.scalar(select(Invitation).where(Invitation.link_nonce_hash == nonce_hash))
