@@ -163,6 +163,15 @@ def _work(ctx: AppContext, session: Session, message_id: int, now: datetime) -> 
     if room.network in ("SMS_DIRECT", "WHATSAPP_DIRECT") and number is None:
         return replace(base, refusal=f"the room owner has no {room.network} virtual number")
     base = replace(base, from_phone=number.phone if number else None)
+    if room.network == "WHATSAPP_DIRECT" and number is not None:
+        # The virtual number is a Cloud API number of the workspace: sent like WhatsApp.
+        sender = repository.sender_with_phone(session, room.workspace_id, number.phone)
+        if sender is not None:
+            gate = senders.reply_permit(session, sender.id)
+            if not gate.allowed:
+                return replace(base, refusal=f"sender cannot send now: {gate.reason}")
+            creds = SenderCredentials(sender.phone_number_id, sender.access_token)
+            return replace(base, credentials=creds, template=None)
     if room.network in ("SMS_DIRECT", "LINE", "WECHAT"):
         connector = connectors.for_network(session, room.workspace_id, room.network)
         if connector is None:
