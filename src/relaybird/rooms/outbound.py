@@ -58,6 +58,7 @@ from relaybird.senders import service as senders
 log = logging.getLogger("relaybird.rooms")
 
 _LOOPBACK_KEY = "direct_loopback"
+_GONE = frozenset({RecipientEffect.OPTED_OUT, RecipientEffect.NOT_FOLLOWING})
 OPTED_OUT = "the contact opted out (STOP): nothing is sent until they text START"
 WECHAT_WINDOW_CLOSED = (
     "outside WeChat's 48 h customer-service window: the contact has not written, followed or "
@@ -298,9 +299,10 @@ def record(ctx: AppContext, results: list[tuple[Work, SendResult | None]]) -> No
             messages.mark_failed(
                 session, [msg.id], error_code=error.code, error_title=title, now=now
             )
-            if error.recipient_effect is RecipientEffect.OPTED_OUT and msg.contact_id:
-                # Twilio 21610: the carrier knows of a STOP we did not see.
-                contacts_repository.mark_opted_out(session, msg.contact_id, now)
+            if error.recipient_effect in _GONE and msg.contact_id:
+                # Twilio 21610 (a STOP we did not see), WeChat 43004 (an unsubscribe we did
+                # not see): recorded on the contact, nothing more is tried until they return.
+                contacts_repository.mark_unfollowed(session, msg.contact_id, now)
             if error.code == outcomes.NOT_ON_WHATSAPP:
                 outcomes.not_on_whatsapp(session, msg, now=now, actor="rooms.sender")
 
