@@ -140,7 +140,10 @@ def test_line_invitation_validated_in_chat_then_pushes_and_unfollow(
         return [p for p in items if p["to"] == PERSON]
 
     wait_for(lambda: "Welcome aboard, Ada." in [p["text"] for p in pushes()])
-    assert all(p["retry_key"] for p in pushes())
+    # Room messages carry a retry key (a retried push is sent once); the first push was the
+    # account-link offer made to the new follower.
+    assert all(p["retry_key"] for p in pushes() if p["text"] == "Welcome aboard, Ada.")
+    assert "/link?linkToken=" in pushes()[0]["text"]
     wait_for(
         lambda: all(
             m["status"] == "SENT" for m in api.get(f"/api/v1/rooms/{room['id']}/messages")["items"]
@@ -165,3 +168,92 @@ def test_line_invitation_validated_in_chat_then_pushes_and_unfollow(
     # Following again clears it.
     simulator.request("POST", "/_sim/line/follow", {"user_id": PERSON})
     assert api.get(f"/api/v1/contacts/{cid}")["unfollowed_at"] is None
+
+
+LINK = re.compile(r"(https?://\S+/line/\d+/link\?linkToken=\S+)")
+CONTINUE = re.compile(r'<a href="([^"]+)">Continue to LINE</a>')
+
+
+def test_line_account_link_flow_validates_the_invitation(
+    ctx: AppContext,
+    live_server_factory: Callable[..., LiveServer],
+    simulator: SimHandle,
+    smtp_server: SmtpServer,
+    keys: KeyMaker,
+) -> None:
+    import html
+
+    import httpx2 as httpx
+
+    server = live_server_factory(loops=True)
+    ctx.settings = ctx.settings.model_copy(
+        update={
+            "public_url": server.url,
+            "smtp_url": smtp_server.url,
+            "line_api_url": simulator.url + "/line",
+            "line_access_url": simulator.url + "/line",
+        }
+    )
+    api = ApiClient(server.url, keys.create())
+    made = api.post(
+        "/api/v1/connectors",
+        {
+            "network": "LINE",
+            "name": "LINE",
+            "channel_id": "42",
+            "channel_secret": SECRET,
+            "channel_access_token": ACCESS,
+        },
+    )
+    simulator.request(
+        "POST",
+        "/_sim/line/channels",
+        {"access_token": ACCESS, "channel_secret": SECRET, "webhook_url": made["webhook_url"]},
+    )
+    owner = make_user(api, "agent@x.test")
+    cid = api.post("/api/v1/contacts", payload("LINE", owner))["id"]
+    [mail] = smtp_server.wait_for(1)
+    code = re.search(r"Or enter this code: ([A-Z0-9-]+)", mail.get_content())
+    assert code is not None
+
+    def settled() -> bool:
+        jobs.settle_invitation_deliveries(ctx)
+        return bool(api.get(f"/api/v1/contacts/{cid}")["status"] == "PENDING_CONFIRMATION")
+
+    wait_for(settled)
+
+    # 1. They follow the account: the bot pushes them the link to our page (with a link token).
+    simulator.request("POST", "/_sim/line/follow", {"user_id": PERSON})
+    pushes = simulator.request("GET", "/_sim/line/pushes")["items"]
+    [offer] = [p for p in pushes if p["to"] == PERSON]
+    found = LINK.search(offer["text"])
+    assert found is not None, offer
+    with httpx.Client(timeout=10) as http:
+        # 2. Our page asks for the code (and changes nothing).
+        page = http.get(found.group(1))
+        assert page.status_code == 200 and 'name="code"' in page.text
+        token = re.search(r'name="linkToken" value="([^"]+)"', page.text)
+        assert token is not None
+        # A wrong code: refused, nothing bound.
+        path = found.group(1).split("?")[0]
+        wrong = http.post(path, data={"linkToken": token.group(1), "code": "AAAA-BBBB-CCCC"})
+        assert wrong.status_code == 404
+        # 3. The right code: on to LINE's account-link dialog with a nonce.
+        answer = http.post(
+            path, data={"linkToken": html.unescape(token.group(1)), "code": code.group(1)}
+        )
+        assert answer.status_code == 200, answer.text
+        onward = CONTINUE.search(answer.text)
+        assert onward is not None, answer.text
+        assert api.get(f"/api/v1/contacts/{cid}")["status"] == "PENDING_CONFIRMATION"
+        # 4. LINE's dialog sends the accountLink event with our nonce: validated and linked.
+        dialog = http.get(html.unescape(onward.group(1)))
+        assert dialog.status_code == 200 and dialog.json()["status"] == 200
+    contact = api.get(f"/api/v1/contacts/{cid}")
+    assert (contact["status"], contact["network_user_id"]) == ("CONFIRMED", PERSON)
+    # The nonce is used up: the same accountLink again changes nothing.
+    again = simulator.request(
+        "POST", "/_sim/line/account-link", {"nonce": "x" * 32, "user_id": "U" + "7" * 32}
+    )
+    assert again["status"] == 200
+    assert api.get(f"/api/v1/contacts/{cid}")["network_user_id"] == PERSON

@@ -12,6 +12,8 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
+import pytest
+
 from relaybird.cli.apiclient import ApiClient
 from relaybird.context import AppContext
 from relaybird.providers.twilio import signature
@@ -234,3 +236,34 @@ def test_stop_opts_out_and_start_opts_back_in(
 
 def _sent_messages(api: ApiClient, room: int) -> list[dict[str, Any]]:
     return [m for m in _messages(api, room) if m["direction"] == "OUT" and m["wamid"]]
+
+
+def test_a_stop_we_never_saw_is_learnt_from_twilio_21610(
+    ctx: AppContext, live_server: LiveServer, simulator: SimHandle, keys: KeyMaker
+) -> None:
+    api = ApiClient(live_server.url, keys.create())
+    make_user(api, "agent@x.test", virtual_number=VIRTUAL)
+    _connect(ctx, live_server, simulator, api)
+    _text(simulator, STRANGER, "hello")
+    [room] = api.get("/api/v1/rooms")["items"]
+    wait_for(lambda: len(_sent(simulator, STRANGER)) == 1)
+    # The carrier takes a STOP while our webhook is not configured (we never see it).
+    simulator.request(
+        "POST",
+        "/_sim/twilio/accounts",
+        {"account_sid": SID, "auth_token": TOKEN, "numbers": {VIRTUAL: {}}},
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        _text(simulator, STRANGER, "STOP")
+    assert refused.value.code == 409  # no sms_url to forward it to
+    api.post(f"/api/v1/rooms/{room['id']}/messages", {"text": "one"})
+    wait_for(lambda: _messages(api, room["id"])[-1]["status"] == "FAILED")
+    assert _messages(api, room["id"])[-1]["error_code"] == 21610
+    [contact] = _contacts(api)
+    assert contact["unfollowed_at"] is not None
+    # From now on nothing is even tried.
+    api.post(f"/api/v1/rooms/{room['id']}/messages", {"text": "two"})
+    wait_for(lambda: _messages(api, room["id"])[-1]["status"] == "FAILED")
+    last = _messages(api, room["id"])[-1]
+    assert (last["error_code"], "opted out" in last["error_title"]) == (None, True)
+    assert len(_sent(simulator, STRANGER)) == 1

@@ -159,3 +159,47 @@ def test_wechat_qr_invitation_messages_token_refresh_and_window(
     # Unsubscribe is recorded.
     simulator.request("POST", "/_sim/wechat/unsubscribe", {"openid": OPENID})
     assert api.get(f"/api/v1/contacts/{cid}")["unfollowed_at"] is not None
+
+
+def test_an_unsubscribe_we_never_saw_is_learnt_from_43004(
+    ctx: AppContext, live_server: LiveServer, simulator: SimHandle, keys: KeyMaker
+) -> None:
+    from relaybird.models import Contact
+
+    ctx.settings = ctx.settings.model_copy(
+        update={"public_url": live_server.url, "wechat_api_url": simulator.url + "/wechat"}
+    )
+    api = ApiClient(live_server.url, keys.create())
+    api.post(
+        "/api/v1/connectors",
+        {"network": "WECHAT", "name": "wc", "app_id": APP_ID, "app_secret": SECRET, "token": TOKEN},
+    )
+    # The follower unsubscribed while no callback URL was set: WeChat knows, we do not.
+    simulator.request(
+        "POST",
+        "/_sim/wechat/accounts",
+        {"app_id": APP_ID, "app_secret": SECRET, "token": TOKEN, "original_id": ORIGINAL},
+    )
+    simulator.request("POST", "/_sim/wechat/subscribe", {"openid": OPENID})
+    simulator.request("POST", "/_sim/wechat/unsubscribe", {"openid": OPENID})
+    owner = make_user(api, "agent@x.test")
+    cid = api.post("/api/v1/contacts", payload("WECHAT", owner))["id"]
+    with ctx.db.write() as session:  # as a validated invitation and a recent message leave it
+        contact = session.get(Contact, cid)
+        assert contact is not None
+        contact.network_user_id = OPENID
+        contact.window_expires_at = ctx.clock.now() + timedelta(hours=1)
+    room = api.post("/api/v1/rooms", {"name": "Ada", "network": "WECHAT", "owner_user_id": owner})
+    api.post(f"/api/v1/rooms/{room['id']}/contacts", {"contact_id": cid})
+    api.post(f"/api/v1/rooms/{room['id']}/messages", {"text": "Hello?"})
+
+    def last() -> dict[str, Any]:
+        item: dict[str, Any] = api.get(f"/api/v1/rooms/{room['id']}/messages")["items"][-1]
+        return item
+
+    wait_for(lambda: last()["status"] == "FAILED")
+    assert last()["error_code"] == 43004
+    assert api.get(f"/api/v1/contacts/{cid}")["unfollowed_at"] is not None
+    api.post(f"/api/v1/rooms/{room['id']}/messages", {"text": "Still?"})
+    wait_for(lambda: last()["text"] == "Still?" and last()["status"] == "FAILED")
+    assert "unfollowed" in last()["error_title"]

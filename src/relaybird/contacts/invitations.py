@@ -29,6 +29,7 @@ from relaybird.contacts.moves import move_contact
 from relaybird.errors import IllegalTransition
 from relaybird.events.mail import cancel_emails, queue_email
 from relaybird.models import Contact, Invitation
+from relaybird.providers.line.linking import new_nonce
 
 # What the outbox shows in place of a code (and of the code in the link).
 REDACTED = "[code redacted: only in the e-mail sent]"
@@ -256,6 +257,37 @@ def accept_by_id(session: Session, invitation_id: int, *, at: datetime) -> Found
     with contextlib.suppress(IllegalTransition):
         move_contact(session, contact, "invitation_accepted", f"invitation:{invitation.id}", at=at)
     return Found(invitation, contact, "accepted")
+
+
+def begin_account_link(
+    session: Session, raw_code: str, *, workspace_id: int, network: str, at: datetime
+) -> tuple[Found, str]:
+    """LINE account linking, our half: the person (who came from LINE with a link token) gave
+    their invitation code; a new single-use nonce is bound to the invitation (its hash kept)
+    and returned for LINE's account-link redirect. The code must be an open invitation of a
+    contact of that network and workspace (else InvitationNotFound, 404)."""
+    found = find(session, raw_code, at)
+    contact = found.contact
+    if (
+        found.state != "pending"
+        or contact.network != network
+        or contact.workspace_id != workspace_id
+    ):
+        raise InvitationNotFound("this code is not an open invitation of this account")
+    nonce = new_nonce()
+    found.invitation.link_nonce_hash = hash_code(nonce)
+    session.flush()
+    return found, nonce
+
+
+def accept_by_nonce(session: Session, nonce: str, *, at: datetime) -> Found | None:
+    """The accountLink event carried ``nonce``: validate its invitation (the nonce is used up)."""
+    invitation = repository.invitation_by_nonce_hash(session, hash_code(nonce))
+    if invitation is None:
+        return None
+    invitation.link_nonce_hash = None
+    session.flush()
+    return accept_by_id(session, invitation.id, at=at)
 
 
 def expire(session: Session, invitation_id: int, *, at: datetime) -> bool:

@@ -305,10 +305,15 @@ def add_virtual_number(session: Session, **values: Any) -> VirtualNumber:
     return number
 
 
-def mark_opted_out(session: Session, contact_id: int, at: datetime) -> None:
-    """The carrier says the person opted out (STOP): ``unfollowed_at`` (kept if already set)."""
+def mark_unfollowed(session: Session, contact_id: int, at: datetime) -> None:
+    """The provider says the person opted out (STOP) or does not follow the account any more:
+    ``unfollowed_at`` (kept if already set)."""
     session.execute(
         update(Contact)
         .where(Contact.id == contact_id, Contact.unfollowed_at.is_(None))
         .values(unfollowed_at=at)
     )
+
+
+def invitation_by_nonce_hash(session: Session, nonce_hash: str) -> Invitation | None:
+    return session.scalar(select(Invitation).where(Invitation.link_nonce_hash == nonce_hash))

@@ -8,8 +8,9 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 from html import escape
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from relaybird.api.deps import Ctx
@@ -168,3 +169,82 @@ async def wechat_qr(code: str, request: Request, ctx: Ctx) -> object:
     except ProviderCallFailed as exc:
         return _error(request, ServiceUnavailable(f"WeChat: {exc.error.title}"))
     return RedirectResponse(qr.image_url, status_code=303)
+
+
+# --- LINE account linking -----------------------------------------------------------------------
+
+LinkToken = Annotated[str, Query(alias="linkToken", min_length=1, max_length=200)]
+
+
+async def _line_connector(ctx: Ctx, connector_id: int) -> Connector:
+    def read() -> Connector:
+        with ctx.db.read() as session:
+            row = connectors.connector_any(session, connector_id)
+            if row is None or row.network != "LINE":
+                raise NotFound("no such LINE account")
+            session.expunge(row)
+            return row
+
+    return await asyncio.to_thread(read)
+
+
+@router.get(
+    "/line/{connector_id}/link",
+    summary="LINE account linking: the page a new follower opens (from the bot's message)",
+    description="A form asking for the invitation code; changes nothing.",
+)
+async def line_link_page(
+    connector_id: int, request: Request, ctx: Ctx, link_token: LinkToken
+) -> object:
+    try:
+        await _line_connector(ctx, connector_id)
+    except AppError as exc:
+        return _error(request, exc)
+    body = (
+        "<p>Enter the invitation code from your e-mail to connect your LINE account.</p>"
+        f'<form method="post" action="/line/{connector_id}/link">'
+        f'<input type="hidden" name="linkToken" value="{escape(link_token)}">'
+        '<input name="code" required autocomplete="off" placeholder="XXXX-XXXX-XXXX"> '
+        '<button type="submit">Connect</button></form>'
+    )
+    return HTMLResponse(_html("Connect on LINE", body))
+
+
+@router.post(
+    "/line/{connector_id}/link",
+    summary="LINE account linking: the code given; on to LINE's account-link dialog",
+    description="Binds a new single-use nonce to the open invitation of that code and answers "
+    "a page whose link continues to LINE (`/dialog/bot/accountLink?linkToken=&nonce=`); the "
+    "`accountLink` event LINE then sends with that nonce validates the invitation. An unknown, "
+    "used or expired code: 404/410, nothing changes.",
+)
+async def line_link_code(
+    connector_id: int,
+    request: Request,
+    ctx: Ctx,
+    link_token: Annotated[str, Form(alias="linkToken", min_length=1, max_length=200)],
+    code: Annotated[str, Form(min_length=1, max_length=40)],
+) -> object:
+    try:
+        row = await _line_connector(ctx, connector_id)
+
+        def write() -> str:
+            with ctx.db.write() as session:
+                _, nonce = invitations.begin_account_link(
+                    session,
+                    code,
+                    workspace_id=row.workspace_id,
+                    network="LINE",
+                    at=ctx.clock.now(),
+                )
+                return nonce
+
+        nonce = await asyncio.to_thread(write)
+    except AppError as exc:
+        return _error(request, exc)
+    url = channels.line_channel(ctx).link_url(link_token, nonce)
+    body = (
+        "<p>Your code is right. One last step, on LINE:</p>"
+        f'<p><a href="{escape(url)}">Continue to LINE</a></p>'
+    )
+    return HTMLResponse(_html("Connect on LINE", body))

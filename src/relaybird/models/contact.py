@@ -108,6 +108,9 @@ class Invitation(IdMixin, Base):
     )
     # SHA-256 of the code: a database leak does not reveal working links.
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # LINE account linking: SHA-256 of the nonce issued for this invitation (single use); the
+    # accountLink event that carries the nonce validates it.
+    link_nonce_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     # The e-mail carrying the code (its status is the invitation's delivery).
     email_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("outgoing_emails.id"))
     sent_at: Mapped[datetime | None]

@@ -1,11 +1,11 @@
-"""The port for SMS & Voice Direct and WhatsApp Direct (and LINE/WeChat room messages): a user's
-virtual number sends a text to an external number.
+"""A small Direct provider port: a user's virtual number sends a text to an external number.
 
-relaybird has no carrier integration for these networks yet. ``LoopbackDirectProvider`` is the
-implementation every process uses: it accepts each message, gives it an id and keeps it in a
-bounded in-memory outbox (what tests and the demo read), so room messages on these networks are
-recorded SENT without leaving the machine. A real carrier adapter implements ``DirectProvider``
-and goes into ``AppContext.resources[DIRECT_PROVIDER_KEY]``.
+Production sends go through the real adapters (rooms/outbound.py: Twilio, LINE, WeChat
+connectors; the Cloud API for WhatsApp-Direct numbers that are senders). What is left here:
+``LoopbackDirectProvider``, an outbox that accepts each message, gives it an id and keeps it in
+memory — the test double tests put in ``AppContext.resources[DIRECT_PROVIDER_KEY]``, and the
+loopback for a WhatsApp-Direct virtual number that is no sender of its workspace (recorded SENT
+without leaving the machine, as the README says).
 """
 
 from __future__ import annotations

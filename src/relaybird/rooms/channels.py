@@ -10,9 +10,13 @@ contact (``unfollowed_at``): nothing is sent to it until START.
 LINE (and WeChat): the person is known by their network address (LINE user id), learnt when
 their invitation is validated through the network: the invitation code sent in the chat to the
 Official Account (the e-mail carries the add-friend link and the code) validates it
-(PENDING_CONFIRMATION → CONFIRMED) and links the contact to that user id. Later messages from
-that user land RECEIVED in the contact's rooms; unfollow (or block) is recorded on the contact
-(``unfollowed_at``; nothing is pushed to them then) and a new follow clears it.
+(PENDING_CONFIRMATION → CONFIRMED) and links the contact to that user id. LINE's account
+linking does the same: a new follower who is nobody's contact gets a link (with a link token)
+to our page, gives the invitation code there, is sent to LINE's account-link dialog with a nonce
+bound to the invitation, and the ``accountLink`` event carrying that nonce validates it.
+Later messages from that user land RECEIVED in the contact's rooms; unfollow (or block) is
+recorded on the contact (``unfollowed_at``; nothing is pushed to them then) and a new follow
+clears it.
 
 WeChat: the invitation's parametric QR code carries the scene ``inv:<invitation id>``; the
 ``subscribe`` (new follower) or ``SCAN`` (already following) event with that scene validates it
@@ -69,6 +73,8 @@ class Applied:
     received: list[direct.Received] = field(default_factory=list)
     statuses: int = 0  # room messages moved
     validated: list[int] = field(default_factory=list)  # contacts whose invitation was validated
+    # LINE users who followed and are nobody's contact yet: offer them account linking.
+    link_offers: list[str] = field(default_factory=list)
 
 
 def _message(session: Session, connector: Connector, event: StatusUpdate) -> RoomMessage | None:
@@ -187,6 +193,25 @@ def _validate_by_scene(
     return contact
 
 
+def _validate_by_nonce(
+    session: Session, connector: Connector, event: AccountLink, now: datetime
+) -> Contact | None:
+    if not event.ok or not event.user_id:
+        return None  # LINE refused the link: the invitation stays open
+    found = invitations.accept_by_nonce(session, event.nonce, at=now)
+    if found is None:
+        return None
+    contact = found.contact
+    if contact.network != connector.network or contact.workspace_id != connector.workspace_id:
+        return None
+    if contact.network_user_id not in (None, event.user_id):
+        return None
+    contact.network_user_id = event.user_id
+    contact.unfollowed_at = None
+    session.flush()
+    return contact
+
+
 def _open_window(contacts: Sequence[Contact], network: str, at: datetime) -> None:
     """From when we received it (our clock; WeChat delivers within seconds)."""
     if network != "WECHAT":
@@ -243,6 +268,8 @@ def apply_official_account_events(
             contacts = repository.contacts_by_network_user(
                 session, connector.workspace_id, network, event.user_id
             )
+            if not contacts and network == "LINE" and isinstance(event, Follow):
+                out.link_offers.append(event.user_id)
             for contact in contacts:
                 contact.unfollowed_at = None
             _open_window(contacts, network, now)
@@ -257,5 +284,7 @@ def apply_official_account_events(
                 )
             session.flush()
         elif isinstance(event, AccountLink):
-            log.info("%s accountLink event ignored: invitations are validated by code", network)
+            linked = _validate_by_nonce(session, connector, event, now)
+            if linked is not None:
+                out.validated.append(linked.id)
     return out

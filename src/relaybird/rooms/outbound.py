@@ -58,6 +58,7 @@ from relaybird.senders import service as senders
 log = logging.getLogger("relaybird.rooms")
 
 _LOOPBACK_KEY = "direct_loopback"
+_GONE = frozenset({RecipientEffect.OPTED_OUT, RecipientEffect.NOT_FOLLOWING})
 OPTED_OUT = "the contact opted out (STOP): nothing is sent until they text START"
 WECHAT_WINDOW_CLOSED = (
     "outside WeChat's 48 h customer-service window: the contact has not written, followed or "
@@ -163,6 +164,15 @@ def _work(ctx: AppContext, session: Session, message_id: int, now: datetime) -> 
     if room.network in ("SMS_DIRECT", "WHATSAPP_DIRECT") and number is None:
         return replace(base, refusal=f"the room owner has no {room.network} virtual number")
     base = replace(base, from_phone=number.phone if number else None)
+    if room.network == "WHATSAPP_DIRECT" and number is not None:
+        # The virtual number is a Cloud API number of the workspace: sent like WhatsApp.
+        sender = repository.sender_with_phone(session, room.workspace_id, number.phone)
+        if sender is not None:
+            gate = senders.reply_permit(session, sender.id)
+            if not gate.allowed:
+                return replace(base, refusal=f"sender cannot send now: {gate.reason}")
+            creds = SenderCredentials(sender.phone_number_id, sender.access_token)
+            return replace(base, credentials=creds, template=None)
     if room.network in ("SMS_DIRECT", "LINE", "WECHAT"):
         connector = connectors.for_network(session, room.workspace_id, room.network)
         if connector is None:
@@ -289,9 +299,10 @@ def record(ctx: AppContext, results: list[tuple[Work, SendResult | None]]) -> No
             messages.mark_failed(
                 session, [msg.id], error_code=error.code, error_title=title, now=now
             )
-            if error.recipient_effect is RecipientEffect.OPTED_OUT and msg.contact_id:
-                # Twilio 21610: the carrier knows of a STOP we did not see.
-                contacts_repository.mark_opted_out(session, msg.contact_id, now)
+            if error.recipient_effect in _GONE and msg.contact_id:
+                # Twilio 21610 (a STOP we did not see), WeChat 43004 (an unsubscribe we did
+                # not see): recorded on the contact, nothing more is tried until they return.
+                contacts_repository.mark_unfollowed(session, msg.contact_id, now)
             if error.code == outcomes.NOT_ON_WHATSAPP:
                 outcomes.not_on_whatsapp(session, msg, now=now, actor="rooms.sender")
 

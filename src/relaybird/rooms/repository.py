@@ -446,3 +446,15 @@ def contacts_by_network_user(
             .order_by(Contact.id)
         )
     )
+
+
+def sender_with_phone(session: Session, workspace_id: int, phone: str) -> Sender | None:
+    """WhatsApp Direct: the workspace's Cloud API number whose display number is ``phone``
+    (E.164; Meta writes display numbers with or without +, spaces and dashes)."""
+    digits = phone.lstrip("+")
+    for sender in session.scalars(
+        select(Sender).where(Sender.workspace_id == workspace_id).order_by(Sender.id)
+    ):
+        if "".join(c for c in sender.display_phone_number if c.isdigit()) == digits:
+            return sender
+    return None

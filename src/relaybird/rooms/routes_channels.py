@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Request, Response
 
@@ -19,8 +20,14 @@ from relaybird.connectors import channels, service
 from relaybird.context import AppContext
 from relaybird.errors import BadRequest, NotFound, Unauthorized
 from relaybird.models import Connector
-from relaybird.providers.channel import CallbackReply, CallbackRequest, MalformedCallback
+from relaybird.providers.channel import (
+    CallbackReply,
+    CallbackRequest,
+    MalformedCallback,
+    OutboundText,
+)
 from relaybird.providers.channel_events import InboundCall
+from relaybird.providers.port import ProviderCallFailed
 from relaybird.providers.twilio.twiml import CallAnswer
 from relaybird.rooms import channels as room_channels
 from relaybird.rooms import outbound
@@ -154,7 +161,29 @@ async def line_webhook(request: Request, connector_id: int = ConnectorId) -> Res
 
     applied = await asyncio.to_thread(write)
     await _send_queued(ctx, applied.queued)
+    for user_id in applied.link_offers:
+        await _offer_link(ctx, connector, user_id)
     return _reply(channel.acknowledge(received))
+
+
+async def _offer_link(ctx: AppContext, connector: Connector, user_id: str) -> None:
+    """LINE account linking, step 1: a link token for the new follower, pushed to them with
+    the link to our page where they give their invitation code."""
+    channel = channels.line_channel(ctx)
+    account = service.line_account(connector)
+    try:
+        token = await channel.issue_link_token(account, user_id)
+    except ProviderCallFailed as exc:
+        log.warning("LINE link token refused: %s", exc.error.title)
+        return
+    url = f"{ctx.settings.public_url}/line/{connector.id}/link?{urlencode({'linkToken': token})}"
+    text = (
+        "Welcome! To connect with your advisor, open this link and enter the invitation "
+        f"code from your e-mail: {url}"
+    )
+    result = await channel.send_text(account, OutboundText(to=user_id, text=text))
+    if result.error is not None:
+        log.warning("LINE account-link offer not pushed: %s", result.error.title)
 
 
 _WECHAT_DOC = (

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 12:33:19.835074
+Create Date: 2026-11-30 12:54:58.889833
 """
 
 from collections.abc import Sequence
@@ -844,6 +844,7 @@ def upgrade() -> None:
             "contact_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
         ),
         sa.Column("code_hash", sa.String(length=64), nullable=False),
+        sa.Column("link_nonce_hash", sa.String(length=64), nullable=True),
         sa.Column("email_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("sent_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("undeliverable_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=True),
@@ -874,6 +875,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_invitations")),
         sa.UniqueConstraint("code_hash", name=op.f("uq_invitations_code_hash")),
+        sa.UniqueConstraint("link_nonce_hash", name=op.f("uq_invitations_link_nonce_hash")),
         sqlite_autoincrement=True,
     )
     with op.batch_alter_table("invitations", schema=None) as batch_op:
