@@ -12,7 +12,7 @@ from relaybird.campaigns.statuses import callback_data
 from relaybird.campaigns.transitions import RecipientState
 from relaybird.inbox import applier
 from relaybird.models import Recipient
-from relaybird.providers.port import SenderCredentials, TemplateMessage
+from relaybird.providers.port import SenderCredentials, SendResult, TemplateMessage
 from relaybird.providers.whatsapp.client import WhatsAppCloudClient
 from tests.factories import make_campaign, make_recipients, make_sender, make_workspace
 from tests.fixtures.live_server import LiveServer
@@ -46,7 +46,7 @@ def test_statuses_from_the_simulator_land_on_the_recipients(
         delivered_delay=0.01,
     )
 
-    async def send_all() -> dict[int, str | None]:
+    async def send_all() -> dict[int, SendResult]:
         client = WhatsAppCloudClient(simulator.url, "v23.0")
         creds = SenderCredentials("3003", "tok-3003")
         try:
@@ -66,10 +66,12 @@ def test_statuses_from_the_simulator_land_on_the_recipients(
             )
         finally:
             await client.close()
-        return {rid: r.message_id for rid, r in zip(ids, results, strict=True)}
+        return dict(zip(ids, results, strict=True))
 
-    wamids = asyncio.run(send_all())
-    assert all(wamids.values())
+    results = asyncio.run(send_all())
+    refused = {rid: r.error for rid, r in results.items() if not r.message_id}
+    assert refused == {}, refused  # the simulator's reasons, if it refused any
+    wamids = {rid: r.message_id for rid, r in results.items()}
     # Record the accepted sends, as the dispatcher does (some statuses may already be stored).
     with ctx.db.write() as session:
         for rid, wamid in wamids.items():

@@ -145,6 +145,7 @@ def run(
     *,
     recipients: int = 20_000,
     kill_every: float = 3.0,
+    min_kills: int = 0,
     timeout: float = 900.0,
     seed: int = 7,
     storm_for: float = 30.0,
@@ -251,7 +252,9 @@ def run(
         storms_over = False
         while time.monotonic() - t0 < timeout:
             pending = _pending(db, big_cid)
-            if pending == 0:
+            # A run that finished before its kills (a fast machine, a quiet one) goes on killing
+            # through the settling webhooks: the invariants must hold across at least that many.
+            if pending == 0 and figures.kills >= min_kills:
                 break
             now = time.monotonic()
             # 5xx bursts and 130429 storms for the first ``storm_for`` seconds, on top of the

@@ -20,6 +20,7 @@ def test_reduced_chaos_run_keeps_every_invariant(pg_url: str, tmp_path: Path) ->
         tmp_path,
         recipients=300,
         kill_every=3.0,
+        min_kills=2,
         storm_for=10.0,
         timeout=240.0,
         verbose=False,

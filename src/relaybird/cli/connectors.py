@@ -4,6 +4,7 @@ from the command line's history and never printed."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
@@ -40,9 +41,14 @@ def _table(items: list[ConnectorOut]) -> object:
     return table(("id", "network", "name", "account", "secrets set", "webhook URL"), rows)
 
 
-def _create(body: TwilioCreate | LineCreate | WeChatCreate, workspace: str, json_out: bool) -> None:
+def _create(
+    make: Callable[[], TwilioCreate | LineCreate | WeChatCreate], workspace: str, json_out: bool
+) -> None:
+    """The workspace is looked up (a missing database is one line) before any secret is
+    prompted for; ``make`` then builds the body, prompting for what the environment lacks."""
     with opened() as ctx:
         who = principal(ctx, workspace)
+        body = make()
         with ctx.db.write() as session:
             row = service.create_connector(session, who.workspace_id, body, at=ctx.clock.now())
             out = service.to_out(row, ctx.settings.public_url)
@@ -69,7 +75,7 @@ def add_twilio(
 ) -> None:
     """Connect a Twilio account for SMS & Voice Direct (the users' virtual numbers are its
     numbers)."""
-    body = TwilioCreate.model_validate(
+    make = lambda: TwilioCreate.model_validate(  # noqa: E731
         {
             "network": "SMS_DIRECT",
             "name": name,
@@ -78,7 +84,7 @@ def add_twilio(
             "call_message": call_message,
         }
     )
-    _create(body, workspace, json_out)
+    _create(make, workspace, json_out)
 
 
 @app.command("add-line")
@@ -97,7 +103,7 @@ def add_line(
     json_out: JsonOpt = False,
 ) -> None:
     """Connect a LINE Official Account's Messaging API channel."""
-    body = LineCreate.model_validate(
+    make = lambda: LineCreate.model_validate(  # noqa: E731
         {
             "network": "LINE",
             "name": name,
@@ -107,7 +113,7 @@ def add_line(
             "channel_access_token": _secret(channel_access_token, "Channel access token"),
         }
     )
-    _create(body, workspace, json_out)
+    _create(make, workspace, json_out)
 
 
 @app.command("add-wechat")
@@ -124,7 +130,7 @@ def add_wechat(
     json_out: JsonOpt = False,
 ) -> None:
     """Connect a WeChat Official Account (plain-mode callbacks)."""
-    body = WeChatCreate.model_validate(
+    make = lambda: WeChatCreate.model_validate(  # noqa: E731
         {
             "network": "WECHAT",
             "name": name,
@@ -134,7 +140,7 @@ def add_wechat(
             "token": _secret(token, "Server Token"),
         }
     )
-    _create(body, workspace, json_out)
+    _create(make, workspace, json_out)
 
 
 @app.command("list")
