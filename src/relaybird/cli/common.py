@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import wraps
@@ -64,7 +65,10 @@ def load_settings() -> Settings:
             fail(f"RELAYBIRD_{str(first['loc'][0]).upper()}: {first['msg']}", 2)
         # A rule across settings (its message names them).
         fail(str(first["msg"]).removeprefix("Value error, "), 2)
-    rlog.configure(settings.log_level, settings.log_json, settings.default_region)
+    # A one-shot command says what it did on stdout; its log shows warnings only, unless the
+    # operator asked for a level. The long-running processes log at the setting's level.
+    level = settings.log_level if "RELAYBIRD_LOG_LEVEL" in os.environ else "WARNING"
+    rlog.configure(level, settings.log_json, settings.default_region)
     return settings
 
 
@@ -215,3 +219,8 @@ def show(value: Any, json_out: bool, render: Callable[[], Any]) -> None:
         print_json(value)
     else:
         console.print(render())
+
+
+def log_as_service(settings: Settings) -> None:
+    """The long-running processes (serve, api, worker) log at RELAYBIRD_LOG_LEVEL (INFO)."""
+    rlog.configure(settings.log_level, settings.log_json, settings.default_region)

@@ -19,6 +19,7 @@ from relaybird.cli.common import (
     fail,
     friendly,
     load_settings,
+    log_as_service,
     safe_url,
     sqlite_path,
 )
@@ -66,6 +67,7 @@ def _run_uvicorn(loops: bool, host: str, port: int) -> None:
     from relaybird.api.app import create_app
 
     settings = load_settings()
+    log_as_service(settings)
     check_url(settings.database_url)
     sock = bind(host, port)
     try:
@@ -106,6 +108,7 @@ def worker() -> None:
     from relaybird.runtime import bootstrap, run_loops
 
     ctx = context()
+    log_as_service(ctx.settings)
 
     async def main() -> None:
         stop = asyncio.Event()
