@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import TypeVar
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Request, Response
@@ -23,6 +24,7 @@ from relaybird.models import Connector
 from relaybird.providers.channel import (
     CallbackReply,
     CallbackRequest,
+    DirectChannel,
     MalformedCallback,
     OutboundText,
 )
@@ -31,6 +33,8 @@ from relaybird.providers.port import ProviderCallFailed
 from relaybird.providers.twilio.twiml import CallAnswer
 from relaybird.rooms import channels as room_channels
 from relaybird.rooms import outbound
+
+A = TypeVar("A")
 
 log = logging.getLogger("relaybird.rooms")
 
@@ -145,22 +149,14 @@ async def line_webhook(request: Request, connector_id: int = ConnectorId) -> Res
     connector = await _connector(ctx, connector_id, "LINE")
     account = service.line_account(connector)
     channel = channels.line_channel(ctx)
-    received = await _request(request)
-    if not channel.verify(account, received):
-        raise Unauthorized("x-line-signature is missing or does not match the body")
-    try:
-        events = channel.parse(account, received)
-    except MalformedCallback as exc:
-        raise BadRequest(str(exc)) from None
-
-    def write() -> room_channels.Applied:
-        with ctx.db.write() as session:
-            return room_channels.apply_official_account_events(
-                session, connector, events, now=ctx.clock.now()
-            )
-
-    applied = await asyncio.to_thread(write)
-    await _send_queued(ctx, applied.queued)
+    received, applied = await _official_account_callback(
+        ctx,
+        connector,
+        channel,
+        account,
+        request,
+        "x-line-signature is missing or does not match the body",
+    )
     for user_id in applied.link_offers:
         await _offer_link(ctx, connector, user_id)
     return _reply(channel.acknowledge(received))
@@ -228,9 +224,30 @@ async def wechat_webhook(request: Request, connector_id: int = ConnectorId) -> R
     connector = await _connector(ctx, connector_id, "WECHAT")
     account = service.wechat_account(connector)
     channel = channels.wechat_channel(ctx)
+    received, _ = await _official_account_callback(
+        ctx,
+        connector,
+        channel,
+        account,
+        request,
+        "the WeChat signature is missing or does not match",
+    )
+    return _reply(channel.acknowledge(received))
+
+
+async def _official_account_callback(
+    ctx: AppContext,
+    connector: Connector,
+    channel: DirectChannel[A],
+    account: A,
+    request: Request,
+    refusal: str,
+) -> tuple[CallbackRequest, room_channels.Applied]:
+    """An Official Account's callback (LINE, WeChat): the signature first, then its events
+    applied in one transaction (off the event loop), then the messages they queued sent."""
     received = await _request(request)
     if not channel.verify(account, received):
-        raise Unauthorized("the WeChat signature is missing or does not match")
+        raise Unauthorized(refusal)
     try:
         events = channel.parse(account, received)
     except MalformedCallback as exc:
@@ -244,4 +261,4 @@ async def wechat_webhook(request: Request, connector_id: int = ConnectorId) -> R
 
     applied = await asyncio.to_thread(write)
     await _send_queued(ctx, applied.queued)
-    return _reply(channel.acknowledge(received))
+    return received, applied
