@@ -54,7 +54,15 @@ def _from_its_number(session: Session, message: RoomMessage, event: MessageStatu
     """Only a status reported for the number the message was sent from counts (callback data
     and wamids are echoed by whoever sends: never let another number's status move it)."""
     room = repository.room_any(session, message.room_id)
-    sender = repository.sender_any(session, room.sender_id) if room and room.sender_id else None
+    sender = None
+    if room is not None and room.sender_id:
+        sender = repository.sender_any(session, room.sender_id)
+    elif room is not None and room.network == "WHATSAPP_DIRECT":
+        # Sent from the owner's virtual number, a Cloud API number of the workspace (as
+        # rooms.outbound picks it).
+        number = repository.virtual_number_of(session, room.owner_user_id, room.network)
+        if number is not None:
+            sender = repository.sender_with_phone(session, room.workspace_id, number.phone)
     if sender is not None and sender.phone_number_id == event.phone_number_id:
         return True
     log.warning("a status for room message %s came from another number: ignored", message.id)
