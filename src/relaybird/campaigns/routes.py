@@ -67,7 +67,12 @@ Cursor = Annotated[str | None, Query(description="`next_cursor` of the previous 
     summary="Create a campaign",
     description="A campaign sends one approved template from one sender. `template.body_params` "
     "names the upload columns that fill the template's body parameters, in order. With "
-    "`start_at` it starts by itself at that time.",
+    "`start_at` it starts by itself at that time. When the sender's business account has a "
+    "synced template catalogue, the template is checked against it (here, at start and at "
+    "resume): a name + language the catalogue lacks, a template that is not sendable (its "
+    "status and Meta's reason), a body parameter count that is not the template's, named "
+    "parameters, or a header or button that needs a value is a 422 naming the problem. No "
+    "catalogue yet: the name is free text, checked by Meta at the first send.",
 )
 def create_campaign(
     body: CampaignCreate, principal: Admin, session: WriteSession, ctx: Ctx
@@ -130,9 +135,18 @@ def _lifecycle_route(event: str, summary: str, description: str) -> None:
     )(handler)
 
 
-_lifecycle_route("start", "Start a campaign", "NOT_STARTED → RUNNING: the dispatcher begins.")
+_lifecycle_route(
+    "start",
+    "Start a campaign",
+    "NOT_STARTED → RUNNING: the dispatcher begins. 422 when the sender's synced catalogue says "
+    "the template cannot be sent (see Create a campaign).",
+)
 _lifecycle_route("pause", "Pause a campaign", "RUNNING → PAUSED; in-flight sends finish.")
-_lifecycle_route("resume", "Resume a campaign", "PAUSED → RUNNING (also after an auto-pause).")
+_lifecycle_route(
+    "resume",
+    "Resume a campaign",
+    "PAUSED → RUNNING (also after an auto-pause). 422 while its template cannot be sent.",
+)
 _lifecycle_route(
     "end",
     "End a campaign",

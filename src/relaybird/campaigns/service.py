@@ -28,6 +28,7 @@ from relaybird.errors import Conflict, InvalidInput, NotFound
 from relaybird.events.transitions import Moved, apply_transition, history, record
 from relaybird.kit.time import readable
 from relaybird.models import Campaign, Recipient, Sender, Transition
+from relaybird.templates import service as templates
 
 PENDING = (RecipientState.INITIAL, RecipientState.IN_PROGRESS, RecipientState.RETRY_SCHEDULED)
 REACHED = (RecipientState.SENT, RecipientState.DELIVERED, RecipientState.READ)
@@ -85,9 +86,14 @@ def create(
         problems.append(
             {"field": "start_at", "msg": "give a time zone (RFC 3339, e.g. 2026-01-05T09:00:00Z)"}
         )
-    if repository.get_sender(session, workspace_id, body.sender_id) is None:
+    sender = repository.get_sender(session, workspace_id, body.sender_id)
+    if sender is None:
         problems.append(
             {"field": "sender_id", "msg": f"no sender {body.sender_id} in this workspace"}
+        )
+    else:
+        problems += template_problems(
+            session, workspace_id, sender, body.template.name, body.template.language, params
         )
     if problems:
         detail = "; ".join(f"{e['field']}: {e['msg']}" for e in problems)
@@ -148,9 +154,52 @@ def _move(
     return moved
 
 
+def template_problems(
+    session: Session,
+    workspace_id: int,
+    sender: Sender,
+    name: str,
+    language: str,
+    body_params: list[str],
+) -> list[dict[str, str]]:
+    """The campaign's template checked against its sender's catalogue (issue 14): missing, not
+    sendable, or not fillable from ``body_params``. An account with no catalogue yet (never
+    synced, or no ``waba_id``) is not checked: the name stays free text, as before."""
+    if not templates.has_catalogue(session, workspace_id, sender.waba_id):
+        return []
+    try:
+        template = templates.resolve_template(
+            session, workspace_id, sender.id, name=name, language=language
+        )
+    except InvalidInput as exc:
+        return [{"field": "template", "msg": exc.detail}]
+    return [
+        {"field": "template", "msg": m} for m in templates.campaign_problems(template, body_params)
+    ]
+
+
+def _check_template(session: Session, workspace_id: int, campaign_id: int) -> None:
+    """Start and resume refuse a campaign whose template its catalogue says cannot be sent."""
+    campaign = get(session, workspace_id, campaign_id)
+    sender = repository.get_sender(session, workspace_id, campaign.sender_id)
+    if sender is None:
+        return
+    problems = template_problems(
+        session,
+        workspace_id,
+        sender,
+        campaign.template_name,
+        campaign.template_language,
+        list(campaign.body_params),
+    )
+    if problems:
+        raise InvalidInput("; ".join(e["msg"] for e in problems), errors=problems)
+
+
 def start(
     session: Session, workspace_id: int, campaign_id: int, *, actor: str, at: datetime
 ) -> Moved:
+    _check_template(session, workspace_id, campaign_id)
     return _move(
         session, campaign_id, "start", actor=actor, at=at, workspace_id=workspace_id, started_at=at
     )
@@ -210,6 +259,7 @@ def auto_pause(session: Session, campaign_id: int, reason: str, *, at: datetime)
 def resume(
     session: Session, workspace_id: int, campaign_id: int, *, actor: str, at: datetime
 ) -> Moved:
+    _check_template(session, workspace_id, campaign_id)
     return _move(
         session,
         campaign_id,

@@ -30,7 +30,8 @@ from relaybird.providers.whatsapp.events import (
     TemplateStatusUpdate,
 )
 from relaybird.templates import repository
-from relaybird.templates.slots import TemplateSlots, parse_components
+from relaybird.templates.mapping import SlotMapping, ValueSource, check_mapping
+from relaybird.templates.slots import ParameterFormat, TemplateSlots, parse_components
 from relaybird.templates.transitions import (
     EVENT_TARGET,
     SENDABLE,
@@ -120,11 +121,56 @@ def resolve_template(
     found = repository.by_name(session, workspace_id, waba_id, name, language)
     if found is None:
         raise InvalidInput(
-            f"template {name!r} ({language}) is not in the catalogue of sender {sender_id}'s "
-            "business account; sync it with POST /api/v1/senders/{id}/templates/sync",
+            f"template {name!r} ({language}) is not in the catalogue of business account "
+            f"{waba_id} (sender {sender_id}); run templates sync (POST "
+            f"/api/v1/senders/{sender_id}/templates/sync or `relaybird templates sync "
+            f"{sender_id}`)",
             errors=[_error("template", "not in the sender's catalogue")],
         )
     return found
+
+
+def has_catalogue(session: Session, workspace_id: int, waba_id: str | None) -> bool:
+    """A sync (or the webhooks since) gave this account templates: campaigns on it are checked
+    against them. No catalogue yet: campaigns name their template by free text, unchecked."""
+    return bool(waba_id) and repository.count(session, workspace_id, str(waba_id)) > 0
+
+
+def campaign_problems(template: Template, body_params: Sequence[str]) -> list[str]:
+    """Why a campaign that fills only the body, positionally, from ``body_params`` (its upload
+    columns, in order) cannot send ``template``: not sendable (its status and Meta's reason), a
+    body parameter count that is not the template's, named parameters, or a header or button
+    that needs a value (``check_mapping``'s problems for those slots). Empty: it can."""
+    label = f"template {template.name!r} ({template.language})"
+    problems: list[str] = []
+    if not is_sendable(template):
+        why = template.status_reason or template.rejected_reason
+        problems.append(
+            f"{label} is {template.status}, not sendable" + (f" (Meta: {why})" if why else "")
+        )
+    slots = slots_of(template)
+    keys = slots.body_keys
+    if len(body_params) != len(keys):
+        shown = ", ".join(f"{{{{{k}}}}}" for k in keys) or "none"
+        problems.append(
+            f"{label} has {len(keys)} body parameter(s) ({shown}); "
+            f"template.body_params names {len(body_params)}"
+        )
+    if slots.parameter_format == ParameterFormat.NAMED and keys:
+        problems.append(
+            f"{label} uses named body parameters; campaigns send them by position "
+            "(Meta refuses that: 132012)"
+        )
+    positional = {
+        k: ValueSource(column=c) for k, c in zip(keys, body_params, strict=False) if c.strip()
+    }
+    others = [
+        p
+        for p in check_mapping(slots, SlotMapping(body=positional))
+        if not p.slot.startswith("body.")
+    ]
+    problems += [f"{label}: {p} (campaigns fill body parameters only)" for p in others]
+    return problems
 
 
 def _error(field: str, message: str) -> dict[str, Any]:
