@@ -11,6 +11,7 @@ def registered_handlers() -> Registry:
     """The registry the applier uses, one line per domain."""
     from relaybird.campaigns import replies as campaign_replies
     from relaybird.campaigns import statuses as campaign_statuses
+    from relaybird.campaigns import template_stops as campaign_template_stops
     from relaybird.rooms import handlers as room_handlers
     from relaybird.senders import handlers as sender_handlers
     from relaybird.templates import handlers as template_handlers
@@ -21,4 +22,5 @@ def registered_handlers() -> Registry:
     campaign_replies.register(registry)
     room_handlers.register(registry)
     template_handlers.register(registry)
+    campaign_template_stops.register(registry)  # after the templates': reads the moved template
     return registry

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
-from relaybird.campaigns.transitions import RecipientState
+from relaybird.campaigns.transitions import CampaignState, RecipientState
 from relaybird.models import Campaign, CampaignCount, Recipient, RecipientImport, Sender
 
 
@@ -38,6 +38,28 @@ def list_campaigns(
 def get_sender(session: Session, workspace_id: int, sender_id: int) -> Sender | None:
     return session.scalar(
         select(Sender).where(Sender.id == sender_id, Sender.workspace_id == workspace_id)
+    )
+
+
+def running_on_template(
+    session: Session, workspace_id: int, waba_id: str, name: str, language: str
+) -> list[int]:
+    """RUNNING campaigns of the workspace sending ``name`` (``language``, either spelling) from a
+    sender of business account ``waba_id``."""
+    spellings = sorted({language, language.replace("-", "_"), language.replace("_", "-")})
+    return list(
+        session.scalars(
+            select(Campaign.id)
+            .join(Sender, Sender.id == Campaign.sender_id)
+            .where(
+                Campaign.workspace_id == workspace_id,
+                Campaign.state == CampaignState.RUNNING.value,
+                Campaign.template_name == name,
+                Campaign.template_language.in_(spellings),
+                Sender.waba_id == waba_id,
+            )
+            .order_by(Campaign.id)
+        )
     )
 
 

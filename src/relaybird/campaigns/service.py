@@ -7,6 +7,7 @@ counters stay equal to the rows. Callers own the transaction.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -24,10 +25,10 @@ from relaybird.campaigns.transitions import (
     RecipientState,
 )
 from relaybird.db.notify import DISPATCH, notify
-from relaybird.errors import Conflict, InvalidInput, NotFound
+from relaybird.errors import Conflict, IllegalTransition, InvalidInput, NotFound
 from relaybird.events.transitions import Moved, apply_transition, history, record
 from relaybird.kit.time import readable
-from relaybird.models import Campaign, Recipient, Sender, Transition
+from relaybird.models import Campaign, Recipient, Sender, Template, Transition
 from relaybird.templates import service as templates
 
 PENDING = (RecipientState.INITIAL, RecipientState.IN_PROGRESS, RecipientState.RETRY_SCHEDULED)
@@ -241,19 +242,40 @@ def pause(
     )
 
 
-def auto_pause(session: Session, campaign_id: int, reason: str, *, at: datetime) -> Moved:
+def auto_pause(
+    session: Session, campaign_id: int, reason: str, *, at: datetime, actor: str = "dispatcher"
+) -> Moved:
     """The engine pauses a RUNNING campaign (template or sender stop); a repeat is a no-op."""
     return _move(
         session,
         campaign_id,
         "auto_pause",
         target=CampaignState.PAUSED,
-        actor="dispatcher",
+        actor=actor,
         at=at,
         reason=reason,
         pause_reason=reason,
         paused_by="engine",
     )
+
+
+def pause_for_template(session: Session, template: Template, *, at: datetime) -> list[int]:
+    """A template that cannot be sent any more (Meta paused, disabled, rejected it...) pauses
+    every RUNNING campaign of its workspace sending it from its business account, at once, in
+    the caller's transaction (the engine's ``auto_pause``, the reason naming the template, its
+    status and Meta's words). Returns the campaigns paused; a sendable template pauses none."""
+    if templates.is_sendable(template):
+        return []
+    reason = templates.stop_reason(template)
+    paused = []
+    for campaign_id in repository.running_on_template(
+        session, template.workspace_id, template.waba_id, template.name, template.language
+    ):
+        # Paused by an admin or ended meanwhile: nothing to do.
+        with contextlib.suppress(IllegalTransition):
+            if auto_pause(session, campaign_id, reason, at=at, actor="template-webhook").changed:
+                paused.append(campaign_id)
+    return paused
 
 
 def resume(

@@ -3,7 +3,7 @@ owns the transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -87,6 +87,14 @@ def matching(
             .order_by(Template.id)
         )
     )
+
+
+def fresh(session: Session, ids: Sequence[int]) -> list[Template]:
+    """These templates as the database has them now (a move's UPDATE bypassed the ORM)."""
+    if not ids:
+        return []
+    query = select(Template).where(Template.id.in_(list(ids))).order_by(Template.id)
+    return list(session.scalars(query.execution_options(populate_existing=True)))
 
 
 def page(

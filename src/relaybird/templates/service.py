@@ -488,6 +488,21 @@ def apply_status_update(
     return moves
 
 
+def named_by(session: Session, e: TemplateStatusUpdate) -> list[Template]:
+    """The templates a status webhook names (one per workspace holding the account), as they are
+    now: what campaigns check after the move (``campaigns.template_stops``)."""
+    ids = repository.matching(session, e.waba_id, e.template_id, e.template_name, e.language)
+    return repository.fresh(session, ids)
+
+
+def stop_reason(template: Template) -> str:
+    """Why campaigns on a template that is not sendable stop: its name, status, Meta's words."""
+    why = template.status_reason or template.rejected_reason
+    return f"template {template.name!r} ({template.language}) is {template.status}" + (
+        f": {why}" if why else ""
+    )
+
+
 def _status_reason(e: TemplateStatusUpdate) -> str | None:
     """Meta's words for the move: the pause's description, the rejection's reason, ..."""
     parts = [
