@@ -4,17 +4,27 @@ campaign of the workspace sending it from its business account — and no other.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from sqlalchemy import select
 
+from relaybird.cli.apiclient import ApiClient
+from relaybird.context import AppContext
+from relaybird.dispatcher import loop as dispatch_loop
 from relaybird.inbox.handlers import ApplyContext
 from relaybird.models import Campaign, Template, Transition
 from relaybird.providers.whatsapp import events as ev
+from relaybird.providers.whatsapp.client import WhatsAppCloudClient
 from relaybird.providers.whatsapp.parse import parse_body
 from relaybird.templates import service as templates
+from relaybird.templates import sync as template_sync
 from relaybird.wiring import registered_handlers
 from tests.data import TEMPLATE_FIXTURES
-from tests.factories import make_campaign, make_sender, make_workspace
+from tests.factories import KeyMaker, make_campaign, make_sender, make_workspace, new_sender
 from tests.fixtures.live_server import LiveServer
+from tests.fixtures.simulator import SimHandle
+from tests.rooms.helpers import problem, wait_for
 from tests.templates.helpers import catalogue_item
 from tests.templates.test_webhooks import _post
 
@@ -86,3 +96,67 @@ def test_a_paused_template_pauses_its_running_campaigns(live_server: LiveServer)
             )
         ).all()
         assert len(moves) == 2
+
+
+def test_live_a_template_paused_mid_campaign_stops_it_before_the_next_send(
+    ctx: AppContext,
+    simulator: SimHandle,
+    live_server_factory: Callable[..., LiveServer],
+    keys: KeyMaker,
+) -> None:
+    """Over HTTP: a campaign sends order_confirmation at 1 message/s through the simulator
+    (strict catalogue); the simulator pauses the template and sends Meta's signed webhook; our
+    applier pauses the campaign with the template's reason, and no send of the template reaches
+    the simulator after that: none refused with 132015, the request count does not move."""
+    waba, pnid, token = "100000000000555", "5551", "tok-5551"
+    simulator.add_number(pnid, token, waba_id=waba)
+    simulator.configure(template_catalogue="strict")
+    ctx.resources[template_sync.PROVIDER_KEY] = WhatsAppCloudClient(simulator.url, "v23.0")
+    ctx.resources[dispatch_loop.PROVIDER_KEY] = WhatsAppCloudClient(simulator.url, "v23.0")
+    server = live_server_factory(loops=True)
+    simulator.configure(webhook_url=server.whatsapp_webhook_url)
+    api = ApiClient(server.url, keys.create())
+    sender = new_sender(
+        ctx, phone_number_id=pnid, access_token=token, waba_id=waba, throughput_cap=1
+    )
+    api.post(f"/api/v1/senders/{sender}/templates/sync")
+    body = {
+        "name": "orders",
+        "sender_id": sender,
+        "template": {
+            "name": "order_confirmation",
+            "language": "en_US",
+            "body_params": ["name", "order"],
+        },
+    }
+    cid = api.post("/api/v1/campaigns", body)["id"]
+    rows = ["phone,name,order"] + [f"+1212555{i:04d},Ana,A-{i}" for i in range(40)]
+    summary = api.upload(f"/api/v1/campaigns/{cid}/recipients", "a.csv", "\n".join(rows).encode())
+    assert summary["accepted"] == 40
+    api.post(f"/api/v1/campaigns/{cid}/start")
+
+    def sends() -> list[dict[str, Any]]:
+        return [r for r in simulator.requests() if r.get("template") == "order_confirmation"]
+
+    # Mid-campaign, just after a send (the next one is a second away at 1/s): Meta pauses it.
+    wait_for(lambda: len(sends()) >= 2)
+    tid = simulator.template(waba, "order_confirmation", "en_US")["id"]
+    simulator.template_status(tid, "PAUSED")
+    paused = wait_for(lambda: (c := api.get(f"/api/v1/campaigns/{cid}"))["state"] == "PAUSED" and c)
+    seen = len(sends())
+    assert paused["paused_by"] == "engine"
+    assert paused["pause_reason"].startswith(
+        "template 'order_confirmation' (en_US) is PAUSED: FIRST_PAUSE — "
+    )
+    # Everything the dispatcher had claimed goes back untouched (nothing left IN_PROGRESS)...
+    wait_for(lambda: api.get(f"/api/v1/campaigns/{cid}")["counts"]["IN_PROGRESS"] == 0)
+    after = api.get(f"/api/v1/campaigns/{cid}")
+    # ... and no send of the paused template reached the simulator after the webhook.
+    assert len(sends()) == seen
+    assert [r for r in sends() if not r["accepted"]] == []
+    assert after["counts"]["INITIAL"] == 40 - seen
+    # Resuming onto the paused template is refused, and changes nothing.
+    status, problem_body = problem(lambda: api.post(f"/api/v1/campaigns/{cid}/resume"))
+    assert status == 422 and "is PAUSED, not sendable" in problem_body["detail"]
+    assert api.get(f"/api/v1/campaigns/{cid}")["state"] == "PAUSED"
+    assert len(sends()) == seen

@@ -141,7 +141,11 @@ _lifecycle_route(
     "NOT_STARTED → RUNNING: the dispatcher begins. 422 when the sender's synced catalogue says "
     "the template cannot be sent (see Create a campaign).",
 )
-_lifecycle_route("pause", "Pause a campaign", "RUNNING → PAUSED; in-flight sends finish.")
+_lifecycle_route(
+    "pause",
+    "Pause a campaign",
+    "RUNNING → PAUSED; sends already started finish, claimed ones go back untouched.",
+)
 _lifecycle_route(
     "resume",
     "Resume a campaign",

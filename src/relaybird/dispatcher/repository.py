@@ -116,16 +116,29 @@ def due_recipients(
     return rows
 
 
-def mark_started(session: Session, ids: Sequence[int], now: datetime) -> None:
+def mark_started(session: Session, ids: Sequence[int], now: datetime) -> set[int]:
     """These claimed sends start now (crash recovery judges only started ones "outcome
-    unknown")."""
-    if ids:
+    unknown"), except those whose campaign is no longer RUNNING (paused by an admin or by a
+    template webhook, ended, since the claim): their ids are returned, not started, for the
+    dispatcher to give back untouched."""
+    if not ids:
+        return set()
+    stopped = set(
+        session.scalars(
+            select(Recipient.id)
+            .join(Campaign, Campaign.id == Recipient.campaign_id)
+            .where(Recipient.id.in_(list(ids)), Campaign.state != CampaignState.RUNNING.value)
+        )
+    )
+    go = [i for i in ids if i not in stopped]
+    if go:
         session.execute(
             update(Recipient)
-            .where(Recipient.id.in_(list(ids)), Recipient.state == RecipientState.IN_PROGRESS.value)
+            .where(Recipient.id.in_(go), Recipient.state == RecipientState.IN_PROGRESS.value)
             .values(send_started_at=now),
             execution_options={"synchronize_session": False},
         )
+    return stopped
 
 
 def set_per_row(session: Session, rows: Sequence[dict[str, Any]]) -> None:

@@ -15,7 +15,9 @@ A template-stop or sender-stop error marks its campaign (or the whole sender) st
 moment: every recipient claimed before the mark and not yet sent is released untouched, and the
 claimer skips the campaign (or claims nothing) until the auto-pause (or the sender's new status,
 which makes its campaigns wait) is committed; recipients claimed after that (an admin resumed,
-a later reading said the number can send) are sent normally.
+a later reading said the number can send) are sent normally. A campaign paused or ended in the
+database since the claim (an admin, a template webhook) is seen when the starter marks a group
+started: that group's recipients of it, and the rest claimed before, go back untouched.
 """
 
 from __future__ import annotations
@@ -205,7 +207,7 @@ class SenderRunner:
             if not ready:
                 continue
             try:
-                await asyncio.to_thread(self._mark_started_tx, [w.item.id for w in ready])
+                stopped = await asyncio.to_thread(self._mark_started_tx, [w.item.id for w in ready])
             except Exception:
                 log.exception(
                     "sender %s: marking %d sends started failed", self.sender_id, len(ready)
@@ -213,8 +215,15 @@ class SenderRunner:
                 for work in ready:
                     self._done(Outcome(work.item, released=True))
                 continue
+            marked = time.monotonic()
             for work in ready:
-                self.queue.put_nowait(work)
+                if work.item.id in stopped:
+                    # Its campaign stopped since the claim (paused, e.g. by a template webhook;
+                    # ended): give back this one, and at once the rest claimed before now.
+                    self.stop_marks[work.item.campaign_id] = marked
+                    self._done(Outcome(work.item, released=True))
+                else:
+                    self.queue.put_nowait(work)
 
     async def _admit_start(self, work: _Work) -> bool:
         """Wait for this send's turn (backoff, token); False: given back instead."""
@@ -370,9 +379,9 @@ class SenderRunner:
                 rng=self.rng,
             )
 
-    def _mark_started_tx(self, ids: list[int]) -> None:
+    def _mark_started_tx(self, ids: list[int]) -> set[int]:
         with self.ctx.db.write() as session:
-            repository.mark_started(session, ids, self.ctx.clock.now())
+            return repository.mark_started(session, ids, self.ctx.clock.now())
 
     def _renew_lease(self) -> bool:
         ttl = max(self.ctx.settings.lease, timedelta(seconds=5))
