@@ -4,11 +4,13 @@ yet keeps the free-text template, unchecked."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
 
 from relaybird.context import AppContext
+from relaybird.scheduler.campaign_jobs import start_scheduled
 from relaybird.simulator.template_seed import SEED
 from relaybird.templates import service as templates
 from tests.factories import KeyMaker, make_workspace, new_sender
@@ -140,3 +142,33 @@ def test_start_and_resume_recheck_the_template(
         assert "is REJECTED, not sendable (Meta: INCORRECT_CATEGORY)" in r.json()["detail"]
         got = client.get(f"/api/v1/campaigns/{campaign}", headers=h).json()
         assert got["state"] == state
+
+
+def test_a_scheduled_start_onto_a_stopped_template_pauses_with_the_reason(
+    ctx: AppContext, client: TestClient, keys: KeyMaker
+) -> None:
+    h = keys.headers()
+    sender = _synced_sender(ctx)
+    body = {
+        "name": "later",
+        "sender_id": sender,
+        "template": {"name": "order_confirmation", "language": "en_US", "body_params": ["a", "b"]},
+        "start_at": (ctx.clock.now() + timedelta(minutes=5)).isoformat(),
+    }
+    r = client.post("/api/v1/campaigns", json=body, headers=h)
+    assert r.status_code == 201, r.text
+    cid = r.json()["id"]
+    with ctx.db.write() as session:
+        ws = make_workspace(session, "default")
+        items = [
+            catalogue_item(
+                dict(t), **({"status": "DISABLED"} if t["name"] == "order_confirmation" else {})
+            )
+            for t in SEED
+        ]
+        templates.apply_catalogue(session, ws, WABA, items, actor="sync", now=ctx.clock.now())
+    ctx.clock.advance(timedelta(minutes=5))  # type: ignore[attr-defined]
+    assert start_scheduled(ctx) == 1
+    got = client.get(f"/api/v1/campaigns/{cid}", headers=h).json()
+    assert (got["state"], got["paused_by"]) == ("PAUSED", "engine")
+    assert got["pause_reason"] == "template 'order_confirmation' (en_US) is DISABLED, not sendable"

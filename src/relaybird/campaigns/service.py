@@ -207,7 +207,10 @@ def start(
 
 
 def start_scheduled(session: Session, campaign_id: int, *, at: datetime) -> Moved:
-    return _move(
+    """Its start time came. No one is there to read a 422: when the catalogue says its template
+    cannot be sent (paused since it was scheduled...), it starts and the engine pauses it at
+    once with that reason, in the same transaction (no send is made)."""
+    moved = _move(
         session,
         campaign_id,
         "scheduled_start",
@@ -217,6 +220,25 @@ def start_scheduled(session: Session, campaign_id: int, *, at: datetime) -> Move
         reason="its start time came",
         started_at=at,
     )
+    campaign = session.get(Campaign, campaign_id)
+    if moved.changed and campaign is not None:
+        sender = repository.get_sender(session, campaign.workspace_id, campaign.sender_id)
+        problems = (
+            []
+            if sender is None
+            else template_problems(
+                session,
+                campaign.workspace_id,
+                sender,
+                campaign.template_name,
+                campaign.template_language,
+                list(campaign.body_params),
+            )
+        )
+        if problems:
+            reason = "; ".join(e["msg"] for e in problems)
+            auto_pause(session, campaign_id, reason, at=at, actor="scheduler")
+    return moved
 
 
 def pause(
