@@ -362,6 +362,7 @@ def _check_package(fh: IO[bytes], limits: UploadLimits) -> None:
             except xml.parsers.expat.ExpatError as exc:
                 if info.filename.lower().endswith((".xml", ".rels")):
                     raise InvalidInput(f"not a readable XLSX file: {exc}") from None
+            # zipfile raises NotImplementedError for a compression method it cannot unpack.
             except (zipfile.BadZipFile, OSError, NotImplementedError, EOFError) as exc:
                 raise InvalidInput(f"not a readable XLSX file: {exc}") from None
     fh.seek(0)
