@@ -88,6 +88,25 @@ class Settings(BaseSettings):
         default="Hello! You are now connected with {user}. Reply here to chat.",
         description="The welcome message sent on SMS/WhatsApp Direct; {user} is the user's name.",
     )
+    consent_confirm: bool = Field(
+        default=True,
+        description="Answer an opt-out/opt-in keyword with a confirmation (a free-form text inside "
+        "the 24 h window the keyword opened); a workspace's consent settings override it.",
+    )
+    consent_opt_out_reply: str = Field(
+        default="You will no longer receive marketing messages from us. Reply START to resume.",
+        description="The confirmation of an opt-out keyword (workspace settings override it).",
+    )
+    consent_opt_in_reply: str = Field(
+        default="You will receive our messages again. Reply STOP to opt out.",
+        description="The confirmation of an opt-in keyword (workspace settings override it).",
+    )
+    consent_exempt_categories: list[str] = Field(
+        default_factory=list,
+        description="Template categories still sent to suppressed numbers (UTILITY, "
+        "AUTHENTICATION; JSON list); empty: a suppressed number gets no template at all. "
+        "MARKETING is never exempt. A workspace's consent settings override it.",
+    )
     smtp_url: str | None = Field(
         default=None,
         description="smtp://user:pass@host:port (smtps:// for TLS). Unset: e-mails stay in the "

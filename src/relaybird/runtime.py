@@ -23,6 +23,7 @@ Loop = Callable[[AppContext, asyncio.Event], Awaitable[None]]
 
 def registered_loops() -> dict[str, Loop]:
     """name → loop. Imported lazily so the API process does not load worker code it never runs."""
+    from relaybird.consent.replies import replies_loop as consent_replies_loop
     from relaybird.dispatcher.loop import dispatcher_loop
     from relaybird.events.deliverer import deliverer_loop
     from relaybird.inbox.applier import applier_loop
@@ -41,6 +42,7 @@ def registered_loops() -> dict[str, Loop]:
         "inbox.prune": prune_loop,
         "senders.sync": sync_loop,
         "rooms.sender": room_sender_loop,
+        "consent.replies": consent_replies_loop,
     }
 
 

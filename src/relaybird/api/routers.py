@@ -15,6 +15,7 @@ API_PREFIX = "/api/v1"
 def api_routers() -> list[APIRouter]:
     """Routers mounted under /api/v1."""
     from relaybird.connectors.routes import router as connectors
+    from relaybird.consent.routes import router as suppressions
     from relaybird.contacts.routes import router as contacts
     from relaybird.contacts.routes_direct import router as direct_contacts
     from relaybird.contacts.routes_users import router as users
@@ -34,6 +35,7 @@ def api_routers() -> list[APIRouter]:
         emails,
         dead_letters,
         campaigns_router,
+        suppressions,
         events_router,
         senders_router,
         sender_templates,

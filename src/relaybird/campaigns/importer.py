@@ -18,16 +18,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from relaybird.campaigns import repository
 from relaybird.campaigns.phones import Checked, check_chunk, find_phone_column
 from relaybird.campaigns.readers import Progress, RefusedRow, UploadLimits, read_rows
 from relaybird.campaigns.recipients import import_recipients
 from relaybird.campaigns.transitions import ACCEPTS_UPLOADS, RecipientState
+from relaybird.consent import service as consent
 from relaybird.context import AppContext
 from relaybird.db.after_commit import log_after_commit
 from relaybird.errors import AppError, Conflict, InvalidInput, NotFound
 from relaybird.events.outbox import emit
 from relaybird.kit.time import rfc3339
+from relaybird.models import Campaign
 
 log = logging.getLogger("relaybird.campaigns.importer")
 
@@ -202,6 +206,26 @@ def _run(ctx: AppContext, import_id: int, path: Path, filename: str) -> None:
         )
 
 
+def _opted_out(
+    ctx: AppContext, session: Session, campaign: Campaign, phones: list[str]
+) -> set[str]:
+    """The suppressed numbers among ``phones``, unless the campaign's template category is one
+    the workspace exempts (README "Consent")."""
+    found = consent.suppressed_among(session, campaign.workspace_id, phones)
+    if not found:
+        return found
+    exempt = consent.rules_of(session, campaign.workspace_id, ctx.settings).exempt
+    held = consent.template_is_held_back(
+        session,
+        campaign.workspace_id,
+        campaign.sender_id,
+        campaign.template_name,
+        campaign.template_language,
+        exempt,
+    )
+    return found if held else set()
+
+
 def _store(
     ctx: AppContext,
     workspace_id: int,
@@ -227,6 +251,7 @@ def _store(
             raise Conflict(f"the campaign is {state}: the rest of the file was not imported")
         valid_phones = [c.phone for c in checked if c.phone is not None]
         first_row = repository.phones_taken(session, campaign_id, valid_phones)
+        opted_out = _opted_out(ctx, session, campaign, valid_phones)
         rows: list[dict[str, Any]] = []
         for c in checked:
             reason = c.reason
@@ -237,6 +262,8 @@ def _store(
                     reason, phone = f"duplicate of row {earlier}", None
                 else:
                     first_row[phone] = c.row
+                    if phone in opted_out:
+                        reason = consent.OPTED_OUT  # the number stays shown
             valid = reason is None
             rows.append(
                 {

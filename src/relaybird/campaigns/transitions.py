@@ -106,6 +106,8 @@ RECIPIENT = StateMachine(
         ((IP, RS, ER, SE, DE), "status_read", RE, "read webhook"),
         ((IP, RS, ER, SE), "status_failed", DF, "failed webhook (+ code)"),
         ((I, RS), "removed", RM, "admin removes (campaign NOT_STARTED or PAUSED only)"),
+        ((I, RS), "opted_out", RM, "its number opted out after the upload: skipped at claim"),
+        (IP, "opted_out", RM, "its number opted out after the claim, before the send started"),
         ((I, RS), "campaign_ended", CA, "admin ends the campaign"),
     ),
     idempotent_events=frozenset(

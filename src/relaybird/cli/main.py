@@ -11,6 +11,7 @@ from relaybird.cli import demo as demo_cli
 from relaybird.cli import emails, events, helpfmt, keys, rooms, senders, server, status, users
 from relaybird.cli import inbox as inbox_cli
 from relaybird.cli import simulator as simulator_cli
+from relaybird.cli import suppressions as suppressions_cli
 from relaybird.cli import templates as templates_cli
 
 helpfmt.install()
@@ -39,6 +40,7 @@ app.add_typer(templates_cli.app, name="templates")
 app.add_typer(contacts_cli.app, name="contacts")
 app.add_typer(rooms.app, name="rooms")
 app.add_typer(emails.app, name="emails")
+app.add_typer(suppressions_cli.app, name="suppressions")
 demo_cli.register(app)
 campaigns_cli.register()
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from relaybird.campaigns.recipients import move_recipients
 from relaybird.campaigns.transitions import RecipientState
 from relaybird.dispatcher import repository
+from relaybird.dispatcher.suppressed import skip_suppressed
 from relaybird.models import Recipient
 from relaybird.senders import service as senders
 from relaybird.senders import window
@@ -108,6 +109,7 @@ def claim(
                 campaign.id, campaign.template_name, campaign.template_language
             )
         rows.extend(found)
+    rows = skip_suppressed(session, sender, campaigns, rows, now)  # opted out since the upload
     if not rows:
         out.idle_reason = "nothing due" if gate.allowed else gate.reason
         return out

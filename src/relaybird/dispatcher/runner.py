@@ -36,6 +36,7 @@ from relaybird.dispatcher.bucket import TokenBucket
 from relaybird.dispatcher.claim import Claim, Claimed, claim, set_aside_unreadable
 from relaybird.dispatcher.record import STOP_KINDS, Outcome, record, stop_reason
 from relaybird.dispatcher.retry import RetryPolicy, SenderBackoff
+from relaybird.dispatcher.suppressed import drop_opted_out
 from relaybird.kit.poison import set_aside
 from relaybird.providers.port import (
     ErrorKind,
@@ -381,7 +382,11 @@ class SenderRunner:
 
     def _mark_started_tx(self, ids: list[int]) -> set[int]:
         with self.ctx.db.write() as session:
-            return repository.mark_started(session, ids, self.ctx.clock.now())
+            now = self.ctx.clock.now()
+            # Opted out since the claim (issue 15): REMOVED now, given back like a stopped one's.
+            dropped = drop_opted_out(session, ids, now)
+            kept = [i for i in ids if i not in dropped]
+            return dropped | repository.mark_started(session, kept, now)
 
     def _renew_lease(self) -> bool:
         ttl = max(self.ctx.settings.lease, timedelta(seconds=5))

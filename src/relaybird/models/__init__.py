@@ -5,6 +5,7 @@ from relaybird.models.api_key import ApiKey
 from relaybird.models.base import Base
 from relaybird.models.campaign import Campaign, CampaignCount, Recipient, RecipientImport
 from relaybird.models.connector import Connector
+from relaybird.models.consent import ConsentReply, ConsentSettings, Suppression
 from relaybird.models.contact import Contact, Invitation, OutgoingEmail
 from relaybird.models.inbox import InboxEvent
 from relaybird.models.login_session import LoginSession
@@ -24,6 +25,8 @@ __all__ = [
     "Campaign",
     "CampaignCount",
     "Connector",
+    "ConsentReply",
+    "ConsentSettings",
     "Contact",
     "EventDelivery",
     "EventSubscription",
@@ -42,6 +45,7 @@ __all__ = [
     "RoomMessage",
     "Sender",
     "SenderContact",
+    "Suppression",
     "Template",
     "TemplateSync",
     "Transition",

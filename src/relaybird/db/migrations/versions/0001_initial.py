@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 12:54:58.889833
+Create Date: 2026-11-30 14:14:52.105879
 """
 
 from collections.abc import Sequence
@@ -165,6 +165,37 @@ def upgrade() -> None:
             batch_op.f("ix_connectors_workspace_id"), ["workspace_id"], unique=False
         )
 
+    op.create_table(
+        "consent_settings",
+        sa.Column(
+            "workspace_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "opt_out_keywords",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column(
+            "opt_in_keywords",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("confirm", sa.Boolean(), nullable=False),
+        sa.Column("opt_out_reply", sa.Text(), nullable=False),
+        sa.Column("opt_in_reply", sa.Text(), nullable=False),
+        sa.Column(
+            "exempt_categories",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("updated_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_consent_settings_workspace_id_workspaces"),
+        ),
+        sa.PrimaryKeyConstraint("workspace_id", name=op.f("pk_consent_settings")),
+    )
     op.create_table(
         "event_subscriptions",
         sa.Column(
@@ -573,6 +604,47 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "consent_replies",
+        sa.Column(
+            "workspace_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "sender_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("phone", sa.String(length=20), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("inbound_wamid", sa.String(length=128), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("claimed_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("wamid", sa.String(length=128), nullable=True),
+        sa.Column("error_title", sa.Text(), nullable=True),
+        sa.Column("created_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["sender_id"],
+            ["senders.id"],
+            name=op.f("fk_consent_replies_sender_id_senders"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_consent_replies_workspace_id_workspaces"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_consent_replies")),
+        sa.UniqueConstraint("inbound_wamid", name=op.f("uq_consent_replies_inbound_wamid")),
+        sqlite_autoincrement=True,
+    )
+    with op.batch_alter_table("consent_replies", schema=None) as batch_op:
+        batch_op.create_index("ix_consent_replies_due", ["status", "claimed_at"], unique=False)
+
+    op.create_table(
         "contacts",
         sa.Column(
             "workspace_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
@@ -784,6 +856,40 @@ def upgrade() -> None:
             "ix_sender_contacts_window", ["sender_id", "last_counted_at"], unique=False
         )
 
+    op.create_table(
+        "suppressions",
+        sa.Column(
+            "workspace_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("phone", sa.String(length=20), nullable=False),
+        sa.Column("source", sa.String(length=24), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=True),
+        sa.Column("sender_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("created_by", sa.String(length=64), nullable=False),
+        sa.Column("created_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["sender_id"],
+            ["senders.id"],
+            name=op.f("fk_suppressions_sender_id_senders"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_suppressions_workspace_id_workspaces"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_suppressions")),
+        sa.UniqueConstraint(
+            "workspace_id", "phone", name=op.f("uq_suppressions_workspace_id_phone")
+        ),
+        sqlite_autoincrement=True,
+    )
     op.create_table(
         "virtual_numbers",
         sa.Column(
@@ -1152,6 +1258,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_virtual_numbers_workspace_id"))
 
     op.drop_table("virtual_numbers")
+    op.drop_table("suppressions")
     with op.batch_alter_table("sender_contacts", schema=None) as batch_op:
         batch_op.drop_index("ix_sender_contacts_window")
 
@@ -1192,6 +1299,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_contacts_network_user_id"))
 
     op.drop_table("contacts")
+    with op.batch_alter_table("consent_replies", schema=None) as batch_op:
+        batch_op.drop_index("ix_consent_replies_due")
+
+    op.drop_table("consent_replies")
     with op.batch_alter_table("campaigns", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_campaigns_workspace_id"))
         batch_op.drop_index("ix_campaigns_state_start")
@@ -1239,6 +1350,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_event_subscriptions_workspace_id"))
 
     op.drop_table("event_subscriptions")
+    op.drop_table("consent_settings")
     with op.batch_alter_table("connectors", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_connectors_workspace_id"))
 
