@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,13 @@ from typer.testing import CliRunner
 
 from relaybird.cli.main import app
 from relaybird.context import AppContext
-from tests.factories import new_sender
+from tests.factories import (
+    make_campaign,
+    make_recipients,
+    make_sender,
+    make_workspace,
+    new_sender,
+)
 
 
 def test_campaign_cli_round_trip(
@@ -51,3 +58,20 @@ def test_campaign_cli_round_trip(
     r = runner.invoke(app, ["campaign", "export", "1", "--out", str(out)])
     assert r.exit_code == 0, r.output
     assert out.read_text().count("\n") == 4
+
+
+def test_campaign_retry_from_the_cli(
+    sqlite_ctx: AppContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RELAYBIRD_DATABASE_URL", sqlite_ctx.settings.database_url)
+    with sqlite_ctx.db.write() as session:
+        ws = make_workspace(session)
+        cid = make_campaign(session, ws, make_sender(session, ws), state="ENDED", name="x")
+        make_recipients(session, ws, cid, 2, state="ERROR")
+    runner = CliRunner()
+    r = runner.invoke(app, ["campaigns", "retry", str(cid), "--json"])
+    assert r.exit_code == 0, r.output
+    child = json.loads(r.output)
+    assert (child["parent_campaign_id"], child["total"], child["name"]) == (cid, 2, "x (retry)")
+    r = runner.invoke(app, ["campaign", "retry", str(cid), "--state", "READ"])
+    assert r.exit_code != 0 and "cannot be retried" in r.output

@@ -134,3 +134,25 @@ def test_create_a_campaign_with_an_upload_from_the_form(
         data={"csrf": csrf_of(page), "name": "X", "sender_id": "999", "template_name": "t"},
     )
     assert "Error: sender_id: no sender 999" in missing.text
+
+
+def test_a_finished_campaign_offers_retry_of_its_failed_recipients(
+    ctx: AppContext, client: TestClient
+) -> None:
+    with ctx.db.write() as session:
+        ws = make_workspace(session)
+        sender = make_sender(session, ws, name="Main line")
+        campaign = make_campaign(session, ws, sender, state="COMPLETED", name="Spring sale")
+        make_recipients(session, ws, campaign, 2, state="ERROR")
+    logged_in(client, ctx, "ana@example.com", Role.ADMIN)
+    page = client.get(f"/ui/campaigns/{campaign}").text
+    assert "Retry failed (2)" in page
+    r = client.post(
+        f"/ui/campaigns/{campaign}/retry", data={"csrf": csrf_of(page)}, follow_redirects=False
+    )
+    assert r.status_code == 303, r.text
+    child = int(re.search(r"/ui/campaigns/(\d+)", r.headers["location"]).group(1))  # type: ignore[union-attr]
+    assert child != campaign
+    follow_up = client.get(r.headers["location"]).text
+    assert "Follow-up campaign created" in follow_up and f"campaign {campaign}</a>" in follow_up
+    assert _state(ctx, child) == "NOT_STARTED"

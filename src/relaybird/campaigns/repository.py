@@ -6,10 +6,21 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Select,
+    Table,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from relaybird.campaigns.transitions import CampaignState, RecipientState
+from relaybird.db.types import UTCDateTime
 from relaybird.models import Campaign, CampaignCount, Recipient, RecipientImport, Sender
 
 
@@ -365,4 +376,56 @@ def ended_with_waiting(session: Session) -> list[int]:
 def running_ids(session: Session) -> list[int]:
     return list(
         session.scalars(select(Campaign.id).where(Campaign.state == CampaignState.RUNNING.value))
+    )
+
+
+# Recipient columns a retry does not copy: identity, campaign, and the outcome of the first try.
+_OUTCOME_COLUMNS = frozenset(
+    {
+        "id",
+        "campaign_id",
+        "state",
+        "attempts",
+        "next_attempt_at",
+        "lease_expires_at",
+        "send_started_at",
+        "wamid",
+        "error_code",
+        "error_title",
+        "invalid_reason",
+        "replied_at",
+        "created_at",
+        "updated_at",
+    }
+)
+
+
+def copy_for_retry(
+    session: Session,
+    parent_id: int,
+    child_id: int,
+    where: Sequence[ColumnElement[bool]],
+    now: datetime,
+) -> int:
+    """INSERT ... SELECT the parent's recipients matching ``where`` into ``child_id`` as INITIAL,
+    with their row number, phone and values (every column but the first try's outcome, so a
+    column added later is copied too). One statement; returns how many."""
+    table = Recipient.__table__
+    assert isinstance(table, Table)
+    kept = [c.name for c in table.columns if c.name not in _OUTCOME_COLUMNS]
+    source = select(
+        *[table.c[name] for name in kept],
+        literal(child_id, BigInteger).label("campaign_id"),
+        literal(RecipientState.INITIAL.value).label("state"),
+        literal(0).label("attempts"),
+        literal(now, UTCDateTime()).label("created_at"),
+        literal(now, UTCDateTime()).label("updated_at"),
+    ).where(table.c.campaign_id == parent_id, *where)
+    columns = [*kept, "campaign_id", "state", "attempts", "created_at", "updated_at"]
+    session.execute(insert(table).from_select(columns, source))
+    return int(
+        session.scalar(
+            select(func.count()).select_from(Recipient).where(Recipient.campaign_id == child_id)
+        )
+        or 0
     )

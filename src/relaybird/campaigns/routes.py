@@ -13,7 +13,7 @@ from fastapi import APIRouter, File, Query, Response, UploadFile, status
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from relaybird.api.deps import Admin, Ctx, ListWindow, ReadSession, Viewer, WriteSession
-from relaybird.campaigns import export, service, uploads
+from relaybird.campaigns import export, retry, service, uploads
 from relaybird.campaigns.schemas import (
     CampaignCreate,
     CampaignOut,
@@ -21,6 +21,7 @@ from relaybird.campaigns.schemas import (
     HistoryItem,
     RecipientOut,
     RecipientPage,
+    RetryRequest,
     TemplateSpec,
     UploadSummary,
 )
@@ -50,6 +51,7 @@ def to_out(s: service.Summary) -> CampaignOut:
         failed=s.failed,
         reply_count=c.reply_count,
         reply_rate=s.reply_rate,
+        parent_campaign_id=c.parent_campaign_id,
         created_at=c.created_at,
         started_at=c.started_at,
         finished_at=c.finished_at,
@@ -157,6 +159,38 @@ _lifecycle_route(
     "→ ENDED: every INITIAL and RETRY_SCHEDULED recipient becomes CANCELED_BY_ADMIN; in-flight "
     "ones finish.",
 )
+
+
+@router.post(
+    "/{campaign_id}/retry",
+    response_model=CampaignOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Retry what failed, as a follow-up campaign",
+    description="A finished campaign (COMPLETED or ENDED; else 409) gives its recipients in "
+    "`states` (default ERROR and DELIVERY_FAILED; also SENDING_FAILED, CANCELED_BY_ADMIN, "
+    "REMOVED) to a new NOT_STARTED campaign with the same sender, template and values, linked "
+    "by `parent_campaign_id`; start it as any other. The first campaign is not changed. Never "
+    "retried: SENDING_FAILED 131026 (not on WhatsApp), 131050 (stopped marketing messages), "
+    "`opted out` rows and numbers on the suppression list (unless the template's category is "
+    "exempt). 409 when nothing is left to retry (no campaign is created).",
+)
+def retry_campaign(
+    campaign_id: int,
+    principal: Admin,
+    session: WriteSession,
+    ctx: Ctx,
+    body: RetryRequest | None = None,
+) -> CampaignOut:
+    child = retry.retry(
+        session,
+        principal.workspace_id,
+        campaign_id,
+        body or RetryRequest(),
+        settings=ctx.settings,
+        actor=principal.actor,
+        at=ctx.clock.now(),
+    )
+    return to_out(service.summary(session, principal.workspace_id, child.id))
 
 
 @router.post(

@@ -56,6 +56,9 @@ class CampaignOut(BaseModel):
     )
     reply_count: int
     reply_rate: float = Field(description="Recipients who replied / recipients sent to.")
+    parent_campaign_id: int | None = Field(
+        default=None, description="The campaign this one retries (`POST .../retry`), if any."
+    )
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
@@ -116,3 +119,17 @@ class HistoryItem(BaseModel):
     reason: str | None
     error_code: int | None
     created_at: datetime
+
+
+class RetryRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    states: list[RecipientState] = Field(
+        default_factory=lambda: [RecipientState.ERROR, RecipientState.DELIVERY_FAILED],
+        min_length=1,
+        description="Final states whose recipients are sent again: ERROR, DELIVERY_FAILED "
+        "(the default), SENDING_FAILED, CANCELED_BY_ADMIN, REMOVED.",
+    )
+    name: str | None = Field(
+        default=None, min_length=1, max_length=200, description="Default: '<parent> (retry)'."
+    )

@@ -15,13 +15,14 @@ from rich.table import Table
 
 from relaybird.auth import service as auth
 from relaybird.campaigns import export as export_csv
-from relaybird.campaigns import service, uploads
+from relaybird.campaigns import retry, service, uploads
 from relaybird.campaigns.routes import to_out
 from relaybird.campaigns.schemas import (
     CampaignCreate,
     CampaignOut,
     HistoryItem,
     RecipientOut,
+    RetryRequest,
     TemplateSpec,
 )
 from relaybird.campaigns.transitions import RecipientState
@@ -56,6 +57,7 @@ def register() -> None:
         ("pause", pause),
         ("resume", resume),
         ("end", end),
+        ("retry", retry_),
         ("show", show),
         ("export", export),
         ("recipients", recipients),
@@ -183,6 +185,40 @@ def resume(
 ) -> None:
     """PAUSED → RUNNING (also after the engine paused it)."""
     _move(campaign_id, workspace, "resume", json_out)
+
+
+@friendly
+def retry_(
+    campaign_id: IdArg,
+    state: Annotated[
+        list[RecipientState] | None,
+        typer.Option(
+            "--state",
+            help="A final state to retry (repeatable); default ERROR and DELIVERY_FAILED.",
+        ),
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="Default: '<name> (retry)'.")] = None,
+    workspace: WorkspaceOpt = "default",
+    json_out: JsonOpt = False,
+) -> None:
+    """A finished campaign's failed recipients → a new NOT_STARTED campaign linked to it (the
+    first one is not changed; numbers not on WhatsApp and opted-out numbers are left out)."""
+    body = RetryRequest(name=name) if not state else RetryRequest(states=state, name=name)
+    with opened() as ctx, ctx.db.write() as session:
+        ws = auth.find_workspace(session, workspace).id
+        child = retry.retry(
+            session,
+            ws,
+            campaign_id,
+            body,
+            settings=ctx.settings,
+            actor=ACTOR,
+            at=ctx.clock.now(),
+        )
+        child_id = child.id
+    if not json_out:
+        console.print(f"campaign {child_id} created from campaign {campaign_id}")
+    _show(child_id, workspace, json_out)
 
 
 @friendly

@@ -36,6 +36,8 @@ campaign_app = typer.Typer(help="Follow campaigns from the shell.", no_args_is_h
 def register(app: typer.Typer) -> None:
     app.command("status")(status)
     app.add_typer(campaign_app, name="campaign")
+    # The plural as an alias (`relaybird campaigns retry 3` as the README and issues write it).
+    app.add_typer(campaign_app, name="campaigns", hidden=True)
 
 
 @contextmanager

@@ -12,9 +12,9 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from relaybird.api.deps import Ctx
+from relaybird.campaigns import retry, uploads
 from relaybird.campaigns import service as campaigns
-from relaybird.campaigns import uploads
-from relaybird.campaigns.schemas import CampaignCreate, TemplateSpec
+from relaybird.campaigns.schemas import CampaignCreate, RetryRequest, TemplateSpec
 from relaybird.campaigns.transitions import ALLOWS_REMOVAL, RECIPIENT, RecipientState
 from relaybird.context import AppContext
 from relaybird.dashboard.session import DashboardSession
@@ -215,6 +215,35 @@ def campaign_detail(
 def campaign_live(request: Request, sess: Session, ctx: Ctx, campaign_id: int) -> HTMLResponse:
     """The live block of the detail page, polled by the page (no reload)."""
     return render(request, sess, "campaign_live.html", **_live_values(ctx, sess, campaign_id))
+
+
+def _retry(ctx: AppContext, ws: int, campaign_id: int, actor: str) -> int:
+    with ctx.db.write() as session:
+        child = retry.retry(
+            session,
+            ws,
+            campaign_id,
+            RetryRequest(),
+            settings=ctx.settings,
+            actor=actor,
+            at=ctx.clock.now(),
+        )
+        return child.id
+
+
+@router.post("/campaigns/{campaign_id}/retry")
+async def retry_action(sess: AdminForm, ctx: Ctx, campaign_id: int) -> Response:
+    """A follow-up campaign with the ERROR and DELIVERY_FAILED recipients (POST .../retry)."""
+    try:
+        child = await asyncio.to_thread(
+            _retry, ctx, sess.principal.workspace_id, campaign_id, sess.principal.actor
+        )
+    except AppError as exc:
+        return back(f"{PREFIX}/campaigns/{campaign_id}", f"Error: {exc.detail}")
+    return back(
+        f"{PREFIX}/campaigns/{child}",
+        f"Follow-up campaign created from campaign {campaign_id}: start it when ready.",
+    )
 
 
 @router.post("/campaigns/{campaign_id}/{action}")

@@ -31,6 +31,10 @@ class Campaign(IdMixin, TimestampMixin, Base):
     quality_guard: Mapped[bool] = mapped_column(default=False)
     total: Mapped[int] = mapped_column(default=0)
     reply_count: Mapped[int] = mapped_column(default=0)
+    # A follow-up made by retrying this campaign's failed recipients (its ledger is untouched).
+    parent_campaign_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("campaigns.id", ondelete="SET NULL"), index=True
+    )
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
 

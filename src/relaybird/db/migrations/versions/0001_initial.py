@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 14:14:52.105879
+Create Date: 2026-11-30 14:38:10.264332
 """
 
 from collections.abc import Sequence
@@ -577,6 +577,11 @@ def upgrade() -> None:
         sa.Column("quality_guard", sa.Boolean(), nullable=False),
         sa.Column("total", sa.Integer(), nullable=False),
         sa.Column("reply_count", sa.Integer(), nullable=False),
+        sa.Column(
+            "parent_campaign_id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            nullable=True,
+        ),
         sa.Column("started_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("finished_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column(
@@ -588,6 +593,12 @@ def upgrade() -> None:
         sa.Column("created_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
+            ["parent_campaign_id"],
+            ["campaigns.id"],
+            name=op.f("fk_campaigns_parent_campaign_id_campaigns"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
             ["sender_id"], ["senders.id"], name=op.f("fk_campaigns_sender_id_senders")
         ),
         sa.ForeignKeyConstraint(
@@ -597,6 +608,9 @@ def upgrade() -> None:
         sqlite_autoincrement=True,
     )
     with op.batch_alter_table("campaigns", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_campaigns_parent_campaign_id"), ["parent_campaign_id"], unique=False
+        )
         batch_op.create_index(batch_op.f("ix_campaigns_sender_id"), ["sender_id"], unique=False)
         batch_op.create_index("ix_campaigns_state_start", ["state", "start_at"], unique=False)
         batch_op.create_index(
@@ -1307,6 +1321,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_campaigns_workspace_id"))
         batch_op.drop_index("ix_campaigns_state_start")
         batch_op.drop_index(batch_op.f("ix_campaigns_sender_id"))
+        batch_op.drop_index(batch_op.f("ix_campaigns_parent_campaign_id"))
 
     op.drop_table("campaigns")
     with op.batch_alter_table("blocked_numbers", schema=None) as batch_op:
