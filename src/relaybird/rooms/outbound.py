@@ -15,7 +15,9 @@ Where a message goes: WhatsApp through ``messaging_provider(ctx)``; SMS & Voice 
 the workspace's Twilio connector; LINE (push) and WeChat (customer-service message, inside its
 48 h window) through their Official Account connectors, to the user id / OpenID learnt when the
 invitation was validated; without a connector: FAILED, never pretended sent. WhatsApp Direct
-goes through ``direct_provider(ctx)`` (the loopback outbox, or a test double).
+goes through the Cloud API when the owner's virtual number is a sender of the workspace, and is
+FAILED with the reason otherwise. ``direct_provider(ctx)`` is only ever a test double that a
+test put in ``resources[DIRECT_PROVIDER_KEY]`` in place of the carriers.
 """
 
 from __future__ import annotations
@@ -36,12 +38,7 @@ from relaybird.dispatcher.loop import messaging_provider
 from relaybird.dispatcher.retry import RetryPolicy
 from relaybird.kit.poison import set_aside
 from relaybird.providers.channel import OutboundText
-from relaybird.providers.direct import (
-    DIRECT_PROVIDER_KEY,
-    DirectMessage,
-    DirectProvider,
-    LoopbackDirectProvider,
-)
+from relaybird.providers.direct import DIRECT_PROVIDER_KEY, DirectMessage, DirectProvider
 from relaybird.providers.line.client import LineAccount
 from relaybird.providers.port import (
     ErrorKind,
@@ -57,12 +54,15 @@ from relaybird.senders import service as senders
 
 log = logging.getLogger("relaybird.rooms")
 
-_LOOPBACK_KEY = "direct_loopback"
 _GONE = frozenset({RecipientEffect.OPTED_OUT, RecipientEffect.NOT_FOLLOWING})
 OPTED_OUT = "the contact opted out (STOP): nothing is sent until they text START"
 WECHAT_WINDOW_CLOSED = (
     "outside WeChat's 48 h customer-service window: the contact has not written, followed or "
     "scanned in the last 48 hours"
+)
+NOT_A_CLOUD_NUMBER = (
+    "the virtual number {phone} is not a WhatsApp Cloud API number of this workspace: add it as "
+    "a sender (POST /api/v1/senders) to send from it"
 )
 NO_CONNECTOR = (
     "no {network} connector in this workspace: connect the provider account "
@@ -92,15 +92,10 @@ class Work:
         return f"m:{self.message_id}"
 
 
-def direct_provider(ctx: AppContext) -> DirectProvider:
-    """A test double put in ``resources[DIRECT_PROVIDER_KEY]``, else the loopback outbox (the
-    networks without an adapter wired yet: WhatsApp Direct, LINE, WeChat)."""
-    provider = ctx.resources.get(DIRECT_PROVIDER_KEY) or ctx.resources.get(_LOOPBACK_KEY)
-    if provider is None:
-        provider = LoopbackDirectProvider()
-        ctx.resources[_LOOPBACK_KEY] = provider
-    result: DirectProvider = provider
-    return result
+def direct_provider(ctx: AppContext) -> DirectProvider | None:
+    """The test double a test put in ``resources[DIRECT_PROVIDER_KEY]``; None in production."""
+    provider: DirectProvider | None = ctx.resources.get(DIRECT_PROVIDER_KEY)
+    return provider
 
 
 def claim(ctx: AppContext, ids: list[int] | None, limit: int = 100) -> list[Work]:
@@ -173,10 +168,12 @@ def _work(ctx: AppContext, session: Session, message_id: int, now: datetime) -> 
                 return replace(base, refusal=f"sender cannot send now: {gate.reason}")
             creds = SenderCredentials(sender.phone_number_id, sender.access_token)
             return replace(base, credentials=creds, template=None)
+        if direct_provider(ctx) is None:
+            return replace(base, refusal=NOT_A_CLOUD_NUMBER.format(phone=number.phone))
     if room.network in ("SMS_DIRECT", "LINE", "WECHAT"):
         connector = connectors.for_network(session, room.workspace_id, room.network)
         if connector is None:
-            if DIRECT_PROVIDER_KEY not in ctx.resources:  # a test double stands in for a carrier
+            if direct_provider(ctx) is None:  # a test double may stand in for the carrier
                 return replace(base, refusal=NO_CONNECTOR.format(network=room.network))
             return base
         if room.network == "SMS_DIRECT":
@@ -200,6 +197,8 @@ def _work(ctx: AppContext, session: Session, message_id: int, now: datetime) -> 
         return replace(
             base, wechat=connectors.wechat_account(connector), to=contact.network_user_id
         )
+    if direct_provider(ctx) is None:
+        return replace(base, refusal=f"no way to send on {room.network}")
     return base
 
 
@@ -239,7 +238,10 @@ async def send(ctx: AppContext, work: Work) -> SendResult | None:
                 callback_data=work.callback,
             ),
         )
-    return await direct_provider(ctx).send(
+    double = direct_provider(ctx)
+    if double is None:  # _work refused every message that would come here
+        raise RuntimeError(f"no route for a {work.network} message")
+    return await double.send(
         DirectMessage(
             network=work.network,
             from_phone=work.from_phone or "",
