@@ -149,6 +149,10 @@ def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
     return make_sqlite_url(sqlite_template, tmp_path)
 
 
+# A fixed Fernet key (RELAYBIRD_SECRET_KEY) sealing the connectors' secrets in tests.
+TEST_SECRET_KEY = "dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktdGVzdC0="
+
+
 def make_settings(url: str, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "database_url": url,
@@ -161,6 +165,7 @@ def make_settings(url: str, **overrides: Any) -> Settings:
         # at once (nothing listens on the discard port).
         "graph_api_url": "http://127.0.0.1:9",
         "metrics_token": "test-metrics-token",
+        "secret_key": TEST_SECRET_KEY,
     }
     values.update(overrides)
     return Settings(**values)

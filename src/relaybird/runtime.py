@@ -44,8 +44,24 @@ def registered_loops() -> dict[str, Loop]:
     }
 
 
+class StartupRefused(RuntimeError):
+    """A process that must not start as configured (the message says what to set)."""
+
+
+def startup_problem(ctx: AppContext) -> str | None:
+    """Why this configuration must not run (checked by serve, api and worker before they start,
+    and by ``bootstrap``): connectors whose secrets RELAYBIRD_SECRET_KEY cannot open."""
+    from relaybird.connectors import service as connectors
+
+    with ctx.db.read() as session:
+        return connectors.startup_problem(session, ctx.settings)
+
+
 def bootstrap(ctx: AppContext) -> None:
     """Idempotent start-up work: the default workspace and the bootstrap admin key."""
+    problem = startup_problem(ctx)
+    if problem is not None:
+        raise StartupRefused(problem)
     key = ctx.settings.bootstrap_admin_key
     with ctx.db.write() as session:
         auth.ensure_workspace(

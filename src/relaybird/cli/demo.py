@@ -37,6 +37,7 @@ from relaybird.cli.apiclient import ApiClient, ApiError
 from relaybird.cli.common import console, friendly
 from relaybird.config import Settings
 from relaybird.context import AppContext
+from relaybird.kit import sealing
 
 DEMO_NUMBER = "1065550100"
 DONE = ("INITIAL", "IN_PROGRESS", "RETRY_SCHEDULED")
@@ -134,6 +135,7 @@ def _run(
             whatsapp_app_secret=app_secret,
             whatsapp_verify_token=secrets.token_hex(8),
             direct_webhook_secret=secrets.token_hex(16),
+            secret_key=sealing.new_key(),
             bootstrap_admin_key=admin_key,
             public_url=api_url,
             retry_base="1s",

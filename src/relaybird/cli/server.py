@@ -73,6 +73,7 @@ def _run_uvicorn(loops: bool, host: str, port: int) -> None:
     try:
         ensure_schema(settings.database_url)
         ctx = AppContext.from_settings(settings)
+        _refuse_to_start(ctx)
         config = uvicorn.Config(
             create_app(ctx, loops=loops),
             host=host,
@@ -83,6 +84,15 @@ def _run_uvicorn(loops: bool, host: str, port: int) -> None:
         uvicorn.Server(config).run(sockets=[sock])
     finally:
         sock.close()
+
+
+def _refuse_to_start(ctx: AppContext) -> None:
+    from relaybird.runtime import startup_problem
+
+    problem = startup_problem(ctx)
+    if problem is not None:
+        ctx.db.dispose()
+        fail(f"not starting: {problem}", 2)
 
 
 @friendly
@@ -109,6 +119,7 @@ def worker() -> None:
 
     ctx = context()
     log_as_service(ctx.settings)
+    _refuse_to_start(ctx)
 
     async def main() -> None:
         stop = asyncio.Event()

@@ -176,11 +176,12 @@ def _work(ctx: AppContext, session: Session, message_id: int, now: datetime) -> 
             if direct_provider(ctx) is None:  # a test double may stand in for the carrier
                 return replace(base, refusal=NO_CONNECTOR.format(network=room.network))
             return base
+        box = connectors.secret_box(ctx.settings)
         if room.network == "SMS_DIRECT":
             if contact.unfollowed_at is not None:
                 return replace(base, refusal=OPTED_OUT)
             return replace(
-                base, twilio=connectors.twilio_account(connector, ctx.settings.public_url)
+                base, twilio=connectors.twilio_account(connector, ctx.settings.public_url, box)
             )
         name = "LINE" if room.network == "LINE" else "WeChat"
         if not contact.network_user_id:
@@ -189,13 +190,13 @@ def _work(ctx: AppContext, session: Session, message_id: int, now: datetime) -> 
             return replace(base, refusal=f"the contact unfollowed the {name} Official Account")
         if room.network == "LINE":
             return replace(
-                base, line=connectors.line_account(connector), to=contact.network_user_id
+                base, line=connectors.line_account(connector, box), to=contact.network_user_id
             )
         if not messages.window_open(contact, now):
             # WeChat refuses customer-service messages outside it (45015): not even tried.
             return replace(base, refusal=WECHAT_WINDOW_CLOSED)
         return replace(
-            base, wechat=connectors.wechat_account(connector), to=contact.network_user_id
+            base, wechat=connectors.wechat_account(connector, box), to=contact.network_user_id
         )
     if direct_provider(ctx) is None:
         return replace(base, refusal=f"no way to send on {room.network}")
