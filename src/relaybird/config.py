@@ -89,6 +89,14 @@ class Settings(BaseSettings):
         default="Hello! You are now connected with {user}. Reply here to chat.",
         description="The welcome message sent on SMS/WhatsApp Direct; {user} is the user's name.",
     )
+    sms_opt_in_text: str = Field(
+        default=(
+            "{user} would like to text you at this number. Reply YES to receive messages, STOP "
+            "to opt out, HELP for help. Msg & data rates may apply."
+        ),
+        description="The TCPA opt-in request sent on SMS-Direct to a US number before anything "
+        "else (nothing else goes until they reply YES or START); {user} is the user's name.",
+    )
     smtp_url: str | None = Field(
         default=None,
         description="smtp://user:pass@host:port (smtps:// for TLS). Unset: e-mails stay in the "

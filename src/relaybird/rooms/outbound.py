@@ -37,6 +37,7 @@ from relaybird.context import AppContext
 from relaybird.dispatcher.loop import messaging_provider
 from relaybird.dispatcher.retry import RetryPolicy
 from relaybird.kit.poison import set_aside
+from relaybird.models import Contact, Room, RoomMessage
 from relaybird.providers.channel import OutboundText
 from relaybird.providers.direct import DIRECT_PROVIDER_KEY, DirectMessage, DirectProvider
 from relaybird.providers.line.client import LineAccount
@@ -49,7 +50,7 @@ from relaybird.providers.port import (
 )
 from relaybird.providers.twilio.client import TwilioAccount
 from relaybird.providers.wechat.client import WeChatAccount
-from relaybird.rooms import messages, outcomes, repository
+from relaybird.rooms import consent, messages, outcomes, repository
 from relaybird.senders import service as senders
 
 log = logging.getLogger("relaybird.rooms")
@@ -86,6 +87,8 @@ class Work:
     line: LineAccount | None = None  # LINE: the workspace's channel (``to`` is the user id)
     wechat: WeChatAccount | None = None  # WECHAT: the Official Account (``to``: the OpenID)
     refusal: str | None = None  # decided at claim time: fail without calling anyone
+    deferred: bool = False  # put back unclaimed to wait (the SMS opt-in): not sent now
+    opt_in_request: int | None = None  # the opt-in request queued for it, sent in this batch
 
     @property
     def callback(self) -> str:
@@ -103,7 +106,12 @@ def claim(ctx: AppContext, ids: list[int] | None, limit: int = 100) -> list[Work
     with ctx.db.write() as session:
         wanted = ids if ids is not None else repository.unclaimed(session, now, limit)
         taken = repository.claim(session, wanted, now)
-        return [_work_or_refusal(ctx, session, mid, now) for mid in taken]
+        works = [_work_or_refusal(ctx, session, mid, now) for mid in taken]
+        # An opt-in request queued just now for a message that must wait goes out in this batch.
+        asked = [w.opt_in_request for w in works if w.opt_in_request is not None]
+        for mid in repository.claim(session, asked, now):
+            works.append(_work_or_refusal(ctx, session, mid, now))
+        return [w for w in works if not w.deferred]
 
 
 def _work_or_refusal(ctx: AppContext, session: Session, message_id: int, now: datetime) -> Work:
@@ -159,6 +167,8 @@ def _work(ctx: AppContext, session: Session, message_id: int, now: datetime) -> 
     if room.network in ("SMS_DIRECT", "WHATSAPP_DIRECT") and number is None:
         return replace(base, refusal=f"the room owner has no {room.network} virtual number")
     base = replace(base, from_phone=number.phone if number else None)
+    if room.network == "SMS_DIRECT" and consent.must_wait(contact, msg.kind):
+        return _wait_for_opt_in(ctx, session, msg, room, contact, base, now)
     if room.network == "WHATSAPP_DIRECT" and number is not None:
         # The virtual number is a Cloud API number of the workspace: sent like WhatsApp.
         sender = repository.sender_with_phone(session, room.workspace_id, number.phone)
@@ -201,6 +211,31 @@ def _work(ctx: AppContext, session: Session, message_id: int, now: datetime) -> 
     if direct_provider(ctx) is None:
         return replace(base, refusal=f"no way to send on {room.network}")
     return base
+
+
+def _wait_for_opt_in(
+    ctx: AppContext,
+    session: Session,
+    msg: RoomMessage,
+    room: Room,
+    contact: Contact,
+    base: Work,
+    now: datetime,
+) -> Work:
+    """A US number that has not opted in: the message waits, and the first one to wait asks."""
+    if not consent.hold(msg, contact, now):
+        return replace(base, refusal=consent.NO_OPT_IN)
+    request = None
+    if consent.needs_request(contact):
+        contact.sms_opt_in_requested_at = now
+        owner = repository.user(session, room.workspace_id, room.owner_user_id)
+        text = ctx.settings.sms_opt_in_text.replace("{user}", owner.name if owner else "We")
+        row = messages.queue_out(
+            session, room, contact, kind=consent.OPT_IN, actor="rooms.sender", now=now, text=text
+        )
+        request = row.id
+    session.flush()
+    return replace(base, deferred=True, opt_in_request=request)
 
 
 async def send(ctx: AppContext, work: Work) -> SendResult | None:
