@@ -185,9 +185,11 @@ async def _offer_link(ctx: AppContext, connector: Connector, user_id: str) -> No
 
 
 _WECHAT_DOC = (
-    "Set as the Official Account's server URL (the connector's `webhook_url`, plain mode, "
-    "with the connector's `token`). Verified with `signature = sha1(sorted(token, timestamp, "
-    "nonce))` from the query: missing or wrong → 401 (403 for the GET echo), nothing written."
+    "Set as the Official Account's server URL (the connector's `webhook_url`, with the "
+    "connector's `token`). Verified with `signature = sha1(sorted(token, timestamp, nonce))` "
+    "from the query; in safe mode (the connector has `encoding_aes_key`) every POST must be "
+    "encrypted and its `msg_signature` (over the ciphertext) right. Missing or wrong → 401 "
+    "(403 for the GET echo), nothing written."
 )
 
 
