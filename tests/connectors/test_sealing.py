@@ -15,7 +15,9 @@ from relaybird.connectors import service
 from relaybird.context import AppContext
 from relaybird.kit.sealing import SealError, SecretBox, looks_sealed, new_key, parse_keys
 from relaybird.models import Connector
-from relaybird.runtime import StartupRefused, bootstrap, startup_problem
+from relaybird.runtime import StartupRefused, bootstrap
+from relaybird.runtime import startup_problem as first_problem
+from relaybird.wiring import startup_checks
 from tests.connectors.test_connectors_api import LINE, TWILIO
 from tests.factories import KeyMaker
 
@@ -24,6 +26,10 @@ def _secrets(ctx: AppContext) -> dict[str, str]:
     with ctx.db.read() as session:
         [row] = session.query(Connector).all()
         return dict(row.secrets)
+
+
+def startup_problem(ctx: AppContext) -> str | None:
+    return first_problem(ctx, startup_checks())
 
 
 def _with_key(ctx: AppContext, key: str) -> AppContext:
@@ -78,7 +84,7 @@ def test_stored_sealed_and_a_wrong_or_missing_key_stops_the_start(
     problem = startup_problem(unset)
     assert problem is not None and "RELAYBIRD_SECRET_KEY is not set" in problem
     with pytest.raises(StartupRefused, match="new-key"):
-        bootstrap(unset)
+        bootstrap(unset, startup_checks())
     other = _with_key(ctx, new_key())
     problem = startup_problem(other)
     assert problem is not None and f"connector(s) {r.json()['id']}" in problem

@@ -25,6 +25,7 @@ from relaybird.connectors.schemas import (
     TwilioCreate,
     WeChatCreate,
 )
+from relaybird.context import AppContext
 from relaybird.errors import Conflict, NotFound, ServiceUnavailable
 from relaybird.kit.sealing import GENERATE, SealError, SecretBox, looks_sealed
 from relaybird.models import Connector
@@ -108,6 +109,12 @@ def startup_problem(session: Session, settings: Settings) -> str | None:
             "rotation: new,old)"
         )
     return None
+
+
+def startup_check(ctx: AppContext) -> str | None:
+    """``startup_problem`` as a start-up check (relaybird.wiring.startup_checks)."""
+    with ctx.db.read() as session:
+        return startup_problem(session, ctx.settings)
 
 
 def reseal(session: Session, box: SecretBox) -> int:
