@@ -22,7 +22,7 @@ from hypothesis import settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from relaybird.api.app import create_app
+from relaybird.app.factory import create_app
 from relaybird.config import Settings
 from relaybird.context import AppContext
 from relaybird.db import Database

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from relaybird.api.app import create_app
+from relaybird.app.factory import create_app
 from relaybird.auth.roles import Role
 from relaybird.cli.simulator import DEFAULT_SECRET, signing_note
 from relaybird.context import AppContext

@@ -389,7 +389,7 @@ class _Server:
     def __init__(self, ctx: AppContext, port: int) -> None:
         import uvicorn
 
-        from relaybird.api.app import create_app
+        from relaybird.app.factory import create_app
 
         config = uvicorn.Config(
             create_app(ctx, loops=True),

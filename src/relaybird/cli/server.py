@@ -64,7 +64,7 @@ def bind(host: str, port: int) -> socket.socket:
 def _run_uvicorn(loops: bool, host: str, port: int) -> None:
     import uvicorn
 
-    from relaybird.api.app import create_app
+    from relaybird.app.factory import create_app
 
     settings = load_settings()
     log_as_service(settings)
@@ -104,8 +104,9 @@ def api(host: HostOpt = "127.0.0.1", port: PortOpt = 8000) -> None:
 @friendly
 def worker() -> None:
     """Run only the background loops (dispatcher, applier, scheduler, deliverer)."""
-    from relaybird.api.app import ctx_close
+    from relaybird.app.factory import ctx_close
     from relaybird.runtime import bootstrap, run_loops
+    from relaybird.wiring import registered_loops
 
     ctx = context()
     log_as_service(ctx.settings)
@@ -117,7 +118,7 @@ def worker() -> None:
             loop.add_signal_handler(sig, stop.set)
         await asyncio.to_thread(bootstrap, ctx)
         console.print("[green]worker running[/]; Ctrl-C to stop")
-        await run_loops(ctx, stop)
+        await run_loops(ctx, stop, registered_loops())
         await ctx_close(ctx)
 
     asyncio.run(main())

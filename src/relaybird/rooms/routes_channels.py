@@ -1,7 +1,7 @@
 """The provider webhook doors of the Direct networks: ``/webhooks/twilio/{connector id}`` (and
 LINE's and WeChat's beside it). Each is the URL a connector's ``webhook_url`` names.
 
-Order, as at every webhook door: the body is capped by the ASGI door (api/doors.py), the
+Order, as at every webhook door: the body is capped by the ASGI door (app/doors.py), the
 connector is looked up, the provider's signature is verified over the request exactly as
 received (Twilio signs the full URL it called and the form parameters) — a forged or missing
 signature is 401 and nothing is written — then the body is parsed and applied in one
