@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from relaybird.auth.roles import Role
 from relaybird.context import AppContext
-from relaybird.models import Campaign, Recipient
+from relaybird.models import Campaign, CampaignReply, Recipient
 from tests.dashboard.helpers import csrf_of, logged_in
 from tests.factories import make_campaign, make_recipients, make_sender, make_workspace
 
@@ -156,3 +156,31 @@ def test_a_finished_campaign_offers_retry_of_its_failed_recipients(
     follow_up = client.get(r.headers["location"]).text
     assert "Follow-up campaign created" in follow_up and f"campaign {campaign}</a>" in follow_up
     assert _state(ctx, child) == "NOT_STARTED"
+
+
+def test_the_replies_tab_and_the_recipient_show_replies(
+    ctx: AppContext, client: TestClient
+) -> None:
+    with ctx.db.write() as session:
+        ws = make_workspace(session)
+        sender = make_sender(session, ws, name="Main line")
+        campaign = make_campaign(session, ws, sender, state="COMPLETED", name="Spring sale")
+        [rid] = make_recipients(session, ws, campaign, 1, state="DELIVERED")
+        session.add(
+            CampaignReply(
+                workspace_id=ws,
+                campaign_id=campaign,
+                recipient_id=rid,
+                wamid="wamid.in",
+                type="button",
+                text="Stop promotions",
+                button="STOP_PROMOS",
+                received_at=ctx.clock.now(),
+            )
+        )
+    logged_in(client, ctx, "ana@example.com", Role.VIEWER)
+    assert 'id="replies-tab"' in client.get(f"/ui/campaigns/{campaign}").text
+    tab = client.get(f"/ui/campaigns/{campaign}/replies").text
+    assert "Stop promotions" in tab and "<td>STOP_PROMOS</td><td>1</td>" in tab
+    page = client.get(f"/ui/campaigns/{campaign}/recipients/{rid}").text
+    assert 'id="replies"' in page and "Stop promotions" in page

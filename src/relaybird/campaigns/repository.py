@@ -17,11 +17,20 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from relaybird.campaigns.transitions import CampaignState, RecipientState
 from relaybird.db.types import UTCDateTime
-from relaybird.models import Campaign, CampaignCount, Recipient, RecipientImport, Sender
+from relaybird.models import (
+    Campaign,
+    CampaignCount,
+    CampaignReply,
+    Recipient,
+    RecipientImport,
+    Sender,
+)
 
 
 def get_campaign(session: Session, workspace_id: int, campaign_id: int) -> Campaign | None:
@@ -236,6 +245,53 @@ def latest_recipient_for_phone(
         .limit(1)
     ).first()
     return None if row is None else (int(row[0]), int(row[1]))
+
+
+def store_reply(session: Session, values: dict[str, Any]) -> bool:
+    """One row per inbound wamid (replays insert nothing). True when stored."""
+    dialect = session.get_bind().dialect.name
+    insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
+    new_id = session.scalar(
+        insert_(CampaignReply)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["wamid"])
+        .returning(CampaignReply.id)
+    )
+    return new_id is not None
+
+
+def replies_query(campaign_id: int, recipient_id: int | None = None) -> Select[Any]:
+    query = select(CampaignReply).where(CampaignReply.campaign_id == campaign_id)
+    if recipient_id is not None:
+        query = query.where(CampaignReply.recipient_id == recipient_id)
+    return query
+
+
+def button_counts(session: Session, campaign_id: int) -> list[tuple[str, int]]:
+    rows = session.execute(
+        select(CampaignReply.button, func.count())
+        .where(CampaignReply.campaign_id == campaign_id, CampaignReply.button.is_not(None))
+        .group_by(CampaignReply.button)
+        .order_by(func.count().desc(), CampaignReply.button)
+    )
+    return [(str(b), int(n)) for b, n in rows]
+
+
+def reply_rows(session: Session, campaign_id: int, batch: int = 1000) -> Iterator[CampaignReply]:
+    last = 0
+    while True:
+        rows = list(
+            session.scalars(
+                select(CampaignReply)
+                .where(CampaignReply.campaign_id == campaign_id, CampaignReply.id > last)
+                .order_by(CampaignReply.id)
+                .limit(batch)
+            )
+        )
+        yield from rows
+        if len(rows) < batch:
+            return
+        last = rows[-1].id
 
 
 def add_reply(session: Session, campaign_id: int) -> None:

@@ -133,3 +133,25 @@ class RetryRequest(BaseModel):
     name: str | None = Field(
         default=None, min_length=1, max_length=200, description="Default: '<parent> (retry)'."
     )
+
+
+class ReplyOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    recipient_id: int
+    wamid: str
+    type: str = Field(description="text, button, interactive, image, ... (Meta's message type).")
+    text: str | None
+    button: str | None = Field(description="A quick-reply button's payload, if one was tapped.")
+    received_at: datetime
+
+
+class ReplyPage(BaseModel):
+    items: list[ReplyOut]
+    next_cursor: str | None
+
+
+class ButtonCount(BaseModel):
+    button: str
+    count: int

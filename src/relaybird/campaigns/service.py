@@ -8,6 +8,7 @@ counters stay equal to the rows. Callers own the transaction.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -27,8 +28,9 @@ from relaybird.campaigns.transitions import (
 from relaybird.db.notify import DISPATCH, notify
 from relaybird.errors import Conflict, IllegalTransition, InvalidInput, NotFound
 from relaybird.events.transitions import Moved, apply_transition, history, record
+from relaybird.kit.pagination import Page, paginate
 from relaybird.kit.time import readable
-from relaybird.models import Campaign, Recipient, Sender, Template, Transition
+from relaybird.models import Campaign, CampaignReply, Recipient, Sender, Template, Transition
 from relaybird.templates import service as templates
 
 PENDING = (RecipientState.INITIAL, RecipientState.IN_PROGRESS, RecipientState.RETRY_SCHEDULED)
@@ -474,20 +476,80 @@ def _import_state(recipient: Recipient) -> str:
 
 
 def record_reply(
-    session: Session, sender_id: int, phone: str, at: datetime, *, quoted: str | None = None
+    session: Session,
+    sender_id: int,
+    phone: str,
+    at: datetime,
+    *,
+    quoted: str | None = None,
+    message: InboundReply | None = None,
 ) -> int | None:
     """An inbound message from ``phone`` to ``sender_id``: the recipient whose message it quotes
     (``quoted`` wamid), else the latest one sent to that phone in the last 7 days, has replied;
-    its first reply counts for its campaign. Returns the campaign id, if any."""
+    the message is stored against it (``message``: every reply, once per wamid), and its first
+    reply counts for its campaign. Returns the campaign id, if any."""
     found = repository.recipient_by_wamid(session, sender_id, quoted) if quoted else None
     if found is None:
         found = repository.latest_recipient_for_phone(session, sender_id, phone, at - REPLY_WINDOW)
     if found is None:
         return None
     recipient_id, campaign_id = found
+    if message is not None:
+        campaign = session.get(Campaign, campaign_id)
+        assert campaign is not None
+        repository.store_reply(
+            session,
+            {
+                "workspace_id": campaign.workspace_id,
+                "campaign_id": campaign_id,
+                "recipient_id": recipient_id,
+                "wamid": message.wamid[:128],
+                "type": message.type[:24],
+                "text": message.text,
+                "button": message.button[:256] if message.button else None,
+                "received_at": at,
+            },
+        )
     if repository.mark_replied(session, recipient_id, at):
         repository.add_reply(session, campaign_id)
     return campaign_id
+
+
+def replies_page(
+    session: Session,
+    workspace_id: int,
+    campaign_id: int,
+    *,
+    recipient_id: int | None,
+    cursor: str | None,
+    limit: int,
+) -> Page[CampaignReply]:
+    get(session, workspace_id, campaign_id)
+    query = repository.replies_query(campaign_id, recipient_id)
+    return paginate(session, query, CampaignReply.id, cursor=cursor, limit=limit)
+
+
+def button_counts(session: Session, workspace_id: int, campaign_id: int) -> list[tuple[str, int]]:
+    get(session, workspace_id, campaign_id)
+    return repository.button_counts(session, campaign_id)
+
+
+def reply_rows(session: Session, campaign_id: int) -> Iterator[tuple[CampaignReply, str | None]]:
+    """Every reply with its recipient's phone, in order (the caller checked the workspace)."""
+    phones: dict[int, str | None] = {}
+    for reply in repository.reply_rows(session, campaign_id):
+        if reply.recipient_id not in phones:
+            recipient = session.get(Recipient, reply.recipient_id)
+            phones[reply.recipient_id] = recipient.phone if recipient else None
+        yield reply, phones[reply.recipient_id]
+
+
+@dataclass(frozen=True)
+class InboundReply:
+    wamid: str
+    type: str
+    text: str | None
+    button: str | None = None
 
 
 def list_page(

@@ -4,7 +4,7 @@ resend the invitation."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, status
 from sqlalchemy.orm import Session
@@ -47,10 +47,23 @@ def to_out(
         owner_user_id=contact.owner_user_id,
         invitation=None if invitation is None else _invitation(invitation, now),
         network_user_id=contact.network_user_id,
+        tags=list(contact.tags or []),
+        attributes=dict(contact.attributes or {}),
         unfollowed_at=contact.unfollowed_at,
+        sms_consent=_sms_consent(contact),
         created_at=contact.created_at,
         updated_at=contact.updated_at,
     )
+
+
+def _sms_consent(contact: Contact) -> Literal["PENDING", "OPTED_IN", "OPTED_OUT"] | None:
+    if contact.network != "SMS_DIRECT":
+        return None
+    if contact.unfollowed_at is not None:
+        return "OPTED_OUT"
+    if contact.sms_opt_in_at is not None:
+        return "OPTED_IN"
+    return "PENDING" if contact.sms_opt_in_requested_at is not None else None
 
 
 def _invitation(found: service.InvitationState, now: datetime) -> InvitationOut:
@@ -162,8 +175,9 @@ def get_contact(
     "/{contact_id}",
     response_model=ContactOut,
     summary="Edit a contact",
-    description="Names, company, e-mail, owner. The network and phone never change (delete and "
-    "create again). The status does not move here.",
+    description="Names, company, e-mail, owner, `tags` (replaced) and `attributes` (merged; a "
+    "null value removes one): what segments select on. The network and phone never change "
+    "(delete and create again). The status does not move here.",
 )
 def update_contact(
     contact_id: ContactId, body: ContactUpdate, principal: Agent, session: WriteSession, ctx: Ctx

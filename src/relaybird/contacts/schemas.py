@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Path
 from pydantic import (
@@ -116,6 +116,17 @@ class ContactUpdate(BaseModel):
     company: str | None = Field(default=None, max_length=1000)
     email: str | None = Field(default=None, max_length=1000)
     owner_user_id: RowId | None = None
+    tags: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(
+        default=None,
+        max_length=100,
+        description="Replaces the contact's tags (kept lower case, each once).",
+    )
+    attributes: dict[Annotated[str, Field(min_length=1, max_length=64)], str | None] | None = Field(
+        default=None,
+        max_length=100,
+        description="Merged into the contact's attributes (name → text, ≤ 1,000 chars); a "
+        "null value removes that attribute.",
+    )
 
 
 class InvitationOut(BaseModel):
@@ -155,10 +166,21 @@ class ContactOut(BaseModel):
         description="LINE user id or WeChat OpenID, learnt when the invitation was validated "
         "through the network (messages go there).",
     )
+    tags: list[str] = Field(default_factory=list, description="Audience tags (lower case).")
+    attributes: dict[str, str] = Field(
+        default_factory=dict, description="Free attributes (name → text) for segments."
+    )
     unfollowed_at: datetime | None = Field(
         default=None,
         description="When they unfollowed or blocked the Official Account (LINE, WeChat) or "
         "opted out with STOP (SMS-Direct); nothing is sent to them meanwhile (null: reachable).",
+    )
+    sms_consent: Literal["PENDING", "OPTED_IN", "OPTED_OUT"] | None = Field(
+        default=None,
+        description="SMS-Direct: the TCPA opt-in step for US numbers. PENDING: the opt-in "
+        "request was sent, nothing else goes until they reply YES or START; OPTED_IN (that "
+        "reply, or they texted first); OPTED_OUT (STOP). null: not asked (yet), or another "
+        "network.",
     )
     created_at: datetime
     updated_at: datetime

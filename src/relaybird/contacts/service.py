@@ -3,8 +3,10 @@ edit, delete, resend the invitation. Services take a Session and never commit.""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -150,11 +152,34 @@ def list_contacts(
     return paginate(session, query, Contact.id, cursor=cursor, limit=limit)
 
 
+def normalise_tags(tags: Iterable[str]) -> list[str]:
+    """Tags as stored: trimmed, lower case, each once, sorted."""
+    return sorted({t.strip().lower() for t in tags if t.strip()})
+
+
+def audience_changes(contact: Contact, changes: dict[str, Any]) -> dict[str, object]:
+    """Pops ``tags`` (replaced) and ``attributes`` (merged, None removes) from ``changes``: the
+    column values to write."""
+    values: dict[str, object] = {}
+    if "tags" in changes:
+        tags = changes.pop("tags")
+        values["tags"] = normalise_tags(tags or [])
+    if "attributes" in changes:
+        merged = dict(contact.attributes or {})
+        for name, value in (changes.pop("attributes") or {}).items():
+            if value is None:
+                merged.pop(name.strip(), None)
+            else:
+                merged[name.strip()] = str(value)[:1000]
+        values["attributes"] = merged
+    return values
+
+
 def update_contact(
     session: Session,
     workspace_id: int,
     contact_id: int,
-    changes: dict[str, str | int | None],
+    changes: dict[str, Any],
     *,
     actor: str,
     at: datetime,
@@ -164,7 +189,7 @@ def update_contact(
     re-create instead). The status does not move; completing an INCOMPLETE profile is
     ``onboard``."""
     contact = get_contact(session, workspace_id, contact_id)
-    values: dict[str, object] = {}
+    values: dict[str, object] = audience_changes(contact, changes)
     if "owner_user_id" in changes:
         owner_id = changes.pop("owner_user_id")
         if owner_id is None:

@@ -270,6 +270,9 @@ def recipient_page(
         campaign = campaigns.get(session, ws, campaign_id)
         recipient = campaigns.get_recipient(session, ws, campaign_id, recipient_id)
         history = campaigns.recipient_history(session, ws, campaign_id, recipient_id)
+        replies = campaigns.replies_page(
+            session, ws, campaign_id, recipient_id=recipient_id, cursor=None, limit=100
+        ).items
     return render(
         request,
         sess,
@@ -277,7 +280,31 @@ def recipient_page(
         c=campaign,
         r=recipient,
         history=history,
+        replies=replies,
         removable=campaign.state in ALLOWS_REMOVAL and recipient.state in REMOVABLE,
+    )
+
+
+@router.get("/campaigns/{campaign_id}/replies", response_class=HTMLResponse)
+def replies_tab(
+    request: Request, sess: Session, ctx: Ctx, campaign_id: int, cursor: str | None = None
+) -> HTMLResponse:
+    """The campaign's Replies tab: every reply (a page at a time) and the taps per button."""
+    ws = sess.principal.workspace_id
+    with ctx.db.read() as session:
+        campaign = campaigns.get(session, ws, campaign_id)
+        page = campaigns.replies_page(
+            session, ws, campaign_id, recipient_id=None, cursor=cursor, limit=PAGE
+        )
+        buttons = campaigns.button_counts(session, ws, campaign_id)
+    return render(
+        request,
+        sess,
+        "campaign_replies.html",
+        c=campaign,
+        replies=page.items,
+        next_cursor=page.next_cursor,
+        buttons=buttons,
     )
 
 

@@ -3,7 +3,13 @@
 from relaybird.models.access_token import ProviderAccessToken
 from relaybird.models.api_key import ApiKey
 from relaybird.models.base import Base
-from relaybird.models.campaign import Campaign, CampaignCount, Recipient, RecipientImport
+from relaybird.models.campaign import (
+    Campaign,
+    CampaignCount,
+    CampaignReply,
+    Recipient,
+    RecipientImport,
+)
 from relaybird.models.connector import Connector
 from relaybird.models.consent import ConsentReply, ConsentSettings, Suppression
 from relaybird.models.contact import Contact, Invitation, OutgoingEmail
@@ -24,6 +30,7 @@ __all__ = [
     "BlockedNumber",
     "Campaign",
     "CampaignCount",
+    "CampaignReply",
     "Connector",
     "ConsentReply",
     "ConsentSettings",

@@ -111,3 +111,27 @@ class RecipientImport(IdMixin, Base):
     # (its process died) and the scheduler marks it FAILED.
     heartbeat_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+
+
+class CampaignReply(IdMixin, Base):
+    """An inbound message linked to the campaign recipient it answers (campaigns/replies.py):
+    every one is kept, with its type and text, and a quick-reply button's payload."""
+
+    __tablename__ = "campaign_replies"
+    __table_args__ = (
+        Index("ix_campaign_replies_campaign", "campaign_id", "id"),
+        Index("ix_campaign_replies_recipient", "recipient_id"),
+    )
+
+    workspace_id: Mapped[int] = mapped_column(BigId, ForeignKey("workspaces.id"))
+    campaign_id: Mapped[int] = mapped_column(BigId, ForeignKey("campaigns.id", ondelete="CASCADE"))
+    recipient_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("recipients.id", ondelete="CASCADE")
+    )
+    # Meta's id of the inbound message: one row per message, replays insert nothing.
+    wamid: Mapped[str] = mapped_column(String(128), unique=True)
+    type: Mapped[str] = mapped_column(String(24))  # text, button, interactive, image, ...
+    text: Mapped[str | None] = mapped_column(Text)
+    # A quick-reply button's payload (type button) or an interactive reply's id.
+    button: Mapped[str | None] = mapped_column(String(256))
+    received_at: Mapped[datetime]

@@ -6,7 +6,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from relaybird.db.types import BigId
-from relaybird.models.base import Base, IdMixin, TimestampMixin
+from relaybird.models.base import Base, IdMixin, Json, TimestampMixin
 
 INVITATION_EMAIL_UNIQUE = "network IN ('WECHAT', 'LINE')"
 # On the Direct networks a contact is an entry of one user's contact list (seed 000: INCOMPLETE
@@ -81,6 +81,13 @@ class Contact(IdMixin, TimestampMixin, Base):
     # They unfollowed / blocked the Official Account (LINE, WeChat) or opted out with STOP
     # (SMS-Direct): nothing is sent to them; None again when they follow again / text START.
     unfollowed_at: Mapped[datetime | None]
+    # Audiences (issue 15): free tags (lower case) and attributes (name → text) for segments.
+    tags: Mapped[list[str]] = mapped_column(Json, default=list)
+    attributes: Mapped[dict[str, str]] = mapped_column(Json, default=dict)
+    # SMS-Direct to a US number (TCPA, rooms/consent.py): when we asked for the opt-in, and when
+    # they gave it (a YES/START reply, or they texted first); nothing else is sent before.
+    sms_opt_in_requested_at: Mapped[datetime | None]
+    sms_opt_in_at: Mapped[datetime | None]
 
 
 class Invitation(IdMixin, Base):

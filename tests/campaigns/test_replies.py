@@ -1,0 +1,145 @@
+"""Replies stored against the recipient they answer: by quoted message, else the latest send on
+that number; listed per campaign and recipient, counted per button, exported; live from the
+simulator."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from fastapi.testclient import TestClient
+
+from relaybird.cli.apiclient import ApiClient
+from relaybird.context import AppContext
+from relaybird.dispatcher import loop as dispatch_loop
+from relaybird.models import Recipient
+from relaybird.providers.whatsapp import wire
+from relaybird.providers.whatsapp.client import WhatsAppCloudClient
+from tests.consent.helpers import apply_body
+from tests.factories import KeyMaker, make_campaign, make_sender, make_workspace
+from tests.fixtures.live_server import LiveServer
+from tests.fixtures.simulator import SimHandle
+from tests.rooms.helpers import wait_for
+
+PNID = "pn-replies"
+
+
+def _seed(ctx: AppContext) -> tuple[int, int, int]:
+    now = ctx.clock.now()
+    with ctx.db.write() as session:
+        ws = make_workspace(session)
+        sender = make_sender(session, ws, phone_number_id=PNID)
+        cid = make_campaign(session, ws, sender, state="COMPLETED")
+        ids = []
+        for i, phone in enumerate(("+12125550100", "+12125550101")):
+            r = Recipient(
+                workspace_id=ws,
+                campaign_id=cid,
+                row_number=i + 2,
+                phone=phone,
+                params=[],
+                state="DELIVERED",
+                wamid=f"wamid.out-{i}",
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(r)
+            session.flush()
+            ids.append(r.id)
+    return cid, ids[0], ids[1]
+
+
+def _message(wamid: str, sender: str, ts: int, **kind: object) -> bytes:
+    message = {"from": sender, "id": wamid, "timestamp": str(ts), **kind}
+    value = wire.messages_value(PNID, "15550000000", messages=[message])
+    return json.dumps(wire.envelope("waba-1", "messages", value)).encode()
+
+
+def test_replies_are_stored_listed_counted_and_exported(
+    ctx: AppContext, client: TestClient, keys: KeyMaker
+) -> None:
+    cid, first, second = _seed(ctx)
+    ts = int(ctx.clock.now().timestamp())
+    apply_body(
+        ctx, _message("wamid.in-1", "12125550100", ts, type="text", text={"body": "Yes please"})
+    )
+    stop = {"payload": "STOP_PROMOS", "text": "Stop promotions"}
+    button = _message(
+        "wamid.in-2",
+        "12125550101",
+        ts,
+        type="button",
+        button=stop,
+        context={"from": "15550000000", "id": "wamid.out-1"},
+    )
+    apply_body(ctx, button)
+    apply_body(ctx, button)  # a replay stores nothing more
+    apply_body(
+        ctx,
+        _message(
+            "wamid.in-3",
+            "12125550100",
+            ts,
+            type="button",
+            button={"payload": "MORE", "text": "More"},
+        ),
+    )
+    admin = keys.headers()
+    page = client.get(f"/api/v1/campaigns/{cid}/replies", headers=admin).json()
+    assert [(r["recipient_id"], r["type"], r["text"], r["button"]) for r in page["items"]] == [
+        (first, "text", "Yes please", None),
+        (second, "button", "Stop promotions", "STOP_PROMOS"),
+        (first, "button", "More", "MORE"),
+    ]
+    mine = client.get(
+        f"/api/v1/campaigns/{cid}/replies?recipient_id={second}", headers=admin
+    ).json()["items"]
+    assert [r["wamid"] for r in mine] == ["wamid.in-2"]
+    buttons = client.get(f"/api/v1/campaigns/{cid}/replies/buttons", headers=admin).json()
+    assert sorted((b["button"], b["count"]) for b in buttons) == [("MORE", 1), ("STOP_PROMOS", 1)]
+    campaign = client.get(f"/api/v1/campaigns/{cid}", headers=admin).json()
+    assert campaign["reply_count"] == 2  # each recipient's first reply
+    csv = client.get(f"/api/v1/campaigns/{cid}/replies.csv", headers=admin)
+    assert csv.status_code == 200
+    lines = csv.text.strip().splitlines()
+    assert lines[0] == "recipient_id,phone,received_at,type,text,button"
+    assert lines[2].startswith(f"{second},+12125550101,") and lines[2].endswith(
+        "button,Stop promotions,STOP_PROMOS"
+    )
+    assert client.get("/api/v1/campaigns/999/replies", headers=admin).status_code == 404
+
+
+def test_live_a_reply_from_the_simulator_shows_on_its_recipient(
+    ctx: AppContext,
+    simulator: SimHandle,
+    live_server_factory: Callable[..., LiveServer],
+    keys: KeyMaker,
+) -> None:
+    pnid, token = "5571", "tok-5571"
+    simulator.add_number(pnid, token, waba_id="100000000000571")
+    ctx.resources[dispatch_loop.PROVIDER_KEY] = WhatsAppCloudClient(simulator.url, "v23.0")
+    server = live_server_factory(loops=True)
+    simulator.configure(webhook_url=server.whatsapp_webhook_url)
+    api = ApiClient(server.url, keys.create())
+    with ctx.db.write() as session:
+        sender = make_sender(
+            session, make_workspace(session), phone_number_id=pnid, access_token=token
+        )
+    body = {
+        "name": "r",
+        "sender_id": sender,
+        "template": {"name": "hello", "language": "en_US", "body_params": []},
+    }
+    cid = api.post("/api/v1/campaigns", body)["id"]
+    api.upload(f"/api/v1/campaigns/{cid}/recipients", "a.csv", b"phone\n+12125550105\n")
+    api.post(f"/api/v1/campaigns/{cid}/start")
+    [sent] = wait_for(lambda: simulator.sent("+12125550105"))
+    simulator.inbound(pnid, "12125550105", "Thanks!", context_wamid=sent["wamid"])
+    [reply] = wait_for(lambda: api.get(f"/api/v1/campaigns/{cid}/replies")["items"])
+    recipient = api.get(f"/api/v1/campaigns/{cid}/recipients")["items"][0]
+    assert (reply["recipient_id"], reply["text"], reply["type"]) == (
+        recipient["id"],
+        "Thanks!",
+        "text",
+    )
+    assert recipient["replied_at"] is not None
