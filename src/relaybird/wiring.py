@@ -12,6 +12,7 @@ def registered_handlers() -> Registry:
     from relaybird.campaigns import replies as campaign_replies
     from relaybird.campaigns import statuses as campaign_statuses
     from relaybird.campaigns import template_stops as campaign_template_stops
+    from relaybird.direct import handlers as direct_handlers
     from relaybird.rooms import handlers as room_handlers
     from relaybird.senders import handlers as sender_handlers
     from relaybird.templates import handlers as template_handlers
@@ -21,6 +22,7 @@ def registered_handlers() -> Registry:
     sender_handlers.register(registry)
     campaign_replies.register(registry)
     room_handlers.register(registry)
+    direct_handlers.register(registry)
     template_handlers.register(registry)
     campaign_template_stops.register(registry)  # after the templates': reads the moved template
     return registry

@@ -41,11 +41,11 @@ from relaybird.api.routers import API_PREFIX
 from relaybird.context import AppContext
 from relaybird.dashboard.web import PREFIX as UI_PREFIX
 from relaybird.dashboard.web import LoginRequired, current, render
+from relaybird.direct.routes_channels import LINE_MAX_BODY, TWILIO_MAX_BODY, WECHAT_MAX_BODY
+from relaybird.direct.routes_webhook import MAX_BODY as DIRECT_MAX_BODY
 from relaybird.errors import AppError, PayloadTooLarge
 from relaybird.inbox.refusals import refused
 from relaybird.inbox.routes import MAX_BODY as WHATSAPP_MAX_BODY
-from relaybird.rooms.routes_channels import LINE_MAX_BODY, TWILIO_MAX_BODY, WECHAT_MAX_BODY
-from relaybird.rooms.routes_direct import MAX_BODY as DIRECT_MAX_BODY
 
 
 class Door(StrEnum):

@@ -16,8 +16,8 @@ def api_routers() -> list[APIRouter]:
     """Routers mounted under /api/v1."""
     from relaybird.connectors.routes import router as connectors
     from relaybird.contacts.routes import router as contacts
-    from relaybird.contacts.routes_direct import router as direct_contacts
     from relaybird.contacts.routes_users import router as users
+    from relaybird.direct.routes import router as direct_contacts
     from relaybird.inbox.routes_dead_letters import router as dead_letters
     from relaybird.mail.routes import router as emails
     from relaybird.rooms.routes import router as rooms
@@ -48,9 +48,9 @@ def root_routers() -> list[APIRouter]:
     from relaybird.contacts.routes_invitations import router as invitations
     from relaybird.dashboard.routes import root as site_root
     from relaybird.dashboard.routes import router as dashboard
+    from relaybird.direct.routes_channels import router as channel_webhooks
+    from relaybird.direct.routes_webhook import router as direct_webhooks
     from relaybird.inbox.routes import router as whatsapp_webhooks
-    from relaybird.rooms.routes_channels import router as channel_webhooks
-    from relaybird.rooms.routes_direct import router as direct_webhooks
 
     return [
         health,

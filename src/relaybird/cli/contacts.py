@@ -19,14 +19,15 @@ from relaybird.cli.common import (
     show,
     table,
 )
-from relaybird.contacts import direct, service, users
+from relaybird.contacts import service, users
 from relaybird.contacts.invitations import InviteSettings
 from relaybird.contacts.routes import _one, latest, to_out
-from relaybird.contacts.routes_direct import MovedOut
 from relaybird.contacts.schemas import ContactOut, HistoryItem
 from relaybird.contacts.service import ContactDraft
 from relaybird.contacts.transitions import INVITATION_NETWORKS, Network
 from relaybird.contacts.validation import ContactFields
+from relaybird.direct import service as direct
+from relaybird.direct.routes import MovedOut
 from relaybird.kit.time import rfc3339
 
 app = typer.Typer(

@@ -83,6 +83,15 @@ def virtual_number(session: Session, network: str, phone: str) -> VirtualNumber 
     )
 
 
+def whatsapp_direct_number(session: Session, sender: Sender) -> VirtualNumber | None:
+    """The WhatsApp-Direct virtual number a sender of the same workspace is, if it is one."""
+    digits = "".join(c for c in sender.display_phone_number if c.isdigit())
+    number = virtual_number(session, "WHATSAPP_DIRECT", "+" + digits)
+    if number is None or number.workspace_id != sender.workspace_id:
+        return None
+    return number
+
+
 def virtual_number_of(session: Session, user_id: int, network: str) -> VirtualNumber | None:
     return session.scalar(
         select(VirtualNumber).where(

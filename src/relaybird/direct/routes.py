@@ -14,11 +14,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from relaybird.api.deps import Agent, Ctx, ListWindow, ReadSession, Viewer
 from relaybird.api.problems import PROBLEM_RESPONSES
-from relaybird.contacts import direct
 from relaybird.contacts.routes import _one
 from relaybird.contacts.schemas import ContactOut
 from relaybird.contacts.validation import ContactFields
 from relaybird.context import AppContext
+from relaybird.direct import service as direct
 from relaybird.rooms import outbound
 
 log = logging.getLogger("relaybird.contacts")

@@ -17,11 +17,11 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from relaybird.config import Settings
-from relaybird.contacts import blocklist_repository as blocklist
 from relaybird.contacts import moves, repository
 from relaybird.contacts.errors import ActionNotOnNetwork
 from relaybird.contacts.transitions import DIRECT_NETWORKS, Network
 from relaybird.contacts.validation import ContactFields, normalise_phone, validate_fields
+from relaybird.direct import repository as blocklist
 from relaybird.errors import Conflict, NotFound
 from relaybird.events.outbox import emit
 from relaybird.models import BlockedNumber, Contact, User

@@ -6,7 +6,7 @@ user's contact: Direct contacts are per user) is auto-onboarded: a contact of th
 the phone only (INCOMPLETE), a room owned by that user, the message stored RECEIVED, the welcome
 message queued. A number on that user's block list yields a BLOCKED contact instead, and its
 messages are HELD: kept, not part of the room, no welcome, until a user onboards or unblocks it
-(contacts/direct.py). A delivery repeating a message id (or, without one, a byte-identical
+(direct/service.py). A delivery repeating a message id (or, without one, a byte-identical
 body) changes nothing.
 """
 
@@ -23,10 +23,10 @@ from relaybird.config import Settings
 from relaybird.contacts import repository as contacts_repository
 from relaybird.contacts.transitions import Network
 from relaybird.contacts.validation import normalise_phone
+from relaybird.direct.schemas import DirectInbound
 from relaybird.errors import InvalidInput, Unauthorized
 from relaybird.models import Contact, Room, RoomMessage
 from relaybird.rooms import messages, repository, service
-from relaybird.rooms.schemas import DirectInbound
 
 ACTOR = "direct-webhook"
 SIGNATURE_HEADER = "X-Relaybird-Signature"
