@@ -20,6 +20,7 @@ def api_routers() -> list[APIRouter]:
     from relaybird.direct.routes import router as direct_contacts
     from relaybird.inbox.routes_dead_letters import router as dead_letters
     from relaybird.mail.routes import router as emails
+    from relaybird.rooms.routes import contacts_router as contact_deletion
     from relaybird.rooms.routes import router as rooms
     from relaybird.templates.routes import router as templates
     from relaybird.templates.routes import sender_router as sender_templates
@@ -29,6 +30,7 @@ def api_routers() -> list[APIRouter]:
         users,
         connectors,
         contacts,
+        contact_deletion,
         direct_contacts,
         rooms,
         emails,

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from relaybird.connectors import service as connectors
 from relaybird.connectors.channels import line_channel, twilio_channel, wechat_channel
-from relaybird.contacts import repository as contacts_repository
+from relaybird.contacts import service as contacts
 from relaybird.context import AppContext
 from relaybird.dispatcher.loop import messaging_provider
 from relaybird.dispatcher.retry import RetryPolicy
@@ -127,9 +127,7 @@ def _work(ctx: AppContext, session: Session, message_id: int, now: datetime) -> 
     assert msg is not None
     room = repository.room_any(session, msg.room_id)
     contact = (
-        contacts_repository.contact(session, msg.workspace_id, msg.contact_id)
-        if msg.contact_id
-        else None
+        contacts.find_contact(session, msg.workspace_id, msg.contact_id) if msg.contact_id else None
     )
     template = (
         messages.Template(
@@ -302,7 +300,7 @@ def record(ctx: AppContext, results: list[tuple[Work, SendResult | None]]) -> No
             if error.recipient_effect in _GONE and msg.contact_id:
                 # Twilio 21610 (a STOP we did not see), WeChat 43004 (an unsubscribe we did
                 # not see): recorded on the contact, nothing more is tried until they return.
-                contacts_repository.mark_unfollowed(session, msg.contact_id, now)
+                contacts.mark_unfollowed(session, msg.contact_id, now)
             if error.code == outcomes.NOT_ON_WHATSAPP:
                 outcomes.not_on_whatsapp(session, msg, now=now, actor="rooms.sender")
 
