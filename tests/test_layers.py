@@ -6,18 +6,23 @@
   aiohttp is its HTTP server and its webhook client.
 - The simulator imports nothing of the engine but the wire models and the pure lifecycle rules.
 - Business code raises relaybird.errors, never FastAPI's HTTPException.
-- Rooms build on contacts, never the reverse: contacts import nothing of rooms, and rooms use
-  contacts only through their face (the service, the lifecycle vocabulary, the API schemas),
-  never their repository, moves or invitations.
-- The Direct networks live in one package, relaybird.direct, above rooms and contacts: it may
-  use both; neither of them imports it.
+- The house's layers (issue 13): the composition root (relaybird.wiring, relaybird.app) above
+  every domain; no domain imports another domain's routes; rooms build on contacts, never the
+  reverse (contacts import nothing of rooms; rooms use contacts only through their service and
+  vocabulary, never their repository, moves or invitations); the Direct networks live in one
+  package above both, which neither imports, and which creates and moves contacts only through
+  the contacts service; no import circle, at most 6 imports back up a layer (bench/layers.py
+  draws the graph and names each layer).
 """
 
 from __future__ import annotations
 
 import ast
+import importlib.util
+import sys
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import relaybird
 
@@ -120,83 +125,116 @@ def test_business_code_never_raises_http_exceptions() -> None:
     assert offenders == []
 
 
-def _imports_of(package: str) -> Iterator[tuple[str, str]]:
-    """(module, imported relaybird module) for every module of ``package``; a bare package name
-    (``from relaybird.contacts import service`` also names ``relaybird.contacts``) is left out:
-    the module it names beside it is what counts."""
-    for name, _path, imports in _modules():
-        if name == package or name.startswith(package + "."):
-            for imp in imports:
-                if imp.startswith("relaybird.") and imp.count(".") > 1:
-                    yield name, imp
-
-
-def _within(imp: str, package: str) -> bool:
-    return imp == package or imp.startswith(package + ".")
-
-
-# What rooms may use of contacts: the service, the lifecycle vocabulary (Network, statuses),
-# the API's schemas.
-CONTACTS_FACE = (
-    "relaybird.contacts.service",
-    "relaybird.contacts.transitions",
-    "relaybird.contacts.schemas",
-)
-
-
-def test_contacts_never_import_rooms() -> None:
-    offenders = [
-        (name, imp)
-        for name, imp in _imports_of("relaybird.contacts")
-        if _within(imp, "relaybird.rooms")
-    ]
-    assert offenders == []
-
-
-def test_rooms_use_contacts_only_through_their_face() -> None:
-    offenders = [
-        (name, imp)
-        for name, imp in _imports_of("relaybird.rooms")
-        if _within(imp, "relaybird.contacts") and not imp.startswith(CONTACTS_FACE)
-    ]
-    assert offenders == []
-
-
-def test_direct_sits_above_rooms_and_contacts() -> None:
-    offenders = [
-        (name, imp)
-        for package in ("relaybird.rooms", "relaybird.contacts")
-        for name, imp in _imports_of(package)
-        if _within(imp, "relaybird.direct")
-    ]
-    assert offenders == []
-
-
-def test_direct_uses_contacts_only_through_their_face() -> None:
-    """Contacts are created and moved only through the contacts service (and its users)."""
-    face = (
-        *CONTACTS_FACE,
-        "relaybird.contacts.users",
-        "relaybird.contacts.validation",
-        "relaybird.contacts.views",
-        "relaybird.contacts.errors",
-        "relaybird.contacts.invitations",
-    )
-    offenders = [
-        (name, imp)
-        for name, imp in _imports_of("relaybird.direct")
-        if _within(imp, "relaybird.contacts") and not imp.startswith(face)
-    ]
-    assert offenders == []
-
-
 def test_the_rules_see_the_code() -> None:
     """Guard against the checks above passing because they looked at nothing."""
     names = {name for name, _p, _i in _modules()}
     assert "relaybird.auth.routes" in names and _is_door("relaybird.auth.routes")
     assert "relaybird.auth.repository" in names
     assert any(_is_door(n) for n in names if n.startswith("relaybird.cli"))
-    rooms_uses = {imp for _name, imp in _imports_of("relaybird.rooms")}
-    assert "relaybird.contacts.service" in rooms_uses
-    direct_uses = {imp for _name, imp in _imports_of("relaybird.direct")}
-    assert {"relaybird.rooms.service", "relaybird.contacts.service"} <= direct_uses
+
+
+# --- The house's layers (issue 13): the composition root on top, Direct above rooms and
+# contacts, domains that do not reach into each other's doors. docs/DEVELOPING.md "Map of the
+# house" says the same in words; bench/layers.py draws the whole graph.
+
+ROOT_MODULES = ("relaybird.wiring", "relaybird.app")
+ENTRY = ("relaybird.cli",)
+
+
+def _under(name: str, prefixes: tuple[str, ...]) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in prefixes)
+
+
+def _package(name: str) -> str:
+    return ".".join(name.split(".")[:2])
+
+
+def _imports_between(source: str, target: str) -> list[tuple[str, str]]:
+    return [
+        (name, imp)
+        for name, _path, imports in _modules()
+        if _under(name, (source,))
+        for imp in imports
+        if _under(imp, (target,))
+    ]
+
+
+def test_the_composition_root_sits_above_every_domain() -> None:
+    """Only the root itself and the process's commands import the wiring or the app factory: the
+    applier, the scheduler and the loops get what is registered as arguments."""
+    offenders = [
+        (name, imp)
+        for name, _path, imports in _modules()
+        if not _under(name, ROOT_MODULES + ENTRY)
+        for imp in imports
+        if _under(imp, ROOT_MODULES)
+    ]
+    assert offenders == []
+
+
+def test_no_domain_imports_another_domains_routes() -> None:
+    """A domain's routes are its door: the composition root mounts them, nobody else imports
+    them (what two doors share lives in a service or in api/)."""
+    offenders = [
+        (name, imp)
+        for name, _path, imports in _modules()
+        if not _under(name, ROOT_MODULES + ENTRY)
+        for imp in imports
+        if imp.startswith("relaybird.")
+        and _package(imp) != _package(name)
+        and (imp.split(".")[-1].startswith("routes") or ".routes" in imp)
+    ]
+    assert offenders == []
+
+
+# What rooms may use of contacts: the service, the lifecycle vocabulary (Network, statuses), the
+# API's schemas. Never the repository, the moves or the invitations: those are contacts' own.
+CONTACTS_FACE = (
+    "relaybird.contacts.service",
+    "relaybird.contacts.transitions",
+    "relaybird.contacts.schemas",
+)
+# What only contacts may touch: Direct (above both) creates and moves contacts through the service.
+CONTACTS_INSIDE = ("relaybird.contacts.repository", "relaybird.contacts.moves")
+
+
+def test_rooms_build_on_contacts_never_the_reverse() -> None:
+    assert _imports_between("relaybird.contacts", "relaybird.rooms") == []
+    through = _imports_between("relaybird.rooms", "relaybird.contacts")
+    assert through != []  # the rule below looked at something
+    assert [
+        (name, imp)
+        for name, imp in through
+        if imp != "relaybird.contacts" and not _under(imp, CONTACTS_FACE)
+    ] == []
+
+
+def test_direct_sits_above_rooms_and_contacts() -> None:
+    """Direct uses rooms and contacts; neither knows Direct."""
+    assert (SRC / "direct").is_dir()
+    assert _imports_between("relaybird.rooms", "relaybird.direct") == []
+    assert _imports_between("relaybird.contacts", "relaybird.direct") == []
+    assert _imports_between("relaybird.direct", "relaybird.rooms") != []
+    assert [
+        imp
+        for _name, imp in _imports_between("relaybird.direct", "relaybird.contacts")
+        if _under(imp, CONTACTS_INSIDE)
+    ] == []
+
+
+def _bench_layers() -> ModuleType:
+    path = SRC.parent.parent / "bench" / "layers.py"
+    spec = importlib.util.spec_from_file_location("bench_layers", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_no_import_circle_and_few_imports_back_up_a_layer() -> None:
+    layers = _bench_layers()
+    edges = layers.graph(SRC)
+    assert [n for n in edges if layers.layer_of(n) is None] == []  # every module has its layer
+    assert layers.circles(edges) == []
+    assert len(layers.back_up(edges)) <= 6, layers.back_up(edges)

@@ -27,7 +27,7 @@ from relaybird.contacts.validation import ContactFields, normalise_phone
 from relaybird.direct.schemas import DirectInbound
 from relaybird.errors import InvalidInput, Unauthorized
 from relaybird.models import Contact, Room, RoomMessage
-from relaybird.rooms import messages, repository, service
+from relaybird.rooms import consent, messages, repository, service
 
 ACTOR = "direct-webhook"
 SIGNATURE_HEADER = "X-Relaybird-Signature"
@@ -148,6 +148,8 @@ def receive(
         at=at,
     )
     assert message is not None  # checked above; a concurrent twin fails the unique index
+    if network is Network.SMS_DIRECT and body.kind == "message":
+        consent.texted_first(contact, at)  # they started the conversation (TCPA opt-in)
     queued: list[int] = []
     if not held:
         if network is Network.WHATSAPP_DIRECT:
