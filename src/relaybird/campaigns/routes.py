@@ -13,19 +13,21 @@ from fastapi import APIRouter, File, Query, Response, UploadFile, status
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from relaybird.api.deps import Admin, Ctx, ListWindow, ReadSession, Viewer, WriteSession
-from relaybird.campaigns import export, service, uploads
+from relaybird.campaigns import export, service, templating, uploads
 from relaybird.campaigns.schemas import (
     CampaignCreate,
     CampaignOut,
     CampaignPage,
     HistoryItem,
+    PreviewOut,
     RecipientOut,
     RecipientPage,
-    TemplateSpec,
+    TemplateOut,
     UploadSummary,
 )
 from relaybird.campaigns.transitions import RecipientState
 from relaybird.kit.pagination import MAX_LIMIT, decode_cursor, encode_cursor
+from relaybird.models import Campaign
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
 
@@ -37,13 +39,20 @@ def to_out(s: service.Summary) -> CampaignOut:
         name=c.name,
         sender_id=c.sender_id,
         state=c.state,
-        template=TemplateSpec(
-            name=c.template_name, language=c.template_language, body_params=c.body_params
+        template=TemplateOut(
+            template_id=c.template_id,
+            name=c.template_name,
+            language=c.template_language,
+            body_params=[] if c.template_mapping is not None else c.body_params,
+            mapping=c.template_mapping,
+            columns=c.body_params,
         ),
         start_at=c.start_at,
         pause_reason=c.pause_reason,
         paused_by=c.paused_by,
         quality_guard=c.quality_guard,
+        quality_guard_yellow=c.quality_guard_yellow,
+        auto_resume=c.auto_resume,
         waiting_reason=s.waiting_reason,
         counts=s.counts,
         total=c.total,
@@ -65,9 +74,18 @@ Cursor = Annotated[str | None, Query(description="`next_cursor` of the previous 
     response_model=CampaignOut,
     status_code=status.HTTP_201_CREATED,
     summary="Create a campaign",
-    description="A campaign sends one approved template from one sender. `template.body_params` "
-    "names the upload columns that fill the template's body parameters, in order. With "
-    "`start_at` it starts by itself at that time. When the sender's business account has a "
+    description="A campaign sends one approved template from one sender. Name it by "
+    "`template.template_id` (a template of the sender's synced catalogue) or by `name` + "
+    "`language`, and fill its slots with `template.mapping` (header text / image / video / "
+    "document / location, body parameters positional or named, URL suffix, quick-reply "
+    "payload, copy code: each from an upload column or a constant; a slot left unmapped, a "
+    "slot the template lacks, a media header without link or media_id is a 422 whose "
+    "`errors` name the slot), or, for a body-only template, with `template.body_params` (the "
+    "upload columns of {{1}}, {{2}}, ... in order). With "
+    "`start_at` it starts by itself at that time. `quality_guard` pauses it when its sender is "
+    "FLAGGED or its template's quality turns RED (`quality_guard_yellow`: YELLOW too); "
+    "`auto_resume` resumes it when Meta makes its paused template sendable again. When the "
+    "sender's business account has a "
     "synced template catalogue, the template is checked against it (here, at start and at "
     "resume): a name + language the catalogue lacks, a template that is not sendable (its "
     "status and Meta's reason), a body parameter count that is not the template's, named "
@@ -157,6 +175,57 @@ _lifecycle_route(
     "→ ENDED: every INITIAL and RETRY_SCHEDULED recipient becomes CANCELED_BY_ADMIN; in-flight "
     "ones finish.",
 )
+
+
+@router.get(
+    "/{campaign_id}/preview",
+    response_model=PreviewOut,
+    summary="Preview one recipient's message",
+    description="The message the recipient uploaded at file row `row` (the header is row 1; "
+    "the first recipient when omitted) will get, rendered from the catalogue template: the "
+    "header (text filled, or the image / video / document / location described), the body "
+    "with its parameters filled, the footer and each button (a URL with its suffix), and the "
+    "`request` that goes to Meta. A row the import set aside shows its `invalid_reason` and "
+    "`problems`. Without a synced catalogue (a free-text template) only the values are shown. "
+    "404 when there is no recipient at that row.",
+)
+def preview_campaign(
+    campaign_id: int,
+    principal: Viewer,
+    session: ReadSession,
+    row: Annotated[int | None, Query(ge=2, description="File row (the header is row 1).")] = None,
+) -> PreviewOut:
+    campaign = service.get(session, principal.workspace_id, campaign_id)
+    return preview_out(campaign, templating.preview(session, campaign, row))
+
+
+def preview_out(campaign: Campaign, p: templating.Preview) -> PreviewOut:
+    r, t, rendered = p.recipient, p.template, p.rendered
+    request = None
+    if rendered is not None and rendered.components is not None and t is not None:
+        request = {
+            "name": t.name,
+            "language": {"code": t.language},
+            "components": rendered.components,
+        }
+    return PreviewOut(
+        campaign_id=campaign.id,
+        row=r.row_number,
+        recipient_id=r.id,
+        phone=r.phone,
+        state=RecipientState(r.state),
+        invalid_reason=r.invalid_reason,
+        template=f"{campaign.template_name} ({campaign.template_language})",
+        template_id=None if t is None else t.id,
+        category=None if t is None else t.category,
+        header=None if rendered is None else rendered.header,
+        body=None if rendered is None else rendered.body,
+        footer=None if rendered is None else rendered.footer,
+        buttons=[] if rendered is None else rendered.buttons,
+        params=dict(zip(campaign.body_params, r.params, strict=False)),
+        request=request,
+        problems=[] if rendered is None else rendered.problems,
+    )
 
 
 @router.post(

@@ -17,12 +17,14 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from relaybird.campaigns import templating
 from relaybird.campaigns.recipients import move_recipients
 from relaybird.campaigns.transitions import RecipientState
 from relaybird.dispatcher import repository
 from relaybird.models import Recipient
 from relaybird.senders import service as senders
 from relaybird.senders import window
+from relaybird.templates.builder import SendPlan
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,8 @@ class Template:
     campaign_id: int
     name: str
     language: str
+    # A campaign with a slot mapping: how each recipient's components are built (issue 14).
+    plan: SendPlan | None = None
 
 
 @dataclass(frozen=True)
@@ -105,7 +109,10 @@ def claim(
         found = repository.due_recipients(session, campaign.id, now, limit - len(rows), only)
         if found:
             out.templates[campaign.id] = Template(
-                campaign.id, campaign.template_name, campaign.template_language
+                campaign.id,
+                campaign.template_name,
+                campaign.template_language,
+                templating.plan_of(session, campaign),
             )
         rows.extend(found)
     if not rows:

@@ -1,5 +1,5 @@
 """How a campaign fills a template's slots, and the check of that mapping against the slots
-(pure; the next wave's ``POST /campaigns`` validates with ``check_mapping``).
+(pure; ``POST /campaigns`` validates with ``check_mapping``: campaigns/templating.py).
 
     {"body": {"1": {"column": "first_name"}, "2": {"value": "25%"}},
      "header": {"image": {"link": "https://example.com/a.jpg"}},
@@ -156,7 +156,7 @@ def check_mapping(
     if columns is not None:
         known = set(columns)
         for column in sorted(mapping.columns() - known):
-            slot = _slot_of_column(mapping, column)
+            slot = slot_of_column(mapping, column)
             problems.append(SlotProblem(slot, f"the upload has no column {column!r}"))
     return problems
 
@@ -257,7 +257,8 @@ def _check_buttons(slots: TemplateSlots, mapping: SlotMapping) -> list[SlotProbl
     return problems
 
 
-def _slot_of_column(mapping: SlotMapping, column: str) -> str:
+def slot_of_column(mapping: SlotMapping, column: str) -> str:
+    """The slot an upload column fills (the first, when it fills several)."""
     for key, source in mapping.body.items():
         if source.column == column:
             return f"body.{key}"
