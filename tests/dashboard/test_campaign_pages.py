@@ -1,15 +1,25 @@
 from __future__ import annotations
 
 import re
+import tempfile
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from relaybird.auth.roles import Role
+from relaybird.campaigns import service as campaigns
+from relaybird.campaigns import uploads
+from relaybird.campaigns.importer import run_import
+from relaybird.campaigns.schemas import CampaignCreate, TemplateSpec
 from relaybird.context import AppContext
-from relaybird.models import Campaign, Recipient
+from relaybird.models import Campaign, Recipient, Template
+from relaybird.simulator.template_seed import SEED
+from relaybird.templates import service as templates
+from relaybird.templates.mapping import SlotMapping
 from tests.dashboard.helpers import csrf_of, logged_in
 from tests.factories import make_campaign, make_recipients, make_sender, make_workspace
+from tests.templates.helpers import catalogue_item
 
 
 def _seed(ctx: AppContext, state: str = "RUNNING") -> tuple[int, list[int]]:
@@ -134,3 +144,43 @@ def test_create_a_campaign_with_an_upload_from_the_form(
         data={"csrf": csrf_of(page), "name": "X", "sender_id": "999", "template_name": "t"},
     )
     assert "Error: sender_id: no sender 999" in missing.text
+
+
+def test_the_detail_shows_the_upload_summary_and_a_recipients_preview(
+    ctx: AppContext, client: TestClient
+) -> None:
+    waba = "100000000000081"
+    with ctx.db.write() as session:
+        ws = make_workspace(session)
+        sender = make_sender(session, ws, waba_id=waba)
+        items = [catalogue_item(dict(t)) for t in SEED]
+        templates.apply_catalogue(session, ws, waba, items, actor="t", now=ctx.clock.now())
+        template = session.scalars(select(Template).where(Template.name == "summer_promo")).one()
+        spec = TemplateSpec(
+            template_id=template.id,
+            mapping=SlotMapping.model_validate(
+                {
+                    "header": {"image": {"link": "https://cdn.example.com/s.jpg"}},
+                    "body": {"1": {"column": "first_name"}, "2": {"value": "25%"}},
+                    "buttons": [{"index": 0, "sub_type": "url", "column": "coupon"}],
+                }
+            ),
+        )
+        body = CampaignCreate(name="Summer", sender_id=sender, template=spec)
+        campaign = campaigns.create(session, ws, body, actor="t", at=ctx.clock.now()).id
+    logged_in(client, ctx, "ana@example.com", Role.ADMIN)
+    empty = client.get(f"/ui/campaigns/{campaign}").text
+    assert "Nothing uploaded yet." in empty and "Upload a list to preview" in empty
+    text = "phone,first_name,coupon\n+12125550001,Ana,ANA25\n+12125550002,,BOB25\n"
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "l.csv"
+        path.write_text(text)
+        import_id = uploads.begin(ctx, ws, campaign, "l.csv", path)
+        run_import(ctx, import_id, path, "l.csv")
+    page = client.get(f"/ui/campaigns/{campaign}").text
+    assert "<b>1</b> accepted · <b>1</b> invalid" in page
+    assert "row 3: body.1: empty value (column &#39;first_name&#39; is empty)" in page
+    assert "[image: https://cdn.example.com/s.jpg]" in page and "ANA25" in page
+    bad = client.get(f"/ui/campaigns/{campaign}?row=3").text
+    assert "Cannot be sent: body.1: empty value" in bad
+    assert "No recipient at row 9" in client.get(f"/ui/campaigns/{campaign}?row=9").text

@@ -363,3 +363,12 @@ def running_with_template(session: Session, template_id: int) -> list[Campaign]:
             .order_by(Campaign.id)
         )
     )
+
+
+def latest_import(session: Session, campaign_id: int) -> RecipientImport | None:
+    return session.scalars(
+        select(RecipientImport)
+        .where(RecipientImport.campaign_id == campaign_id)
+        .order_by(RecipientImport.id.desc())
+        .limit(1)
+    ).first()

@@ -97,3 +97,12 @@ def to_summary(job: RecipientImport) -> UploadSummary:
         progress=round(progress, 4),
         failure=job.failure,
     )
+
+
+def latest(ctx: AppContext, workspace_id: int, campaign_id: int) -> UploadSummary | None:
+    """The campaign's last upload's summary (None: nothing uploaded yet)."""
+    with ctx.db.read() as session:
+        if repository.get_campaign(session, workspace_id, campaign_id) is None:
+            raise NotFound(f"campaign {campaign_id} not found")
+        job = repository.latest_import(session, campaign_id)
+        return None if job is None else to_summary(job)

@@ -13,13 +13,14 @@ from fastapi.responses import HTMLResponse, Response
 
 from relaybird.api.deps import Ctx
 from relaybird.campaigns import service as campaigns
-from relaybird.campaigns import uploads
+from relaybird.campaigns import templating, uploads
+from relaybird.campaigns.routes import preview_out
 from relaybird.campaigns.schemas import CampaignCreate, TemplateSpec
 from relaybird.campaigns.transitions import ALLOWS_REMOVAL, RECIPIENT, RecipientState
 from relaybird.context import AppContext
 from relaybird.dashboard.session import DashboardSession
 from relaybird.dashboard.web import PREFIX, AdminForm, Session, back, render
-from relaybird.errors import AppError, InvalidInput
+from relaybird.errors import AppError, InvalidInput, NotFound
 from relaybird.inbox import refusals
 from relaybird.operations import service as ops
 
@@ -183,9 +184,16 @@ def campaign_detail(
     state: str | None = None,
     phone: str | None = None,
     after: int | None = None,
+    row: int | None = None,
 ) -> HTMLResponse:
     ws = sess.principal.workspace_id
     live = _live_values(ctx, sess, campaign_id)
+    upload = uploads.latest(ctx, ws, campaign_id)
+    with ctx.db.read() as session:
+        try:
+            preview = preview_out(live["c"], templating.preview(session, live["c"], row))
+        except NotFound:
+            preview = None
     chosen = RecipientState(state) if state in STATES else None
     with ctx.db.read() as session:
         if phone and phone.strip():
@@ -208,6 +216,9 @@ def campaign_detail(
         after=after,
         removable=live["c"].state in ALLOWS_REMOVAL,
         removable_states=REMOVABLE,
+        upload=upload,
+        preview=preview,
+        preview_row=row,
     )
 
 
