@@ -186,6 +186,8 @@ def export_rows(
                 Recipient.invalid_reason,
                 Recipient.replied_at,
                 Recipient.updated_at,
+                Recipient.cost_micros,
+                Recipient.cost_category,
             )
             .where(Recipient.campaign_id == campaign_id, Recipient.id > last)
             .order_by(Recipient.id)
@@ -372,3 +374,13 @@ def latest_import(session: Session, campaign_id: int) -> RecipientImport | None:
         .order_by(RecipientImport.id.desc())
         .limit(1)
     ).first()
+
+
+def campaigns_by_id(session: Session, workspace_id: int, ids: Sequence[int]) -> list[Campaign]:
+    if not ids:
+        return []
+    return list(
+        session.scalars(
+            select(Campaign).where(Campaign.workspace_id == workspace_id, Campaign.id.in_(ids))
+        )
+    )

@@ -13,21 +13,32 @@ from fastapi import APIRouter, File, Query, Response, UploadFile, status
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from relaybird.api.deps import Admin, Ctx, ListWindow, ReadSession, Viewer, WriteSession
-from relaybird.campaigns import export, service, templating, uploads
+from relaybird.campaigns import costs, export, service, templating, uploads
 from relaybird.campaigns.schemas import (
+    ActualOut,
+    CampaignCost,
     CampaignCreate,
     CampaignOut,
     CampaignPage,
+    CategoryCost,
+    EstimateOut,
     HistoryItem,
+    MarketOut,
     PreviewOut,
+    RateCardOut,
     RecipientOut,
     RecipientPage,
+    SenderCampaignCost,
+    SenderCost,
     TemplateOut,
     UploadSummary,
 )
 from relaybird.campaigns.transitions import RecipientState
+from relaybird.context import AppContext
+from relaybird.errors import NotFound, ServiceUnavailable
 from relaybird.kit.pagination import MAX_LIMIT, decode_cursor, encode_cursor
 from relaybird.models import Campaign
+from relaybird.templates.pricing import RateCard, RateCardError
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
 
@@ -114,6 +125,103 @@ def list_campaigns(
     items, last = service.list_page(session, principal.workspace_id, after_id=after, limit=limit)
     return CampaignPage(
         items=[to_out(s) for s in items], next_cursor=encode_cursor(last) if last else None
+    )
+
+
+@router.get(
+    "/costs",
+    response_model=SenderCost,
+    summary="What a sender's campaigns cost",
+    description="The actual cost of every campaign of the sender, as the status webhooks' "
+    "`pricing` reported it (billable or free, Meta's pricing category), priced by the rate card "
+    "(RELAYBIRD_TEMPLATE_RATE_CARD; its date and source are in `rate_card`). Per message "
+    "pricing: Meta bills delivered template messages only.",
+)
+def sender_costs(
+    principal: Viewer,
+    session: ReadSession,
+    ctx: Ctx,
+    sender_id: Annotated[int, Query(gt=0, description="The sender.")],
+) -> SenderCost:
+    rates = _rates(ctx)
+    ws = principal.workspace_id
+    if service.get_sender(session, ws, sender_id) is None:
+        raise NotFound(f"sender {sender_id} not found")
+    ids = costs.campaigns_of_sender(session, ws, sender_id)
+    amounts = costs.amounts_by_campaign(session, ids)
+    names = {c.id: c.name for c in service.by_ids(session, ws, ids)}
+    return SenderCost(
+        sender_id=sender_id,
+        currency=rates.currency,
+        rate_card=_card_out(rates),
+        actual=_actual_out(costs.actual(session, ids, rates)),
+        campaigns=[
+            SenderCampaignCost(campaign_id=i, name=names.get(i, ""), amount=amounts.get(i, 0))
+            for i in ids
+        ],
+    )
+
+
+@router.get(
+    "/{campaign_id}/cost",
+    response_model=CampaignCost,
+    summary="What a campaign will cost, and what it cost",
+    description="`estimate`: its recipients to send (or sent) by country × the rate of its "
+    "template's category in the rate card (RELAYBIRD_TEMPLATE_RATE_CARD, with its date and "
+    "source), as if every one were delivered (Meta bills delivered messages only), before and "
+    "during the campaign; a market the card has no rate for is counted `unpriced`, never "
+    "guessed. The category is read now: when Meta recategorises the template "
+    "(template_category_update) the estimate follows; an announced change is "
+    "`pending_category`. `actual`: what the status webhooks' `pricing` reported, priced by "
+    "the card. No catalogue template: no category, no estimate.",
+)
+def campaign_cost(
+    campaign_id: int, principal: Viewer, session: ReadSession, ctx: Ctx
+) -> CampaignCost:
+    rates = _rates(ctx)
+    campaign = service.get(session, principal.workspace_id, campaign_id)
+    priced = costs.estimate_for(session, campaign, templating.template_of(session, campaign), rates)
+    e = priced.estimate
+    return CampaignCost(
+        campaign_id=campaign.id,
+        currency=rates.currency,
+        rate_card=_card_out(rates),
+        category=priced.category,
+        pending_category=priced.pending_category,
+        estimate=None
+        if e is None
+        else EstimateOut(
+            category=e.category,
+            amount=e.amount,
+            priced=e.priced,
+            unpriced=e.unpriced,
+            markets=[
+                MarketOut(market=m.market, recipients=m.recipients, rate=m.rate, amount=m.amount)
+                for m in e.markets
+            ],
+        ),
+        actual=_actual_out(costs.actual(session, [campaign.id], rates)),
+    )
+
+
+def _rates(ctx: AppContext) -> RateCard:
+    try:
+        return costs.card(ctx.settings.template_rate_card)
+    except RateCardError as exc:
+        raise ServiceUnavailable(str(exc)) from None
+
+
+def _card_out(rates: RateCard) -> RateCardOut:
+    return RateCardOut(currency=rates.currency, effective=rates.effective, source=rates.source)
+
+
+def _actual_out(a: costs.Actual) -> ActualOut:
+    return ActualOut(
+        amount=a.amount,
+        billed=a.billed,
+        free=a.free,
+        unpriced=a.unpriced,
+        by_category={k: CategoryCost(messages=n, amount=m) for k, (n, m) in a.by_category.items()},
     )
 
 

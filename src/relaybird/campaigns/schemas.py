@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -200,3 +201,63 @@ class PreviewOut(BaseModel):
         "when a value breaks Meta's limits: see `problems`)."
     )
     problems: list[str] = Field(description="Why this row cannot be sent, each naming its slot.")
+
+
+class RateCardOut(BaseModel):
+    currency: str
+    effective: str = Field(description="The date the card's prices took effect.")
+    source: str = Field(description="Where the figures come from.")
+
+
+class MarketOut(BaseModel):
+    market: str
+    recipients: int
+    rate: Decimal | None = Field(description="Per delivered message; None: the card has none.")
+    amount: Decimal | None
+
+
+class EstimateOut(BaseModel):
+    category: str
+    amount: Decimal = Field(description="If every priced recipient is delivered (an upper bound).")
+    priced: int
+    unpriced: int = Field(description="Recipients in markets the card has no rate for.")
+    markets: list[MarketOut]
+
+
+class CategoryCost(BaseModel):
+    messages: int
+    amount: Decimal
+
+
+class ActualOut(BaseModel):
+    amount: Decimal
+    billed: int = Field(description="Messages Meta reported billable, priced by the card.")
+    free: int = Field(description="Messages Meta reported free (free_entry_point, ...).")
+    unpriced: int = Field(description="Billable, but the card has no rate for them.")
+    by_category: dict[str, CategoryCost] = Field(description="By Meta's pricing category.")
+
+
+class CampaignCost(BaseModel):
+    campaign_id: int
+    currency: str
+    rate_card: RateCardOut
+    category: str | None = Field(description="The template's category (None: not in a catalogue).")
+    pending_category: str | None = Field(description="A recategorisation Meta announced.")
+    estimate: EstimateOut | None = Field(
+        description="Recipients to send (or sent) by country × the category's rate."
+    )
+    actual: ActualOut = Field(description="What the status webhooks' `pricing` reported.")
+
+
+class SenderCampaignCost(BaseModel):
+    campaign_id: int
+    name: str
+    amount: Decimal
+
+
+class SenderCost(BaseModel):
+    sender_id: int
+    currency: str
+    rate_card: RateCardOut
+    actual: ActualOut
+    campaigns: list[SenderCampaignCost]

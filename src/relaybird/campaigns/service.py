@@ -640,3 +640,11 @@ def fail_interrupted_imports(
     """Imports whose process stopped writing (their heartbeat is older than ``silent_since``)
     are FAILED with a reason; what they stored stays (each chunk was its own transaction)."""
     return repository.fail_stale_imports(session, silent_since=silent_since, at=at)
+
+
+def get_sender(session: Session, workspace_id: int, sender_id: int) -> Sender | None:
+    return repository.get_sender(session, workspace_id, sender_id)
+
+
+def by_ids(session: Session, workspace_id: int, ids: list[int]) -> list[Campaign]:
+    return repository.campaigns_by_id(session, workspace_id, ids)

@@ -262,9 +262,8 @@ def preview(session: Session, campaign: Campaign, row: int | None) -> Preview:
         where = f"at row {row}" if row is not None else "uploaded yet"
         raise NotFound(f"campaign {campaign.id} has no recipient {where}")
     mapping = mapping_of(campaign)
-    template = _template(session, campaign)
+    template = template_of(session, campaign)
     if mapping is None:
-        template = _catalogue_entry(session, campaign)
         mapping = positional(campaign.body_params)
     if template is None:
         return Preview(recipient, None, None)
@@ -272,7 +271,11 @@ def preview(session: Session, campaign: Campaign, row: int | None) -> Preview:
     return Preview(recipient, template, render(templates.slots_of(template), mapping, row_values))
 
 
-def _catalogue_entry(session: Session, campaign: Campaign) -> Template | None:
+def template_of(session: Session, campaign: Campaign) -> Template | None:
+    """The catalogue entry the campaign sends: its own (mapped), or the one its name and
+    language resolve to in its sender's catalogue; None without a catalogue."""
+    if campaign.template_id is not None:
+        return _template(session, campaign)
     sender = repository.get_sender(session, campaign.workspace_id, campaign.sender_id)
     if sender is None or not templates.has_catalogue(
         session, campaign.workspace_id, sender.waba_id

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from relaybird.db.types import BigId
@@ -91,6 +91,10 @@ class Recipient(IdMixin, Base):
     error_title: Mapped[str | None] = mapped_column(Text)
     invalid_reason: Mapped[str | None] = mapped_column(Text)
     replied_at: Mapped[datetime | None]
+    # What Meta bills for it, by the rate card, from its status webhooks' ``pricing``: millionths
+    # of the card's currency (0: free, e.g. free_entry_point), and Meta's pricing category.
+    cost_micros: Mapped[int | None] = mapped_column(BigInteger)
+    cost_category: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

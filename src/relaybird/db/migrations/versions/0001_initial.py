@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 14:15:13.115686
+Create Date: 2026-11-30 14:26:06.783299
 """
 
 from collections.abc import Sequence
@@ -986,6 +986,8 @@ def upgrade() -> None:
         sa.Column("error_title", sa.Text(), nullable=True),
         sa.Column("invalid_reason", sa.Text(), nullable=True),
         sa.Column("replied_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("cost_micros", sa.BigInteger(), nullable=True),
+        sa.Column("cost_category", sa.String(length=40), nullable=True),
         sa.Column("created_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column(
