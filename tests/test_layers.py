@@ -6,13 +6,22 @@
   aiohttp is its HTTP server and its webhook client.
 - The simulator imports nothing of the engine but the wire models and the pure lifecycle rules.
 - Business code raises relaybird.errors, never FastAPI's HTTPException.
+- The house's layers (issue 13): the composition root (relaybird.wiring, relaybird.app) above
+  every domain; no domain imports another domain's routes; rooms and contacts never import each
+  other, Direct sits above both; no import circle, at most 6 imports back up a layer
+  (bench/layers.py draws the graph and names each layer).
 """
 
 from __future__ import annotations
 
 import ast
+import importlib.util
+import sys
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
+
+import pytest
 
 import relaybird
 
@@ -121,3 +130,98 @@ def test_the_rules_see_the_code() -> None:
     assert "relaybird.auth.routes" in names and _is_door("relaybird.auth.routes")
     assert "relaybird.auth.repository" in names
     assert any(_is_door(n) for n in names if n.startswith("relaybird.cli"))
+
+
+# --- The house's layers (issue 13): the composition root on top, Direct above rooms and
+# contacts, domains that do not reach into each other's doors. docs/DEVELOPING.md "Map of the
+# house" says the same in words; bench/layers.py draws the whole graph.
+
+ROOT_MODULES = ("relaybird.wiring", "relaybird.app")
+ENTRY = ("relaybird.cli",)
+
+
+def _under(name: str, prefixes: tuple[str, ...]) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in prefixes)
+
+
+def _package(name: str) -> str:
+    return ".".join(name.split(".")[:2])
+
+
+def _imports_between(source: str, target: str) -> list[tuple[str, str]]:
+    return [
+        (name, imp)
+        for name, _path, imports in _modules()
+        if _under(name, (source,))
+        for imp in imports
+        if _under(imp, (target,))
+    ]
+
+
+def test_the_composition_root_sits_above_every_domain() -> None:
+    """Only the root itself and the process's commands import the wiring or the app factory: the
+    applier, the scheduler and the loops get what is registered as arguments."""
+    offenders = [
+        (name, imp)
+        for name, _path, imports in _modules()
+        if not _under(name, ROOT_MODULES + ENTRY)
+        for imp in imports
+        if _under(imp, ROOT_MODULES)
+    ]
+    assert offenders == []
+
+
+def test_no_domain_imports_another_domains_routes() -> None:
+    """A domain's routes are its door: the composition root mounts them, nobody else imports
+    them (what two doors share lives in a service or in api/)."""
+    offenders = [
+        (name, imp)
+        for name, _path, imports in _modules()
+        if not _under(name, ROOT_MODULES + ENTRY)
+        for imp in imports
+        if imp.startswith("relaybird.")
+        and _package(imp) != _package(name)
+        and (imp.split(".")[-1].startswith("routes") or ".routes" in imp)
+    ]
+    assert offenders == []
+
+
+DIRECT_HOME = (SRC / "direct").is_dir()
+needs_direct = pytest.mark.xfail(
+    not DIRECT_HOME,
+    reason="the Direct package (issue 13 item 2) has not landed in this tree yet",
+    strict=True,
+)
+
+
+@needs_direct
+def test_rooms_and_contacts_do_not_import_each_other() -> None:
+    assert _imports_between("relaybird.rooms", "relaybird.contacts") == []
+    assert _imports_between("relaybird.contacts", "relaybird.rooms") == []
+
+
+@needs_direct
+def test_direct_sits_above_rooms_and_contacts() -> None:
+    """Direct uses rooms and contacts; neither knows Direct."""
+    assert DIRECT_HOME
+    assert _imports_between("relaybird.rooms", "relaybird.direct") == []
+    assert _imports_between("relaybird.contacts", "relaybird.direct") == []
+    assert _imports_between("relaybird.direct", "relaybird.rooms") != []
+
+
+def _bench_layers() -> ModuleType:
+    path = SRC.parent.parent / "bench" / "layers.py"
+    spec = importlib.util.spec_from_file_location("bench_layers", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_no_import_circle_and_few_imports_back_up_a_layer() -> None:
+    layers = _bench_layers()
+    edges = layers.graph(SRC)
+    assert [n for n in edges if layers.layer_of(n) is None] == []  # every module has its layer
+    assert layers.circles(edges) == []
+    assert len(layers.back_up(edges)) <= 6, layers.back_up(edges)

@@ -1,4 +1,4 @@
-"""Every background loop (runtime.registered_loops) keeps the event loop free (issue 11 item 2).
+"""Every background loop (wiring.registered_loops) keeps the event loop free (issue 11 item 2).
 
 Each loop runs with work planted for it while another connection holds the database's write
 lock. Two detectors (tests/fixtures/stall.py): no SQL statement may run on the event loop's
@@ -13,12 +13,12 @@ from collections.abc import Callable
 
 import pytest
 
-from relaybird.api.app import ctx_close
+from relaybird.app.factory import ctx_close
 from relaybird.context import AppContext
 from relaybird.events.mail import queue_email
 from relaybird.inbox import repository as inbox_repo
 from relaybird.kit.time import utcnow
-from relaybird.runtime import registered_loops
+from relaybird.wiring import registered_loops
 from tests.factories import make_campaign, make_recipients, make_sender, make_workspace
 from tests.fixtures.smtp import SmtpServer
 from tests.fixtures.stall import TICKS, db_calls_on_event_loop, describe, write_lock_held

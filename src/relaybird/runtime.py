@@ -1,8 +1,8 @@
 """Process start-up and the background loops (DESIGN.md §4).
 
 Each loop is an async function ``loop(ctx, stop)`` that runs until ``stop`` is set. Domains
-register theirs in ``LOOPS``; `relaybird serve` runs them beside the API, `relaybird worker`
-runs them alone.
+register theirs in ``relaybird.wiring.registered_loops``; `relaybird serve` runs them beside the
+API, `relaybird worker` runs them alone (both hand them to ``run_loops``).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from relaybird.auth import service as auth
 from relaybird.context import AppContext
@@ -21,31 +21,29 @@ log = logging.getLogger("relaybird.runtime")
 Loop = Callable[[AppContext, asyncio.Event], Awaitable[None]]
 
 
-def registered_loops() -> dict[str, Loop]:
-    """name → loop. Imported lazily so the API process does not load worker code it never runs."""
-    from relaybird.dispatcher.loop import dispatcher_loop
-    from relaybird.events.deliverer import deliverer_loop
-    from relaybird.inbox.applier import applier_loop
-    from relaybird.inbox.service import prune_loop
-    from relaybird.mail.service import mail_loop
-    from relaybird.rooms.outbound import sender_loop as room_sender_loop
-    from relaybird.scheduler.jobs import scheduler_loop
-    from relaybird.senders.loops import sync_loop
-
-    return {
-        "mail": mail_loop,
-        "events.deliverer": deliverer_loop,
-        "dispatcher": dispatcher_loop,
-        "scheduler": scheduler_loop,
-        "inbox.applier": applier_loop,
-        "inbox.prune": prune_loop,
-        "senders.sync": sync_loop,
-        "rooms.sender": room_sender_loop,
-    }
+class StartupRefused(RuntimeError):
+    """A process that must not start as configured (the message says what to set)."""
 
 
-def bootstrap(ctx: AppContext) -> None:
-    """Idempotent start-up work: the default workspace and the bootstrap admin key."""
+StartupCheck = Callable[[AppContext], "str | None"]
+
+
+def startup_problem(ctx: AppContext, checks: Sequence[StartupCheck]) -> str | None:
+    """The first reason this configuration must not run (the checks are registered in
+    ``relaybird.wiring.startup_checks``); serve, api and worker ask before they start."""
+    for check in checks:
+        problem = check(ctx)
+        if problem is not None:
+            return problem
+    return None
+
+
+def bootstrap(ctx: AppContext, checks: Sequence[StartupCheck] = ()) -> None:
+    """Idempotent start-up work: the default workspace and the bootstrap admin key; refuses
+    (``StartupRefused``) when a check says the process must not run."""
+    problem = startup_problem(ctx, checks)
+    if problem is not None:
+        raise StartupRefused(problem)
     key = ctx.settings.bootstrap_admin_key
     with ctx.db.write() as session:
         auth.ensure_workspace(
@@ -68,8 +66,8 @@ def bootstrap(ctx: AppContext) -> None:
                 )
 
 
-async def run_loops(ctx: AppContext, stop: asyncio.Event, only: set[str] | None = None) -> None:
-    loops = {n: f for n, f in registered_loops().items() if only is None or n in only}
+async def run_loops(ctx: AppContext, stop: asyncio.Event, loops: Mapping[str, Loop]) -> None:
+    """Run every loop of ``loops`` (name → loop), each supervised, until ``stop``."""
     if not loops:
         await stop.wait()
         return

@@ -20,7 +20,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event, func, select
 
-from relaybird.api.app import create_app
+from relaybird.app.factory import create_app
 from relaybird.context import AppContext
 from relaybird.models import ApiKey
 from relaybird.providers.whatsapp.client import WhatsAppCloudClient

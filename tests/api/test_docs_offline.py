@@ -20,7 +20,7 @@ REFERENCE = re.compile(r"""(?:src|href|spec-url|data-openapi-url)="([^"]+)\"""")
 
 @pytest.mark.parametrize("path", ["/docs", "/redoc"])
 def test_pages_reference_only_our_origin(sqlite_ctx: AppContext, path: str) -> None:
-    from relaybird.api.app import create_app
+    from relaybird.app.factory import create_app
 
     with TestClient(create_app(sqlite_ctx)) as client:
         page = client.get(path)

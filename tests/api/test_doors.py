@@ -1,4 +1,4 @@
-"""The door (api/doors.py): no body is read before the caller is authenticated, every body is
+"""The door (app/doors.py): no body is read before the caller is authenticated, every body is
 capped as it streams, and every answer carries the security headers.
 
 Driven at the ASGI level so the test sees exactly how many body chunks the server pulled."""
@@ -16,8 +16,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 import relaybird.dashboard
-from relaybird.api.app import create_app
-from relaybird.api.doors import Door, door_of
+from relaybird.app.doors import Door, door_of
+from relaybird.app.factory import create_app
 from relaybird.context import AppContext
 from relaybird.inbox import refusals
 from tests.conftest import make_settings

@@ -8,7 +8,7 @@ import hmac
 
 from fastapi.testclient import TestClient
 
-from relaybird.api.app import create_app
+from relaybird.app.factory import create_app
 from relaybird.context import AppContext
 from relaybird.providers.whatsapp import signature
 from relaybird.rooms import direct

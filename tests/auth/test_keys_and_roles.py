@@ -85,7 +85,7 @@ def test_a_workspace_cannot_touch_another_workspaces_rows(
 
 
 def test_bootstrap_admin_key_from_the_environment(ctx: AppContext) -> None:
-    from relaybird.api.app import create_app
+    from relaybird.app.factory import create_app
     from tests.conftest import make_settings
 
     secret = "bootstrap-secret-0123456789"

@@ -9,8 +9,8 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from relaybird.campaigns.jobs import start_scheduled
 from relaybird.context import AppContext
-from relaybird.scheduler.campaign_jobs import start_scheduled
 from relaybird.simulator.template_seed import SEED
 from relaybird.templates import service as templates
 from tests.factories import KeyMaker, make_workspace, new_sender

@@ -11,10 +11,10 @@ import pytest
 from fastapi.testclient import TestClient
 from openpyxl import Workbook
 
+from relaybird.campaigns import jobs as campaign_jobs
 from relaybird.context import AppContext
 from relaybird.kit.time import ManualClock
 from relaybird.models import Campaign, RecipientImport
-from relaybird.scheduler import campaign_jobs
 from tests.campaigns.helpers import new_campaign, upload
 from tests.factories import KeyMaker
 

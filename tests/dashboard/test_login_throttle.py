@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from relaybird.api.app import create_app
+from relaybird.app.factory import create_app
 from relaybird.context import AppContext
 from tests.dashboard.helpers import PASSWORD, csrf_of, make_user
 from tests.factories import KeyMaker

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from relaybird.api.app import create_app
+from relaybird.app.factory import create_app
 from relaybird.auth import service as auth
 from relaybird.auth.roles import Role
 from relaybird.context import AppContext

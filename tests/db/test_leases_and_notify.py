@@ -19,6 +19,7 @@ from relaybird.inbox.writer import InboxWriter
 from relaybird.kit.time import ManualClock
 from relaybird.models import InboxEvent, Sender
 from relaybird.runtime import run_loops
+from relaybird.wiring import registered_loops
 from tests.factories import make_sender, make_workspace
 from tests.inbox.helpers import status, statuses_body
 
@@ -126,7 +127,7 @@ def test_a_stored_webhook_wakes_the_applier_long_before_its_poll(
 
     async def scenario() -> str:
         stop = asyncio.Event()
-        loops = asyncio.create_task(run_loops(ctx, stop, only={"inbox.applier"}))
+        loops = asyncio.create_task(run_loops(ctx, stop, registered_loops({"inbox.applier"})))
         await asyncio.sleep(1.0)  # the applier has found nothing and naps; LISTEN is up
         writer = InboxWriter(writer_db)
         body = statuses_body([status("wamid.nobody", "sent")])

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from relaybird.campaigns import repository as campaigns_repo
+from relaybird.campaigns.jobs import finish_campaigns
 from relaybird.campaigns.recipients import import_recipients
 from relaybird.campaigns.schemas import CampaignCreate, TemplateSpec
 from relaybird.campaigns.service import create, start
@@ -18,7 +19,6 @@ from relaybird.dispatcher.loop import PROVIDER_KEY, dispatcher_loop
 from relaybird.kit.time import ManualClock
 from relaybird.models import Campaign, Recipient, Sender
 from relaybird.providers.whatsapp.client import WhatsAppCloudClient
-from relaybird.scheduler.campaign_jobs import finish_campaigns
 from tests.factories import new_sender
 from tests.fixtures.simulator import SimHandle
 

@@ -225,10 +225,10 @@ def test_one_recipients_transient_error_retries_it_and_never_slows_the_sender(
 ) -> None:
     """Issue 12 item 14: 5 % of sends fail with 131000 (several at once, with 80 in flight):
     each failed recipient is retried by itself, and the sender is never slowed down."""
+    from relaybird.campaigns.jobs import finish_campaigns
     from relaybird.dispatcher.loop import PROVIDER_KEY
     from relaybird.dispatcher.runner import SenderRunner
     from relaybird.kit.time import ManualClock
-    from relaybird.scheduler.campaign_jobs import finish_campaigns
 
     sender = sim_sender(ctx, simulator)
     simulator.configure(error_rates={"131000": 0.05})
@@ -254,4 +254,4 @@ def test_one_recipients_transient_error_retries_it_and_never_slows_the_sender(
     rows = recipients(ctx, cid)
     retried = [r for r in rows if r.attempts > 1]
     assert {r.state for r in rows} <= {"SENT", "ERROR"} and retried
-    assert runner.backoff.backoffs == 0  # no failure concerned the sender
+    assert runner.pace.backoff.backoffs == 0  # no failure concerned the sender

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from relaybird.context import AppContext
 from relaybird.models import Sender, SenderContact
-from relaybird.scheduler.campaign_jobs import release_restricted
+from relaybird.senders.jobs import release_restricted
 from tests.dispatcher.harness import (
     campaign_with,
     phones,

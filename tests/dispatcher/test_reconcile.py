@@ -7,15 +7,16 @@ from datetime import timedelta
 import pytest
 from fastapi.testclient import TestClient
 
+from relaybird.campaigns.jobs import start_scheduled
 from relaybird.campaigns.recipients import move_recipients
 from relaybird.campaigns.transitions import RecipientState
 from relaybird.config import DeliveryPolicy
 from relaybird.context import AppContext
 from relaybird.dispatcher.claim import claim
+from relaybird.dispatcher.jobs import reconcile_leases
 from relaybird.dispatcher.reconcile import reconcile_expired
 from relaybird.models import Recipient
 from relaybird.providers.whatsapp import wire
-from relaybird.scheduler.campaign_jobs import reconcile_leases, start_scheduled
 from tests.dispatcher.harness import campaign, campaign_with, counters_match, phones, recipients
 from tests.factories import new_sender
 from tests.senders.webhooks import post

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from relaybird.api.app import ctx_close
+from relaybird.app.factory import ctx_close
 from relaybird.context import AppContext
 from relaybird.dispatcher.loop import messaging_provider
 from relaybird.providers.port import ErrorKind, SenderCredentials, TemplateMessage

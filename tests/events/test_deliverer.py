@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from relaybird.api.app import ctx_close
+from relaybird.app.factory import ctx_close
 from relaybird.context import AppContext
 from relaybird.events import service, signing
 from relaybird.events.deliverer import DelivererConfig, deliver_once

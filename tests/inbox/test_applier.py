@@ -68,7 +68,7 @@ def counts(ctx: AppContext, campaign: int) -> dict[str, int]:
 
 def drain(ctx: AppContext) -> applier.StepResult:
     total = applier.StepResult()
-    while (step := applier.apply_batch(ctx)).rows:
+    while (step := applier.apply_batch(ctx, registered_handlers())).rows:
         total.rows += step.rows
         total.events += step.events
         total.retried += step.retried
@@ -121,7 +121,9 @@ def test_stale_duplicate_and_reordered_statuses_never_move_backwards(ctx: AppCon
         statuses_body([status(f"wamid.{rid}", "read", ts=3)]),  # duplicate
     ):
         store(ctx, body)
-        assert applier.apply_batch(ctx).applied == 1  # one at a time, in arrival order
+        assert (
+            applier.apply_batch(ctx, registered_handlers()).applied == 1
+        )  # one at a time, in arrival order
     assert states(ctx, [rid]) == ["READ"]
     assert counts(ctx, campaign) == {"READ": 1}
     with ctx.db.read() as session:
@@ -158,31 +160,31 @@ def test_a_status_for_an_unknown_message_is_retried_until_it_is_known(
 ) -> None:
     _, [rid] = campaign_with(ctx, 1, state="IN_PROGRESS")
     store(ctx, statuses_body([status("wamid.LATER", "delivered")]))
-    step = applier.apply_batch(ctx)
+    step = applier.apply_batch(ctx, registered_handlers())
     assert (step.rows, step.retried) == (1, 1)
     [row] = inbox_rows(ctx)
     assert (row.status, row.attempts) == ("RETRY", 1)
-    assert applier.apply_batch(ctx).rows == 0  # not due yet
+    assert applier.apply_batch(ctx, registered_handlers()).rows == 0  # not due yet
     # The send call returns and records the wamid (what the dispatcher does).
     with ctx.db.write() as session:
         session.execute(
             update(Recipient).where(Recipient.id == rid).values(wamid="wamid.LATER", state="SENT")
         )
     clock.advance(applier.retry_delay(1))
-    assert applier.apply_batch(ctx).applied == 1
+    assert applier.apply_batch(ctx, registered_handlers()).applied == 1
     assert states(ctx, [rid]) == ["DELIVERED"]
 
 
 def test_retries_are_bounded_and_the_body_is_kept(ctx: AppContext, clock: ManualClock) -> None:
     store(ctx, statuses_body([status("wamid.NEVER", "delivered")]))
     for attempt in range(1, applier.MAX_ATTEMPTS + 1):
-        step = applier.apply_batch(ctx)
+        step = applier.apply_batch(ctx, registered_handlers())
         assert step.rows == 1
         clock.advance(applier.retry_delay(attempt))
     [row] = inbox_rows(ctx)
     assert (row.status, row.attempts) == ("FAILED", applier.MAX_ATTEMPTS)
     assert row.last_error is not None
-    assert applier.apply_batch(ctx).rows == 0
+    assert applier.apply_batch(ctx, registered_handlers()).rows == 0
 
 
 def test_room_message_statuses_are_not_claimed_by_recipients(ctx: AppContext) -> None:
@@ -233,7 +235,7 @@ def test_unknown_kinds_are_kept_logged_and_do_not_block(
         ],
     }
     store(ctx, json.dumps(body).encode())
-    step = applier.apply_batch(ctx)
+    step = applier.apply_batch(ctx, registered_handlers())
     assert (step.applied, step.unknown) == (1, 2)
     assert "some_future_field" in caplog.text
     [row] = inbox_rows(ctx)

@@ -14,6 +14,7 @@ from relaybird.inbox import applier
 from relaybird.models import Recipient
 from relaybird.providers.port import SenderCredentials, SendResult, TemplateMessage
 from relaybird.providers.whatsapp.client import WhatsAppCloudClient
+from relaybird.wiring import registered_handlers
 from tests.factories import make_campaign, make_recipients, make_sender, make_workspace
 from tests.fixtures.live_server import LiveServer
 from tests.fixtures.simulator import SimHandle
@@ -85,7 +86,7 @@ def test_statuses_from_the_simulator_land_on_the_recipients(
             )
     hooks = simulator.wait_webhooks_idle()
     assert hooks["failed"] == 0
-    while applier.apply_batch(ctx).rows:
+    while applier.apply_batch(ctx, registered_handlers()).rows:
         pass
 
     # What Meta (the simulator) said about each message: its highest status.

@@ -13,6 +13,7 @@ import pytest
 from relaybird.inbox import applier
 from relaybird.providers.whatsapp import events as ev
 from relaybird.providers.whatsapp.parse import parse_body
+from relaybird.wiring import registered_handlers
 from tests.data import WEBHOOK_FIXTURES
 from tests.fixtures.live_server import LiveServer
 from tests.inbox.helpers import inbox_rows, signed
@@ -165,7 +166,7 @@ def test_every_fixture_through_the_signed_http_endpoint(live_server: LiveServer)
         EXPECTED[path.name](events)
         assert not any(isinstance(e, ev.Unknown) for e in events), path.name
     # Applying them all: statuses for messages we never sent are retried later, the rest apply.
-    step = applier.apply_batch(ctx, limit=100)
+    step = applier.apply_batch(ctx, registered_handlers(), limit=100)
     assert step.rows == 37 and step.unknown == 0 and step.failed == 0
     statuses = {p.name for p in FILES if p.name.startswith("status-")}
     assert step.retried == len(statuses)

@@ -82,7 +82,7 @@ def test_malformed_json_gets_400_and_nothing_is_stored(client: TestClient, ctx: 
 
 
 def test_an_unconfigured_app_secret_accepts_nothing(ctx: AppContext) -> None:
-    from relaybird.api.app import create_app
+    from relaybird.app.factory import create_app
     from relaybird.context import AppContext as Ctx
 
     bare = Ctx(

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from relaybird.api.app import create_app
+from relaybird.app.factory import create_app
 from relaybird.auth.roles import Role
 from relaybird.cli.simulator import DEFAULT_SECRET, signing_note
 from relaybird.context import AppContext
@@ -100,8 +100,8 @@ def test_the_log_says_it_once_a_minute_with_the_count(
 
 
 def _status() -> str:
-    """`relaybird status`, leaving the test's log handlers as they were (the command points the
-    root logger at the runner's stream, which is closed once it returns)."""
+    """`relaybird status`, leaving the test's log handlers as they were (the command sets the
+    root logger's handlers: caplog's would be gone)."""
     from relaybird.cli.main import app
 
     root = logging.getLogger()

@@ -5,7 +5,7 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from relaybird.api.app import create_app
+from relaybird.app.factory import create_app
 from relaybird.context import AppContext
 from relaybird.models import InboxEvent, SenderContact
 from tests.conftest import make_settings

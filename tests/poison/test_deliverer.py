@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
-from relaybird.api.app import ctx_close
+from relaybird.app.factory import ctx_close
 from relaybird.context import AppContext
 from relaybird.events.deliverer import DelivererConfig, deliver_once
 from relaybird.events.outbox import emit

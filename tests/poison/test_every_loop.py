@@ -3,7 +3,7 @@ must say how one bad row is set aside, or why it has no rows to go wrong."""
 
 from __future__ import annotations
 
-from relaybird.runtime import registered_loops
+from relaybird.wiring import registered_loops
 
 COVERED = {
     "mail": "test_mail.py",

@@ -17,6 +17,7 @@ from relaybird.context import AppContext
 from relaybird.inbox import applier, repository
 from relaybird.inbox import service as inbox
 from relaybird.models import Recipient
+from relaybird.wiring import registered_handlers
 from tests.factories import KeyMaker, make_campaign, make_recipients, make_sender
 from tests.inbox.helpers import inbox_rows, status, statuses_body
 
@@ -49,7 +50,7 @@ def test_an_unappliable_body_is_a_dead_letter_and_the_next_one_is_applied(
     _store(ctx, _poisoned("wamid.BAD"))
     _store(ctx, statuses_body([status("wamid.GOOD", "delivered")], phone_number_id=PNID))
 
-    step = applier.apply_batch(ctx)
+    step = applier.apply_batch(ctx, registered_handlers())
     assert (step.rows, step.failed, step.applied) == (2, 1, 1)
     bad, good = inbox_rows(ctx)
     assert bad.status == "FAILED" and bad.last_error
@@ -58,7 +59,7 @@ def test_an_unappliable_body_is_a_dead_letter_and_the_next_one_is_applied(
     with ctx.db.read() as session:
         assert session.get(Recipient, rid).state == "DELIVERED"  # type: ignore[union-attr]
     # Set aside for good: the next pass has nothing to do (no tight retry).
-    assert applier.apply_batch(ctx).rows == 0
+    assert applier.apply_batch(ctx, registered_handlers()).rows == 0
 
     # Visible in the API, to the workspace whose number it concerns (not to another one) ...
     shown = client.get("/api/v1/inbox/dead-letters", headers=keys.headers("admin")).json()
@@ -79,7 +80,7 @@ def test_dead_letters_page_through(ctx: AppContext, client: TestClient, keys: Ke
     for n in range(5):
         _store(ctx, _poisoned(f"wamid.{n}"))
     _store(ctx, json.dumps({"entry": "not a list"}).encode())  # not attributable: CLI only
-    applier.apply_batch(ctx)
+    applier.apply_batch(ctx, registered_handlers())
     admin = keys.headers("admin")
     seen: list[int] = []
     cursor: str | None = None

@@ -11,7 +11,7 @@ import pytest
 from relaybird.context import AppContext
 from relaybird.kit.poison import rows_set_aside
 from relaybird.models import Sender
-from relaybird.scheduler.jobs import registered_jobs
+from relaybird.wiring import registered_jobs
 from tests.factories import make_sender, make_workspace
 
 

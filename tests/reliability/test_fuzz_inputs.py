@@ -28,10 +28,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from relaybird.api.app import create_app
+from relaybird.app.factory import create_app
 from relaybird.context import AppContext
 from relaybird.inbox.applier import apply_batch
 from relaybird.models import InboxEvent, Recipient
+from relaybird.wiring import registered_handlers
 from tests.campaigns.helpers import new_campaign
 from tests.factories import KeyMaker
 from tests.inbox.helpers import signed
@@ -230,7 +231,7 @@ def test_any_signed_bytes_are_stored_or_refused_and_the_applier_never_crashes(
             return
         outcomes["stored"] += 1
         # The applier takes whatever was stored: no exception escapes, no row is left behind.
-        while apply_batch(sqlite_ctx).rows:
+        while apply_batch(sqlite_ctx, registered_handlers()).rows:
             pass
         with sqlite_ctx.db.read() as s:
             stuck = s.scalars(

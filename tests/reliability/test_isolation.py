@@ -21,7 +21,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from sqlalchemy import select
 
-from relaybird.api.app import create_app
+from relaybird.app.factory import create_app
 from relaybird.context import AppContext
 from relaybird.errors import NotFound
 from relaybird.kit.time import utcnow

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 import pytest
 from fastapi.routing import iter_route_contexts
 
-from relaybird.api.app import create_app
-from relaybird.api.doors import Door, door_of, webhook_limit
+from relaybird.app.doors import Door, door_of, webhook_limit
+from relaybird.app.factory import create_app
 from relaybird.config import Settings
 from relaybird.context import AppContext
 from tests.reliability.process import ADMIN_KEY, ApiProcess, start_api

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from relaybird.api.doors import webhook_limit
+from relaybird.app.doors import webhook_limit
 from relaybird.context import AppContext
 from relaybird.models import Contact, RoomMessage
 from tests.factories import KeyMaker

@@ -18,7 +18,8 @@ from relaybird.context import AppContext
 from relaybird.kit.time import ManualClock
 from relaybird.models import Sender, Transition
 from relaybird.providers.whatsapp.client import WhatsAppCloudClient
-from relaybird.senders import loops, service
+from relaybird.senders import jobs as loops
+from relaybird.senders import service
 from relaybird.senders.sync import PROVIDER_KEY
 from relaybird.senders.tiers import INITIAL_LIMIT, capacity
 from relaybird.senders.transitions import SENDER, MessagingLimit

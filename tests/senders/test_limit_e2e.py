@@ -19,7 +19,7 @@ from relaybird.dispatcher.loop import PROVIDER_KEY, dispatcher_loop
 from relaybird.kit.time import ManualClock
 from relaybird.mail.service import mail_loop
 from relaybird.models import Sender
-from relaybird.scheduler.jobs import scheduler_loop
+from relaybird.wiring import scheduler_loop
 from tests.conftest import make_settings
 from tests.dispatcher.harness import campaign_with, phones, sim_sender, states
 from tests.factories import KeyMaker

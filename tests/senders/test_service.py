@@ -201,7 +201,7 @@ def test_send_error_restriction_holds_until_a_later_reading(
     """Issue 12 item 1: the stored CONNECTED of the last sync is older than the error: it must
     not lift the restriction at once; a sync made after the error does."""
     from relaybird.providers.whatsapp.errors import classify
-    from relaybird.senders import loops
+    from relaybird.senders import jobs as loops
 
     sender = add_sender(ctx, keys.workspace_id())
     t0 = ctx.clock.now()

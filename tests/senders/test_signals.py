@@ -14,7 +14,8 @@ from relaybird.context import AppContext
 from relaybird.kit.time import ManualClock
 from relaybird.models import OutboxEvent, OutgoingEmail, Sender
 from relaybird.providers.port import PhoneNumberInfo
-from relaybird.senders import loops, service
+from relaybird.senders import jobs as loops
+from relaybird.senders import service
 from tests.factories import KeyMaker
 from tests.senders.factories import add_admin, add_sender
 from tests.senders.webhooks import FIXTURES, WABA, body, deliver, post, quality_body

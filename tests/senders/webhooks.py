@@ -17,6 +17,7 @@ from relaybird.context import AppContext
 from relaybird.inbox import applier
 from relaybird.providers.whatsapp import signature
 from relaybird.senders import signals
+from relaybird.wiring import registered_handlers
 from tests.conftest import make_settings
 
 SECRET = make_settings("sqlite://").whatsapp_app_secret.get_secret_value()
@@ -28,7 +29,7 @@ def post(client: TestClient, ctx: AppContext, data: dict[str, Any]) -> None:
     headers = {"Content-Type": "application/json", signature.HEADER: signature.sign(raw, SECRET)}
     response = client.post("/webhooks/whatsapp", content=raw, headers=headers)
     assert response.status_code == 200, response.text
-    while applier.apply_batch(ctx).rows:
+    while applier.apply_batch(ctx, registered_handlers()).rows:
         pass
 
 

@@ -18,6 +18,7 @@ from relaybird.models import OutboxEvent, Template, Transition
 from relaybird.providers.whatsapp import events as ev
 from relaybird.providers.whatsapp.parse import parse, parse_body
 from relaybird.templates import service
+from relaybird.wiring import registered_handlers
 from tests.data import TEMPLATE_FIXTURES, WEBHOOK_FIXTURES
 from tests.factories import make_sender, make_workspace
 from tests.fixtures.live_server import LiveServer
@@ -150,7 +151,7 @@ def _post(server: LiveServer, name: str, raw: bytes | None = None) -> None:
     )
     with urllib.request.urlopen(request, timeout=10) as response:
         assert response.status == 200
-    step = applier.apply_batch(server.ctx)
+    step = applier.apply_batch(server.ctx, registered_handlers())
     assert step.rows == 1 and step.failed == 0 and step.unknown == 0, name
 
 
@@ -277,7 +278,7 @@ def test_a_webhook_for_a_template_we_do_not_know_is_dropped_not_retried(
     )
     with urllib.request.urlopen(request, timeout=10) as response:
         assert response.status == 200
-    step = applier.apply_batch(ctx)
+    step = applier.apply_batch(ctx, registered_handlers())
     assert (step.rows, step.applied, step.retried, step.failed) == (1, 1, 0, 0)
 
 

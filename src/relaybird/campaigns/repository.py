@@ -384,3 +384,42 @@ def campaigns_by_id(session: Session, workspace_id: int, ids: Sequence[int]) -> 
             select(Campaign).where(Campaign.workspace_id == workspace_id, Campaign.id.in_(ids))
         )
     )
+
+
+# What the campaign timers (campaigns/jobs.py) find due.
+
+
+def scheduled_due(session: Session, now: datetime) -> list[int]:
+    return list(
+        session.scalars(
+            select(Campaign.id).where(
+                Campaign.state == CampaignState.NOT_STARTED.value,
+                Campaign.start_at.is_not(None),
+                Campaign.start_at <= now,
+            )
+        )
+    )
+
+
+def ended_with_waiting(session: Session) -> list[int]:
+    """ENDED campaigns whose counters still show INITIAL or RETRY_SCHEDULED recipients."""
+    return list(
+        session.scalars(
+            select(Campaign.id)
+            .join(CampaignCount, CampaignCount.campaign_id == Campaign.id)
+            .where(
+                Campaign.state == CampaignState.ENDED.value,
+                CampaignCount.state.in_(
+                    [RecipientState.INITIAL.value, RecipientState.RETRY_SCHEDULED.value]
+                ),
+                CampaignCount.count > 0,
+            )
+            .distinct()
+        )
+    )
+
+
+def running_ids(session: Session) -> list[int]:
+    return list(
+        session.scalars(select(Campaign.id).where(Campaign.state == CampaignState.RUNNING.value))
+    )

@@ -60,6 +60,7 @@ def replay(
     """Re-apply stored webhook bodies (applied or failed ones). Safe to repeat: applying is
     idempotent, statuses never move backwards."""
     from relaybird.inbox import applier, service
+    from relaybird.wiring import registered_handlers
 
     if not ids and since is None:
         raise InvalidInput("name bodies with --id, or a time with --since")
@@ -70,8 +71,9 @@ def replay(
         if not (now and count):
             return
         total = applier.StepResult()
+        registry = registered_handlers()
         while True:
-            step = applier.apply_batch(ctx)
+            step = applier.apply_batch(ctx, registry)
             if step.rows == 0:
                 break
             total.rows += step.rows

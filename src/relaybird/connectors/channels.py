@@ -5,6 +5,7 @@ credentials come per call from the connector (``connectors.service``)."""
 from __future__ import annotations
 
 from relaybird.access_tokens.store import DbTokenStore
+from relaybird.connectors.service import secret_box
 from relaybird.context import AppContext
 from relaybird.providers.access_tokens import AccessTokens
 from relaybird.providers.line.client import LineChannel
@@ -41,11 +42,12 @@ def line_channel(ctx: AppContext) -> LineChannel:
 
 
 def wechat_channel(ctx: AppContext) -> WeChatChannel:
-    """Its access tokens live in the database (one refresh across workers)."""
+    """Its access tokens live in the database, sealed like the connectors' secrets (one refresh
+    across workers)."""
     channel = ctx.resources.get(WECHAT_KEY)
     if channel is None:
         tokens = AccessTokens(
-            DbTokenStore(ctx.db),
+            DbTokenStore(ctx.db, secret_box(ctx.settings)),
             clock=ctx.clock,
             refresh_margin=ctx.settings.wechat_token_refresh_margin,
         )

@@ -162,7 +162,7 @@ async def wechat_qr(code: str, request: Request, ctx: Ctx) -> object:
     life = QR_MAX_LIFE if expires is None else min(QR_MAX_LIFE, expires - now)
     try:
         qr = await channels.wechat_channel(ctx).create_qr(
-            connectors.wechat_account(row),
+            connectors.wechat_account(row, connectors.secret_box(ctx.settings)),
             invitations.invitation_scene(found.invitation.id),
             expire_seconds=max(60, int(life.total_seconds())),
         )

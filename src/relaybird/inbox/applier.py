@@ -64,11 +64,10 @@ def retry_delay(attempts: int) -> timedelta:
     return min(RETRY_CAP, delay)
 
 
-def apply_batch(
-    ctx: AppContext, registry: Registry | None = None, limit: int = BATCH_ROWS
-) -> StepResult:
-    """Apply up to ``limit`` due rows; return what happened (rows == 0: nothing was due)."""
-    registry = registry or _registry()
+def apply_batch(ctx: AppContext, registry: Registry, limit: int = BATCH_ROWS) -> StepResult:
+    """Apply up to ``limit`` due rows with the handlers of ``registry`` (the composition root's
+    ``relaybird.wiring.registered_handlers()``); return what happened (rows == 0: nothing was
+    due)."""
     now = ctx.clock.now()
     with ctx.db.read() as session:
         candidates = repo.due_candidates(session, now, limit)
@@ -160,18 +159,9 @@ def _dispatch(
     return retry_rows
 
 
-async def applier_loop(ctx: AppContext, stop: asyncio.Event) -> None:
+async def applier_loop(ctx: AppContext, stop: asyncio.Event, registry: Registry) -> None:
     """Background loop: apply while rows are due, then wait a little."""
-    registry = _registry()
     while not stop.is_set():
         result = await asyncio.to_thread(apply_batch, ctx, registry)
         if result.rows < BATCH_ROWS:
             await nap(stop, INBOX, IDLE_WAIT)
-
-
-def _registry() -> Registry:
-    """Every domain's handlers (relaybird.wiring, imported here only when needed: it sits above
-    the domains, which import this package)."""
-    from relaybird.wiring import registered_handlers
-
-    return registered_handlers()

@@ -130,3 +130,8 @@ def guarded_campaigns(session: Session, sender_id: int) -> list[int]:
             .order_by(Campaign.id)
         )
     )
+
+
+def restricted(session: Session) -> list[int]:
+    """RESTRICTED senders (the release timer looks at each)."""
+    return list(session.scalars(select(Sender.id).where(Sender.status == "RESTRICTED")))

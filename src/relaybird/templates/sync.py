@@ -222,7 +222,7 @@ RUNNER_KEY = "templates.sync_runner"
 
 
 def sync_job(ctx: AppContext) -> int:
-    """The scheduler job ``templates.sync`` (scheduler/jobs.py): when an account is due, start
+    """The scheduler job ``templates.sync`` (relaybird/wiring.py): when an account is due, start
     the background pass (``run_due``) and return how many accounts are due."""
     with ctx.db.read() as session:
         due = repository.due_accounts(

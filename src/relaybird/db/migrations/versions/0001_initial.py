@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 14:26:06.783299
+Create Date: 2026-11-30 14:47:55.891317
 """
 
 from collections.abc import Sequence
@@ -611,6 +611,10 @@ def upgrade() -> None:
         sa.Column("last_inbound_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("network_user_id", sa.String(length=64), nullable=True),
         sa.Column("unfollowed_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "sms_opt_in_requested_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=True
+        ),
+        sa.Column("sms_opt_in_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column(
             "id",
             sa.BigInteger().with_variant(sa.Integer(), "sqlite"),

@@ -1,17 +1,15 @@
-"""Campaign and dispatcher timers: scheduled starts, stale leases, finishing campaigns, and the
-release of senders RESTRICTED by our own window accounting."""
+"""Campaign timers (scheduler jobs, registered in relaybird/wiring.py): scheduled starts,
+finishing campaigns, imports whose process died."""
 
 from __future__ import annotations
 
 import logging
 from datetime import timedelta
 
+from relaybird.campaigns import repository
 from relaybird.campaigns import service as campaigns
 from relaybird.context import AppContext
-from relaybird.dispatcher.reconcile import reconcile_expired
 from relaybird.kit.poison import rows_set_aside
-from relaybird.scheduler import repository
-from relaybird.senders import service as senders
 
 log = logging.getLogger("relaybird.scheduler")
 
@@ -28,16 +26,6 @@ def start_scheduled(ctx: AppContext) -> int:
     return rows_set_aside(ctx.resources, "campaigns.scheduled_starts", log).each(
         due, start, "campaign"
     )
-
-
-def reconcile_leases(ctx: AppContext) -> int:
-    total = 0
-    while True:
-        with ctx.db.write() as session:
-            n = reconcile_expired(session, now=ctx.clock.now(), policy=ctx.settings.delivery_policy)
-        total += n
-        if n == 0:
-            return total
 
 
 def finish_campaigns(ctx: AppContext) -> int:
@@ -63,19 +51,6 @@ def finish_campaigns(ctx: AppContext) -> int:
 
     rows = rows_set_aside(ctx.resources, "campaigns.finish", log)
     return rows.each(ended, cancel, "campaign") + rows.each(running, complete, "campaign")
-
-
-def release_restricted(ctx: AppContext) -> int:
-    now = ctx.clock.now()
-    with ctx.db.read() as session:
-        ids = repository.restricted_senders(session)
-    released = 0
-    for sender_id in ids:
-        with ctx.db.write() as session:
-            sender = repository.sender(session, sender_id)
-            if sender is not None:
-                released += senders.release_if_room(session, sender, at=now)
-    return released
 
 
 # An import writes its heartbeat with every chunk of 5,000 rows (well under a second of work);

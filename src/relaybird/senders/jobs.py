@@ -1,9 +1,10 @@
-"""Background work for senders: the lifecycle timers and the periodic sync.
+"""Background work for senders: the lifecycle timers and the periodic sync (both registered in
+relaybird/wiring.py).
 
-- ``tick`` (a scheduler job, scheduler/jobs.py): settle the numbers whose status can change with
+- ``tick`` (a scheduler job): settle the numbers whose status can change with
   time alone (RESTRICTED: the window frees room or the provider restriction ends; FLAGGED: the
   7-day decision), and prune window rows nobody needs any more. Tests call it with a fast clock.
-- ``sync_loop`` (runtime.registered_loops): read each number's fields from the provider once per
+- ``sync_loop`` (a runtime loop): read each number's fields from the provider once per
   ``sender_sync_interval``; a loop rather than a job because it shares the process's provider
   adapter (an aiohttp session belongs to one event loop).
 """
@@ -41,6 +42,20 @@ def tick(ctx: AppContext) -> int:
     with ctx.db.write() as session:
         window.prune(session, now)
     return changed
+
+
+def release_restricted(ctx: AppContext) -> int:
+    """Release the RESTRICTED senders whose window has room again."""
+    now = ctx.clock.now()
+    with ctx.db.read() as session:
+        ids = repository.restricted(session)
+    released = 0
+    for sender_id in ids:
+        with ctx.db.write() as session:
+            sender = repository.get_any(session, sender_id)
+            if sender is not None:
+                released += service.release_if_room(session, sender, at=now)
+    return released
 
 
 async def _pause(stop: asyncio.Event, seconds: float) -> None:

@@ -37,15 +37,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from relaybird.api.deps import current_principal
 from relaybird.api.problems import _webhook_door, problem
-from relaybird.api.routers import API_PREFIX
 from relaybird.context import AppContext
 from relaybird.dashboard.web import PREFIX as UI_PREFIX
 from relaybird.dashboard.web import LoginRequired, current, render
 from relaybird.errors import AppError, PayloadTooLarge
 from relaybird.inbox.refusals import refused
-from relaybird.inbox.routes import MAX_BODY as WHATSAPP_MAX_BODY
-from relaybird.rooms.routes_channels import LINE_MAX_BODY, TWILIO_MAX_BODY, WECHAT_MAX_BODY
-from relaybird.rooms.routes_direct import MAX_BODY as DIRECT_MAX_BODY
+from relaybird.wiring import API_PREFIX, webhook_limits
 
 
 class Door(StrEnum):
@@ -55,14 +52,7 @@ class Door(StrEnum):
     PUBLIC = "public"
 
 
-WEBHOOK_LIMITS = {
-    "/webhooks/whatsapp": WHATSAPP_MAX_BODY,
-    "/webhooks/direct": DIRECT_MAX_BODY,
-    # A connector's webhooks: /webhooks/<provider>/<connector id> (a trailing / is a prefix).
-    "/webhooks/twilio/": TWILIO_MAX_BODY,
-    "/webhooks/line/": LINE_MAX_BODY,
-    "/webhooks/wechat/": WECHAT_MAX_BODY,
-}
+WEBHOOK_LIMITS = webhook_limits()  # path (or prefix, with a trailing /) → body cap
 PUBLIC_UI = (f"{UI_PREFIX}/login", f"{UI_PREFIX}/static/")
 
 # The dashboard and /docs load scripts, styles and images from this origin only; no page may be

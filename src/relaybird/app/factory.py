@@ -12,12 +12,18 @@ from pydantic import BaseModel
 
 from relaybird import __version__
 from relaybird.api import docs, problems
-from relaybird.api.doors import Doors
-from relaybird.api.routers import API_PREFIX, api_routers, root_routers
+from relaybird.app.doors import Doors
 from relaybird.context import AppContext
 from relaybird.dashboard import web as dashboard_web
 from relaybird.inbox import refusals
 from relaybird.runtime import bootstrap, run_loops
+from relaybird.wiring import (
+    API_PREFIX,
+    api_routers,
+    registered_loops,
+    root_routers,
+    startup_checks,
+)
 
 log = logging.getLogger("relaybird.api")
 
@@ -48,11 +54,11 @@ def create_app(ctx: AppContext, *, loops: bool = False) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await asyncio.to_thread(bootstrap, ctx)
+        await asyncio.to_thread(bootstrap, ctx, startup_checks())
         for warning in refusals.unconfigured(ctx.settings):
             log.warning(warning)
         stop = asyncio.Event()
-        task = asyncio.create_task(run_loops(ctx, stop)) if loops else None
+        task = asyncio.create_task(run_loops(ctx, stop, registered_loops())) if loops else None
         try:
             yield
         finally:
