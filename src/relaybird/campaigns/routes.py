@@ -37,7 +37,6 @@ from relaybird.campaigns.transitions import RecipientState
 from relaybird.context import AppContext
 from relaybird.errors import NotFound, ServiceUnavailable
 from relaybird.kit.pagination import MAX_LIMIT, decode_cursor, encode_cursor
-from relaybird.models import Campaign
 from relaybird.templates.pricing import RateCard, RateCardError
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
@@ -301,39 +300,12 @@ def preview_campaign(
     campaign_id: int,
     principal: Viewer,
     session: ReadSession,
-    row: Annotated[int | None, Query(ge=2, description="File row (the header is row 1).")] = None,
+    row: Annotated[
+        int | None, Query(ge=2, le=2**31 - 1, description="File row (the header is row 1).")
+    ] = None,
 ) -> PreviewOut:
     campaign = service.get(session, principal.workspace_id, campaign_id)
-    return preview_out(campaign, templating.preview(session, campaign, row))
-
-
-def preview_out(campaign: Campaign, p: templating.Preview) -> PreviewOut:
-    r, t, rendered = p.recipient, p.template, p.rendered
-    request = None
-    if rendered is not None and rendered.components is not None and t is not None:
-        request = {
-            "name": t.name,
-            "language": {"code": t.language},
-            "components": rendered.components,
-        }
-    return PreviewOut(
-        campaign_id=campaign.id,
-        row=r.row_number,
-        recipient_id=r.id,
-        phone=r.phone,
-        state=RecipientState(r.state),
-        invalid_reason=r.invalid_reason,
-        template=f"{campaign.template_name} ({campaign.template_language})",
-        template_id=None if t is None else t.id,
-        category=None if t is None else t.category,
-        header=None if rendered is None else rendered.header,
-        body=None if rendered is None else rendered.body,
-        footer=None if rendered is None else rendered.footer,
-        buttons=[] if rendered is None else rendered.buttons,
-        params=dict(zip(campaign.body_params, r.params, strict=False)),
-        request=request,
-        problems=[] if rendered is None else rendered.problems,
-    )
+    return templating.preview_out(campaign, templating.preview(session, campaign, row))
 
 
 @router.post(

@@ -17,7 +17,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from relaybird.campaigns import repository
-from relaybird.campaigns.schemas import TemplateSpec
+from relaybird.campaigns.schemas import PreviewOut, TemplateSpec
+from relaybird.campaigns.transitions import RecipientState
 from relaybird.errors import InvalidInput, NotFound
 from relaybird.models import Campaign, Recipient, Sender, Template
 from relaybird.templates import service as templates
@@ -257,7 +258,8 @@ def preview(session: Session, campaign: Campaign, row: int | None) -> Preview:
     """The message the recipient uploaded at file row ``row`` (the first one when None) will
     get: rendered from the catalogue template with its values, or, for a body-only campaign on
     an account without a catalogue, its parameters only."""
-    recipient = repository.recipient_at_row(session, campaign.id, row)
+    in_range = row is None or 1 <= row < 2**31  # a row number is a 32-bit column
+    recipient = repository.recipient_at_row(session, campaign.id, row) if in_range else None
     if recipient is None:
         where = f"at row {row}" if row is not None else "uploaded yet"
         raise NotFound(f"campaign {campaign.id} has no recipient {where}")
@@ -291,3 +293,33 @@ def template_of(session: Session, campaign: Campaign) -> Template | None:
         )
     except InvalidInput:
         return None
+
+
+def preview_out(campaign: Campaign, p: Preview) -> PreviewOut:
+    """The API's shape of a preview (the dashboard and the CLI show the same)."""
+    r, t, rendered = p.recipient, p.template, p.rendered
+    request = None
+    if rendered is not None and rendered.components is not None and t is not None:
+        request = {
+            "name": t.name,
+            "language": {"code": t.language},
+            "components": rendered.components,
+        }
+    return PreviewOut(
+        campaign_id=campaign.id,
+        row=r.row_number,
+        recipient_id=r.id,
+        phone=r.phone,
+        state=RecipientState(r.state),
+        invalid_reason=r.invalid_reason,
+        template=f"{campaign.template_name} ({campaign.template_language})",
+        template_id=None if t is None else t.id,
+        category=None if t is None else t.category,
+        header=None if rendered is None else rendered.header,
+        body=None if rendered is None else rendered.body,
+        footer=None if rendered is None else rendered.footer,
+        buttons=[] if rendered is None else rendered.buttons,
+        params=dict(zip(campaign.body_params, r.params, strict=False)),
+        request=request,
+        problems=[] if rendered is None else rendered.problems,
+    )

@@ -16,7 +16,7 @@ from rich.table import Table
 from relaybird.auth import service as auth
 from relaybird.campaigns import export as export_csv
 from relaybird.campaigns import service, templating, uploads
-from relaybird.campaigns.routes import preview_out, to_out
+from relaybird.campaigns.routes import to_out
 from relaybird.campaigns.schemas import (
     CampaignCreate,
     CampaignOut,
@@ -158,7 +158,7 @@ def preview(
     with ctx.db.read() as session:
         ws = auth.find_workspace(session, workspace)
         campaign = service.get(session, ws.id, campaign_id)
-        out = preview_out(campaign, templating.preview(session, campaign, row))
+        out = templating.preview_out(campaign, templating.preview(session, campaign, row))
     if json_out:
         print_json(out)
         return
