@@ -206,6 +206,8 @@ def export_rows(
                 Recipient.invalid_reason,
                 Recipient.replied_at,
                 Recipient.updated_at,
+                Recipient.cost_micros,
+                Recipient.cost_category,
             )
             .where(Recipient.campaign_id == campaign_id, Recipient.id > last)
             .order_by(Recipient.id)
@@ -396,6 +398,61 @@ def select_phones_in(campaign_id: int, states: Iterable[str]) -> Select[Any]:
     )
 
 
+def recipient_at_row(session: Session, campaign_id: int, row: int | None) -> Recipient | None:
+    """The recipient uploaded at file row ``row`` (the header is row 1); None: the first one."""
+    query = select(Recipient).where(Recipient.campaign_id == campaign_id)
+    if row is not None:
+        query = query.where(Recipient.row_number == row)
+    return session.scalars(query.order_by(Recipient.row_number, Recipient.id).limit(1)).first()
+
+
+def paused_on_template(session: Session, template_id: int) -> list[int]:
+    """Campaigns the engine paused because template ``template_id`` stopped (status or quality)."""
+    return list(
+        session.scalars(
+            select(Campaign.id)
+            .where(
+                Campaign.paused_template_id == template_id,
+                Campaign.state == CampaignState.PAUSED.value,
+            )
+            .order_by(Campaign.id)
+        )
+    )
+
+
+def running_with_template(session: Session, template_id: int) -> list[Campaign]:
+    """RUNNING campaigns whose catalogue template is ``template_id`` (the quality guard's)."""
+    return list(
+        session.scalars(
+            select(Campaign)
+            .where(
+                Campaign.template_id == template_id,
+                Campaign.state == CampaignState.RUNNING.value,
+            )
+            .order_by(Campaign.id)
+        )
+    )
+
+
+def latest_import(session: Session, campaign_id: int) -> RecipientImport | None:
+    return session.scalars(
+        select(RecipientImport)
+        .where(RecipientImport.campaign_id == campaign_id)
+        .order_by(RecipientImport.id.desc())
+        .limit(1)
+    ).first()
+
+
+def campaigns_by_id(session: Session, workspace_id: int, ids: Sequence[int]) -> list[Campaign]:
+    if not ids:
+        return []
+    return list(
+        session.scalars(
+            select(Campaign).where(Campaign.workspace_id == workspace_id, Campaign.id.in_(ids))
+        )
+    )
+
+
 # What the campaign timers (campaigns/jobs.py) find due.
 
 
@@ -435,25 +492,10 @@ def running_ids(session: Session) -> list[int]:
     )
 
 
-# Recipient columns a retry does not copy: identity, campaign, and the outcome of the first try.
-_OUTCOME_COLUMNS = frozenset(
-    {
-        "id",
-        "campaign_id",
-        "state",
-        "attempts",
-        "next_attempt_at",
-        "lease_expires_at",
-        "send_started_at",
-        "wamid",
-        "error_code",
-        "error_title",
-        "invalid_reason",
-        "replied_at",
-        "created_at",
-        "updated_at",
-    }
-)
+# What a retry copies of a recipient: its input (row, phone, values), never the first try's
+# outcome (state, attempts, wamid, errors, cost, reply). A column added later is an outcome
+# until it is listed here.
+RETRY_COPIED = ("workspace_id", "row_number", "phone", "raw_phone", "params")
 
 
 def copy_for_retry(
@@ -464,11 +506,11 @@ def copy_for_retry(
     now: datetime,
 ) -> int:
     """INSERT ... SELECT the parent's recipients matching ``where`` into ``child_id`` as INITIAL,
-    with their row number, phone and values (every column but the first try's outcome, so a
-    column added later is copied too). One statement; returns how many."""
+    with their row number, phone and values (``RETRY_COPIED``). One statement; returns how
+    many."""
     table = Recipient.__table__
     assert isinstance(table, Table)
-    kept = [c.name for c in table.columns if c.name not in _OUTCOME_COLUMNS]
+    kept = list(RETRY_COPIED)
     source = select(
         *[table.c[name] for name in kept],
         literal(child_id, BigInteger).label("campaign_id"),

@@ -14,12 +14,14 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from relaybird.campaigns import templating
 from relaybird.campaigns.recipients import move_recipients
 from relaybird.campaigns.transitions import RecipientEvent, RecipientState
 from relaybird.dispatcher import repository
 from relaybird.dispatcher.suppressed import skip_suppressed
 from relaybird.models import Campaign, Recipient
 from relaybird.senders import admission
+from relaybird.templates.builder import SendPlan
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,8 @@ class Template:
     campaign_id: int
     name: str
     language: str
+    # A campaign with a slot mapping: how each recipient's components are built (issue 14).
+    plan: SendPlan | None = None
 
 
 @dataclass(frozen=True)
@@ -81,7 +85,10 @@ def claim(
             )
             if found:
                 out.templates[campaign.id] = Template(
-                    campaign.id, campaign.template_name, campaign.template_language
+                    campaign.id,
+                    campaign.template_name,
+                    campaign.template_language,
+                    templating.plan_of(session, campaign),
                 )
             rows.extend(found)
         # Opted out since the upload (issue 15): REMOVED here, before they could take room.
