@@ -220,12 +220,17 @@ def _wait_for_opt_in(
     base: Work,
     now: datetime,
 ) -> Work:
-    """A US number that has not opted in: the message waits, and the first one to wait asks."""
+    """A US number that has not opted in: the message waits, and the first one to wait asks
+    (again when the last request failed: the 30 days start over)."""
+    ask = consent.needs_request(contact) or repository.last_of_kind_failed(
+        session, contact.id, consent.OPT_IN
+    )
+    if ask:
+        contact.sms_opt_in_requested_at = now
     if not consent.hold(msg, contact, now):
         return replace(base, refusal=consent.NO_OPT_IN)
     request = None
-    if consent.needs_request(contact):
-        contact.sms_opt_in_requested_at = now
+    if ask:
         owner = repository.user(session, room.workspace_id, room.owner_user_id)
         text = ctx.settings.sms_opt_in_text.replace("{user}", owner.name if owner else "We")
         row = messages.queue_out(

@@ -380,6 +380,17 @@ def claim(session: Session, ids: Sequence[int], at: datetime) -> list[int]:
     return [int(r[0]) for r in rows]
 
 
+def last_of_kind_failed(session: Session, contact_id: int, kind: str) -> bool:
+    """Whether the contact's latest message of ``kind`` (any room) is FAILED."""
+    status = session.scalar(
+        select(RoomMessage.status)
+        .where(RoomMessage.contact_id == contact_id, RoomMessage.kind == kind)
+        .order_by(RoomMessage.id.desc())
+        .limit(1)
+    )
+    return status == MessageStatus.FAILED.value
+
+
 def release_waiting(session: Session, contact_id: int, note: str) -> list[int]:
     """The contact's outbound messages put back to wait (``note``), due again now; their ids."""
     rows = session.execute(
