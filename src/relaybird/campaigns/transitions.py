@@ -5,31 +5,8 @@ from __future__ import annotations
 from enum import StrEnum
 
 from relaybird.kit.state_machine import StateMachine, table
-
-
-class CampaignState(StrEnum):
-    NOT_STARTED = "NOT_STARTED"
-    RUNNING = "RUNNING"
-    PAUSED = "PAUSED"
-    COMPLETED = "COMPLETED"
-    ENDED = "ENDED"
-
-
-class RecipientState(StrEnum):
-    INITIAL = "INITIAL"
-    IN_PROGRESS = "IN_PROGRESS"
-    RETRY_SCHEDULED = "RETRY_SCHEDULED"
-    SENT = "SENT"
-    DELIVERED = "DELIVERED"
-    READ = "READ"
-    DELIVERY_FAILED = "DELIVERY_FAILED"
-    SENDING_FAILED = "SENDING_FAILED"
-    ERROR = "ERROR"
-    REMOVED = "REMOVED"
-    CANCELED_BY_ADMIN = "CANCELED_BY_ADMIN"
-    INVALID_RECORD = "INVALID_RECORD"
-    # Legacy (seed 001): accepted when importing historical data, never produced by the engine.
-    SUCCESSFULLY_SUBMITTED = "SUCCESSFULLY_SUBMITTED"
+from relaybird.models.campaign import CampaignState as CampaignState
+from relaybird.models.campaign import RecipientState as RecipientState
 
 
 class RecipientEvent(StrEnum):

@@ -7,6 +7,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from relaybird.kit.state_machine import Move, StateMachine
+from relaybird.models.contact import ContactStatus as ContactStatus
 
 
 class Network(StrEnum):
@@ -15,15 +16,6 @@ class Network(StrEnum):
     WECHAT = "WECHAT"
     LINE = "LINE"
     SMS_DIRECT = "SMS_DIRECT"
-
-
-class ContactStatus(StrEnum):
-    PENDING_CONFIRMATION = "PENDING_CONFIRMATION"
-    CONFIRMED = "CONFIRMED"
-    INVITE_EXPIRED = "INVITE_EXPIRED"
-    UNAVAILABLE = "UNAVAILABLE"
-    INCOMPLETE = "INCOMPLETE"
-    BLOCKED = "BLOCKED"
 
 
 WA, WAD, WC, LN, SMS = (
