@@ -54,6 +54,12 @@ CAMPAIGN = StateMachine(
             "the engine pauses it with a reason",
         ),
         (CampaignState.PAUSED, "resume", CampaignState.RUNNING, "admin resumes it"),
+        (
+            CampaignState.PAUSED,
+            "auto_resume",
+            CampaignState.RUNNING,
+            "the template that paused it is sendable again (auto_resume)",
+        ),
         (CampaignState.RUNNING, "complete", CampaignState.COMPLETED, "nothing left to send"),
         (
             (CampaignState.NOT_STARTED, CampaignState.RUNNING, CampaignState.PAUSED),
@@ -62,7 +68,7 @@ CAMPAIGN = StateMachine(
             "admin ends it",
         ),
     ),
-    idempotent_events=frozenset({"auto_pause", "complete", "scheduled_start"}),
+    idempotent_events=frozenset({"auto_pause", "auto_resume", "complete", "scheduled_start"}),
     final_states=frozenset({CampaignState.COMPLETED, CampaignState.ENDED}),
 )
 
