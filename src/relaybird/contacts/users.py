@@ -80,10 +80,15 @@ def create_user(
     return view(session, workspace_id, user.id)
 
 
-def view(session: Session, workspace_id: int, user_id: int) -> UserView:
+def get_user(session: Session, workspace_id: int, user_id: int) -> User:
     user = repository.user(session, workspace_id, user_id)
     if user is None:
         raise NotFound(f"user {user_id} not found")
+    return user
+
+
+def view(session: Session, workspace_id: int, user_id: int) -> UserView:
+    user = get_user(session, workspace_id, user_id)
     return UserView(
         user, {n.network: n.phone for n in repository.virtual_numbers(session, [user.id])}
     )
