@@ -93,7 +93,9 @@ async def _send_queued(ctx: AppContext, ids: list[int]) -> None:
     "user's virtual number is handled as on `/webhooks/direct` (unknown caller → INCOMPLETE "
     "contact, room, welcome sent; blocked → HELD); a status moves the room message "
     "(SENT/DELIVERED/FAILED with Twilio's ErrorCode). Answers TwiML: empty for messages and "
-    "statuses, the connector's `call_message` spoken for a call.",
+    'statuses; for a call, `<Dial callerId="{virtual number}">` to the user\'s own phone when '
+    "they forward calls (`PUT /users/{id}/call-forwarding`; never for a blocked caller), "
+    "else the connector's `call_message` spoken.",
     responses={
         200: {"content": {"text/xml": {}}, "description": "TwiML"},
         400: {"description": "Not form data"},
@@ -126,6 +128,11 @@ async def twilio_webhook(request: Request, connector_id: int = ConnectorId) -> R
     applied = await asyncio.to_thread(write)
     await _send_queued(ctx, applied.queued)
     if any(isinstance(e, InboundCall) for e in events):
+        if applied.forward is not None:
+            phone, virtual = applied.forward
+            # Twilio: callerId must be one of the account's numbers (or a verified one); the
+            # virtual number called is, and tells the user the call came through it.
+            return _reply(channel.answer_call(CallAnswer(forward_to=phone, caller_id=virtual)))
         say = (connector.options or {}).get("call_message") or service.DEFAULT_CALL_MESSAGE
         return _reply(channel.answer_call(CallAnswer(say=say)))
     return _reply(channel.acknowledge(received))
