@@ -33,7 +33,7 @@ SRC = ROOT / "src" / "relaybird"
 # covers relaybird.api.deps, but "relaybird.api.app" may be listed apart).
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     (
-        "base",  # shared kit, settings, database, tables, the context every door hands on
+        "base",  # shared kit, settings, database, tables
         (
             "relaybird",
             "relaybird.errors",
@@ -41,10 +41,10 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "relaybird.kit",
             "relaybird.db",
             "relaybird.models",
-            "relaybird.context",
         ),
     ),
     ("providers", ("relaybird.providers", "relaybird.access_tokens")),
+    ("context", ("relaybird.context",)),  # what every door hands on: settings, db, adapters
     (
         "platform",  # machinery every domain uses: events, mail, auth, the inbox, the HTTP kit
         (

@@ -16,15 +16,15 @@ from relaybird.campaigns.readers import UploadLimits
 from relaybird.campaigns.schemas import RowError, UploadSummary
 from relaybird.campaigns.transitions import ACCEPTS_UPLOADS
 from relaybird.context import AppContext
-from relaybird.errors import Conflict, NotFound
+from relaybird.errors import Conflict, NotFound, found
 from relaybird.models import RecipientImport
 
 
 def _accepting(ctx: AppContext, workspace_id: int, campaign_id: int) -> list[str]:
     with ctx.db.read() as session:
-        campaign = repository.get_campaign(session, workspace_id, campaign_id)
-        if campaign is None:
-            raise NotFound(f"campaign {campaign_id} not found")
+        campaign = found(
+            repository.get_campaign(session, workspace_id, campaign_id), f"campaign {campaign_id}"
+        )
         if campaign.state not in ACCEPTS_UPLOADS:
             raise Conflict(
                 f"the campaign is {campaign.state}: it takes no more recipients",

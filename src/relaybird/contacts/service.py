@@ -22,7 +22,7 @@ from relaybird.contacts.transitions import (
     statuses_for,
 )
 from relaybird.contacts.validation import ContactFields, validate_fields
-from relaybird.errors import InvalidInput, NotFound
+from relaybird.errors import InvalidInput, found
 from relaybird.events.mail import cancel_emails
 from relaybird.events.outbox import emit
 from relaybird.events.transitions import history
@@ -115,10 +115,7 @@ def create_contact(
 
 
 def get_contact(session: Session, workspace_id: int, contact_id: int) -> Contact:
-    contact = repository.contact(session, workspace_id, contact_id)
-    if contact is None:
-        raise NotFound(f"contact {contact_id} not found")
-    return contact
+    return found(repository.contact(session, workspace_id, contact_id), f"contact {contact_id}")
 
 
 def list_contacts(

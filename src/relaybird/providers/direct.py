@@ -3,7 +3,7 @@
 Production sends go through the real adapters (rooms/outbound.py: Twilio, LINE, WeChat
 connectors; the Cloud API for WhatsApp-Direct numbers that are senders). What is left here:
 ``LoopbackDirectProvider``, an outbox that accepts each message, gives it an id and keeps it in
-memory — the test double tests put in ``AppContext.resources[DIRECT_PROVIDER_KEY]``, and the
+memory — the stand-in tests put in ``AppContext.direct``, and (``AppContext.loopback``) the
 loopback for a WhatsApp-Direct virtual number that is no sender of its workspace (recorded SENT
 without leaving the machine, as the README says).
 """
@@ -17,8 +17,6 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from relaybird.providers.port import SendResult
-
-DIRECT_PROVIDER_KEY = "direct_provider"
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,11 @@ transient provider error (the provider refused, so nothing went out) puts the me
 unclaimed, for another attempt after a backoff, up to RELAYBIRD_MAX_ATTEMPTS, as campaign sends
 are retried; then it is FAILED.
 
-Where a message goes: WhatsApp through ``messaging_provider(ctx)``; SMS & Voice Direct through
+Where a message goes: WhatsApp through ``ctx.provider``; SMS & Voice Direct through
 the workspace's Twilio connector; LINE (push) and WeChat (customer-service message, inside its
 48 h window) through their Official Account connectors, to the user id / OpenID learnt when the
 invitation was validated; without a connector: FAILED, never pretended sent. WhatsApp Direct
-goes through ``direct_provider(ctx)`` (the loopback outbox, or a test double).
+goes through ``ctx.direct_provider`` (the loopback outbox, or a test's stand-in).
 """
 
 from __future__ import annotations
@@ -29,19 +29,12 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from relaybird.connectors import service as connectors
-from relaybird.connectors.channels import line_channel, twilio_channel, wechat_channel
 from relaybird.contacts import repository as contacts_repository
 from relaybird.context import AppContext
-from relaybird.dispatcher.loop import messaging_provider
 from relaybird.dispatcher.retry import RetryPolicy
 from relaybird.kit.poison import set_aside
 from relaybird.providers.channel import OutboundText
-from relaybird.providers.direct import (
-    DIRECT_PROVIDER_KEY,
-    DirectMessage,
-    DirectProvider,
-    LoopbackDirectProvider,
-)
+from relaybird.providers.direct import DirectMessage
 from relaybird.providers.line.client import LineAccount
 from relaybird.providers.port import (
     ErrorKind,
@@ -57,7 +50,6 @@ from relaybird.senders import service as senders
 
 log = logging.getLogger("relaybird.rooms")
 
-_LOOPBACK_KEY = "direct_loopback"
 _GONE = frozenset({RecipientEffect.OPTED_OUT, RecipientEffect.NOT_FOLLOWING})
 OPTED_OUT = "the contact opted out (STOP): nothing is sent until they text START"
 WECHAT_WINDOW_CLOSED = (
@@ -90,17 +82,6 @@ class Work:
     @property
     def callback(self) -> str:
         return f"m:{self.message_id}"
-
-
-def direct_provider(ctx: AppContext) -> DirectProvider:
-    """A test double put in ``resources[DIRECT_PROVIDER_KEY]``, else the loopback outbox (the
-    networks without an adapter wired yet: WhatsApp Direct, LINE, WeChat)."""
-    provider = ctx.resources.get(DIRECT_PROVIDER_KEY) or ctx.resources.get(_LOOPBACK_KEY)
-    if provider is None:
-        provider = LoopbackDirectProvider()
-        ctx.resources[_LOOPBACK_KEY] = provider
-    result: DirectProvider = provider
-    return result
 
 
 def claim(ctx: AppContext, ids: list[int] | None, limit: int = 100) -> list[Work]:
@@ -176,7 +157,7 @@ def _work(ctx: AppContext, session: Session, message_id: int, now: datetime) -> 
     if room.network in ("SMS_DIRECT", "LINE", "WECHAT"):
         connector = connectors.for_network(session, room.workspace_id, room.network)
         if connector is None:
-            if DIRECT_PROVIDER_KEY not in ctx.resources:  # a test double stands in for a carrier
+            if ctx.direct is None:  # unless a stand-in (tests) plays the carrier
                 return replace(base, refusal=NO_CONNECTOR.format(network=room.network))
             return base
         if room.network == "SMS_DIRECT":
@@ -207,7 +188,7 @@ async def send(ctx: AppContext, work: Work) -> SendResult | None:
     if work.refusal is not None:
         return None
     if work.credentials is not None:
-        provider = messaging_provider(ctx)
+        provider = ctx.provider
         if work.template is not None:
             return await provider.send_template(
                 work.credentials,
@@ -221,16 +202,16 @@ async def send(ctx: AppContext, work: Work) -> SendResult | None:
             )
         return await provider.send_text(work.credentials, work.to, work.text or "", work.callback)
     if work.wechat is not None:
-        return await wechat_channel(ctx).send_text(
+        return await ctx.wechat.send_text(
             work.wechat, OutboundText(to=work.to, text=work.text or "")
         )
     if work.line is not None:
-        return await line_channel(ctx).send_text(
+        return await ctx.line.send_text(
             work.line,
             OutboundText(to=work.to, text=work.text or "", idempotency_key=work.callback),
         )
     if work.twilio is not None:
-        return await twilio_channel(ctx).send_text(
+        return await ctx.twilio.send_text(
             work.twilio,
             OutboundText(
                 to=work.to,
@@ -239,7 +220,7 @@ async def send(ctx: AppContext, work: Work) -> SendResult | None:
                 callback_data=work.callback,
             ),
         )
-    return await direct_provider(ctx).send(
+    return await ctx.direct_provider.send(
         DirectMessage(
             network=work.network,
             from_phone=work.from_phone or "",

@@ -17,7 +17,7 @@ from relaybird.config import Settings
 from relaybird.contacts import moves
 from relaybird.contacts import repository as contacts_repository
 from relaybird.contacts.transitions import CONTACT, ContactStatus, Network
-from relaybird.errors import IllegalTransition, InvalidInput, NotFound
+from relaybird.errors import IllegalTransition, InvalidInput, NotFound, found
 from relaybird.events.transitions import Moved, apply_transition, record
 from relaybird.models import Contact, Room, RoomMessage, User
 from relaybird.rooms import messages, repository
@@ -33,10 +33,7 @@ class RoomView:
 
 
 def get_room(session: Session, workspace_id: int, room_id: int, *, lock: bool = False) -> Room:
-    room = repository.room(session, workspace_id, room_id, lock=lock)
-    if room is None:
-        raise NotFound(f"room {room_id} not found")
-    return room
+    return found(repository.room(session, workspace_id, room_id, lock=lock), f"room {room_id}")
 
 
 def view(session: Session, room: Room) -> RoomView:
@@ -132,9 +129,9 @@ def add_contact(
     """Add a contact of the room's network; queue its welcome message (WhatsApp: the probe).
 
     Re-adding an UNAVAILABLE contact adds it but does not probe again (sticky, seed 000)."""
-    contact = contacts_repository.contact(session, room.workspace_id, contact_id)
-    if contact is None:
-        raise NotFound(f"contact {contact_id} not found")
+    contact = found(
+        contacts_repository.contact(session, room.workspace_id, contact_id), f"contact {contact_id}"
+    )
     if contact.network != room.network:
         raise NetworkMismatch(
             f"room {room.id} is a {room.network} room; contact {contact.id} is on "

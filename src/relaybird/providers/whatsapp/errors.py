@@ -20,7 +20,7 @@ RP, RT, ST, SS, TS = (
     ErrorKind.TEMPLATE_STOP,
 )
 
-# code → (kind, why). ../shared/reference/whatsapp-cloud-api.md §4 is the source of each row.
+# code → (kind, why). docs/reference/whatsapp-cloud-api.md §4 is the source of each row.
 ERROR_TABLE: dict[int, tuple[ErrorKind, str]] = {
     # recipient-permanent: this recipient only, do not retry as is
     131026: (RP, "message undeliverable: not on WhatsApp / old client / ToS not accepted"),
