@@ -77,16 +77,36 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         print("\nRELAYBIRD_TEST_REQUIRE_POSTGRES=1 but no test ran against PostgreSQL")
 
 
+def _handlers_on_closed_streams() -> list[str]:
+    loggers = [logging.getLogger()] + [
+        found
+        for found in logging.Logger.manager.loggerDict.values()
+        if isinstance(found, logging.Logger)
+    ]
+    return [
+        f"{logger.name or 'root'}: {handler!r}"
+        for logger in loggers
+        for handler in logger.handlers
+        if getattr(getattr(handler, "stream", None), "closed", False)
+    ]
+
+
 @pytest.fixture(autouse=True)
 def _root_logging_restored() -> Iterator[None]:
-    """A CLI command run in-process points the root logger at the sys.stderr of that moment,
-    which pytest closes after the test: later log lines (live servers, loops) would each print
-    an "I/O operation on closed file" traceback. Put the root logger back after every test."""
+    """A CLI command run in-process sets the root logger's level and handler: put them back
+    after every test. And no handler may be left writing to a closed stream (a stream a
+    CliRunner or pytest swapped in and closed since): every later record of a server's thread or
+    a loop would print an "I/O operation on closed file" traceback (issue 18 item 12). Handlers
+    write to the sys.stderr of the moment instead (relaybird.kit.logging.StderrHandler)."""
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
+    try:
+        yield
+        closed = _handlers_on_closed_streams()
+        assert not closed, f"log handlers left on a closed stream: {closed}"
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
 
 
 @pytest.fixture(scope="session")
@@ -149,6 +169,10 @@ def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
     return make_sqlite_url(sqlite_template, tmp_path)
 
 
+# A fixed Fernet key (RELAYBIRD_SECRET_KEY) sealing the connectors' secrets in tests.
+TEST_SECRET_KEY = "dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktdGVzdC0="
+
+
 def make_settings(url: str, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "database_url": url,
@@ -161,6 +185,7 @@ def make_settings(url: str, **overrides: Any) -> Settings:
         # at once (nothing listens on the discard port).
         "graph_api_url": "http://127.0.0.1:9",
         "metrics_token": "test-metrics-token",
+        "secret_key": TEST_SECRET_KEY,
     }
     values.update(overrides)
     return Settings(**values)

@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from relaybird.kit.destinations import Network, parse_networks
 from relaybird.kit.durations import parse_duration
+from relaybird.kit.sealing import parse_keys
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 
@@ -87,6 +88,14 @@ class Settings(BaseSettings):
     direct_welcome_text: str = Field(
         default="Hello! You are now connected with {user}. Reply here to chat.",
         description="The welcome message sent on SMS/WhatsApp Direct; {user} is the user's name.",
+    )
+    sms_opt_in_text: str = Field(
+        default=(
+            "{user} would like to text you at this number. Reply YES to receive messages, STOP "
+            "to opt out, HELP for help. Msg & data rates may apply."
+        ),
+        description="The TCPA opt-in request sent on SMS-Direct to a US number before anything "
+        "else (nothing else goes until they reply YES or START); {user} is the user's name.",
     )
     smtp_url: str | None = Field(
         default=None,
@@ -179,6 +188,13 @@ class Settings(BaseSettings):
         description="Path of a rate card file (the format of src/relaybird/templates/rates.json) "
         "replacing the built-in one: Meta's per-message prices by category and market.",
     )
+    secret_key: SecretStr = Field(
+        default=SecretStr(""),
+        description="Encrypts the secrets stored in the database (connectors' tokens; Fernet). "
+        "One key, or several comma-separated during a rotation (the first encrypts, each "
+        "decrypts; then `relaybird connectors reseal`). Generate one with `relaybird connectors "
+        "new-key`. Required once a connector exists: the processes refuse to start without it.",
+    )
     session_secret: SecretStr = Field(
         default=SecretStr(""),
         description="Signs dashboard session cookies. Unset: a random one per process start.",
@@ -220,6 +236,17 @@ class Settings(BaseSettings):
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @field_validator("secret_key")
+    @classmethod
+    def _secret_keys(cls, value: SecretStr) -> SecretStr:
+        parse_keys(value.get_secret_value())
+        return value
+
+    @property
+    def secret_keys(self) -> list[str]:
+        """RELAYBIRD_SECRET_KEY, parsed (empty: unset)."""
+        return parse_keys(self.secret_key.get_secret_value())
 
     @field_validator("event_private_networks")
     @classmethod

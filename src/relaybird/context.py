@@ -22,10 +22,11 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from relaybird.config import Settings
 from relaybird.db import Database
 from relaybird.kit.poison import SetAside
+from relaybird.kit.sealing import box_of
 from relaybird.kit.time import Clock, SystemClock
 
 if TYPE_CHECKING:
-    from relaybird.providers.direct import DirectProvider, LoopbackDirectProvider
+    from relaybird.providers.direct import DirectProvider
     from relaybird.providers.line.client import LineChannel
     from relaybird.providers.port import MessagingProvider, TemplateCatalogue
     from relaybird.providers.twilio.client import TwilioChannel
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 # The adapters, by field name (what ``aclose`` closes).
-ADAPTERS = ("provider", "catalogue", "twilio", "line", "wechat", "loopback")
+ADAPTERS = ("provider", "catalogue", "twilio", "line", "wechat")
 
 
 @dataclass(frozen=True, eq=False)
@@ -50,8 +51,8 @@ class AppContext:
     settings: Settings
     db: Database
     clock: Clock = field(default_factory=SystemClock)
-    # A stand-in for the Direct carriers (tests): when set, Direct messages of networks with no
-    # connector are sent through it instead of being refused.
+    # A stand-in for the Direct carriers, only ever set by tests: when set, Direct messages with
+    # no connector (or no Cloud API sender) go through it instead of being refused.
     direct: DirectProvider | None = None
     _locals: dict[Local[Any], Any] = field(default_factory=dict, repr=False)
 
@@ -106,13 +107,14 @@ class AppContext:
 
     @cached_property
     def wechat(self) -> WeChatChannel:
-        """Its access tokens live in the database (one refresh across workers)."""
+        """Its access tokens live in the database, sealed like the connectors' secrets (one
+        refresh across workers)."""
         from relaybird.access_tokens.store import DbTokenStore
         from relaybird.providers.access_tokens import AccessTokens
         from relaybird.providers.wechat.client import WeChatChannel
 
         tokens = AccessTokens(
-            DbTokenStore(self.db),
+            DbTokenStore(self.db, box_of(self.settings.secret_keys)),
             clock=self.clock,
             refresh_margin=self.settings.wechat_token_refresh_margin,
         )
@@ -123,18 +125,6 @@ class AppContext:
             timeout=self.settings.send_timeout.total_seconds(),
             clock=self.clock,
         )
-
-    @cached_property
-    def loopback(self) -> LoopbackDirectProvider:
-        """The Direct outbox for networks with no adapter behind them (keeps what it accepts)."""
-        from relaybird.providers.direct import LoopbackDirectProvider
-
-        return LoopbackDirectProvider()
-
-    @property
-    def direct_provider(self) -> DirectProvider:
-        """Where a Direct message with no connector goes: the stand-in, else the loopback."""
-        return self.direct if self.direct is not None else self.loopback
 
     # --- What higher layers keep per process.
 

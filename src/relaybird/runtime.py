@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from relaybird.auth import service as auth
 from relaybird.context import AppContext
@@ -21,8 +21,29 @@ log = logging.getLogger("relaybird.runtime")
 Loop = Callable[[AppContext, asyncio.Event], Awaitable[None]]
 
 
-def bootstrap(ctx: AppContext) -> None:
-    """Idempotent start-up work: the default workspace and the bootstrap admin key."""
+class StartupRefused(RuntimeError):
+    """A process that must not start as configured (the message says what to set)."""
+
+
+StartupCheck = Callable[[AppContext], "str | None"]
+
+
+def startup_problem(ctx: AppContext, checks: Sequence[StartupCheck]) -> str | None:
+    """The first reason this configuration must not run (the checks are registered in
+    ``relaybird.wiring.startup_checks``); serve, api and worker ask before they start."""
+    for check in checks:
+        problem = check(ctx)
+        if problem is not None:
+            return problem
+    return None
+
+
+def bootstrap(ctx: AppContext, checks: Sequence[StartupCheck] = ()) -> None:
+    """Idempotent start-up work: the default workspace and the bootstrap admin key; refuses
+    (``StartupRefused``) when a check says the process must not run."""
+    problem = startup_problem(ctx, checks)
+    if problem is not None:
+        raise StartupRefused(problem)
     key = ctx.settings.bootstrap_admin_key
     with ctx.db.write() as session:
         auth.ensure_workspace(

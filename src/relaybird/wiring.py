@@ -1,12 +1,13 @@
 """The composition root: where every domain plugs into the shared machinery, in one place.
 
-Four registries, one line per entry:
+The registries, one line per entry:
 
 - ``registered_handlers()`` — the inbox applier's handlers (event type → functions);
 - ``registered_jobs()`` — the scheduler's timers (each domain keeps its in ``<domain>/jobs.py``);
 - ``registered_loops()`` — the background loops `relaybird serve` / `worker` run;
 - ``api_routers()`` / ``root_routers()`` and ``webhook_limits()`` — the HTTP doors
-  (``relaybird.app.factory.create_app`` mounts them).
+  (``relaybird.app.factory.create_app`` mounts them);
+- ``startup_checks()`` — what must hold before serve, api or worker starts.
 
 This module sits above every domain (it imports them) and nothing below imports it: the applier,
 the scheduler and the app receive what is registered here as arguments. Imports stay inside the
@@ -21,10 +22,17 @@ from fastapi import APIRouter
 
 from relaybird.context import AppContext
 from relaybird.inbox.handlers import Registry
-from relaybird.runtime import Loop
+from relaybird.runtime import Loop, StartupCheck
 from relaybird.scheduler.registry import Job, run_jobs
 
 API_PREFIX = "/api/v1"
+
+
+def startup_checks() -> list[StartupCheck]:
+    """What must hold before a process starts (each answers None or why not)."""
+    from relaybird.connectors.service import startup_check
+
+    return [startup_check]
 
 
 def registered_handlers() -> Registry:

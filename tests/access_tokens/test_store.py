@@ -10,6 +10,7 @@ from datetime import timedelta
 from relaybird.access_tokens.store import DbTokenStore
 from relaybird.context import AppContext
 from relaybird.db import Database
+from relaybird.kit.sealing import SecretBox, new_key
 from relaybird.kit.time import ManualClock
 from relaybird.providers.access_tokens import AccessTokens, Fetched
 from relaybird.providers.channel import OutboundText
@@ -39,6 +40,26 @@ def test_the_lease_is_a_compare_and_set_on_the_version(ctx: AppContext, clock: M
         assert await store.try_lease("wechat:a", seen_version=1, owner="w3", now=later, ttl=TTL)
         await store.release("wechat:a", owner="w3")
         assert (await store.load("wechat:a")).lease_owner is None
+
+    asyncio.run(go())
+
+
+def test_with_a_box_tokens_are_stored_sealed(ctx: AppContext, clock: ManualClock) -> None:
+    box = SecretBox([new_key()])
+    store = DbTokenStore(ctx.db, box)
+    now = clock.now()
+
+    async def go() -> None:
+        assert await store.try_lease("wechat:b", seen_version=0, owner="w1", now=now, ttl=TTL)
+        assert await store.save(
+            "wechat:b", owner="w1", token="tok-1", expires_at=now + TTL, now=now
+        )
+        assert (await store.load("wechat:b")).token == "tok-1"
+        raw = await DbTokenStore(ctx.db).load("wechat:b")  # what the table holds
+        assert raw.token is not None and "tok-1" not in raw.token and box.open(raw.token) == "tok-1"
+        # Another key (or a plain token from before): no token, so it is fetched again.
+        other = await DbTokenStore(ctx.db, SecretBox([new_key()])).load("wechat:b")
+        assert (other.token, other.expires_at, other.version) == (None, None, 1)
 
     asyncio.run(go())
 

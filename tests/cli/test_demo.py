@@ -83,6 +83,15 @@ def test_exit_advertises_no_stopped_server_and_leaves_nothing(tmp_path: Path) ->
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "COMPLETED" in done.stdout
+    # The Direct networks' scenes, against the simulator playing Twilio, LINE and WeChat.
+    for line in (
+        "INCOMPLETE, room",
+        "DELIVERED (Twilio status callback)",
+        "CONFIRMED (LINE user linked)",
+        "invitation accepted, OpenID linked (subscribe event)",
+        "SENT (customer-service message",
+    ):
+        assert line in done.stdout, done.stdout
     after_table = done.stdout.split("COMPLETED", 1)[1]
     assert "http://" not in after_table and "curl" not in after_table
     assert "RELAYBIRD_DATABASE_URL" not in after_table

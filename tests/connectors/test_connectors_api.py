@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from relaybird.cli.main import app as cli
+from relaybird.connectors import service
 from relaybird.context import AppContext
 from relaybird.models import Connector
 from tests.factories import KeyMaker
@@ -70,11 +71,14 @@ def test_connectors_created_listed_secrets_never_returned_nor_logged(
     texts = [r.text for r in (one,)] + [str(listed), str(made), caplog.text]
     assert not any(s in t for s in SECRETS for t in texts)
 
-    # Stored, for the adapters.
+    # Stored encrypted (RELAYBIRD_SECRET_KEY), opened only for the adapters.
     with ctx.db.read() as session:
         row = session.get(Connector, tw["id"])
-        assert row is not None and row.secrets == {"auth_token": "tw-secret-auth-token"}
-        assert "tw-secret" not in repr(row)
+        assert row is not None and list(row.secrets) == ["auth_token"]
+        assert "tw-secret" not in str(row.secrets) and "tw-secret" not in repr(row)
+        account = service.twilio_account(row, "http://x", service.secret_box(ctx.settings))
+        assert account.auth_token == "tw-secret-auth-token"
+        assert "tw-secret" not in repr(account)
 
     # One per network and workspace; another workspace has its own.
     again = client.post("/api/v1/connectors", json={**TWILIO, "name": "second"}, headers=h)
@@ -124,6 +128,7 @@ def test_cli_adds_lists_and_deletes_without_echoing_secrets(
     keys.workspace_id()
     monkeypatch.setenv("RELAYBIRD_DATABASE_URL", ctx.settings.database_url)
     monkeypatch.setenv("RELAYBIRD_TWILIO_AUTH_TOKEN", "tw-secret-auth-token")
+    monkeypatch.setenv("RELAYBIRD_SECRET_KEY", ctx.settings.secret_key.get_secret_value())
     runner = CliRunner()
     out = runner.invoke(cli, ["connectors", "add-twilio", "--account-sid", SID, "--json"])
     assert out.exit_code == 0, out.output

@@ -252,4 +252,4 @@ def test_one_recipients_transient_error_retries_it_and_never_slows_the_sender(
     rows = recipients(ctx, cid)
     retried = [r for r in rows if r.attempts > 1]
     assert {r.state for r in rows} <= {"SENT", "ERROR"} and retried
-    assert runner.backoff.backoffs == 0  # no failure concerned the sender
+    assert runner.pace.backoff.backoffs == 0  # no failure concerned the sender

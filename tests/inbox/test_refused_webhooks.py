@@ -100,8 +100,8 @@ def test_the_log_says_it_once_a_minute_with_the_count(
 
 
 def _status() -> str:
-    """`relaybird status`, leaving the test's log handlers as they were (the command points the
-    root logger at the runner's stream, which is closed once it returns)."""
+    """`relaybird status`, leaving the test's log handlers as they were (the command sets the
+    root logger's handlers: caplog's would be gone)."""
     from relaybird.cli.main import app
 
     root = logging.getLogger()

@@ -135,6 +135,7 @@ def start_api(workdir: Path, **overrides: str) -> ApiProcess:
         "RELAYBIRD_DIRECT_WEBHOOK_SECRET": "probe-direct-secret",
         "RELAYBIRD_SESSION_SECRET": "probe-session-secret",
         "RELAYBIRD_METRICS_TOKEN": METRICS_TOKEN,
+        "RELAYBIRD_SECRET_KEY": "cHJvYmUta2V5LXByb2JlLWtleS1wcm9iZS1rZXktcHI=",
         "RELAYBIRD_LOG_LEVEL": "WARNING",
         **provider_urls(CLOSED),
         **overrides,

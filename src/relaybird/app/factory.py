@@ -17,7 +17,13 @@ from relaybird.context import AppContext
 from relaybird.dashboard import web as dashboard_web
 from relaybird.inbox import refusals
 from relaybird.runtime import bootstrap, run_loops
-from relaybird.wiring import API_PREFIX, api_routers, registered_loops, root_routers
+from relaybird.wiring import (
+    API_PREFIX,
+    api_routers,
+    registered_loops,
+    root_routers,
+    startup_checks,
+)
 
 log = logging.getLogger("relaybird.api")
 
@@ -48,7 +54,7 @@ def create_app(ctx: AppContext, *, loops: bool = False) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await asyncio.to_thread(bootstrap, ctx)
+        await asyncio.to_thread(bootstrap, ctx, startup_checks())
         for warning in refusals.unconfigured(ctx.settings):
             log.warning(warning)
         stop = asyncio.Event()

@@ -32,6 +32,31 @@ class RecipientState(StrEnum):
     SUCCESSFULLY_SUBMITTED = "SUCCESSFULLY_SUBMITTED"
 
 
+class RecipientEvent(StrEnum):
+    """The events of the RECIPIENT table (history rows store the value)."""
+
+    IMPORTED = "imported"
+    IMPORTED_INVALID = "imported_invalid"
+    IMPORTED_LEGACY = "imported_legacy"
+    CLAIMED = "claimed"
+    SET_ASIDE = "set_aside"
+    ACCEPTED = "accepted"
+    TRANSIENT_ERROR = "transient_error"
+    RETRIES_EXHAUSTED = "retries_exhausted"
+    UNEXPECTED_FAILURE = "unexpected_failure"
+    OUTCOME_UNKNOWN = "outcome_unknown"
+    LEASE_EXPIRED = "lease_expired"
+    RELEASED = "released"
+    NOT_STARTED = "not_started"
+    NO_WHATSAPP_ACCOUNT = "no_whatsapp_account"
+    STATUS_SENT = "status_sent"
+    STATUS_DELIVERED = "status_delivered"
+    STATUS_READ = "status_read"
+    STATUS_FAILED = "status_failed"
+    REMOVED = "removed"
+    CAMPAIGN_ENDED = "campaign_ended"
+
+
 NS, RUN, PA, CO, EN = (
     CampaignState.NOT_STARTED,
     CampaignState.RUNNING,

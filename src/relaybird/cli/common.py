@@ -62,7 +62,8 @@ def load_settings() -> Settings:
     except ValidationError as exc:
         first = exc.errors()[0]
         if first["loc"]:
-            fail(f"RELAYBIRD_{str(first['loc'][0]).upper()}: {first['msg']}", 2)
+            reason = str(first["msg"]).removeprefix("Value error, ")
+            fail(f"RELAYBIRD_{str(first['loc'][0]).upper()}: {reason}", 2)
         # A rule across settings (its message names them).
         fail(str(first["msg"]).removeprefix("Value error, "), 2)
     # A one-shot command says what it did on stdout; its log shows warnings only, unless the

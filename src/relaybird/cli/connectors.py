@@ -21,6 +21,7 @@ from relaybird.cli.common import (
 )
 from relaybird.connectors import service
 from relaybird.connectors.schemas import ConnectorOut, LineCreate, TwilioCreate, WeChatCreate
+from relaybird.kit import sealing
 
 app = typer.Typer(
     help="Connectors: the Twilio account, LINE channel and WeChat Official Account behind the "
@@ -44,13 +45,17 @@ def _table(items: list[ConnectorOut]) -> object:
 def _create(
     make: Callable[[], TwilioCreate | LineCreate | WeChatCreate], workspace: str, json_out: bool
 ) -> None:
-    """The workspace is looked up (a missing database is one line) before any secret is
-    prompted for; ``make`` then builds the body, prompting for what the environment lacks."""
+    """The workspace and RELAYBIRD_SECRET_KEY are checked (a missing database or key is one
+    line) before any secret is prompted for; ``make`` then builds the body, prompting for what
+    the environment lacks."""
     with opened() as ctx:
         who = principal(ctx, workspace)
+        box = service.secret_box(ctx.settings)  # no key: one line, before any prompt
         body = make()
         with ctx.db.write() as session:
-            row = service.create_connector(session, who.workspace_id, body, at=ctx.clock.now())
+            row = service.create_connector(
+                session, who.workspace_id, body, at=ctx.clock.now(), box=box
+            )
             out = service.to_out(row, ctx.settings.public_url)
     show(out, json_out, lambda: _table([out]))
 
@@ -169,3 +174,24 @@ def delete(
         with ctx.db.write() as session:
             service.delete_connector(session, who.workspace_id, connector_id)
     console.print(f"connector {connector_id} deleted")
+
+
+@app.command("new-key")
+@friendly
+def new_key() -> None:
+    """Print a new key for RELAYBIRD_SECRET_KEY (it encrypts the connectors' secrets in the
+    database). Keep it with the database's backups: without it the secrets cannot be read."""
+    typer.echo(sealing.new_key())
+
+
+@app.command("reseal")
+@friendly
+def reseal() -> None:
+    """Rewrite every connector's secrets under the first key of RELAYBIRD_SECRET_KEY: after a
+    rotation (RELAYBIRD_SECRET_KEY=new,old, then `reseal`, then drop old), or once for secrets
+    stored in plain text by an older relaybird. Changes nothing if a key is missing."""
+    with opened() as ctx:
+        box = service.secret_box(ctx.settings)
+        with ctx.db.write() as session:
+            changed = service.reseal(session, box)
+    console.print(f"{changed} connector(s) resealed under the first key")

@@ -1,9 +1,10 @@
 """`relaybird demo`: the main job on the embedded default, end to end, in one command.
 
 Starts relaybird (a fresh SQLite file, API + loops in this process) and the simulator (playing
-Meta), creates a sender and a campaign through the API, uploads a generated CSV with some bad
-rows, starts it, and shows live per-state counts, rate and ETA until every recipient is done;
-then the final table and where to look next. Keeps serving until Ctrl-C (``--exit``: stop after
+Meta, Twilio, LINE and WeChat), creates a sender and a campaign through the API, uploads a
+generated CSV with some bad rows, starts it, and shows live per-state counts, rate and ETA until
+every recipient is done; then the final table, the Direct networks in three short scenes
+(``demo_networks.py``), and where to look next. Keeps serving until Ctrl-C (``--exit``: stop after
 the table, for scripts). Either way its temporary folder (database, spooled upload) is removed.
 
 The hints are commands people copy: printed unwrapped whatever the terminal (or file) width,
@@ -33,10 +34,12 @@ from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
 from relaybird.campaigns.transitions import FAILED_STATES
+from relaybird.cli import demo_networks
 from relaybird.cli.apiclient import ApiClient, ApiError
 from relaybird.cli.common import console, friendly
 from relaybird.config import Settings
 from relaybird.context import AppContext
+from relaybird.kit import sealing
 
 DEMO_NUMBER = "1065550100"
 DONE = ("INITIAL", "IN_PROGRESS", "RETRY_SCHEDULED")
@@ -80,6 +83,13 @@ def demo(
     recipients: Annotated[int, typer.Option(help="Rows in the generated CSV.")] = 3000,
     throughput: Annotated[int, typer.Option(help="The sender's messages per second.")] = 250,
     seed: Annotated[int, typer.Option(help="Seed of the generated list and the simulator.")] = 7,
+    networks: Annotated[
+        bool,
+        typer.Option(
+            help="After the campaign, show the Direct networks: an SMS conversation (Twilio), a "
+            "LINE invitation accepted through account linking, a WeChat QR scan."
+        ),
+    ] = True,
 ) -> None:
     """Run a whole campaign against the built-in WhatsApp simulator, with live progress.
 
@@ -88,13 +98,19 @@ def demo(
     """
     workdir = Path(tempfile.mkdtemp(prefix="relaybird-demo-"))
     try:
-        _run(workdir, exit_, port, recipients, throughput, seed)
+        _run(workdir, exit_, port, recipients, throughput, seed, networks)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _run(
-    workdir: Path, exit_: bool, port: int, recipients: int, throughput: int, seed: int
+    workdir: Path,
+    exit_: bool,
+    port: int,
+    recipients: int,
+    throughput: int,
+    seed: int,
+    networks: bool,
 ) -> None:
     from relaybird.db import migrate
     from relaybird.simulator.config import SimConfig
@@ -126,6 +142,7 @@ def _run(
     ).start()
     server: _Server | None = None
     ctx: AppContext | None = None
+    mailbox = demo_networks.Mailbox()  # the contacts' inboxes (invitation e-mails)
     try:
         console.print(f"  simulator (plays Meta's Cloud API) on {sim.url}")
         settings = Settings(
@@ -134,8 +151,15 @@ def _run(
             whatsapp_app_secret=app_secret,
             whatsapp_verify_token=secrets.token_hex(8),
             direct_webhook_secret=secrets.token_hex(16),
+            secret_key=sealing.new_key(),
             bootstrap_admin_key=admin_key,
             public_url=api_url,
+            twilio_api_url=f"{sim.url}/twilio",
+            line_api_url=f"{sim.url}/line",
+            line_access_url=f"{sim.url}/line",
+            wechat_api_url=f"{sim.url}/wechat",
+            wechat_mp_url=f"{sim.url}/wechat",
+            smtp_url=mailbox.url,
             retry_base="1s",
             lease="15s",
             send_timeout="5s",
@@ -180,6 +204,8 @@ def _run(
         api.post(f"/api/v1/campaigns/{cid}/start")
         final = _follow(api, cid, summary["accepted"])
         console.print(_table(final, title=f"campaign {cid}: {final['state']}"))
+        if networks:
+            demo_networks.run(api, sim.url, mailbox)
         if exit_:
             console.print(
                 f"\nThe demo has stopped and removed its database (--exit). Run "
@@ -198,6 +224,7 @@ def _run(
         if server is not None:
             server.stop()
         sim.stop()
+        mailbox.stop()
         if ctx is not None:
             ctx.db.dispose()
 

@@ -73,6 +73,7 @@ def _run_uvicorn(loops: bool, host: str, port: int) -> None:
     try:
         ensure_schema(settings.database_url)
         ctx = AppContext.from_settings(settings)
+        _refuse_to_start(ctx)
         config = uvicorn.Config(
             create_app(ctx, loops=loops),
             host=host,
@@ -83,6 +84,16 @@ def _run_uvicorn(loops: bool, host: str, port: int) -> None:
         uvicorn.Server(config).run(sockets=[sock])
     finally:
         sock.close()
+
+
+def _refuse_to_start(ctx: AppContext) -> None:
+    from relaybird.runtime import startup_problem
+    from relaybird.wiring import startup_checks
+
+    problem = startup_problem(ctx, startup_checks())
+    if problem is not None:
+        ctx.db.dispose()
+        fail(f"not starting: {problem}", 2)
 
 
 @friendly
@@ -105,17 +116,18 @@ def api(host: HostOpt = "127.0.0.1", port: PortOpt = 8000) -> None:
 def worker() -> None:
     """Run only the background loops (dispatcher, applier, scheduler, deliverer)."""
     from relaybird.runtime import bootstrap, run_loops
-    from relaybird.wiring import registered_loops
+    from relaybird.wiring import registered_loops, startup_checks
 
     ctx = context()
     log_as_service(ctx.settings)
+    _refuse_to_start(ctx)
 
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await asyncio.to_thread(bootstrap, ctx)
+        await asyncio.to_thread(bootstrap, ctx, startup_checks())
         console.print("[green]worker running[/]; Ctrl-C to stop")
         await run_loops(ctx, stop, registered_loops())
         await ctx.aclose()

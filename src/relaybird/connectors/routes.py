@@ -26,13 +26,20 @@ ConnectorId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The connector
     "(`channel_id`, `channel_secret`, `channel_access_token`, optional `basic_id`), `WECHAT` "
     "(`app_id`, `app_secret`, `token`, optional `encoding_aes_key`, `original_id`). One "
     "connector per network and workspace (409 `duplicate_connector`). The secrets are stored "
-    "and never returned: the answer lists which are set, and `webhook_url`, where to point "
-    "the provider's webhooks.",
+    "encrypted with RELAYBIRD_SECRET_KEY (unset: 503 `secret_key_missing`, nothing stored) and "
+    "never returned: the answer lists which are set, and `webhook_url`, where to point the "
+    "provider's webhooks.",
 )
 def create_connector(
     body: ConnectorCreate, principal: Admin, session: WriteSession, ctx: Ctx
 ) -> ConnectorOut:
-    row = service.create_connector(session, principal.workspace_id, body, at=ctx.clock.now())
+    row = service.create_connector(
+        session,
+        principal.workspace_id,
+        body,
+        at=ctx.clock.now(),
+        box=service.secret_box(ctx.settings),
+    )
     return service.to_out(row, ctx.settings.public_url)
 
 

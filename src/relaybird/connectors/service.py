@@ -1,8 +1,11 @@
 """Connectors: create, list, read, delete; and the adapter accounts built from them.
 
 At most one connector per network and workspace (its rooms and contacts on that network use
-it); a second is refused with ``409 duplicate_connector``. Secrets are stored in ``secrets`` and
-leave this module only inside the adapters' account objects (whose reprs hide them).
+it); a second is refused with ``409 duplicate_connector``. Secrets are stored sealed (Fernet,
+RELAYBIRD_SECRET_KEY: ``kit/sealing.py``) in ``secrets``, opened only here, and leave this module
+only inside the adapters' account objects (whose reprs hide them). Without a key no connector
+can be created (503 ``secret_key_missing``), and ``startup_problem`` stops the processes from
+starting while connectors exist that the key cannot open.
 """
 
 from __future__ import annotations
@@ -14,13 +17,23 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from relaybird.config import Settings
 from relaybird.connectors.schemas import (
     ConnectorOut,
     LineCreate,
     TwilioCreate,
     WeChatCreate,
 )
+from relaybird.context import AppContext
 from relaybird.errors import Conflict, NotFound
+from relaybird.kit.sealing import (
+    NO_KEY,
+    SealError,
+    SecretBox,
+    SecretKeyMissing,
+    box_of,
+    looks_sealed,
+)
 from relaybird.models import Connector
 from relaybird.providers.line.client import LineAccount
 from relaybird.providers.twilio.client import TwilioAccount
@@ -36,6 +49,83 @@ DEFAULT_CALL_MESSAGE = (
 class DuplicateConnector(Conflict):
     code = "duplicate_connector"
     title = "Connector already exists"
+
+
+def secret_box(settings: Settings) -> SecretBox:
+    return box_of(settings.secret_keys)
+
+
+def _open(row: Connector, box: SecretBox) -> dict[str, str]:
+    try:
+        return {name: box.open(str(value)) for name, value in (row.secrets or {}).items()}
+    except SealError:
+        raise SecretKeyMissing(
+            f"connector {row.id}'s secrets do not open with RELAYBIRD_SECRET_KEY (another key?)"
+        ) from None
+
+
+def startup_problem(session: Session, settings: Settings) -> str | None:
+    """Why a process must not start: connectors exist and no key is set, or the key opens not
+    every connector's secrets (a plain-text value from before sealing: `relaybird connectors
+    reseal`)."""
+    rows = list(session.scalars(select(Connector).order_by(Connector.id)))
+    if not rows:
+        return None
+    if not settings.secret_keys:
+        return f"{len(rows)} connector(s) exist and {NO_KEY}"
+    box = SecretBox(settings.secret_keys)
+    plain, unopened = [], []
+    for row in rows:
+        for value in (row.secrets or {}).values():
+            if not looks_sealed(str(value)):
+                plain.append(row.id)
+                break
+            try:
+                box.open(str(value))
+            except SealError:
+                unopened.append(row.id)
+                break
+    if plain:
+        return (
+            f"connector(s) {', '.join(map(str, plain))} hold secrets in plain text (stored before "
+            "they were encrypted): run `relaybird connectors reseal` once"
+        )
+    if unopened:
+        return (
+            f"no key of RELAYBIRD_SECRET_KEY opens the secrets of connector(s) "
+            f"{', '.join(map(str, unopened))}: set the key they were stored with (during a "
+            "rotation: new,old)"
+        )
+    return None
+
+
+def startup_check(ctx: AppContext) -> str | None:
+    """``startup_problem`` as a start-up check (relaybird.wiring.startup_checks)."""
+    with ctx.db.read() as session:
+        return startup_problem(session, ctx.settings)
+
+
+def reseal(session: Session, box: SecretBox) -> int:
+    """Every connector's secrets under the box's first key; a plain-text value (stored before
+    sealing) is sealed. Refuses (nothing changed) when a sealed value opens with no key."""
+    changed = 0
+    for row in session.scalars(select(Connector).order_by(Connector.id)):
+        values = row.secrets or {}
+        try:
+            new = {
+                name: box.reseal(str(v)) if looks_sealed(str(v)) else box.seal(str(v))
+                for name, v in values.items()
+            }
+        except SealError:
+            raise SecretKeyMissing(
+                f"no key of RELAYBIRD_SECRET_KEY opens connector {row.id}'s secrets: give the "
+                "key they were stored with too (RELAYBIRD_SECRET_KEY=new,old)"
+            ) from None
+        if new != values:
+            row.secrets = new
+            changed += 1
+    session.flush()
+    return changed
 
 
 def webhook_path(provider: str, connector_id: int) -> str:
@@ -87,6 +177,7 @@ def create_connector(
     body: TwilioCreate | LineCreate | WeChatCreate,
     *,
     at: datetime,
+    box: SecretBox,
 ) -> Connector:
     if for_network(session, workspace_id, body.network) is not None:
         raise DuplicateConnector(
@@ -100,7 +191,7 @@ def create_connector(
         name=body.name,
         account_id=account,
         options=public,
-        secrets=secret,
+        secrets={name: box.seal(str(value)) for name, value in secret.items()},
         created_at=at,
         updated_at=at,
     )
@@ -165,8 +256,8 @@ def to_out(row: Connector, public_url: str) -> ConnectorOut:
 # --- the adapters' accounts ---------------------------------------------------------------------
 
 
-def twilio_account(row: Connector, public_url: str) -> TwilioAccount:
-    secrets = row.secrets or {}
+def twilio_account(row: Connector, public_url: str, box: SecretBox) -> TwilioAccount:
+    secrets = _open(row, box)
     options = row.options or {}
     return TwilioAccount(
         account_sid=row.account_id,
@@ -177,16 +268,16 @@ def twilio_account(row: Connector, public_url: str) -> TwilioAccount:
     )
 
 
-def line_account(row: Connector) -> LineAccount:
-    secrets = row.secrets or {}
+def line_account(row: Connector, box: SecretBox) -> LineAccount:
+    secrets = _open(row, box)
     return LineAccount(
         channel_access_token=str(secrets["channel_access_token"]),
         channel_secret=str(secrets["channel_secret"]),
     )
 
 
-def wechat_account(row: Connector) -> WeChatAccount:
-    secrets = row.secrets or {}
+def wechat_account(row: Connector, box: SecretBox) -> WeChatAccount:
+    secrets = _open(row, box)
     return WeChatAccount(
         app_id=row.account_id,
         app_secret=str(secrets["app_secret"]),

@@ -4,7 +4,7 @@ resend the invitation."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, status
 from sqlalchemy.orm import Session
@@ -48,9 +48,20 @@ def to_out(
         invitation=None if invitation is None else _invitation(invitation, now),
         network_user_id=contact.network_user_id,
         unfollowed_at=contact.unfollowed_at,
+        sms_consent=_sms_consent(contact),
         created_at=contact.created_at,
         updated_at=contact.updated_at,
     )
+
+
+def _sms_consent(contact: Contact) -> Literal["PENDING", "OPTED_IN", "OPTED_OUT"] | None:
+    if contact.network != "SMS_DIRECT":
+        return None
+    if contact.unfollowed_at is not None:
+        return "OPTED_OUT"
+    if contact.sms_opt_in_at is not None:
+        return "OPTED_IN"
+    return "PENDING" if contact.sms_opt_in_requested_at is not None else None
 
 
 def _invitation(found: service.InvitationState, now: datetime) -> InvitationOut:

@@ -161,7 +161,7 @@ async def wechat_qr(code: str, request: Request, ctx: Ctx) -> object:
     life = QR_MAX_LIFE if expires is None else min(QR_MAX_LIFE, expires - now)
     try:
         qr = await ctx.wechat.create_qr(
-            connectors.wechat_account(row),
+            connectors.wechat_account(row, connectors.secret_box(ctx.settings)),
             invitations.invitation_scene(found.invitation.id),
             expire_seconds=max(60, int(life.total_seconds())),
         )

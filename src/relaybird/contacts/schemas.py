@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Path
 from pydantic import (
@@ -159,6 +159,13 @@ class ContactOut(BaseModel):
         default=None,
         description="When they unfollowed or blocked the Official Account (LINE, WeChat) or "
         "opted out with STOP (SMS-Direct); nothing is sent to them meanwhile (null: reachable).",
+    )
+    sms_consent: Literal["PENDING", "OPTED_IN", "OPTED_OUT"] | None = Field(
+        default=None,
+        description="SMS-Direct: the TCPA opt-in step for US numbers. PENDING: the opt-in "
+        "request was sent, nothing else goes until they reply YES or START; OPTED_IN (that "
+        "reply, or they texted first); OPTED_OUT (STOP). null: not asked (yet), or another "
+        "network.",
     )
     created_at: datetime
     updated_at: datetime

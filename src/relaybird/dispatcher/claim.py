@@ -1,12 +1,9 @@
 """Claiming due recipients: the first of the three short transactions of a send.
 
-In one write transaction: take the lock of the sender's limit (its portfolio's when the numbers
-share one: ``window.lock_limit``), read the clock only then, read the sender (nothing
-business-initiated leaves a PENDING, OFFLINE, BANNED or RESTRICTED number), pick due recipients
-of its RUNNING campaigns, admit them against the messaging-limit window (new unique recipients
-only while there is room; the number becomes RESTRICTED when the window is full), and move the
-admitted ones to IN_PROGRESS with a lease.
-Recipients left out stay exactly as they were.
+In one write transaction: ``senders.admission.admit`` locks the number's limit, reads the clock
+and the number's status, asks for the due recipients of its RUNNING campaigns (``due``: retries
+first, then never-tried ones) and admits them against the messaging-limit window; the admitted
+ones move to IN_PROGRESS with a lease. Recipients left out stay exactly as they were.
 """
 
 from __future__ import annotations
@@ -18,11 +15,10 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from relaybird.campaigns.recipients import move_recipients
-from relaybird.campaigns.transitions import RecipientState
+from relaybird.campaigns.transitions import RecipientEvent, RecipientState
 from relaybird.dispatcher import repository
-from relaybird.models import Recipient
-from relaybird.senders import service as senders
-from relaybird.senders import window
+from relaybird.models import Campaign, Recipient
+from relaybird.senders import admission
 
 
 @dataclass(frozen=True)
@@ -69,55 +65,49 @@ def claim(
     exclude: Sequence[int] = (),
 ) -> Claim:
     """``clock`` is read once the limit's lock is held (the window is counted as of then)."""
-    # The first statement: on SQLite it takes the database's write lock (BEGIN IMMEDIATE).
-    sender = repository.get_sender(session, sender_id)
-    if sender is None:
-        return Claim(idle_reason="sender deleted")
-    window.lock_limit(session, sender)
-    sender = repository.lock_sender(session, sender_id)
-    if sender is None:
-        return Claim(idle_reason="sender deleted")
-    now = clock()
-    out = Claim(
-        sender_status=sender.status,
-        throughput=min(sender.throughput_mps, sender.throughput_cap or sender.throughput_mps),
-        phone_number_id=sender.phone_number_id,
-        access_token=sender.access_token,
-    )
-    campaigns = repository.running_campaigns(session, sender_id, exclude)
-    out.campaign_ids = [c.id for c in campaigns]
-    gate = senders.status_gate(sender, now)
-    if not gate.allowed and not gate.counted_only:
-        out.idle_reason = gate.reason or f"sender is {sender.status}"
-        return out
-    # At its limit (RESTRICTED by the window), a number still sends to recipients the limit
-    # already counts (Meta counts unique recipients) and to those inside an open service window.
-    only = (
-        None
-        if gate.allowed
-        else window.costs_nothing(sender, window.sharing(session, sender), Recipient.phone, now)
-    )
-    out.at_limit = only is not None
-    rows: list[repository.Due] = []
-    for campaign in campaigns:
-        if len(rows) >= limit:
-            break
-        found = repository.due_recipients(session, campaign.id, now, limit - len(rows), only)
-        if found:
-            out.templates[campaign.id] = Template(
-                campaign.id, campaign.template_name, campaign.template_language
+    out = Claim()
+    campaigns: list[Campaign] = []
+
+    def due(turn: admission.Turn) -> list[repository.Due]:
+        campaigns.extend(repository.running_campaigns(session, sender_id, exclude))
+        rows: list[repository.Due] = []
+        only = turn.only(Recipient.phone)
+        for campaign in campaigns:
+            if len(rows) >= limit:
+                break
+            found = repository.due_recipients(
+                session, campaign.id, turn.now, limit - len(rows), only
             )
-        rows.extend(found)
-    if not rows:
-        out.idle_reason = "nothing due" if gate.allowed else gate.reason
+            if found:
+                out.templates[campaign.id] = Template(
+                    campaign.id, campaign.template_name, campaign.template_language
+                )
+            rows.extend(found)
+        return rows
+
+    admitted = admission.admit(session, sender_id, clock=clock, due=due, phone=lambda r: r.phone)
+    out.idle_reason = admitted.reason
+    if admitted.turn is None:
         return out
-    admission = window.take_room(session, sender, [r.phone for r in rows], now)
-    if admission.usage.frees_at is not None:
-        # The window is full: RESTRICTED until it frees room (the campaign shows why it waits).
-        senders.restrict_if_full(session, sender, admission.usage, at=now)
-    admitted = set(admission.phones)
-    chosen = [r for r in rows if r.phone in admitted]
-    until = now + lease
+    sender, now = admitted.turn.sender, admitted.turn.now
+    out.sender_status = sender.status
+    out.throughput = min(sender.throughput_mps, sender.throughput_cap or sender.throughput_mps)
+    out.phone_number_id, out.access_token = sender.phone_number_id, sender.access_token
+    out.at_limit = admitted.turn.at_limit
+    if not admitted.asked:  # still known, for the runner's completion checks
+        campaigns.extend(repository.running_campaigns(session, sender_id, exclude))
+    out.campaign_ids = [c.id for c in campaigns]
+    out.items = _take(session, admitted.items, now=now, until=now + lease)
+    if not out.items:
+        out.idle_reason = admitted.reason or "nothing due"
+    return out
+
+
+def _take(
+    session: Session, chosen: Sequence[repository.Due], *, now: datetime, until: datetime
+) -> list[Claimed]:
+    """Move the admitted recipients to IN_PROGRESS with a lease (compare-and-set: a row another
+    writer moved since it was read stays out)."""
     by_source: dict[RecipientState, list[int]] = {}
     for r in chosen:
         by_source.setdefault(RecipientState(r.state), []).append(r.id)
@@ -129,7 +119,7 @@ def claim(
                 session,
                 ids,
                 source=source,
-                event="claimed",
+                event=RecipientEvent.CLAIMED,
                 target=RecipientState.IN_PROGRESS,
                 actor="dispatcher",
                 values={
@@ -141,14 +131,11 @@ def claim(
                 at=now,
             )
         )
-    out.items = [
+    return [
         Claimed(r.id, r.campaign_id, r.phone, r.params, RecipientState(r.state), r.attempts + 1)
         for r in chosen
         if r.id in moved
     ]
-    if not out.items:
-        out.idle_reason = "messaging limit reached" if admission.refused else "nothing due"
-    return out
 
 
 def set_aside_unreadable(
@@ -164,7 +151,7 @@ def set_aside_unreadable(
             session,
             [recipient_id],
             source=state,
-            event="set_aside",
+            event=RecipientEvent.SET_ASIDE,
             target=RecipientState.ERROR,
             actor="dispatcher",
             reason=reason,

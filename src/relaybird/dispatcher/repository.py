@@ -16,19 +16,6 @@ from relaybird.kit.poison import reason_of
 from relaybird.models import Campaign, Recipient, Sender
 
 
-def get_sender(session: Session, sender_id: int) -> Sender | None:
-    return session.scalar(select(Sender).where(Sender.id == sender_id))
-
-
-def lock_sender(session: Session, sender_id: int) -> Sender | None:
-    """The sender row, fresh; on PostgreSQL locked for the claim (after ``window.lock_limit``:
-    the limit's lock first, then the row, the same order as every writer of the window)."""
-    query = select(Sender).where(Sender.id == sender_id)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
-    return session.scalar(query.execution_options(populate_existing=True))
-
-
 def running_campaigns(
     session: Session, sender_id: int, exclude: Sequence[int] = ()
 ) -> list[Campaign]:

@@ -30,12 +30,15 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 
+from relaybird.campaigns.statuses import callback_data
 from relaybird.context import AppContext
 from relaybird.dispatcher import repository
-from relaybird.dispatcher.bucket import TokenBucket
 from relaybird.dispatcher.claim import Claim, Claimed, claim, set_aside_unreadable
-from relaybird.dispatcher.record import STOP_KINDS, Outcome, record, stop_reason
-from relaybird.dispatcher.retry import RetryPolicy, SenderBackoff
+from relaybird.dispatcher.outcomes import STOP_KINDS, Outcome, SendPolicy, stop_reason
+from relaybird.dispatcher.pace import Pace
+from relaybird.dispatcher.record import record
+from relaybird.dispatcher.retry import RetryPolicy
+from relaybird.dispatcher.stops import Stops, Unwritten
 from relaybird.kit.poison import set_aside
 from relaybird.providers.port import (
     ErrorKind,
@@ -82,21 +85,18 @@ class SenderRunner:
         self.owner = owner
         self.tuning = tuning or Tuning()
         settings = ctx.settings
-        self.policy = RetryPolicy(settings.max_attempts, settings.retry_base)
-        self.bucket = TokenBucket(80)
+        self.policy = SendPolicy(
+            RetryPolicy(settings.max_attempts, settings.retry_base), settings.delivery_policy
+        )
+        self.rng = random.Random()
+        self.pace = Pace(self.rng)
+        self.stops = Stops()
         self.claimed: asyncio.Queue[_Work | None] = asyncio.Queue()  # claimed, not started
         self.queue: asyncio.Queue[_Work | None] = asyncio.Queue()  # started: send now
         self.results: list[Outcome] = []
         self.results_ready = asyncio.Event()
         self.inflight = 0
         self.draining = False
-        # Stops seen but whose auto-pause is not committed yet: campaign → reason.
-        self.pending_stops: dict[int, str] = {}
-        self.stop_marks: dict[int, float] = {}
-        self.sender_stop: str | None = None
-        self.sender_stop_mark: float | None = None
-        self.rng = random.Random()
-        self.backoff = SenderBackoff(self.rng)
         self.sent = 0
 
     # --- the three roles -------------------------------------------------------------------
@@ -132,29 +132,27 @@ class SenderRunner:
             # Claim about a quarter second of sends at a time, at most two batches ahead (what
             # is claimed but not started goes back untouched if the process dies; only the
             # started group's outcome is unknown then).
-            batch = max(20, min(self.tuning.batch, self.bucket.rate // 4))
-            backing_off = self.backoff.until - time.monotonic()
+            batch = max(20, min(self.tuning.batch, self.pace.rate // 4))
+            backing_off = self.pace.backing_off()
             if backing_off > 0:
                 # The sender is throttled: claiming now would only hold leases while waiting.
                 await self._sleep(stop, min(backing_off, 0.25))
                 continue
-            if self.inflight >= 2 * batch or self.sender_stop is not None:
+            if self.inflight >= 2 * batch or self.stops.sender_waiting:
                 await self._sleep(stop, 0.005)
                 continue
             started = time.monotonic()
             try:
-                got = await asyncio.to_thread(self._claim_tx, list(self.pending_stops), int(batch))
+                got = await asyncio.to_thread(self._claim_tx, self.stops.excluded, int(batch))
             except Exception as exc:
                 # One unsendable row must not stop the sender: set such rows aside (ERROR with
                 # the reason) and claim again. Nothing to set aside: fail as before.
                 set_aside(log, f"sender {self.sender_id}: a claim", exc)
-                if not await asyncio.to_thread(
-                    self._set_aside_tx, list(self.pending_stops), int(batch)
-                ):
+                if not await asyncio.to_thread(self._set_aside_tx, self.stops.excluded, int(batch)):
                     raise
                 continue
             rate = max(1, got.throughput)
-            self.bucket.set_rate(rate)
+            self.pace.set_rate(rate)
             self._grow_workers(workers, rate)
             if got.items:
                 idle_since = None
@@ -192,7 +190,7 @@ class SenderRunner:
             if first is None:
                 return
             group = [first]
-            size = max(1, min(200, int(self.bucket.rate) // 10))
+            size = max(1, min(200, int(self.pace.rate) // 10))
             while len(group) < size and not self.claimed.empty():
                 work = self.claimed.get_nowait()
                 if work is None:
@@ -220,7 +218,7 @@ class SenderRunner:
                 if work.item.id in stopped:
                     # Its campaign stopped since the claim (paused, e.g. by a template webhook;
                     # ended): give back this one, and at once the rest claimed before now.
-                    self.stop_marks[work.item.campaign_id] = marked
+                    self.stops.campaign_gone(work.item.campaign_id, marked)
                     self._done(Outcome(work.item, released=True))
                 else:
                     self.queue.put_nowait(work)
@@ -229,20 +227,15 @@ class SenderRunner:
         """Wait for this send's turn (backoff, token); False: given back instead."""
         if self._give_back(work):
             return False
-        delay = self.backoff.until - time.monotonic()
-        if delay > 0:
-            # Waiting out a sender backoff holds this recipient's lease. Past half of it, give the
-            # recipient back (released: untouched, attempt not counted) rather than hold it.
-            held = time.monotonic() + delay - work.claimed_at
-            if held > self.ctx.settings.lease.total_seconds() / 2:
-                self._done(Outcome(work.item, released=True))
-                return False
-            await asyncio.sleep(delay)
-        await self.bucket.take()
+        # Waiting out a sender backoff holds this recipient's lease. Past half of it, give the
+        # recipient back (released: untouched, attempt not counted) rather than hold it.
+        if not await self.pace.turn(work.claimed_at, self.ctx.settings.lease.total_seconds() / 2):
+            self._done(Outcome(work.item, released=True))
+            return False
         return True
 
     def _give_back(self, work: _Work) -> bool:
-        if self.draining or self._stopped(work):
+        if self.draining or self.stops.covers(work.item.campaign_id, work.claimed_at):
             self._done(Outcome(work.item, released=True))
             return True
         return False
@@ -265,15 +258,9 @@ class SenderRunner:
 
     # --- steps -----------------------------------------------------------------------------
 
-    def _stopped(self, work: _Work) -> bool:
-        mark = self.stop_marks.get(work.item.campaign_id)
-        if mark is not None and work.claimed_at <= mark:
-            return True
-        return self.sender_stop_mark is not None and work.claimed_at <= self.sender_stop_mark
-
     async def _send(self, work: _Work) -> Outcome:
         """A started send (its turn taken by the starter): call the provider now."""
-        if self.draining or self._stopped(work):
+        if self.draining or self.stops.covers(work.item.campaign_id, work.claimed_at):
             return Outcome(work.item, released=True)
         template = work.claim.templates[work.item.campaign_id]
         message = TemplateMessage(
@@ -281,7 +268,7 @@ class SenderRunner:
             template_name=template.name,
             language=template.language,
             body_params=work.item.params,
-            callback_data=f"r:{work.item.id}",
+            callback_data=callback_data(work.item.id),
         )
         creds = SenderCredentials(work.claim.phone_number_id, work.claim.access_token)
         started = time.monotonic()
@@ -296,39 +283,32 @@ class SenderRunner:
     def _observe(self, work: _Work, result: SendResult, started: float) -> None:
         error = result.error
         if error is None:
-            self.backoff.succeeded(started)
+            self.pace.succeeded(started)
             self.sent += 1
             return
         if error.kind in STOP_KINDS:
             reason = stop_reason(error)
             now_m = time.monotonic()
             if error.kind == ErrorKind.SENDER_STOP:
-                if self.sender_stop is None:
+                if self.stops.sender_stopped(reason, now_m):
                     log.warning("sender %s stopped: %s", self.sender_id, reason)
-                self.sender_stop = reason
-                self.sender_stop_mark = now_m
-            else:
-                cid = work.item.campaign_id
-                if cid not in self.pending_stops:
-                    log.warning("campaign %s stopped: %s", cid, reason)
-                self.pending_stops[cid] = reason
-                self.stop_marks[cid] = now_m
-        elif self.backoff.failed(error, started, time.monotonic()):
+            elif self.stops.campaign_stopped(work.item.campaign_id, reason, now_m):
+                log.warning("campaign %s stopped: %s", work.item.campaign_id, reason)
+        elif self.pace.failed(error, started):
             # Throttled, a sender-wide outage, or a burst of one-off failures: every worker
             # waits, once for the burst. A lone failure only retries its recipient (recorded).
             log.info(
                 "sender %s backs off %.2f s: %s",
                 self.sender_id,
-                self.backoff.until - time.monotonic(),
+                self.pace.backing_off(),
                 error.title,
             )
 
     async def _flush(self, batch: list[Outcome]) -> None:
-        pauses = dict(self.pending_stops)
-        sender_stop = self.sender_stop
+        stops = self.stops.unwritten()
         while True:
             try:
-                await asyncio.to_thread(self._record_tx, batch, pauses, sender_stop)
+                await asyncio.to_thread(self._record_tx, batch, stops)
                 break
             except Exception:
                 # The outcomes are known only here: keep them and try again (the leases keep
@@ -336,11 +316,7 @@ class SenderRunner:
                 log.exception("sender %s: recording %d outcomes failed", self.sender_id, len(batch))
                 await asyncio.sleep(1.0)
         self.inflight -= len(batch)
-        for cid in pauses:
-            if self.pending_stops.get(cid) == pauses[cid]:
-                del self.pending_stops[cid]
-        if sender_stop is not None and self.sender_stop == sender_stop:
-            self.sender_stop = None
+        self.stops.written(stops)
 
     # --- transactions (run in threads) -----------------------------------------------------
 
@@ -364,18 +340,15 @@ class SenderRunner:
             log.error("sender %s: recipients %s set aside (ERROR)", self.sender_id, ids)
         return ids
 
-    def _record_tx(
-        self, batch: list[Outcome], pauses: dict[int, str], sender_stop: str | None
-    ) -> None:
+    def _record_tx(self, batch: list[Outcome], stops: Unwritten) -> None:
         with self.ctx.db.write() as session:
             record(
                 session,
                 batch,
                 now=self.ctx.clock.now(),
                 policy=self.policy,
-                delivery=self.ctx.settings.delivery_policy,
-                pauses=pauses,
-                sender_stop=self.sender_id if sender_stop else None,
+                pauses=stops.pauses,
+                sender_stop=self.sender_id if stops.sender else None,
                 rng=self.rng,
             )
 

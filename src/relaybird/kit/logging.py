@@ -86,8 +86,28 @@ class MaskingFormatter(logging.Formatter):
         return mask_phones(line, self.region)
 
 
+class StderrHandler(logging.Handler):
+    """Writes each record to the ``sys.stderr`` of that moment, not to the one of the moment the
+    handler was made (what ``logging.StreamHandler(sys.stderr)`` holds on to). A command run
+    in-process (a test's CliRunner, an embedding program) swaps ``sys.stderr`` for a stream it
+    closes once the command returns: a handler bound to it would print an "I/O operation on
+    closed file" traceback for every later record of another thread (a server, a loop)."""
+
+    terminator = "\n"
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            stream = sys.stderr
+            stream.write(self.format(record) + self.terminator)
+            stream.flush()
+        except RecursionError:
+            raise
+        except Exception:
+            self.handleError(record)
+
+
 def configure(level: str = "INFO", as_json: bool = False, region: str = "US") -> None:
-    handler = logging.StreamHandler(sys.stderr)
+    handler = StderrHandler()
     handler.setFormatter(MaskingFormatter(as_json, region))
     root = logging.getLogger()
     root.handlers[:] = [handler]

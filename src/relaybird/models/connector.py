@@ -4,9 +4,9 @@ One row per provider account, at most one per network and workspace: the Twilio 
 SMS & Voice Direct (the users' virtual numbers are numbers of that account), the LINE Official
 Account's Messaging API channel, the WeChat Official Account. ``account_id`` and ``options`` are
 public (Account SID, channel id, AppID; a spoken call message, the add-friend link...);
-``secrets`` (Auth Token, channel secret and access token, AppSecret and server Token) are stored
-like a sender's access token, in the database, and are never returned by the API, the CLI or a
-log line.
+``secrets`` (Auth Token, channel secret and access token, AppSecret and server Token) maps each
+name to its value sealed with RELAYBIRD_SECRET_KEY (a Fernet token: ``connectors/service.py``,
+``kit/sealing.py``); the values are never returned by the API, the CLI or a log line.
 """
 
 from __future__ import annotations

@@ -81,6 +81,10 @@ class Contact(IdMixin, TimestampMixin, Base):
     # They unfollowed / blocked the Official Account (LINE, WeChat) or opted out with STOP
     # (SMS-Direct): nothing is sent to them; None again when they follow again / text START.
     unfollowed_at: Mapped[datetime | None]
+    # SMS-Direct to a US number (TCPA, rooms/consent.py): when we asked for the opt-in, and when
+    # they gave it (a YES/START reply, or they texted first); nothing else is sent before.
+    sms_opt_in_requested_at: Mapped[datetime | None]
+    sms_opt_in_at: Mapped[datetime | None]
 
 
 class Invitation(IdMixin, Base):

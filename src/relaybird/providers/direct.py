@@ -1,11 +1,10 @@
 """A small Direct provider port: a user's virtual number sends a text to an external number.
 
 Production sends go through the real adapters (rooms/outbound.py: Twilio, LINE, WeChat
-connectors; the Cloud API for WhatsApp-Direct numbers that are senders). What is left here:
-``LoopbackDirectProvider``, an outbox that accepts each message, gives it an id and keeps it in
-memory — the stand-in tests put in ``AppContext.direct``, and (``AppContext.loopback``) the
-loopback for a WhatsApp-Direct virtual number that is no sender of its workspace (recorded SENT
-without leaving the machine, as the README says).
+connectors; the Cloud API for WhatsApp-Direct numbers that are senders) or are refused.
+What is left here: ``LoopbackDirectProvider``, an outbox that accepts each message, gives it an
+id and keeps it in memory — a test double only, used when a test puts it in
+``AppContext.direct``; nothing in production creates one.
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ post and goes through ``rooms.direct.receive`` (unknown caller → INCOMPLETE co
 welcome; a number on the user's block list → BLOCKED, HELD); a status callback moves the room
 message it names (callback data ``m:<id>``, else the Twilio message SID we recorded) to SENT,
 DELIVERED or FAILED. STOP (and the other opt-out keywords) records the opt-out on the
-contact (``unfollowed_at``): nothing is sent to it until START.
+contact (``unfollowed_at``): nothing is sent to it until START. A US number gets nothing but
+the opt-in request before it opts in (TCPA: rooms/consent.py).
 
 LINE (and WeChat): the person is known by their network address (LINE user id), learnt when
 their invitation is validated through the network: the invitation code sent in the chat to the
@@ -53,7 +54,7 @@ from relaybird.providers.channel_events import (
     Unfollow,
 )
 from relaybird.providers.windows import WECHAT_WINDOW
-from relaybird.rooms import direct, messages, repository, service
+from relaybird.rooms import consent, direct, messages, repository, service
 from relaybird.rooms.schemas import DirectInbound
 
 log = logging.getLogger("relaybird.rooms")
@@ -119,10 +120,11 @@ def apply_direct_events(
             if isinstance(event, InboundText) and not got.duplicate:
                 # STOP / START (carriers' opt-out keywords): nothing is sent to a number that
                 # opted out, the welcome queued just now included, until it opts in again.
+                # The opt-in (TCPA, rooms/consent.py) releases what waited for it.
                 if event.keyword is Keyword.OPT_OUT:
-                    got.contact.unfollowed_at = now
+                    consent.opted_out(got.contact, now)
                 elif event.keyword is Keyword.OPT_IN:
-                    got.contact.unfollowed_at = None
+                    out.queued.extend(consent.opted_in(session, got.contact, now))
                 session.flush()
             out.received.append(got)
             out.queued.extend(got.queued)

@@ -25,7 +25,7 @@ from relaybird.contacts.transitions import Network
 from relaybird.contacts.validation import normalise_phone
 from relaybird.errors import InvalidInput, Unauthorized
 from relaybird.models import Contact, Room, RoomMessage
-from relaybird.rooms import messages, repository, service
+from relaybird.rooms import consent, messages, repository, service
 from relaybird.rooms.schemas import DirectInbound
 
 ACTOR = "direct-webhook"
@@ -155,6 +155,8 @@ def receive(
         at=at,
     )
     assert message is not None  # checked above; a concurrent twin fails the unique index
+    if network is Network.SMS_DIRECT and body.kind == "message":
+        consent.texted_first(contact, at)  # they started the conversation (TCPA opt-in)
     queued: list[int] = []
     if not held:
         if network is Network.WHATSAPP_DIRECT:

@@ -15,7 +15,9 @@ Where a message goes: WhatsApp through ``ctx.provider``; SMS & Voice Direct thro
 the workspace's Twilio connector; LINE (push) and WeChat (customer-service message, inside its
 48 h window) through their Official Account connectors, to the user id / OpenID learnt when the
 invitation was validated; without a connector: FAILED, never pretended sent. WhatsApp Direct
-goes through ``ctx.direct_provider`` (the loopback outbox, or a test's stand-in).
+goes through the Cloud API when the owner's virtual number is a sender of the workspace, and is
+FAILED with the reason otherwise. ``ctx.direct`` is only ever a stand-in a test put there in
+place of the carriers.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from relaybird.contacts import repository as contacts_repository
 from relaybird.context import AppContext
 from relaybird.dispatcher.retry import RetryPolicy
 from relaybird.kit.poison import set_aside
+from relaybird.models import Contact, Room, RoomMessage
 from relaybird.providers.channel import OutboundText
 from relaybird.providers.direct import DirectMessage
 from relaybird.providers.line.client import LineAccount
@@ -45,7 +48,7 @@ from relaybird.providers.port import (
 )
 from relaybird.providers.twilio.client import TwilioAccount
 from relaybird.providers.wechat.client import WeChatAccount
-from relaybird.rooms import messages, outcomes, repository
+from relaybird.rooms import consent, messages, outcomes, repository
 from relaybird.senders import service as senders
 
 log = logging.getLogger("relaybird.rooms")
@@ -55,6 +58,10 @@ OPTED_OUT = "the contact opted out (STOP): nothing is sent until they text START
 WECHAT_WINDOW_CLOSED = (
     "outside WeChat's 48 h customer-service window: the contact has not written, followed or "
     "scanned in the last 48 hours"
+)
+NOT_A_CLOUD_NUMBER = (
+    "the virtual number {phone} is not a WhatsApp Cloud API number of this workspace: add it as "
+    "a sender (POST /api/v1/senders) to send from it"
 )
 NO_CONNECTOR = (
     "no {network} connector in this workspace: connect the provider account "
@@ -78,6 +85,8 @@ class Work:
     line: LineAccount | None = None  # LINE: the workspace's channel (``to`` is the user id)
     wechat: WeChatAccount | None = None  # WECHAT: the Official Account (``to``: the OpenID)
     refusal: str | None = None  # decided at claim time: fail without calling anyone
+    deferred: bool = False  # put back unclaimed to wait (the SMS opt-in): not sent now
+    opt_in_request: int | None = None  # the opt-in request queued for it, sent in this batch
 
     @property
     def callback(self) -> str:
@@ -89,7 +98,12 @@ def claim(ctx: AppContext, ids: list[int] | None, limit: int = 100) -> list[Work
     with ctx.db.write() as session:
         wanted = ids if ids is not None else repository.unclaimed(session, now, limit)
         taken = repository.claim(session, wanted, now)
-        return [_work_or_refusal(ctx, session, mid, now) for mid in taken]
+        works = [_work_or_refusal(ctx, session, mid, now) for mid in taken]
+        # An opt-in request queued just now for a message that must wait goes out in this batch.
+        asked = [w.opt_in_request for w in works if w.opt_in_request is not None]
+        for mid in repository.claim(session, asked, now):
+            works.append(_work_or_refusal(ctx, session, mid, now))
+        return [w for w in works if not w.deferred]
 
 
 def _work_or_refusal(ctx: AppContext, session: Session, message_id: int, now: datetime) -> Work:
@@ -145,6 +159,8 @@ def _work(ctx: AppContext, session: Session, message_id: int, now: datetime) -> 
     if room.network in ("SMS_DIRECT", "WHATSAPP_DIRECT") and number is None:
         return replace(base, refusal=f"the room owner has no {room.network} virtual number")
     base = replace(base, from_phone=number.phone if number else None)
+    if room.network == "SMS_DIRECT" and consent.must_wait(contact, msg.kind):
+        return _wait_for_opt_in(ctx, session, msg, room, contact, base, now)
     if room.network == "WHATSAPP_DIRECT" and number is not None:
         # The virtual number is a Cloud API number of the workspace: sent like WhatsApp.
         sender = repository.sender_with_phone(session, room.workspace_id, number.phone)
@@ -154,17 +170,20 @@ def _work(ctx: AppContext, session: Session, message_id: int, now: datetime) -> 
                 return replace(base, refusal=f"sender cannot send now: {gate.reason}")
             creds = SenderCredentials(sender.phone_number_id, sender.access_token)
             return replace(base, credentials=creds, template=None)
+        if ctx.direct is None:
+            return replace(base, refusal=NOT_A_CLOUD_NUMBER.format(phone=number.phone))
     if room.network in ("SMS_DIRECT", "LINE", "WECHAT"):
         connector = connectors.for_network(session, room.workspace_id, room.network)
         if connector is None:
-            if ctx.direct is None:  # unless a stand-in (tests) plays the carrier
+            if ctx.direct is None:  # a test double may stand in for the carrier
                 return replace(base, refusal=NO_CONNECTOR.format(network=room.network))
             return base
+        box = connectors.secret_box(ctx.settings)
         if room.network == "SMS_DIRECT":
             if contact.unfollowed_at is not None:
                 return replace(base, refusal=OPTED_OUT)
             return replace(
-                base, twilio=connectors.twilio_account(connector, ctx.settings.public_url)
+                base, twilio=connectors.twilio_account(connector, ctx.settings.public_url, box)
             )
         name = "LINE" if room.network == "LINE" else "WeChat"
         if not contact.network_user_id:
@@ -173,15 +192,42 @@ def _work(ctx: AppContext, session: Session, message_id: int, now: datetime) -> 
             return replace(base, refusal=f"the contact unfollowed the {name} Official Account")
         if room.network == "LINE":
             return replace(
-                base, line=connectors.line_account(connector), to=contact.network_user_id
+                base, line=connectors.line_account(connector, box), to=contact.network_user_id
             )
         if not messages.window_open(contact, now):
             # WeChat refuses customer-service messages outside it (45015): not even tried.
             return replace(base, refusal=WECHAT_WINDOW_CLOSED)
         return replace(
-            base, wechat=connectors.wechat_account(connector), to=contact.network_user_id
+            base, wechat=connectors.wechat_account(connector, box), to=contact.network_user_id
         )
+    if ctx.direct is None:
+        return replace(base, refusal=f"no way to send on {room.network}")
     return base
+
+
+def _wait_for_opt_in(
+    ctx: AppContext,
+    session: Session,
+    msg: RoomMessage,
+    room: Room,
+    contact: Contact,
+    base: Work,
+    now: datetime,
+) -> Work:
+    """A US number that has not opted in: the message waits, and the first one to wait asks."""
+    if not consent.hold(msg, contact, now):
+        return replace(base, refusal=consent.NO_OPT_IN)
+    request = None
+    if consent.needs_request(contact):
+        contact.sms_opt_in_requested_at = now
+        owner = repository.user(session, room.workspace_id, room.owner_user_id)
+        text = ctx.settings.sms_opt_in_text.replace("{user}", owner.name if owner else "We")
+        row = messages.queue_out(
+            session, room, contact, kind=consent.OPT_IN, actor="rooms.sender", now=now, text=text
+        )
+        request = row.id
+    session.flush()
+    return replace(base, deferred=True, opt_in_request=request)
 
 
 async def send(ctx: AppContext, work: Work) -> SendResult | None:
@@ -220,7 +266,10 @@ async def send(ctx: AppContext, work: Work) -> SendResult | None:
                 callback_data=work.callback,
             ),
         )
-    return await ctx.direct_provider.send(
+    double = ctx.direct
+    if double is None:  # _work refused every message that would come here
+        raise RuntimeError(f"no route for a {work.network} message")
+    return await double.send(
         DirectMessage(
             network=work.network,
             from_phone=work.from_phone or "",

@@ -371,6 +371,24 @@ def claim(session: Session, ids: Sequence[int], at: datetime) -> list[int]:
     return [int(r[0]) for r in rows]
 
 
+def release_waiting(session: Session, contact_id: int, note: str) -> list[int]:
+    """The contact's outbound messages put back to wait (``note``), due again now; their ids."""
+    rows = session.execute(
+        update(RoomMessage)
+        .where(
+            RoomMessage.contact_id == contact_id,
+            RoomMessage.direction == "OUT",
+            RoomMessage.status == MessageStatus.PENDING.value,
+            RoomMessage.claimed_at.is_(None),
+            RoomMessage.error_title == note,
+        )
+        .values(next_attempt_at=None, error_title=None)
+        .returning(RoomMessage.id),
+        execution_options={"synchronize_session": False},
+    ).all()
+    return sorted(int(r[0]) for r in rows)
+
+
 def stale_claims(session: Session, before: datetime, limit: int) -> list[int]:
     return list(
         session.scalars(

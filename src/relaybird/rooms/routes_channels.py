@@ -105,7 +105,9 @@ async def _send_queued(ctx: AppContext, ids: list[int]) -> None:
 async def twilio_webhook(request: Request, connector_id: int = ConnectorId) -> Response:
     ctx: AppContext = request.app.state.ctx
     connector = await _connector(ctx, connector_id, "SMS_DIRECT")
-    account = service.twilio_account(connector, ctx.settings.public_url)
+    account = service.twilio_account(
+        connector, ctx.settings.public_url, service.secret_box(ctx.settings)
+    )
     channel = ctx.twilio
     received = await _request(request)
     if not channel.verify(account, received):
@@ -147,7 +149,7 @@ async def twilio_webhook(request: Request, connector_id: int = ConnectorId) -> R
 async def line_webhook(request: Request, connector_id: int = ConnectorId) -> Response:
     ctx: AppContext = request.app.state.ctx
     connector = await _connector(ctx, connector_id, "LINE")
-    account = service.line_account(connector)
+    account = service.line_account(connector, service.secret_box(ctx.settings))
     channel = ctx.line
     received, applied = await _official_account_callback(
         ctx,
@@ -166,7 +168,7 @@ async def _offer_link(ctx: AppContext, connector: Connector, user_id: str) -> No
     """LINE account linking, step 1: a link token for the new follower, pushed to them with
     the link to our page where they give their invitation code."""
     channel = ctx.line
-    account = service.line_account(connector)
+    account = service.line_account(connector, service.secret_box(ctx.settings))
     try:
         token = await channel.issue_link_token(account, user_id)
     except ProviderCallFailed as exc:
@@ -183,9 +185,11 @@ async def _offer_link(ctx: AppContext, connector: Connector, user_id: str) -> No
 
 
 _WECHAT_DOC = (
-    "Set as the Official Account's server URL (the connector's `webhook_url`, plain mode, "
-    "with the connector's `token`). Verified with `signature = sha1(sorted(token, timestamp, "
-    "nonce))` from the query: missing or wrong → 401 (403 for the GET echo), nothing written."
+    "Set as the Official Account's server URL (the connector's `webhook_url`, with the "
+    "connector's `token`). Verified with `signature = sha1(sorted(token, timestamp, nonce))` "
+    "from the query; in safe mode (the connector has `encoding_aes_key`) every POST must be "
+    "encrypted and its `msg_signature` (over the ciphertext) right. Missing or wrong → 401 "
+    "(403 for the GET echo), nothing written."
 )
 
 
@@ -199,7 +203,9 @@ async def wechat_echo(request: Request, connector_id: int = ConnectorId) -> Resp
     ctx: AppContext = request.app.state.ctx
     connector = await _connector(ctx, connector_id, "WECHAT")
     channel = ctx.wechat
-    reply = channel.handshake(service.wechat_account(connector), await _request(request))
+    reply = channel.handshake(
+        service.wechat_account(connector, service.secret_box(ctx.settings)), await _request(request)
+    )
     if reply is None:
         raise BadRequest("a GET here is WeChat's URL check: signature, timestamp, nonce, echostr")
     return _reply(reply)
@@ -222,7 +228,7 @@ async def wechat_echo(request: Request, connector_id: int = ConnectorId) -> Resp
 async def wechat_webhook(request: Request, connector_id: int = ConnectorId) -> Response:
     ctx: AppContext = request.app.state.ctx
     connector = await _connector(ctx, connector_id, "WECHAT")
-    account = service.wechat_account(connector)
+    account = service.wechat_account(connector, service.secret_box(ctx.settings))
     channel = ctx.wechat
     received, _ = await _official_account_callback(
         ctx,

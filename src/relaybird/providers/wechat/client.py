@@ -199,7 +199,11 @@ class WeChatChannel:
             return False
         if self.max_age is not None and not self._recent(timestamp):
             return False
-        if wechat_parse.is_encrypted(request) and request.method.upper() == "POST":
+        post = request.method.upper() == "POST"
+        if post and account.encoding_aes_key and not wechat_parse.is_encrypted(request):
+            # Safe mode sends nothing in clear, and the plain signature does not cover the body.
+            return False
+        if wechat_parse.is_encrypted(request) and post:
             try:
                 encrypted = wire.parse_xml(request.body).get("Encrypt", "")
             except wire.MalformedXml:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 12:54:58.889833
+Create Date: 2026-11-30 14:29:06.120951
 """
 
 from collections.abc import Sequence
@@ -593,6 +593,10 @@ def upgrade() -> None:
         sa.Column("last_inbound_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("network_user_id", sa.String(length=64), nullable=True),
         sa.Column("unfollowed_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "sms_opt_in_requested_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=True
+        ),
+        sa.Column("sms_opt_in_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column(
             "id",
             sa.BigInteger().with_variant(sa.Integer(), "sqlite"),

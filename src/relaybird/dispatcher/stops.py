@@ -1,0 +1,70 @@
+"""The stops one runner has seen: a template-stop marks its campaign, a sender-stop the sender.
+
+A mark is the monotonic moment of the stop: every send claimed before it and not yet sent is
+given back untouched (``covers``); one claimed after it (an admin resumed, a later reading said
+the number can send) goes normally. Until the stop is written (``unwritten`` → the recorder's
+transaction → ``written``) the claimer skips the campaign (``excluded``) or claims nothing
+(``sender_waiting``): the auto-pause, or the sender's new status, then keeps them out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Unwritten:
+    pauses: dict[int, str] = field(default_factory=dict)  # campaign → reason
+    sender: str | None = None  # why the sender cannot send
+
+
+class Stops:
+    def __init__(self) -> None:
+        self._pauses: dict[int, str] = {}  # campaign → reason, its auto-pause not written yet
+        self._marks: dict[int, float] = {}  # campaign → when it stopped
+        self._sender: str | None = None
+        self._sender_mark: float | None = None
+
+    def campaign_stopped(self, campaign_id: int, reason: str, at: float) -> bool:
+        """A template-stop error; True when it is news (not already waiting to be written)."""
+        news = campaign_id not in self._pauses
+        self._pauses[campaign_id] = reason
+        self._marks[campaign_id] = at
+        return news
+
+    def campaign_gone(self, campaign_id: int, at: float) -> None:
+        """The database says the campaign no longer runs (paused, ended): nothing to write."""
+        self._marks[campaign_id] = at
+
+    def sender_stopped(self, reason: str, at: float) -> bool:
+        """A sender-stop error; True when it is news."""
+        news = self._sender is None
+        self._sender = reason
+        self._sender_mark = at
+        return news
+
+    def covers(self, campaign_id: int, claimed_at: float) -> bool:
+        """Was a send of ``campaign_id`` claimed at ``claimed_at`` overtaken by a stop?"""
+        mark = self._marks.get(campaign_id)
+        if mark is not None and claimed_at <= mark:
+            return True
+        return self._sender_mark is not None and claimed_at <= self._sender_mark
+
+    @property
+    def excluded(self) -> list[int]:
+        return list(self._pauses)
+
+    @property
+    def sender_waiting(self) -> bool:
+        return self._sender is not None
+
+    def unwritten(self) -> Unwritten:
+        return Unwritten(dict(self._pauses), self._sender)
+
+    def written(self, done: Unwritten) -> None:
+        """``done`` is committed; a stop seen again meanwhile (another reason) stays."""
+        for campaign_id, reason in done.pauses.items():
+            if self._pauses.get(campaign_id) == reason:
+                del self._pauses[campaign_id]
+        if done.sender is not None and self._sender == done.sender:
+            self._sender = None
