@@ -57,9 +57,10 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "relaybird.runtime",
         ),
     ),
-    # The domains, in three layers: what the higher ones build on first.
+    # The domains, in four layers: what the higher ones build on first.
     ("numbers", ("relaybird.senders", "relaybird.templates", "relaybird.connectors")),
-    ("people", ("relaybird.contacts", "relaybird.campaigns", "relaybird.rooms")),
+    ("people", ("relaybird.contacts", "relaybird.campaigns")),
+    ("rooms", ("relaybird.rooms",)),  # rooms build on contacts (their service), never the reverse
     ("sending", ("relaybird.dispatcher", "relaybird.operations")),
     ("direct", ("relaybird.direct",)),  # the Direct networks, above rooms and contacts
     ("doors", ("relaybird.dashboard", "relaybird.simulator")),

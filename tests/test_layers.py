@@ -7,9 +7,12 @@
 - The simulator imports nothing of the engine but the wire models and the pure lifecycle rules.
 - Business code raises relaybird.errors, never FastAPI's HTTPException.
 - The house's layers (issue 13): the composition root (relaybird.wiring, relaybird.app) above
-  every domain; no domain imports another domain's routes; rooms and contacts never import each
-  other, Direct sits above both; no import circle, at most 6 imports back up a layer
-  (bench/layers.py draws the graph and names each layer).
+  every domain; no domain imports another domain's routes; rooms build on contacts, never the
+  reverse (contacts import nothing of rooms; rooms use contacts only through their service and
+  vocabulary, never their repository, moves or invitations); the Direct networks live in one
+  package above both, which neither imports, and which creates and moves contacts only through
+  the contacts service; no import circle, at most 6 imports back up a layer (bench/layers.py
+  draws the graph and names each layer).
 """
 
 from __future__ import annotations
@@ -20,8 +23,6 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
-
-import pytest
 
 import relaybird
 
@@ -186,27 +187,39 @@ def test_no_domain_imports_another_domains_routes() -> None:
     assert offenders == []
 
 
-DIRECT_HOME = (SRC / "direct").is_dir()
-needs_direct = pytest.mark.xfail(
-    not DIRECT_HOME,
-    reason="the Direct package (issue 13 item 2) has not landed in this tree yet",
-    strict=True,
+# What rooms may use of contacts: the service, the lifecycle vocabulary (Network, statuses), the
+# API's schemas. Never the repository, the moves or the invitations: those are contacts' own.
+CONTACTS_FACE = (
+    "relaybird.contacts.service",
+    "relaybird.contacts.transitions",
+    "relaybird.contacts.schemas",
 )
+# What only contacts may touch: Direct (above both) creates and moves contacts through the service.
+CONTACTS_INSIDE = ("relaybird.contacts.repository", "relaybird.contacts.moves")
 
 
-@needs_direct
-def test_rooms_and_contacts_do_not_import_each_other() -> None:
-    assert _imports_between("relaybird.rooms", "relaybird.contacts") == []
+def test_rooms_build_on_contacts_never_the_reverse() -> None:
     assert _imports_between("relaybird.contacts", "relaybird.rooms") == []
+    through = _imports_between("relaybird.rooms", "relaybird.contacts")
+    assert through != []  # the rule below looked at something
+    assert [
+        (name, imp)
+        for name, imp in through
+        if imp != "relaybird.contacts" and not _under(imp, CONTACTS_FACE)
+    ] == []
 
 
-@needs_direct
 def test_direct_sits_above_rooms_and_contacts() -> None:
     """Direct uses rooms and contacts; neither knows Direct."""
-    assert DIRECT_HOME
+    assert (SRC / "direct").is_dir()
     assert _imports_between("relaybird.rooms", "relaybird.direct") == []
     assert _imports_between("relaybird.contacts", "relaybird.direct") == []
     assert _imports_between("relaybird.direct", "relaybird.rooms") != []
+    assert [
+        imp
+        for _name, imp in _imports_between("relaybird.direct", "relaybird.contacts")
+        if _under(imp, CONTACTS_INSIDE)
+    ] == []
 
 
 def _bench_layers() -> ModuleType:

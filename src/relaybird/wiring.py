@@ -40,6 +40,7 @@ def registered_handlers() -> Registry:
     from relaybird.campaigns import replies as campaign_replies
     from relaybird.campaigns import statuses as campaign_statuses
     from relaybird.campaigns import template_stops as campaign_template_stops
+    from relaybird.direct import handlers as direct_handlers
     from relaybird.rooms import handlers as room_handlers
     from relaybird.senders import handlers as sender_handlers
     from relaybird.templates import handlers as template_handlers
@@ -49,6 +50,7 @@ def registered_handlers() -> Registry:
     sender_handlers.register(registry)
     campaign_replies.register(registry)
     room_handlers.register(registry)
+    direct_handlers.register(registry)
     template_handlers.register(registry)
     campaign_template_stops.register(registry)  # after the templates': reads the moved template
     return registry
@@ -118,11 +120,12 @@ def api_routers() -> list[APIRouter]:
     from relaybird.campaigns.routes import router as campaigns_router
     from relaybird.connectors.routes import router as connectors
     from relaybird.contacts.routes import router as contacts
-    from relaybird.contacts.routes_direct import router as direct_contacts
     from relaybird.contacts.routes_users import router as users
+    from relaybird.direct.routes import router as direct_contacts
     from relaybird.events.routes import router as events_router
     from relaybird.inbox.routes_dead_letters import router as dead_letters
     from relaybird.mail.routes import router as emails
+    from relaybird.rooms.routes import contacts_router as contact_deletion
     from relaybird.rooms.routes import router as rooms
     from relaybird.senders.routes import router as senders_router
     from relaybird.templates.routes import router as templates
@@ -133,6 +136,7 @@ def api_routers() -> list[APIRouter]:
         users,
         connectors,
         contacts,
+        contact_deletion,
         direct_contacts,
         rooms,
         emails,
@@ -151,10 +155,10 @@ def root_routers() -> list[APIRouter]:
     from relaybird.contacts.routes_invitations import router as invitations
     from relaybird.dashboard.routes import root as site_root
     from relaybird.dashboard.routes import router as dashboard
+    from relaybird.direct.routes_channels import router as channel_webhooks
+    from relaybird.direct.routes_webhook import router as direct_webhooks
     from relaybird.inbox.routes import router as whatsapp_webhooks
     from relaybird.operations.routes import router as metrics
-    from relaybird.rooms.routes_channels import router as channel_webhooks
-    from relaybird.rooms.routes_direct import router as direct_webhooks
 
     return [
         health,
@@ -171,9 +175,9 @@ def root_routers() -> list[APIRouter]:
 def webhook_limits() -> dict[str, int]:
     """Each webhook door's body cap (the largest body its provider sends), by path; a trailing
     ``/`` makes a prefix (a connector's webhooks: /webhooks/<provider>/<connector id>)."""
+    from relaybird.direct.routes_channels import LINE_MAX_BODY, TWILIO_MAX_BODY, WECHAT_MAX_BODY
+    from relaybird.direct.routes_webhook import MAX_BODY as DIRECT_MAX_BODY
     from relaybird.inbox.routes import MAX_BODY as WHATSAPP_MAX_BODY
-    from relaybird.rooms.routes_channels import LINE_MAX_BODY, TWILIO_MAX_BODY, WECHAT_MAX_BODY
-    from relaybird.rooms.routes_direct import MAX_BODY as DIRECT_MAX_BODY
 
     return {
         "/webhooks/whatsapp": WHATSAPP_MAX_BODY,

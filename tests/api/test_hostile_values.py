@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 
 from relaybird.app.factory import create_app
 from relaybird.context import AppContext
+from relaybird.direct import inbound as direct
 from relaybird.providers.whatsapp import signature
-from relaybird.rooms import direct
 from tests.dashboard.helpers import logged_in
 from tests.inbox.helpers import SECRET, inbox_rows
 

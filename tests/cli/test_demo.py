@@ -50,7 +50,7 @@ def test_hints_work_when_pasted_and_ctrl_c_removes_the_folder(tmp_path: Path) ->
             assert "serving until Ctrl-C" in text, text
             lines = text.splitlines()
             curls = [line for line in lines if "curl " in line]
-            assert len(curls) == 3
+            assert len(curls) == 4
             for line in curls:  # one line each: header, URL, nothing cut
                 assert re.search(r"curl -H 'Authorization: Bearer rbk_demo_\S+' ", line), line
                 assert re.search(r"http://127\.0\.0\.1:\d+/api/v1/campaigns/\d+", line), line

@@ -8,8 +8,11 @@ from sqlalchemy import select
 from relaybird.auth.roles import Role
 from relaybird.context import AppContext
 from relaybird.models import Campaign, Recipient
+from relaybird.simulator.template_seed import SEED
+from relaybird.templates import service as templates
 from tests.dashboard.helpers import csrf_of, logged_in
 from tests.factories import make_campaign, make_recipients, make_sender, make_workspace
+from tests.templates.helpers import catalogue_item
 
 
 def _seed(ctx: AppContext, state: str = "RUNNING") -> tuple[int, list[int]]:
@@ -134,3 +137,63 @@ def test_create_a_campaign_with_an_upload_from_the_form(
         data={"csrf": csrf_of(page), "name": "X", "sender_id": "999", "template_name": "t"},
     )
     assert "Error: sender_id: no sender 999" in missing.text
+
+
+def test_the_detail_shows_the_upload_summary_and_a_recipients_preview(
+    ctx: AppContext, client: TestClient
+) -> None:
+    waba = "100000000000081"
+    with ctx.db.write() as session:
+        ws = make_workspace(session)
+        sender = make_sender(session, ws, waba_id=waba)
+        items = [catalogue_item(dict(t)) for t in SEED]
+        templates.apply_catalogue(session, ws, waba, items, actor="t", now=ctx.clock.now())
+    logged_in(client, ctx, "ana@example.com", Role.ADMIN)
+    page = client.get("/ui/campaigns").text
+    # The catalogue's approved templates under the form, each with the slots to map.
+    row = re.search(r'<tr data-template="\d+"><td>summer_promo .*?</tr>', page, re.DOTALL)
+    assert row, page
+    for slot in ("header.image", "body.1", "body.2", "buttons[0].url"):
+        assert f"<code>{slot}</code>" in row.group(0)
+    assert '<option value="summer_promo">' in page
+    form = {
+        "csrf": csrf_of(page),
+        "name": "Summer",
+        "sender_id": str(sender),
+        "template_name": "summer_promo",
+        "language": "en_US",
+    }
+    lines = [
+        "header.image=link:https://cdn.example.com/s.jpg",
+        "body.1=column:first_name",
+        "body.2=value:25%",
+    ]
+    refused = client.post("/ui/campaigns", data={**form, "mapping": "\n".join(lines)})
+    assert "Error: template.mapping.buttons[0].url: not mapped" in refused.text
+    lines.append("buttons[0].url=column:coupon")
+    text = b"phone,first_name,coupon\n+12125550001,Ana,ANA25\n+12125550002,,BOB25\n"
+    created = client.post(
+        "/ui/campaigns",
+        data={**form, "mapping": "\n".join(lines)},
+        files={"file": ("l.csv", text, "text/csv")},
+    )
+    assert "Campaign created. 1 recipients accepted, 1 invalid." in created.text
+    with ctx.db.read() as session:
+        campaign = session.scalars(select(Campaign.id).where(Campaign.name == "Summer")).one()
+    page = client.get(f"/ui/campaigns/{campaign}").text
+    assert "<b>1</b> accepted · <b>1</b> invalid" in page
+    assert "row 3: body.1: empty value (column &#39;first_name&#39; is empty)" in page
+    assert "[image: https://cdn.example.com/s.jpg]" in page and "ANA25" in page
+    bad = client.get(f"/ui/campaigns/{campaign}?row=3").text
+    assert "Cannot be sent: body.1: empty value" in bad
+    assert "No recipient at row 9" in client.get(f"/ui/campaigns/{campaign}?row=9").text
+    assert "No recipient at row" in client.get(f"/ui/campaigns/{campaign}?row={2**40}").text
+
+
+def test_the_detail_before_any_upload(ctx: AppContext, client: TestClient) -> None:
+    campaign, _ = _seed(ctx, state="NOT_STARTED")
+    with ctx.db.write() as session:
+        session.execute(Recipient.__table__.delete().where(Recipient.campaign_id == campaign))
+    logged_in(client, ctx, "ana@example.com", Role.VIEWER)
+    empty = client.get(f"/ui/campaigns/{campaign}").text
+    assert "Nothing uploaded yet." in empty and "Upload a list to preview" in empty

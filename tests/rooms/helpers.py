@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from relaybird.cli.apiclient import ApiClient, ApiError
-from relaybird.rooms.direct import sign
+from relaybird.direct.inbound import sign
 from tests.contacts.helpers import payload
 
 DIRECT_SECRET = "test-direct-secret"  # tests/conftest.py make_settings

@@ -122,3 +122,24 @@ def test_an_unanswered_request_fails_what_waited_after_30_days(
     welcome: dict[str, Any] = next(m for m in _messages(api, room) if m["kind"] == "WELCOME")
     assert (welcome["status"], welcome["error_title"]) == ("FAILED", consent.NO_OPT_IN)
     assert len(outbox.sent_to(ADA)) == 1
+
+
+def test_a_failed_request_is_asked_again_by_the_next_message(
+    ctx: AppContext, live_server: LiveServer, simulator: SimHandle, keys: KeyMaker
+) -> None:
+    api = ApiClient(live_server.url, keys.create())
+    owner = make_user(api, "agent@x.test", virtual_number=VIRTUAL)
+    _connect(ctx, live_server, simulator, api)
+    # Twilio refuses the first request outright (a permanent error): FAILED, nothing sent.
+    simulator.request("POST", "/_sim/twilio/faults", {"kind": "error", "code": 21211})
+    ada = make_contact(api, "SMS_DIRECT", owner, ADA)
+    room = _room_with(api, owner, ada)
+    wait_for(lambda: ("OPT_IN", "FAILED") in _out(api, room))
+    assert _sent(simulator, ADA) == []
+    # The next message that must wait asks again; this request goes out.
+    api.post(f"/api/v1/rooms/{room}/messages", {"text": "Hi Ada"})
+    wait_for(lambda: len(_sent(simulator, ADA)) == 1)
+    assert "Reply YES" in _sent(simulator, ADA)[0]["body"]
+    kinds = [k for k, _ in _out(api, room)]
+    assert kinds.count("OPT_IN") == 2 and kinds.count("WELCOME") == 1
+    assert api.get(f"/api/v1/contacts/{ada}")["sms_consent"] == "PENDING"

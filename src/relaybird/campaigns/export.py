@@ -6,10 +6,12 @@ import csv
 import io
 import re
 from collections.abc import Iterator
+from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
 from relaybird.campaigns import repository
+from relaybird.campaigns.costs import MICROS
 from relaybird.kit.time import rfc3339
 
 COLUMNS = (
@@ -25,6 +27,8 @@ COLUMNS = (
     "invalid_reason",
     "replied_at",
     "updated_at",
+    "cost",  # by the rate card, from the status webhooks' pricing (its currency)
+    "pricing_category",
 )
 
 
@@ -52,6 +56,7 @@ def lines(session: Session, campaign_id: int) -> Iterator[str]:
         values = list(row)
         values[10] = rfc3339(values[10])
         values[11] = rfc3339(values[11])
+        values[12] = None if values[12] is None else Decimal(values[12]) / MICROS
         writer.writerow(["" if v is None else cell(v) for v in values])
         if i % 1000 == 0:
             yield buffer.getvalue()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +22,7 @@ from relaybird.campaigns import repository
 from relaybird.campaigns.phones import Checked, check_chunk, find_phone_column
 from relaybird.campaigns.readers import Progress, RefusedRow, UploadLimits, read_rows
 from relaybird.campaigns.recipients import import_recipients
+from relaybird.campaigns.templating import RowCheck, column_slots, row_check
 from relaybird.campaigns.transitions import ACCEPTS_UPLOADS, RecipientState
 from relaybird.context import AppContext
 from relaybird.db.after_commit import log_after_commit
@@ -55,7 +56,10 @@ class Layout:
         return Layout(0, tuple(range(1, n + 1)), self.param_names)
 
 
-def layout_for(header: Sequence[str], body_params: Sequence[str]) -> Layout:
+def layout_for(
+    header: Sequence[str], body_params: Sequence[str], slots: Mapping[str, str] | None = None
+) -> Layout:
+    """``slots``: the template slot each column fills (a mapped campaign), named when missing."""
     if isinstance(header, RefusedRow):
         raise InvalidInput(f"the header row is refused: {header.reason}")
     phone_index = find_phone_column(header)
@@ -66,6 +70,19 @@ def layout_for(header: Sequence[str], body_params: Sequence[str]) -> Layout:
         )
     names = [h.strip().lower() for h in header]
     missing = [p for p in body_params if p.strip().lower() not in names]
+    if missing and slots:
+        raise InvalidInput(
+            "the file lacks the column(s) the template's slots read: "
+            + ", ".join(f"{slots.get(p, 'mapping')} reads {p!r}" for p in missing),
+            errors=[
+                {
+                    "field": f"template.mapping.{slots.get(p, 'mapping')}",
+                    "msg": f"the upload has no column {p!r}",
+                    "slot": slots.get(p, "mapping"),
+                }
+                for p in missing
+            ],
+        )
     if missing:
         raise InvalidInput(
             f"the file lacks the template parameter column(s) {', '.join(map(repr, missing))}"
@@ -75,14 +92,18 @@ def layout_for(header: Sequence[str], body_params: Sequence[str]) -> Layout:
 
 
 def check_header(
-    path: Path, filename: str, body_params: Sequence[str], limits: UploadLimits | None = None
+    path: Path,
+    filename: str,
+    body_params: Sequence[str],
+    limits: UploadLimits | None = None,
+    slots: Mapping[str, str] | None = None,
 ) -> Layout:
     """Read only the header, so a file without a phone column is refused before any job starts
     (and, for XLSX, the whole file's size and row widths: readers.py)."""
     header = next(read_rows(path, filename, Progress(), limits), None)
     if header is None:
         raise InvalidInput("the file is empty")
-    return layout_for(header, body_params)
+    return layout_for(header, body_params, slots)
 
 
 def chunks(
@@ -117,22 +138,51 @@ def run_import(ctx: AppContext, import_id: int, path: Path, filename: str) -> No
         _fail(ctx, import_id, f"unexpected error: {type(exc).__name__}")
 
 
+def check_rows(
+    rows: Sequence[tuple[int, Sequence[str]]],
+    phone_index: int,
+    param_indexes: Sequence[int],
+    param_names: Sequence[str],
+    region: str,
+    template: RowCheck | None = None,
+) -> list[Checked]:
+    """``check_chunk``, then (a campaign with a slot mapping) each valid row's values against
+    the template's slots and Meta's limits: an empty or too long value makes the row invalid
+    with the slot named in its reason, instead of the bare empty-column check."""
+    if template is None:
+        return check_chunk(rows, phone_index, param_indexes, param_names, region)
+    out = []
+    for c, (_, cells) in zip(check_chunk(rows, phone_index, (), (), region), rows, strict=True):
+        if getattr(cells, "reason", None) is not None:
+            out.append(c)
+            continue
+        params = tuple(cells[i].strip() if i < len(cells) else "" for i in param_indexes)
+        reason = c.reason if c.reason is not None else template.reason(params)
+        phone = c.phone if reason is None else None
+        out.append(Checked(c.row, phone, c.raw_phone, params, reason))
+    return out
+
+
 def _validated(
-    parts: Iterator[list[tuple[int, list[str]]]], layout: Layout, region: str, workers: int
+    parts: Iterator[list[tuple[int, list[str]]]],
+    layout: Layout,
+    region: str,
+    workers: int,
+    template: RowCheck | None = None,
 ) -> Iterator[list[Checked]]:
     """Validated chunks in file order. With ``workers``, validation (phonenumbers: the costly
     part) runs in that many processes, a few chunks ahead, while this thread stores the previous
     chunks; memory stays bounded by the chunks in flight."""
-    args = (layout.phone_index, layout.param_indexes, layout.param_names, region)
+    args = (layout.phone_index, layout.param_indexes, layout.param_names, region, template)
     if workers <= 0:
         for part in parts:
-            yield check_chunk(part, *args)
+            yield check_rows(part, *args)
         return
     # spawn, not fork: the importer runs in a thread of a server with other threads.
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         pending: deque[Future[list[Checked]]] = deque()
         for part in parts:
-            pending.append(pool.submit(check_chunk, part, *args))
+            pending.append(pool.submit(check_rows, part, *args))
             if len(pending) > 2 * workers:
                 yield pending.popleft().result()
         while pending:
@@ -158,18 +208,19 @@ def _run(ctx: AppContext, import_id: int, path: Path, filename: str) -> None:
         )
         workspace_id, campaign_id = job.workspace_id, campaign.id
         body_params = list(campaign.body_params)
+        template = row_check(session, campaign)
     progress = Progress()
     rows = read_rows(path, filename, progress, UploadLimits.of(ctx.settings))
     header = next(rows, None)
     if header is None:
         raise InvalidInput("the file is empty")
-    layout = layout_for(header, body_params)
+    layout = layout_for(header, body_params, column_slots(campaign))
     region = ctx.settings.default_region
     totals = {"rows": 0, "accepted": 0, "invalid": 0}
     errors: list[dict[str, Any]] = []
     workers = ctx.settings.import_workers if progress.total >= POOL_FROM_BYTES else 0
     parts = chunks(rows, CHUNK_ROWS, layout)
-    for checked in _validated(parts, layout.projected(), region, workers):
+    for checked in _validated(parts, layout.projected(), region, workers, template):
         _store(ctx, workspace_id, campaign_id, import_id, checked, totals, errors, progress)
     now = ctx.clock.now()
     with ctx.db.write() as session:

@@ -186,6 +186,8 @@ def export_rows(
                 Recipient.invalid_reason,
                 Recipient.replied_at,
                 Recipient.updated_at,
+                Recipient.cost_micros,
+                Recipient.cost_category,
             )
             .where(Recipient.campaign_id == campaign_id, Recipient.id > last)
             .order_by(Recipient.id)
@@ -326,6 +328,61 @@ def recipient_by_wamid(session: Session, sender_id: int, wamid: str) -> tuple[in
 def select_phones_in(campaign_id: int, states: Iterable[str]) -> Select[Any]:
     return select(Recipient.phone).where(
         Recipient.campaign_id == campaign_id, Recipient.state.in_(list(states))
+    )
+
+
+def recipient_at_row(session: Session, campaign_id: int, row: int | None) -> Recipient | None:
+    """The recipient uploaded at file row ``row`` (the header is row 1); None: the first one."""
+    query = select(Recipient).where(Recipient.campaign_id == campaign_id)
+    if row is not None:
+        query = query.where(Recipient.row_number == row)
+    return session.scalars(query.order_by(Recipient.row_number, Recipient.id).limit(1)).first()
+
+
+def paused_on_template(session: Session, template_id: int) -> list[int]:
+    """Campaigns the engine paused because template ``template_id`` stopped (status or quality)."""
+    return list(
+        session.scalars(
+            select(Campaign.id)
+            .where(
+                Campaign.paused_template_id == template_id,
+                Campaign.state == CampaignState.PAUSED.value,
+            )
+            .order_by(Campaign.id)
+        )
+    )
+
+
+def running_with_template(session: Session, template_id: int) -> list[Campaign]:
+    """RUNNING campaigns whose catalogue template is ``template_id`` (the quality guard's)."""
+    return list(
+        session.scalars(
+            select(Campaign)
+            .where(
+                Campaign.template_id == template_id,
+                Campaign.state == CampaignState.RUNNING.value,
+            )
+            .order_by(Campaign.id)
+        )
+    )
+
+
+def latest_import(session: Session, campaign_id: int) -> RecipientImport | None:
+    return session.scalars(
+        select(RecipientImport)
+        .where(RecipientImport.campaign_id == campaign_id)
+        .order_by(RecipientImport.id.desc())
+        .limit(1)
+    ).first()
+
+
+def campaigns_by_id(session: Session, workspace_id: int, ids: Sequence[int]) -> list[Campaign]:
+    if not ids:
+        return []
+    return list(
+        session.scalars(
+            select(Campaign).where(Campaign.workspace_id == workspace_id, Campaign.id.in_(ids))
+        )
     )
 
 

@@ -13,19 +13,31 @@ from fastapi import APIRouter, File, Query, Response, UploadFile, status
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from relaybird.api.deps import Admin, Ctx, ListWindow, ReadSession, Viewer, WriteSession
-from relaybird.campaigns import export, service, uploads
+from relaybird.campaigns import costs, export, service, templating, uploads
 from relaybird.campaigns.schemas import (
+    ActualOut,
+    CampaignCost,
     CampaignCreate,
     CampaignOut,
     CampaignPage,
+    CategoryCost,
+    EstimateOut,
     HistoryItem,
+    MarketOut,
+    PreviewOut,
+    RateCardOut,
     RecipientOut,
     RecipientPage,
-    TemplateSpec,
+    SenderCampaignCost,
+    SenderCost,
+    TemplateOut,
     UploadSummary,
 )
 from relaybird.campaigns.transitions import RecipientState
+from relaybird.context import AppContext
+from relaybird.errors import NotFound, ServiceUnavailable
 from relaybird.kit.pagination import MAX_LIMIT, decode_cursor, encode_cursor
+from relaybird.templates.pricing import RateCard, RateCardError
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
 
@@ -37,13 +49,20 @@ def to_out(s: service.Summary) -> CampaignOut:
         name=c.name,
         sender_id=c.sender_id,
         state=c.state,
-        template=TemplateSpec(
-            name=c.template_name, language=c.template_language, body_params=c.body_params
+        template=TemplateOut(
+            template_id=c.template_id,
+            name=c.template_name,
+            language=c.template_language,
+            body_params=[] if c.template_mapping is not None else c.body_params,
+            mapping=c.template_mapping,
+            columns=c.body_params,
         ),
         start_at=c.start_at,
         pause_reason=c.pause_reason,
         paused_by=c.paused_by,
         quality_guard=c.quality_guard,
+        quality_guard_yellow=c.quality_guard_yellow,
+        auto_resume=c.auto_resume,
         waiting_reason=s.waiting_reason,
         counts=s.counts,
         total=c.total,
@@ -65,9 +84,18 @@ Cursor = Annotated[str | None, Query(description="`next_cursor` of the previous 
     response_model=CampaignOut,
     status_code=status.HTTP_201_CREATED,
     summary="Create a campaign",
-    description="A campaign sends one approved template from one sender. `template.body_params` "
-    "names the upload columns that fill the template's body parameters, in order. With "
-    "`start_at` it starts by itself at that time. When the sender's business account has a "
+    description="A campaign sends one approved template from one sender. Name it by "
+    "`template.template_id` (a template of the sender's synced catalogue) or by `name` + "
+    "`language`, and fill its slots with `template.mapping` (header text / image / video / "
+    "document / location, body parameters positional or named, URL suffix, quick-reply "
+    "payload, copy code: each from an upload column or a constant; a slot left unmapped, a "
+    "slot the template lacks, a media header without link or media_id is a 422 whose "
+    "`errors` name the slot), or, for a body-only template, with `template.body_params` (the "
+    "upload columns of {{1}}, {{2}}, ... in order). With "
+    "`start_at` it starts by itself at that time. `quality_guard` pauses it when its sender is "
+    "FLAGGED or its template's quality turns RED (`quality_guard_yellow`: YELLOW too); "
+    "`auto_resume` resumes it when Meta makes its paused template sendable again. When the "
+    "sender's business account has a "
     "synced template catalogue, the template is checked against it (here, at start and at "
     "resume): a name + language the catalogue lacks, a template that is not sendable (its "
     "status and Meta's reason), a body parameter count that is not the template's, named "
@@ -96,6 +124,103 @@ def list_campaigns(
     items, last = service.list_page(session, principal.workspace_id, after_id=after, limit=limit)
     return CampaignPage(
         items=[to_out(s) for s in items], next_cursor=encode_cursor(last) if last else None
+    )
+
+
+@router.get(
+    "/costs",
+    response_model=SenderCost,
+    summary="What a sender's campaigns cost",
+    description="The actual cost of every campaign of the sender, as the status webhooks' "
+    "`pricing` reported it (billable or free, Meta's pricing category), priced by the rate card "
+    "(RELAYBIRD_TEMPLATE_RATE_CARD; its date and source are in `rate_card`). Per message "
+    "pricing: Meta bills delivered template messages only.",
+)
+def sender_costs(
+    principal: Viewer,
+    session: ReadSession,
+    ctx: Ctx,
+    sender_id: Annotated[int, Query(gt=0, description="The sender.")],
+) -> SenderCost:
+    rates = _rates(ctx)
+    ws = principal.workspace_id
+    if service.get_sender(session, ws, sender_id) is None:
+        raise NotFound(f"sender {sender_id} not found")
+    ids = costs.campaigns_of_sender(session, ws, sender_id)
+    amounts = costs.amounts_by_campaign(session, ids)
+    names = {c.id: c.name for c in service.by_ids(session, ws, ids)}
+    return SenderCost(
+        sender_id=sender_id,
+        currency=rates.currency,
+        rate_card=_card_out(rates),
+        actual=_actual_out(costs.actual(session, ids, rates)),
+        campaigns=[
+            SenderCampaignCost(campaign_id=i, name=names.get(i, ""), amount=amounts.get(i, 0))
+            for i in ids
+        ],
+    )
+
+
+@router.get(
+    "/{campaign_id}/cost",
+    response_model=CampaignCost,
+    summary="What a campaign will cost, and what it cost",
+    description="`estimate`: its recipients to send (or sent) by country × the rate of its "
+    "template's category in the rate card (RELAYBIRD_TEMPLATE_RATE_CARD, with its date and "
+    "source), as if every one were delivered (Meta bills delivered messages only), before and "
+    "during the campaign; a market the card has no rate for is counted `unpriced`, never "
+    "guessed. The category is read now: when Meta recategorises the template "
+    "(template_category_update) the estimate follows; an announced change is "
+    "`pending_category`. `actual`: what the status webhooks' `pricing` reported, priced by "
+    "the card. No catalogue template: no category, no estimate.",
+)
+def campaign_cost(
+    campaign_id: int, principal: Viewer, session: ReadSession, ctx: Ctx
+) -> CampaignCost:
+    rates = _rates(ctx)
+    campaign = service.get(session, principal.workspace_id, campaign_id)
+    priced = costs.estimate_for(session, campaign, templating.template_of(session, campaign), rates)
+    e = priced.estimate
+    return CampaignCost(
+        campaign_id=campaign.id,
+        currency=rates.currency,
+        rate_card=_card_out(rates),
+        category=priced.category,
+        pending_category=priced.pending_category,
+        estimate=None
+        if e is None
+        else EstimateOut(
+            category=e.category,
+            amount=e.amount,
+            priced=e.priced,
+            unpriced=e.unpriced,
+            markets=[
+                MarketOut(market=m.market, recipients=m.recipients, rate=m.rate, amount=m.amount)
+                for m in e.markets
+            ],
+        ),
+        actual=_actual_out(costs.actual(session, [campaign.id], rates)),
+    )
+
+
+def _rates(ctx: AppContext) -> RateCard:
+    try:
+        return costs.card(ctx.settings.template_rate_card)
+    except RateCardError as exc:
+        raise ServiceUnavailable(str(exc)) from None
+
+
+def _card_out(rates: RateCard) -> RateCardOut:
+    return RateCardOut(currency=rates.currency, effective=rates.effective, source=rates.source)
+
+
+def _actual_out(a: costs.Actual) -> ActualOut:
+    return ActualOut(
+        amount=a.amount,
+        billed=a.billed,
+        free=a.free,
+        unpriced=a.unpriced,
+        by_category={k: CategoryCost(messages=n, amount=m) for k, (n, m) in a.by_category.items()},
     )
 
 
@@ -157,6 +282,30 @@ _lifecycle_route(
     "→ ENDED: every INITIAL and RETRY_SCHEDULED recipient becomes CANCELED_BY_ADMIN; in-flight "
     "ones finish.",
 )
+
+
+@router.get(
+    "/{campaign_id}/preview",
+    response_model=PreviewOut,
+    summary="Preview one recipient's message",
+    description="The message the recipient uploaded at file row `row` (the header is row 1; "
+    "the first recipient when omitted) will get, rendered from the catalogue template: the "
+    "header (text filled, or the image / video / document / location described), the body "
+    "with its parameters filled, the footer and each button (a URL with its suffix), and the "
+    "`request` that goes to Meta. A row the import set aside shows its `invalid_reason` and "
+    "`problems`. Without a synced catalogue (a free-text template) only the values are shown. "
+    "404 when there is no recipient at that row.",
+)
+def preview_campaign(
+    campaign_id: int,
+    principal: Viewer,
+    session: ReadSession,
+    row: Annotated[
+        int | None, Query(ge=2, le=2**31 - 1, description="File row (the header is row 1).")
+    ] = None,
+) -> PreviewOut:
+    campaign = service.get(session, principal.workspace_id, campaign_id)
+    return templating.preview_out(campaign, templating.preview(session, campaign, row))
 
 
 @router.post(

@@ -3,20 +3,68 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from relaybird.campaigns.transitions import CampaignState, RecipientState
+from relaybird.templates.mapping import SlotMapping
 
 
 class TemplateSpec(BaseModel):
-    name: str = Field(min_length=1, max_length=512, description="Approved template name.")
-    language: str = Field(min_length=2, max_length=16, description="Template language, e.g. en_US.")
+    """Which template, and how each recipient's values fill it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    template_id: int | None = Field(
+        default=None,
+        gt=0,
+        description="A template of the sender's catalogue (GET /api/v1/templates?sender_id=). "
+        "Instead of name + language.",
+    )
+    name: str | None = Field(
+        default=None, min_length=1, max_length=512, description="Approved template name."
+    )
+    language: str | None = Field(
+        default=None, min_length=2, max_length=16, description="Template language, e.g. en_US."
+    )
     body_params: list[str] = Field(
         default_factory=list,
         max_length=50,
-        description="Upload column names feeding the template's body parameters {{1}}, {{2}}, ...",
+        description="Upload column names feeding the template's body parameters {{1}}, {{2}}, "
+        "... in order (a body-only shorthand; give `mapping` for headers, buttons, named "
+        "parameters or constants).",
     )
+    mapping: SlotMapping | None = Field(
+        default=None,
+        description="Each slot of the catalogue template filled from an upload column or a "
+        'constant: `{"body": {"1": {"column": "first_name"}, "2": {"value": "25%"}}, '
+        '"header": {"image": {"link": "https://..."}} (or {"media_id": ...} from POST '
+        '/api/v1/senders/{id}/media), "buttons": [{"index": 0, "sub_type": "url", '
+        '"column": "coupon"}]}`. Named templates key the body by parameter name. Needs the '
+        "sender's synced catalogue; checked against it (a slot left out, a slot the template "
+        "lacks, a media header without link or media_id: 422 naming the slot), and each "
+        "uploaded row against Meta's limits (an empty or too long value: that recipient is "
+        "INVALID_RECORD naming the slot).",
+    )
+
+    @model_validator(mode="after")
+    def _named(self) -> TemplateSpec:
+        if self.template_id is None and (self.name is None or self.language is None):
+            raise ValueError("name the template by template_id, or by name and language")
+        if self.mapping is not None and self.body_params:
+            raise ValueError("give mapping or body_params, not both")
+        return self
+
+
+class TemplateOut(BaseModel):
+    template_id: int | None = Field(description="The catalogue entry, when it was resolved.")
+    name: str
+    language: str
+    body_params: list[str] = Field(description="Body-only campaigns: the body's columns.")
+    mapping: dict[str, Any] | None = Field(description="How each slot is filled (see create).")
+    columns: list[str] = Field(description="The upload columns the campaign reads.")
 
 
 class CampaignCreate(BaseModel):
@@ -30,7 +78,17 @@ class CampaignCreate(BaseModel):
     )
     quality_guard: bool = Field(
         default=False,
-        description="Pause this campaign by itself when its sender becomes FLAGGED (quality LOW).",
+        description="Pause this campaign by itself when its sender becomes FLAGGED (quality LOW) "
+        "or its template's quality turns RED.",
+    )
+    quality_guard_yellow: bool = Field(
+        default=False,
+        description="With quality_guard: a template turning YELLOW pauses it too.",
+    )
+    auto_resume: bool = Field(
+        default=False,
+        description="Resume by itself when Meta makes its template sendable again after the "
+        "template's stop (PAUSED, ...) auto-paused it.",
     )
 
 
@@ -39,11 +97,13 @@ class CampaignOut(BaseModel):
     name: str
     sender_id: int
     state: CampaignState
-    template: TemplateSpec
+    template: TemplateOut
     start_at: datetime | None
     pause_reason: str | None = Field(description="Why it is paused (admin or engine).")
     paused_by: str | None
     quality_guard: bool
+    quality_guard_yellow: bool
+    auto_resume: bool
     waiting_reason: str | None = Field(
         description="Why a RUNNING campaign is not sending right now (sender restricted, ...)."
     )
@@ -116,3 +176,88 @@ class HistoryItem(BaseModel):
     reason: str | None
     error_code: int | None
     created_at: datetime
+
+
+class PreviewOut(BaseModel):
+    campaign_id: int
+    row: int = Field(description="The recipient's row in the uploaded file (header = row 1).")
+    recipient_id: int
+    phone: str | None
+    state: RecipientState
+    invalid_reason: str | None = Field(description="Why the import set the row aside.")
+    template: str = Field(description="name (language)")
+    template_id: int | None = Field(description="The catalogue entry rendered; None: no catalogue.")
+    category: str | None
+    header: str | None = Field(
+        description="The header as the recipient sees it: its text filled, or the media / "
+        "location described in brackets."
+    )
+    body: str | None = Field(description="The body with its parameters filled.")
+    footer: str | None
+    buttons: list[str] = Field(description="Each button: its label and what it does.")
+    params: dict[str, str] = Field(description="The recipient's values, by upload column.")
+    request: dict[str, Any] | None = Field(
+        description="The send request's `template` object, exactly as it goes to Meta (None "
+        "when a value breaks Meta's limits: see `problems`)."
+    )
+    problems: list[str] = Field(description="Why this row cannot be sent, each naming its slot.")
+
+
+class RateCardOut(BaseModel):
+    currency: str
+    effective: str = Field(description="The date the card's prices took effect.")
+    source: str = Field(description="Where the figures come from.")
+
+
+class MarketOut(BaseModel):
+    market: str
+    recipients: int
+    rate: Decimal | None = Field(description="Per delivered message; None: the card has none.")
+    amount: Decimal | None
+
+
+class EstimateOut(BaseModel):
+    category: str
+    amount: Decimal = Field(description="If every priced recipient is delivered (an upper bound).")
+    priced: int
+    unpriced: int = Field(description="Recipients in markets the card has no rate for.")
+    markets: list[MarketOut]
+
+
+class CategoryCost(BaseModel):
+    messages: int
+    amount: Decimal
+
+
+class ActualOut(BaseModel):
+    amount: Decimal
+    billed: int = Field(description="Messages Meta reported billable, priced by the card.")
+    free: int = Field(description="Messages Meta reported free (free_entry_point, ...).")
+    unpriced: int = Field(description="Billable, but the card has no rate for them.")
+    by_category: dict[str, CategoryCost] = Field(description="By Meta's pricing category.")
+
+
+class CampaignCost(BaseModel):
+    campaign_id: int
+    currency: str
+    rate_card: RateCardOut
+    category: str | None = Field(description="The template's category (None: not in a catalogue).")
+    pending_category: str | None = Field(description="A recategorisation Meta announced.")
+    estimate: EstimateOut | None = Field(
+        description="Recipients to send (or sent) by country × the category's rate."
+    )
+    actual: ActualOut = Field(description="What the status webhooks' `pricing` reported.")
+
+
+class SenderCampaignCost(BaseModel):
+    campaign_id: int
+    name: str
+    amount: Decimal
+
+
+class SenderCost(BaseModel):
+    sender_id: int
+    currency: str
+    rate_card: RateCardOut
+    actual: ActualOut
+    campaigns: list[SenderCampaignCost]

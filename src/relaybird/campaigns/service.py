@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from relaybird.campaigns import repository
+from relaybird.campaigns import repository, templating
 from relaybird.campaigns.recipients import move_recipient, move_recipients
 from relaybird.campaigns.schemas import CampaignCreate
 from relaybird.campaigns.transitions import (
@@ -87,28 +87,38 @@ def create(
             {"field": "start_at", "msg": "give a time zone (RFC 3339, e.g. 2026-01-05T09:00:00Z)"}
         )
     sender = repository.get_sender(session, workspace_id, body.sender_id)
+    resolved = templating.Resolved()
     if sender is None:
         problems.append(
             {"field": "sender_id", "msg": f"no sender {body.sender_id} in this workspace"}
         )
+    elif templating.wants_catalogue(body.template):
+        resolved = templating.resolve_spec(session, workspace_id, sender, body.template)
+        problems += resolved.problems
     else:
+        assert body.template.name is not None and body.template.language is not None
         problems += template_problems(
             session, workspace_id, sender, body.template.name, body.template.language, params
         )
     if problems:
         detail = "; ".join(f"{e['field']}: {e['msg']}" for e in problems)
         raise InvalidInput(detail, errors=problems)
+    template, mapping = resolved.template, resolved.mapping
     campaign = repository.add_campaign(
         session,
         workspace_id=workspace_id,
         sender_id=body.sender_id,
         name=body.name,
-        template_name=body.template.name,
-        template_language=body.template.language,
-        body_params=params,
+        template_name=template.name if template else body.template.name,
+        template_language=template.language if template else body.template.language,
+        body_params=resolved.columns if mapping is not None else params,
+        template_id=template.id if template else None,
+        template_mapping=None if mapping is None else mapping.model_dump(exclude_none=True),
         state=CampaignState.NOT_STARTED.value,
         start_at=body.start_at,
         quality_guard=body.quality_guard,
+        quality_guard_yellow=body.quality_guard_yellow,
+        auto_resume=body.auto_resume,
         created_at=at,
         updated_at=at,
     )
@@ -178,20 +188,28 @@ def template_problems(
     ]
 
 
-def _check_template(session: Session, workspace_id: int, campaign_id: int) -> None:
-    """Start and resume refuse a campaign whose template its catalogue says cannot be sent."""
-    campaign = get(session, workspace_id, campaign_id)
-    sender = repository.get_sender(session, workspace_id, campaign.sender_id)
+def stored_template_problems(session: Session, campaign: Campaign) -> list[dict[str, str]]:
+    """The campaign's template against its catalogue as it is now: a mapped one (template and
+    every slot), or a body-only one (``template_problems``)."""
+    mapped = templating.stored_problems(session, campaign)
+    if mapped is not None:
+        return mapped
+    sender = repository.get_sender(session, campaign.workspace_id, campaign.sender_id)
     if sender is None:
-        return
-    problems = template_problems(
+        return []
+    return template_problems(
         session,
-        workspace_id,
+        campaign.workspace_id,
         sender,
         campaign.template_name,
         campaign.template_language,
         list(campaign.body_params),
     )
+
+
+def _check_template(session: Session, workspace_id: int, campaign_id: int) -> None:
+    """Start and resume refuse a campaign whose template its catalogue says cannot be sent."""
+    problems = stored_template_problems(session, get(session, workspace_id, campaign_id))
     if problems:
         raise InvalidInput("; ".join(e["msg"] for e in problems), errors=problems)
 
@@ -221,19 +239,7 @@ def start_scheduled(session: Session, campaign_id: int, *, at: datetime) -> Move
     )
     campaign = session.get(Campaign, campaign_id)
     if moved.changed and campaign is not None:
-        sender = repository.get_sender(session, campaign.workspace_id, campaign.sender_id)
-        problems = (
-            []
-            if sender is None
-            else template_problems(
-                session,
-                campaign.workspace_id,
-                sender,
-                campaign.template_name,
-                campaign.template_language,
-                list(campaign.body_params),
-            )
-        )
+        problems = stored_template_problems(session, campaign)
         if problems:
             reason = "; ".join(e["msg"] for e in problems)
             auto_pause(session, campaign_id, reason, at=at, actor="scheduler")
@@ -264,9 +270,16 @@ def pause(
 
 
 def auto_pause(
-    session: Session, campaign_id: int, reason: str, *, at: datetime, actor: str = "dispatcher"
+    session: Session,
+    campaign_id: int,
+    reason: str,
+    *,
+    at: datetime,
+    actor: str = "dispatcher",
+    template_id: int | None = None,
 ) -> Moved:
-    """The engine pauses a RUNNING campaign (template or sender stop); a repeat is a no-op."""
+    """The engine pauses a RUNNING campaign (template or sender stop); a repeat is a no-op.
+    ``template_id``: the template whose stop it is (what an auto-resume waits for)."""
     return _move(
         session,
         campaign_id,
@@ -277,6 +290,7 @@ def auto_pause(
         reason=reason,
         pause_reason=reason,
         paused_by="engine",
+        paused_template_id=template_id,
     )
 
 
@@ -294,9 +308,77 @@ def pause_for_template(session: Session, template: Template, *, at: datetime) ->
     ):
         # Paused by an admin or ended meanwhile: nothing to do.
         with contextlib.suppress(IllegalTransition):
-            if auto_pause(session, campaign_id, reason, at=at, actor="template-webhook").changed:
+            if auto_pause(
+                session,
+                campaign_id,
+                reason,
+                at=at,
+                actor="template-webhook",
+                template_id=template.id,
+            ).changed:
                 paused.append(campaign_id)
     return paused
+
+
+def guard_quality(session: Session, template: Template, *, at: datetime) -> list[int]:
+    """The template's quality turned RED (or YELLOW): every RUNNING campaign on it that opted
+    into the quality guard (YELLOW: those that asked for it too) is paused by the engine, before
+    Meta pauses the template or flags the number. Returns the campaigns paused."""
+    quality = template.quality_score
+    if quality not in ("RED", "YELLOW"):
+        return []
+    reason = f"quality guard: template {template.name!r} ({template.language}) quality is {quality}"
+    paused = []
+    for campaign in repository.running_with_template(session, template.id):
+        if not campaign.quality_guard or (
+            quality == "YELLOW" and not campaign.quality_guard_yellow
+        ):
+            continue
+        with contextlib.suppress(IllegalTransition):
+            if auto_pause(
+                session, campaign.id, reason, at=at, actor="quality-guard", template_id=template.id
+            ).changed:
+                paused.append(campaign.id)
+    return paused
+
+
+def resume_for_template(session: Session, template: Template, *, at: datetime) -> list[int]:
+    """Meta made the template sendable again: campaigns the engine paused for it and started
+    with ``auto_resume`` run again, unless something still stops them (the catalogue's checks;
+    a quality the campaign's guard refuses). Returns the campaigns resumed."""
+    if not templates.is_sendable(template):
+        return []
+    resumed = []
+    for campaign_id in repository.paused_on_template(session, template.id):
+        campaign = session.get(Campaign, campaign_id)
+        if campaign is None or not campaign.auto_resume or campaign.paused_by != "engine":
+            continue
+        if _guard_refuses(campaign, template.quality_score):
+            continue
+        if stored_template_problems(session, campaign):
+            continue
+        with contextlib.suppress(IllegalTransition):
+            moved = _move(
+                session,
+                campaign_id,
+                "auto_resume",
+                target=CampaignState.RUNNING,
+                actor="template-webhook",
+                at=at,
+                reason=f"template {template.name!r} ({template.language}) is {template.status}",
+                pause_reason=None,
+                paused_by=None,
+                paused_template_id=None,
+            )
+            if moved.changed:
+                resumed.append(campaign_id)
+    return resumed
+
+
+def _guard_refuses(campaign: Campaign, quality: str) -> bool:
+    if not campaign.quality_guard:
+        return False
+    return quality == "RED" or (quality == "YELLOW" and campaign.quality_guard_yellow)
 
 
 def resume(
@@ -312,6 +394,7 @@ def resume(
         workspace_id=workspace_id,
         pause_reason=None,
         paused_by=None,
+        paused_template_id=None,
     )
 
 
@@ -556,3 +639,11 @@ def fail_interrupted_imports(
     """Imports whose process stopped writing (their heartbeat is older than ``silent_since``)
     are FAILED with a reason; what they stored stays (each chunk was its own transaction)."""
     return repository.fail_stale_imports(session, silent_since=silent_since, at=at)
+
+
+def get_sender(session: Session, workspace_id: int, sender_id: int) -> Sender | None:
+    return repository.get_sender(session, workspace_id, sender_id)
+
+
+def by_ids(session: Session, workspace_id: int, ids: list[int]) -> list[Campaign]:
+    return repository.campaigns_by_id(session, workspace_id, ids)

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
+from relaybird.campaigns import costs
 from relaybird.campaigns.recipients import move_recipient, move_recipients
 from relaybird.campaigns.transitions import PROVIDER_RANK, RECIPIENT, RecipientState
 from relaybird.errors import IllegalTransition
@@ -105,6 +106,7 @@ def apply_statuses(
     _record_wamids(session, rows, per_recipient)
     plans = {rid: _plan(rows.states[rid], items) for rid, items in per_recipient.items()}
     _execute(session, plans, ctx)
+    costs.record(session, per_recipient, ctx.settings.template_rate_card)
     return unmatched
 
 

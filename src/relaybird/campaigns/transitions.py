@@ -75,10 +75,11 @@ CAMPAIGN = StateMachine(
         (RUN, "pause", PA, "admin pauses it"),
         (RUN, "auto_pause", PA, "the engine pauses it with a reason"),
         (PA, "resume", RUN, "admin resumes it"),
+        (PA, "auto_resume", RUN, "the template that paused it is sendable again (auto_resume)"),
         (RUN, "complete", CO, "nothing left to send"),
         ((NS, RUN, PA), "end", EN, "admin ends it"),
     ),
-    idempotent_events=frozenset({"auto_pause", "complete", "scheduled_start"}),
+    idempotent_events=frozenset({"auto_pause", "auto_resume", "complete", "scheduled_start"}),
     final_states=frozenset({CO, EN}),
 )
 

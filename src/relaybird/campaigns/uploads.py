@@ -14,13 +14,17 @@ from relaybird.campaigns import repository
 from relaybird.campaigns.importer import check_header, run_import
 from relaybird.campaigns.readers import UploadLimits
 from relaybird.campaigns.schemas import RowError, UploadSummary
+from relaybird.campaigns.templating import column_slots
 from relaybird.campaigns.transitions import ACCEPTS_UPLOADS
 from relaybird.context import AppContext
 from relaybird.errors import Conflict, NotFound, found
 from relaybird.models import RecipientImport
 
 
-def _accepting(ctx: AppContext, workspace_id: int, campaign_id: int) -> list[str]:
+def _accepting(
+    ctx: AppContext, workspace_id: int, campaign_id: int
+) -> tuple[list[str], dict[str, str]]:
+    """The columns the import reads, and (a mapped campaign) the slot each fills."""
     with ctx.db.read() as session:
         campaign = found(
             repository.get_campaign(session, workspace_id, campaign_id), f"campaign {campaign_id}"
@@ -30,13 +34,13 @@ def _accepting(ctx: AppContext, workspace_id: int, campaign_id: int) -> list[str
                 f"the campaign is {campaign.state}: it takes no more recipients",
                 campaign_state=campaign.state,
             )
-        return list(campaign.body_params)
+        return list(campaign.body_params), column_slots(campaign)
 
 
 def begin(ctx: AppContext, workspace_id: int, campaign_id: int, filename: str, path: Path) -> int:
     """Validate what can be validated up front (campaign state, header) and create the job."""
-    body_params = _accepting(ctx, workspace_id, campaign_id)
-    check_header(path, filename, body_params, limits=UploadLimits.of(ctx.settings))
+    body_params, slots = _accepting(ctx, workspace_id, campaign_id)
+    check_header(path, filename, body_params, limits=UploadLimits.of(ctx.settings), slots=slots)
     with ctx.db.write() as session:
         job = repository.add_import(
             session,
@@ -93,3 +97,12 @@ def to_summary(job: RecipientImport) -> UploadSummary:
         progress=round(progress, 4),
         failure=job.failure,
     )
+
+
+def latest(ctx: AppContext, workspace_id: int, campaign_id: int) -> UploadSummary | None:
+    """The campaign's last upload's summary (None: nothing uploaded yet)."""
+    with ctx.db.read() as session:
+        if repository.get_campaign(session, workspace_id, campaign_id) is None:
+            raise NotFound(f"campaign {campaign_id} not found")
+        job = repository.latest_import(session, campaign_id)
+        return None if job is None else to_summary(job)

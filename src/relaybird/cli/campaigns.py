@@ -15,7 +15,7 @@ from rich.table import Table
 
 from relaybird.auth import service as auth
 from relaybird.campaigns import export as export_csv
-from relaybird.campaigns import service, uploads
+from relaybird.campaigns import service, templating, uploads
 from relaybird.campaigns.routes import to_out
 from relaybird.campaigns.schemas import (
     CampaignCreate,
@@ -27,6 +27,7 @@ from relaybird.campaigns.schemas import (
 from relaybird.campaigns.transitions import RecipientState
 from relaybird.cli.common import (
     ACTOR,
+    CliFailure,
     JsonOpt,
     LimitOpt,
     WorkspaceOpt,
@@ -41,6 +42,7 @@ from relaybird.cli.common import (
 from relaybird.cli.common import show as show_out
 from relaybird.cli.status import campaign_app
 from relaybird.kit.time import rfc3339
+from relaybird.templates.mapping import PAIR_HELP, SlotMapping, from_pairs
 
 IdArg = Annotated[int, typer.Argument(help="The campaign's id (`relaybird campaign list`).")]
 RecipientArg = Annotated[
@@ -58,6 +60,7 @@ def register() -> None:
         ("resume", resume),
         ("end", end),
         ("show", show),
+        ("preview", preview),
         ("export", export),
         ("recipients", recipients),
         ("recipient", recipient),
@@ -70,21 +73,66 @@ def register() -> None:
 def create(
     name: Annotated[str, typer.Option(help="The campaign's name.")],
     sender: Annotated[int, typer.Option(help="Sender id.")],
-    template: Annotated[str, typer.Option(help="Approved template name.")],
+    template: Annotated[
+        str | None, typer.Option(help="Approved template name (or give --template-id).")
+    ] = None,
     language: Annotated[str, typer.Option(help="Template language, e.g. en_US.")] = "en_US",
+    template_id: Annotated[
+        int | None,
+        typer.Option(help="A template of the sender's catalogue (`relaybird templates list`)."),
+    ] = None,
     param: Annotated[
         list[str] | None,
         typer.Option(help="The upload column filling the template's next body parameter."),
     ] = None,
+    map_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--map",
+            help="Fill one slot of the catalogue template (repeat for each): " + PAIR_HELP + ". "
+            "`relaybird templates show ID` lists the slots.",
+        ),
+    ] = None,
+    quality_guard: Annotated[
+        bool,
+        typer.Option(help="Pause when the sender is FLAGGED or the template's quality is RED."),
+    ] = False,
+    quality_guard_yellow: Annotated[
+        bool, typer.Option(help="With --quality-guard: a YELLOW template pauses it too.")
+    ] = False,
+    auto_resume: Annotated[
+        bool,
+        typer.Option(help="Resume by itself when Meta un-pauses the template that paused it."),
+    ] = False,
     workspace: WorkspaceOpt = "default",
     json_out: JsonOpt = False,
 ) -> None:
-    """Create a campaign (NOT_STARTED). Repeat --param for each body parameter, in order."""
+    """Create a campaign (NOT_STARTED). Body-only templates: repeat --param for each body
+    parameter, in order. Headers, buttons, named parameters, constants: --template-id (or
+    --template/--language) with one --map per slot, checked against the synced catalogue, e.g.
+    --map header.image=link:https://cdn.example.com/a.jpg --map body.1=column:first_name
+    --map 'buttons[0].url=column:coupon'."""
     ctx = context()
+    if template is None and template_id is None:
+        raise CliFailure("name the template: --template NAME (with --language) or --template-id")
+    try:
+        pairs = from_pairs(map_) if map_ else None
+    except ValueError as exc:
+        raise CliFailure(str(exc), code=2) from None
+    mapping = None if pairs is None else SlotMapping.model_validate(pairs)
     body = CampaignCreate(
         name=name,
         sender_id=sender,
-        template=TemplateSpec(name=template, language=language, body_params=param or []),
+        template=TemplateSpec(
+            template_id=template_id,
+            name=template,
+            language=language if template is not None else None,
+            body_params=param or [],
+            mapping=mapping,
+        ),
+        quality_guard=quality_guard,
+        quality_guard_yellow=quality_guard_yellow,
+        auto_resume=auto_resume,
     )
     with ctx.db.write() as session:
         ws = auth.find_workspace(session, workspace)
@@ -94,6 +142,34 @@ def create(
         print_json(out)
         return
     console.print(f"campaign [bold]{campaign.id}[/] created (NOT_STARTED)")
+
+
+@friendly
+def preview(
+    campaign_id: IdArg,
+    row: Annotated[
+        int | None, typer.Option(help="File row (the header is row 1); default: the first.")
+    ] = None,
+    workspace: WorkspaceOpt = "default",
+    json_out: JsonOpt = False,
+) -> None:
+    """The message one recipient will get: header, body with its values, footer, buttons, and
+    the request that goes to Meta (or why the row cannot be sent)."""
+    ctx = context()
+    with ctx.db.read() as session:
+        ws = auth.find_workspace(session, workspace)
+        campaign = service.get(session, ws.id, campaign_id)
+        out = templating.preview_out(campaign, templating.preview(session, campaign, row))
+    if json_out:
+        print_json(out)
+        return
+    console.print(f"row {out.row} → {out.phone or '-'} ({out.state.value}), {out.template}")
+    for line in (out.header, out.body, out.footer, *out.buttons):
+        if line:
+            console.print(line, highlight=False, markup=False)
+    for problem in [out.invalid_reason, *out.problems]:
+        if problem:
+            console.print(f"[red]cannot be sent:[/] {problem}", highlight=False)
 
 
 @friendly

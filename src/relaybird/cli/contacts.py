@@ -23,15 +23,17 @@ from relaybird.cli.common import (
     show,
     table,
 )
-from relaybird.contacts import direct, service, users
+from relaybird.contacts import service, users
 from relaybird.contacts.invitations import InviteSettings
-from relaybird.contacts.routes import _one, latest, to_out
-from relaybird.contacts.routes_direct import MovedOut
 from relaybird.contacts.schemas import ContactOut, HistoryItem
 from relaybird.contacts.service import ContactDraft
 from relaybird.contacts.transitions import INVITATION_NETWORKS, Network
 from relaybird.contacts.validation import ContactFields
+from relaybird.contacts.views import contact_out, latest, to_out
+from relaybird.direct import service as direct
+from relaybird.direct.routes import MovedOut
 from relaybird.kit.time import rfc3339
+from relaybird.rooms import service as rooms
 
 app = typer.Typer(
     help="Contacts: list, show, create (and invite), edit, delete, history, resend "
@@ -102,7 +104,7 @@ def show_(
         who = principal(ctx, workspace)
         with ctx.db.read() as session:
             contact = service.get_contact(session, who.workspace_id, contact_id)
-            out = _one(session, ctx, contact)
+            out = contact_out(session, ctx, contact)
     show(out, json_out, lambda: _table([out]))
 
 
@@ -143,7 +145,7 @@ def create(
                 invite_settings=InviteSettings.of(ctx.settings),
                 region=ctx.settings.default_region,
             )
-            out = _one(session, ctx, contact)
+            out = contact_out(session, ctx, contact)
     if json_out:
         print_json(out)
         return
@@ -191,7 +193,7 @@ def edit(
                 at=now,
                 region=ctx.settings.default_region,
             )
-            out = _one(session, ctx, contact)
+            out = contact_out(session, ctx, contact)
     show(out, json_out, lambda: _table([out]))
 
 
@@ -205,7 +207,7 @@ def delete(
     with opened() as ctx:
         who = principal(ctx, workspace)
         with ctx.db.write() as session:
-            service.delete_contact(
+            rooms.delete_contact(
                 session, who.workspace_id, contact_id, actor=ACTOR, at=ctx.clock.now()
             )
     if json_out:
@@ -259,7 +261,7 @@ def resend(
                 at=now,
                 invite_settings=InviteSettings.of(ctx.settings),
             )
-            out = _one(session, ctx, contact)
+            out = contact_out(session, ctx, contact)
     if json_out:
         print_json(out)
         return
@@ -300,7 +302,7 @@ def onboard(
             moved = direct.onboard(
                 session, ctx.settings, who.workspace_id, contact_id, fields, actor=ACTOR, now=now
             )
-            out = _one(session, ctx, moved.contact)
+            out = contact_out(session, ctx, moved.contact)
     _moved(moved, out, json_out)
 
 
@@ -318,5 +320,5 @@ def unblock(
             moved = direct.unblock(
                 session, ctx.settings, who.workspace_id, contact_id, actor=ACTOR, now=now
             )
-            out = _one(session, ctx, moved.contact)
+            out = contact_out(session, ctx, moved.contact)
     _moved(moved, out, json_out)

@@ -1,11 +1,14 @@
 """`relaybird demo`: the main job on the embedded default, end to end, in one command.
 
 Starts relaybird (a fresh SQLite file, API + loops in this process) and the simulator (playing
-Meta, Twilio, LINE and WeChat), creates a sender and a campaign through the API, uploads a
-generated CSV with some bad rows, starts it, and shows live per-state counts, rate and ETA until
-every recipient is done; then the final table, the Direct networks in three short scenes
-(``demo_networks.py``), and where to look next. Keeps serving until Ctrl-C (``--exit``: stop after
-the table, for scripts). Either way its temporary folder (database, spooled upload) is removed.
+Meta, Twilio, LINE and WeChat; its template catalogue strict), creates a sender, syncs its
+template catalogue and creates a campaign through the API (an image header, two body parameters
+and a URL button, each mapped to a column or a constant), uploads a generated CSV with some bad
+rows, shows one recipient's preview and the cost estimate, starts it, and shows live per-state
+counts, rate and ETA until every recipient is done; then the final table, the Direct networks in
+three short scenes (``demo_networks.py``), and where to look next. Keeps serving until Ctrl-C
+(``--exit``: stop after the table, for scripts). Either way its temporary folder (database,
+spooled upload) is removed.
 
 The hints are commands people copy: printed unwrapped whatever the terminal (or file) width,
 with the path of this very executable.
@@ -42,6 +45,18 @@ from relaybird.context import AppContext
 from relaybird.kit import sealing
 
 DEMO_NUMBER = "1065550100"
+DEMO_WABA = "106555010000001"
+# The demo's campaign: a seeded marketing template with an image header, two body parameters
+# and a URL button whose suffix is each recipient's coupon (issue 14's slot mapping).
+DEMO_TEMPLATE = {
+    "name": "summer_promo",
+    "language": "en_US",
+    "mapping": {
+        "header": {"image": {"link": "https://cdn.example.com/relaybird-demo/summer.jpg"}},
+        "body": {"1": {"column": "first_name"}, "2": {"value": "25%"}},
+        "buttons": [{"index": 0, "sub_type": "url", "column": "coupon"}],
+    },
+}
 DONE = ("INITIAL", "IN_PROGRESS", "RETRY_SCHEDULED")
 ORDER = (
     "INITIAL",
@@ -138,6 +153,7 @@ def _run(
             read_delay=2.0,
             batch_max=50,
             throughput_mps=throughput,
+            template_catalogue="strict",
         )
     ).start()
     server: _Server | None = None
@@ -174,21 +190,18 @@ def _run(
         # The simulated number: a large messaging limit and the demo's throughput.
         sim.call(
             lambda: sim.simulator.add_number(
-                DEMO_NUMBER, token, tier="TIER_100K", throughput_mps=throughput
+                DEMO_NUMBER, token, tier="TIER_100K", throughput_mps=throughput, waba_id=DEMO_WABA
             )
         )
         sender = _create_sender(api, ctx, throughput, token)
+        synced = api.post(f"/api/v1/senders/{sender}/templates/sync")
+        console.print(
+            f"template catalogue of business account {DEMO_WABA}: {synced['total']} templates "
+            "synced from the simulator"
+        )
         campaign = api.post(
             "/api/v1/campaigns",
-            {
-                "name": "Spring sale (demo)",
-                "sender_id": sender,
-                "template": {
-                    "name": "spring_sale",
-                    "language": "en_US",
-                    "body_params": ["first_name"],
-                },
-            },
+            {"name": "Summer promo (demo)", "sender_id": sender, "template": DEMO_TEMPLATE},
         )
         cid = campaign["id"]
         csv_bytes, bad = _generate_csv(recipients, seed)
@@ -201,6 +214,7 @@ def _run(
         )
         for err in summary["errors"][:4]:
             console.print(f"    row {err['row']}: {err['reason']}", soft_wrap=True)
+        _show_preview(api, api_url, cid)
         api.post(f"/api/v1/campaigns/{cid}/start")
         final = _follow(api, cid, summary["accepted"])
         console.print(_table(final, title=f"campaign {cid}: {final['state']}"))
@@ -227,6 +241,29 @@ def _run(
         mailbox.stop()
         if ctx is not None:
             ctx.db.dispose()
+
+
+def _show_preview(api: ApiClient, api_url: str, cid: int) -> None:
+    """The first recipient's message as they will get it, its URL, and the cost estimate."""
+    preview = api.get(f"/api/v1/campaigns/{cid}/preview")
+    console.print(
+        f"\n[bold]preview[/] of row {preview['row']} ({preview['template']}), also at "
+        f"{api_url}/api/v1/campaigns/{cid}/preview?row={preview['row']} and on the dashboard:",
+        soft_wrap=True,
+    )
+    for line in (preview["header"], preview["body"], preview["footer"], *preview["buttons"]):
+        if line:
+            for part in str(line).splitlines():
+                console.print(f"    {part}", soft_wrap=True, highlight=False, markup=False)
+    cost = api.get(f"/api/v1/campaigns/{cid}/cost")
+    estimate = cost["estimate"]
+    if estimate is not None:
+        console.print(
+            f"cost estimate ({cost['category']}, rate card of {cost['rate_card']['effective']}): "
+            f"{cost['currency']} {float(estimate['amount']):,.2f} for {estimate['priced']:,} "
+            f"priced recipients, {estimate['unpriced']:,} in markets the card has no rate for\n",
+            soft_wrap=True,
+        )
 
 
 def _follow(api: ApiClient, cid: int, accepted: int) -> dict[str, Any]:
@@ -314,7 +351,11 @@ def _next_steps(api_url: str, key: str, db_url: str, cid: int, counts: dict[str,
     me = _self()
     env = f"RELAYBIRD_DATABASE_URL={shlex.quote(db_url)}"
     lines = [
-        ("dashboard", f"{api_url}/ui/campaigns/{cid}  (log in with the admin API key below)"),
+        (
+            "dashboard",
+            f"{api_url}/ui/campaigns/{cid}  (log in with the admin API key below; the message "
+            "preview is beside the upload summary)",
+        ),
         (
             f"{state} recipients",
             f"{api_url}/ui/campaigns/{cid}?state={state}  ({counts.get(state, 0):,} in this run)",
@@ -322,6 +363,7 @@ def _next_steps(api_url: str, key: str, db_url: str, cid: int, counts: dict[str,
         ("API docs", f"{api_url}/docs"),
         ("admin API key", key),
         ("the campaign", f"curl {auth} {api_url}/api/v1/campaigns/{cid}"),
+        ("a preview", f"curl {auth} {api_url}/api/v1/campaigns/{cid}/preview"),
         (
             "its recipients",
             f"curl {auth} '{api_url}/api/v1/campaigns/{cid}/recipients?state={state}'",
@@ -344,7 +386,7 @@ def _generate_csv(rows: int, seed: int) -> tuple[bytes, int]:
     """A list in the shapes people upload: E.164, national numbers, 00-prefixes, spaces; about
     3 % bad rows (empty or invalid phones, missing names, duplicates)."""
     rng = random.Random(seed)
-    lines = ["Guest phone number,first_name"]
+    lines = ["Guest phone number,first_name,coupon"]
     bad = 0
     phones: list[str] = []
     for i in range(rows):
@@ -359,12 +401,22 @@ def _generate_csv(rows: int, seed: int) -> tuple[bytes, int]:
             phone, name, bad = f"+1{number}", "", bad + 1
         elif roll < 0.03 and phones:
             phone, bad = rng.choice(phones), bad + 1
+        elif roll < 0.15:
+            # Some abroad, so the cost estimate has markets the rate card prices.
+            phone = rng.choice(
+                [
+                    f"+54 9 11 {rng.randint(20000000, 69999999)}",  # Argentina
+                    f"+43 664 {rng.randint(1000000, 9999999)}",  # Austria
+                    f"+61 4{rng.randint(10000000, 99999999)}",  # Australia
+                ]
+            )
+            phones.append(phone)
         else:
             phone = rng.choice(
                 [f"+1{number}", f"+1 {number[:3]} {number[3:]}", number, f"001{number}"]
             )
             phones.append(phone)
-        lines.append(f"{phone},{name}")
+        lines.append(f"{phone},{name},{name.upper() or 'X'}{rng.randint(10, 99)}")
     return ("\n".join(lines) + "\n").encode(), bad
 
 
@@ -374,6 +426,7 @@ def _create_sender(api: ApiClient, ctx: AppContext, throughput: int, token: str)
         "phone_number_id": DEMO_NUMBER,
         "display_phone_number": "+1 555 0100",
         "access_token": token,
+        "waba_id": DEMO_WABA,
     }
     try:
         created = api.post("/api/v1/senders", body)

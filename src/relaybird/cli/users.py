@@ -22,11 +22,12 @@ from relaybird.cli.common import (
     show,
     table,
 )
-from relaybird.contacts import direct, users
-from relaybird.contacts.routes_direct import BlockedOut, BlockReason
+from relaybird.contacts import users
 from relaybird.contacts.routes_users import to_out
 from relaybird.contacts.schemas import DirectNetwork, UserOut
 from relaybird.contacts.transitions import DIRECT_NETWORKS, Network
+from relaybird.direct import service as direct
+from relaybird.direct.routes import BlockedOut, BlockReason
 from relaybird.kit.time import rfc3339
 
 app = typer.Typer(

@@ -3,14 +3,12 @@ resend the invitation."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query, status
-from sqlalchemy.orm import Session
 
 from relaybird.api.deps import Agent, Ctx, ListWindow, ReadSession, Viewer, WriteSession
-from relaybird.contacts import invitations, service
+from relaybird.contacts import service
 from relaybird.contacts.invitations import InviteSettings
 from relaybird.contacts.schemas import (
     ContactCreate,
@@ -19,75 +17,17 @@ from relaybird.contacts.schemas import (
     ContactPage,
     ContactUpdate,
     HistoryItem,
-    InvitationOut,
     StatusFilter,
 )
 from relaybird.contacts.service import ContactDraft
-from relaybird.contacts.transitions import ContactStatus, Network
+from relaybird.contacts.transitions import Network
 from relaybird.contacts.validation import ContactFields
-from relaybird.context import AppContext
+from relaybird.contacts.views import contact_out, latest, to_out
 from relaybird.kit.pagination import MAX_LIMIT
-from relaybird.models import Contact
 
 router = APIRouter(prefix="/contacts", tags=["contacts"])
-
-
-def to_out(
-    contact: Contact, invitation: service.InvitationState | None, now: datetime
-) -> ContactOut:
-    return ContactOut(
-        id=contact.id,
-        network=Network(contact.network),
-        status=None if contact.status is None else ContactStatus(contact.status),
-        first_name=contact.first_name,
-        last_name=contact.last_name,
-        company=contact.company,
-        email=contact.email,
-        phone=contact.phone,
-        owner_user_id=contact.owner_user_id,
-        invitation=None if invitation is None else _invitation(invitation, now),
-        network_user_id=contact.network_user_id,
-        unfollowed_at=contact.unfollowed_at,
-        sms_consent=_sms_consent(contact),
-        created_at=contact.created_at,
-        updated_at=contact.updated_at,
-    )
-
-
-def _sms_consent(contact: Contact) -> Literal["PENDING", "OPTED_IN", "OPTED_OUT"] | None:
-    if contact.network != "SMS_DIRECT":
-        return None
-    if contact.unfollowed_at is not None:
-        return "OPTED_OUT"
-    if contact.sms_opt_in_at is not None:
-        return "OPTED_IN"
-    return "PENDING" if contact.sms_opt_in_requested_at is not None else None
-
-
-def _invitation(found: service.InvitationState, now: datetime) -> InvitationOut:
-    invitation = found.invitation
-    return InvitationOut(
-        state=invitations.state_of(invitation, now),
-        delivery=found.delivery,
-        delivery_error=found.delivery_error,
-        queued_at=invitation.created_at,
-        sent_at=invitation.sent_at,
-        expires_at=invitation.expires_at,
-        accepted_at=invitation.accepted_at,
-    )
-
-
-def latest(
-    session: Session, ctx: AppContext, contact_ids: list[int]
-) -> dict[int, service.InvitationState]:
-    return service.latest_invitations(
-        session, contact_ids, smtp_configured=bool(ctx.settings.smtp_url)
-    )
-
-
-def _one(session: Session, ctx: AppContext, contact: Contact) -> ContactOut:
-    now = ctx.clock.now()
-    return to_out(contact, latest(session, ctx, [contact.id]).get(contact.id), now)
+# DELETE /contacts/{id} is rooms/routes.py's ``contacts_router``: deleting a contact takes it
+# out of its rooms first, and rooms build on contacts (contacts never import rooms).
 
 
 @router.post(
@@ -126,7 +66,7 @@ def create_contact(
         invite_settings=InviteSettings.of(ctx.settings),
         region=ctx.settings.default_region,
     )
-    return _one(session, ctx, contact)
+    return contact_out(session, ctx, contact)
 
 
 @router.get(
@@ -166,7 +106,7 @@ def get_contact(
     contact_id: ContactId, principal: Viewer, session: ReadSession, ctx: Ctx
 ) -> ContactOut:
     contact = service.get_contact(session, principal.workspace_id, contact_id)
-    return _one(session, ctx, contact)
+    return contact_out(session, ctx, contact)
 
 
 @router.patch(
@@ -189,22 +129,7 @@ def update_contact(
         at=now,
         region=ctx.settings.default_region,
     )
-    return _one(session, ctx, contact)
-
-
-@router.delete(
-    "/{contact_id}",
-    status_code=status.HTTP_204_NO_CONTENT,
-    summary="Delete a contact",
-    description="Removes the contact, its invitations and its room memberships. Deleting and "
-    "creating again is the only way to clear a WhatsApp contact's UNAVAILABLE.",
-)
-def delete_contact(
-    contact_id: ContactId, principal: Agent, session: WriteSession, ctx: Ctx
-) -> None:
-    service.delete_contact(
-        session, principal.workspace_id, contact_id, actor=principal.actor, at=ctx.clock.now()
-    )
+    return contact_out(session, ctx, contact)
 
 
 @router.get(
@@ -241,4 +166,4 @@ def resend_invite(
         at=now,
         invite_settings=InviteSettings.of(ctx.settings),
     )
-    return _one(session, ctx, contact)
+    return contact_out(session, ctx, contact)

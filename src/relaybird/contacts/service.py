@@ -54,12 +54,14 @@ def create_contact(
     at: datetime,
     invite_settings: InviteSettings | None = None,
     event: str | None = None,
+    reason: str | None = None,
     region: str = "US",
 ) -> Contact:
     """Validate and insert a contact, then apply its first move through the table: "created"
     (SMS-Direct: CONFIRMED; the others: no status), or ``event``
     for system-created contacts ("auto_onboarded" → INCOMPLETE, "auto_onboard_blocked" →
-    BLOCKED; phone only). WeChat and LINE contacts (WhatsApp ones with ``draft.invite``) get an
+    BLOCKED; phone only; the owner is the virtual number's user, active or not), with
+    ``reason`` in its history. WeChat and LINE contacts (WhatsApp ones with ``draft.invite``) get an
     invitation whose e-mail is queued: they become PENDING_CONFIRMATION when it is sent
     (``invitations.settle_delivery``), not before. Duplicates (same workspace, network and
     phone, or e-mail on WeChat and LINE) raise DuplicateContact (409); bad fields raise
@@ -79,7 +81,7 @@ def create_contact(
             {"field": "invite", "msg": f"{network} contacts are not onboarded by invitation"}
         )
     try:
-        owner = _owner(session, workspace_id, draft.owner_user_id)
+        owner = _owner(session, workspace_id, draft.owner_user_id, active_only=complete)
     except InvalidInput as exc:
         problems += exc.extra.get("errors") or [{"field": "owner_user_id", "msg": exc.detail}]
     if problems:
@@ -107,7 +109,7 @@ def create_contact(
             "the workspace (on Direct networks: for this owner)"
         ) from None
     first = event or "created"
-    move_contact(session, contact, first, actor, at=at)
+    move_contact(session, contact, first, actor, reason=reason, at=at)
     if inviting:
         assert invite_settings is not None
         invitations.issue(session, contact, owner.name, invite_settings, at=at)
@@ -115,7 +117,90 @@ def create_contact(
 
 
 def get_contact(session: Session, workspace_id: int, contact_id: int) -> Contact:
-    return found(repository.contact(session, workspace_id, contact_id), f"contact {contact_id}")
+    return found(find_contact(session, workspace_id, contact_id), f"contact {contact_id}")
+
+
+def find_contact(session: Session, workspace_id: int, contact_id: int) -> Contact | None:
+    """The contact, or None when the workspace has no such contact (``get_contact``: 404)."""
+    return repository.contact(session, workspace_id, contact_id)
+
+
+def move_if_allowed(
+    session: Session,
+    contact: Contact,
+    event: str,
+    *,
+    actor: str,
+    now: datetime,
+    reason: str | None = None,
+    error_code: int | None = None,
+) -> bool:
+    """A contact-status move through its network's CONTACT table; False (nothing written) if
+    the table has no such move from where the contact is — e.g. a late `delivered` for an
+    UNAVAILABLE contact, which stays UNAVAILABLE (sticky). ``move_contact`` raises instead."""
+    machine = CONTACT[Network(contact.network)]
+    observed = None if contact.status is None else ContactStatus(contact.status)
+    targets = machine.targets(observed, event)
+    if not targets:
+        return False
+    moved = move_contact(
+        session,
+        contact,
+        event,
+        actor,
+        target=targets[0],
+        explicit_target=True,
+        reason=reason,
+        error_code=error_code,
+        at=now,
+    )
+    return moved.changed
+
+
+def complete_profile(
+    session: Session,
+    contact: Contact,
+    fields: ContactFields,
+    *,
+    actor: str,
+    at: datetime,
+    region: str = "US",
+) -> Contact:
+    """Onboard an auto-onboarded Direct contact (INCOMPLETE or BLOCKED): the given names,
+    company and e-mail over what it has (its phone never changes), validated as a complete
+    contact of its network, and the move ``onboarded`` (SMS-Direct: CONFIRMED; WhatsApp-Direct:
+    no status). The move first: an illegal one (already onboarded) changes nothing."""
+    current = ContactFields(
+        first_name=contact.first_name,
+        last_name=contact.last_name,
+        company=contact.company,
+        email=contact.email,
+        phone=contact.phone,
+    )
+    given = {k: v for k, v in vars(fields).items() if v is not None and k != "phone"}
+    cleaned = validate_fields(
+        Network(contact.network), replace(current, **given), complete=True, region=region
+    )
+    move_contact(session, contact, "onboarded", actor, at=at)
+    repository.update_contact(
+        session,
+        contact.id,
+        {
+            "first_name": cleaned.first_name,
+            "last_name": cleaned.last_name,
+            "company": cleaned.company,
+            "email": cleaned.email,
+            "updated_at": at,
+        },
+    )
+    session.refresh(contact)
+    return contact
+
+
+def mark_unfollowed(session: Session, contact_id: int, at: datetime) -> None:
+    """The provider says the person opted out (STOP) or does not follow the account any more:
+    ``unfollowed_at`` (kept if already set)."""
+    repository.mark_unfollowed(session, contact_id, at)
 
 
 def list_contacts(
@@ -208,14 +293,11 @@ def update_contact(
 def delete_contact(
     session: Session, workspace_id: int, contact_id: int, *, actor: str, at: datetime
 ) -> None:
-    """Delete the contact, its invitations and room memberships. The only way to clear a sticky
-    UNAVAILABLE: create the contact again."""
-    from relaybird.rooms import service as rooms  # rooms build on contacts, not the reverse
-
+    """Delete the contact and its invitations. The only way to clear a sticky UNAVAILABLE:
+    create the contact again. A contact that may be in rooms is deleted through
+    ``rooms.service.delete_contact``, which takes it out of them first (rooms build on
+    contacts, not the reverse)."""
     contact = get_contact(session, workspace_id, contact_id)
-    for room in rooms.rooms_of_contact(session, contact.id):
-        # The room learns it lost a contact: its last one deactivates it, like a removal.
-        rooms.remove_contact(session, room, contact.id, actor=actor, now=at)
     emails = repository.delete_contact(session, contact.id)
     cancel_emails(session, emails, "canceled: the contact was deleted")
     emit(

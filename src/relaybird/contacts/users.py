@@ -80,8 +80,12 @@ def create_user(
     return view(session, workspace_id, user.id)
 
 
+def get_user(session: Session, workspace_id: int, user_id: int) -> User:
+    return found(repository.user(session, workspace_id, user_id), f"user {user_id}")
+
+
 def view(session: Session, workspace_id: int, user_id: int) -> UserView:
-    user = found(repository.user(session, workspace_id, user_id), f"user {user_id}")
+    user = get_user(session, workspace_id, user_id)
     return UserView(
         user, {n.network: n.phone for n in repository.virtual_numbers(session, [user.id])}
     )

@@ -13,15 +13,18 @@ from fastapi.responses import HTMLResponse, Response
 
 from relaybird.api.deps import Ctx
 from relaybird.campaigns import service as campaigns
-from relaybird.campaigns import uploads
+from relaybird.campaigns import templating, uploads
 from relaybird.campaigns.schemas import CampaignCreate, TemplateSpec
 from relaybird.campaigns.transitions import ALLOWS_REMOVAL, RECIPIENT, RecipientState
 from relaybird.context import AppContext
 from relaybird.dashboard.session import DashboardSession
 from relaybird.dashboard.web import PREFIX, AdminForm, Session, back, render
-from relaybird.errors import AppError, InvalidInput
+from relaybird.errors import AppError, InvalidInput, NotFound
 from relaybird.inbox import refusals
 from relaybird.operations import service as ops
+from relaybird.templates import service as templates
+from relaybird.templates.mapping import PAIR_HELP, SlotMapping, from_pairs
+from relaybird.templates.transitions import TemplateStatus
 
 router = APIRouter()
 
@@ -31,6 +34,8 @@ REMOVABLE = {s.value for s in RecipientState if RECIPIENT.can(s, "removed", Reci
 # Upload waits this long before the page moves on (a large file keeps importing).
 UPLOAD_WAIT_S = 30.0
 PAGE = 50
+# Approved templates listed under the create form, with their slots.
+CATALOGUE_SHOWN = 200
 
 
 def _health_by_sender(ctx: AppContext, session_ws: int) -> dict[int, ops.SenderHealth]:
@@ -47,6 +52,12 @@ def campaign_list(
         items, last = campaigns.list_page(session, ws, after_id=after, limit=PAGE)
         health = ops.sender_health(session, ctx.clock.now(), ws)
         refused = refusals.recent(session, ctx.clock.now())
+        catalogue = [
+            (t, templates.slots_of(t))
+            for t in templates.list_templates(
+                session, ws, status=TemplateStatus.APPROVED, limit=CATALOGUE_SHOWN
+            ).items
+        ]
     rows = [(s, ops.progress(s)) for s in reversed(items)]
     return render(
         request,
@@ -59,6 +70,8 @@ def campaign_list(
         next_after=last,
         ops=ops,
         refused=refused,
+        catalogue=catalogue,
+        map_help=PAIR_HELP,
     )
 
 
@@ -78,12 +91,15 @@ async def create_campaign(
     template_name: Annotated[str, Form()],
     language: Annotated[str, Form()] = "en_US",
     body_params: Annotated[str, Form()] = "",
+    mapping: Annotated[str, Form()] = "",
     start: Annotated[str | None, Form()] = None,
     file: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
     """Create, upload the list (if any) and optionally start, as the API would in three calls."""
     ws, actor = sess.principal.workspace_id, sess.principal.actor
     try:
+        pairs = [line.strip() for line in mapping.splitlines() if line.strip()]
+        slots = SlotMapping.model_validate(from_pairs(pairs)) if pairs else None
         body = CampaignCreate(
             name=name.strip(),
             sender_id=sender_id,
@@ -91,6 +107,7 @@ async def create_campaign(
                 name=template_name.strip(),
                 language=language.strip(),
                 body_params=[p.strip() for p in body_params.split(",") if p.strip()],
+                mapping=slots,
             ),
         )
     except ValueError as exc:
@@ -183,9 +200,16 @@ def campaign_detail(
     state: str | None = None,
     phone: str | None = None,
     after: int | None = None,
+    row: int | None = None,
 ) -> HTMLResponse:
     ws = sess.principal.workspace_id
     live = _live_values(ctx, sess, campaign_id)
+    upload = uploads.latest(ctx, ws, campaign_id)
+    with ctx.db.read() as session:
+        try:
+            preview = templating.preview_out(live["c"], templating.preview(session, live["c"], row))
+        except NotFound:
+            preview = None
     chosen = RecipientState(state) if state in STATES else None
     with ctx.db.read() as session:
         if phone and phone.strip():
@@ -208,6 +232,9 @@ def campaign_detail(
         after=after,
         removable=live["c"].state in ALLOWS_REMOVAL,
         removable_states=REMOVABLE,
+        upload=upload,
+        preview=preview,
+        preview_row=row,
     )
 
 

@@ -15,6 +15,7 @@ from relaybird.contacts.invitations import InviteSettings
 from relaybird.dashboard.session import DashboardSession, check_csrf
 from relaybird.dashboard.web import PREFIX, Session, back
 from relaybird.errors import AppError, Forbidden
+from relaybird.rooms import service as rooms
 
 router = APIRouter()
 
@@ -53,7 +54,7 @@ def delete_contact(sess: AgentForm, ctx: Ctx, contact_id: int) -> Response:
     page = f"{PREFIX}/contacts"
     try:
         with ctx.db.write() as session:
-            service.delete_contact(
+            rooms.delete_contact(
                 session,
                 sess.principal.workspace_id,
                 contact_id,

@@ -14,11 +14,13 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from relaybird.campaigns import templating
 from relaybird.campaigns.recipients import move_recipients
 from relaybird.campaigns.transitions import RecipientEvent, RecipientState
 from relaybird.dispatcher import repository
 from relaybird.models import Campaign, Recipient
 from relaybird.senders import admission
+from relaybird.templates.builder import SendPlan
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,8 @@ class Template:
     campaign_id: int
     name: str
     language: str
+    # A campaign with a slot mapping: how each recipient's components are built (issue 14).
+    plan: SendPlan | None = None
 
 
 @dataclass(frozen=True)
@@ -80,7 +84,10 @@ def claim(
             )
             if found:
                 out.templates[campaign.id] = Template(
-                    campaign.id, campaign.template_name, campaign.template_language
+                    campaign.id,
+                    campaign.template_name,
+                    campaign.template_language,
+                    templating.plan_of(session, campaign),
                 )
             rows.extend(found)
         return rows

@@ -47,6 +47,7 @@ from relaybird.providers.port import (
     SendResult,
     TemplateMessage,
 )
+from relaybird.templates.builder import SlotValueError
 
 log = logging.getLogger("relaybird.dispatcher")
 
@@ -263,12 +264,17 @@ class SenderRunner:
         if self.draining or self.stops.covers(work.item.campaign_id, work.claimed_at):
             return Outcome(work.item, released=True)
         template = work.claim.templates[work.item.campaign_id]
+        try:
+            components = template.plan.components(work.item.params) if template.plan else None
+        except SlotValueError as exc:  # the template changed at Meta since the import
+            return Outcome(work.item, unexpected=f"cannot be sent: {exc}")
         message = TemplateMessage(
             to=work.item.phone,
             template_name=template.name,
             language=template.language,
             body_params=work.item.params,
             callback_data=callback_data(work.item.id),
+            components=components,
         )
         creds = SenderCredentials(work.claim.phone_number_id, work.claim.access_token)
         started = time.monotonic()

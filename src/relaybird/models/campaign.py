@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from relaybird.db.types import BigId
@@ -21,14 +21,26 @@ class Campaign(IdMixin, TimestampMixin, Base):
     name: Mapped[str] = mapped_column(String(200))
     template_name: Mapped[str] = mapped_column(String(512))
     template_language: Mapped[str] = mapped_column(String(16))
-    # Upload column names, in the order of the template's body parameters {{1}}, {{2}}, ...
+    # The upload columns the import reads, in the order of each recipient's ``params``: the
+    # template's body parameters {{1}}, {{2}}, ... in order, or (a campaign with a slot mapping)
+    # the mapping's columns, sorted.
     body_params: Mapped[list[str]] = mapped_column(Json, default=list)
+    # The catalogue entry (issue 14) and how each of its slots is filled (templates/mapping.py
+    # ``SlotMapping``, stored without its unset fields). None: a free-text / body-only campaign.
+    template_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("templates.id"))
+    template_mapping: Mapped[dict[str, Any] | None] = mapped_column(Json)
     state: Mapped[str] = mapped_column(String(16), default="NOT_STARTED")
     start_at: Mapped[datetime | None]
     # Why the campaign is paused or waiting (set by the engine or the admin), shown to users.
     pause_reason: Mapped[str | None] = mapped_column(Text)
     paused_by: Mapped[str | None] = mapped_column(String(16))  # "admin" | "engine"
     quality_guard: Mapped[bool] = mapped_column(default=False)
+    # The quality guard also acts on a template turning YELLOW (RED always does).
+    quality_guard_yellow: Mapped[bool] = mapped_column(default=False)
+    # Resumes by itself when Meta makes the template that auto-paused it sendable again.
+    auto_resume: Mapped[bool] = mapped_column(default=False)
+    # The template whose stop (status or quality) auto-paused it; cleared by any resume.
+    paused_template_id: Mapped[int | None] = mapped_column(BigId)
     total: Mapped[int] = mapped_column(default=0)
     reply_count: Mapped[int] = mapped_column(default=0)
     started_at: Mapped[datetime | None]
@@ -79,6 +91,10 @@ class Recipient(IdMixin, Base):
     error_title: Mapped[str | None] = mapped_column(Text)
     invalid_reason: Mapped[str | None] = mapped_column(Text)
     replied_at: Mapped[datetime | None]
+    # What Meta bills for it, by the rate card, from its status webhooks' ``pricing``: millionths
+    # of the card's currency (0: free, e.g. free_entry_point), and Meta's pricing category.
+    cost_micros: Mapped[int | None] = mapped_column(BigInteger)
+    cost_category: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

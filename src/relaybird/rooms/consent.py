@@ -8,7 +8,7 @@ that is queued for them waits (PENDING, not claimed) until they reply with an op
 (YES, START, UNSTOP), then goes out in order. A contact who texted the number first (no
 request outstanding) started the conversation: that is their opt-in (CTIA's "conversational"
 messaging). A call is not. STOP
-(rooms/channels.py) withdraws it. Messages still waiting ``WAIT`` after the request are FAILED
+(direct/channels.py) withdraws it. Messages still waiting ``WAIT`` after the request are FAILED
 with the reason. Consent is per contact entry (each user's contact list has its own).
 Sources: reference/networks.md §1.9 (Twilio Messaging Policy, FCC TCPA rules); not legal advice.
 """

@@ -8,6 +8,8 @@ message is gone (room deleted) is dropped, not retried.
 Inbound WhatsApp messages: the contact is found by phone among the sender workspace's WhatsApp
 contacts, the room by the sender number; each such room gets a RECEIVED message (once per
 wamid), the contact's 24 h window opens, and the rooms' ACTIVE/LIMITED status is recomputed.
+Messages to a number that is a user's WhatsApp-Direct virtual number are not these rooms':
+``relaybird.direct.handlers`` takes them.
 """
 
 from __future__ import annotations
@@ -17,14 +19,10 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
-from relaybird.errors import InvalidInput
 from relaybird.inbox.handlers import ApplyContext, Registry
-from relaybird.models import RoomMessage, Sender
+from relaybird.models import RoomMessage
 from relaybird.providers.whatsapp.events import InboundMessage, MessageStatus
-from relaybird.rooms import direct, messages, outcomes, repository, service
-from relaybird.rooms.schemas import DirectInbound
-
-log = logging.getLogger("relaybird.rooms")
+from relaybird.rooms import messages, outcomes, repository, service
 
 log = logging.getLogger("relaybird.rooms")
 
@@ -109,9 +107,9 @@ def on_inbound(session: Session, events: Sequence[InboundMessage], ctx: ApplyCon
         sender = repository.sender_by_phone_number_id(session, event.phone_number_id)
         if sender is None:
             continue
+        if repository.whatsapp_direct_number(session, sender) is not None:
+            continue  # a user's WhatsApp-Direct virtual number: relaybird.direct.handlers
         phone = "+" + event.sender.lstrip("+")
-        if _whatsapp_direct(session, sender, event, phone, ctx):
-            continue
         contacts = repository.whatsapp_contacts(session, sender.workspace_id, phone)
         if not contacts:
             continue
@@ -136,33 +134,3 @@ def on_inbound(session: Session, events: Sequence[InboundMessage], ctx: ApplyCon
                         at=at,
                     )
             service.refresh_status(session, room, actor=ACTOR, now=ctx.now)
-
-
-def _whatsapp_direct(
-    session: Session, sender: Sender, event: InboundMessage, phone: str, ctx: ApplyContext
-) -> bool:
-    """A message to a number that is a user's WhatsApp-Direct virtual number: handled as on
-    /webhooks/direct (unknown → INCOMPLETE contact, room, welcome; blocked → HELD). The welcome
-    is sent by the rooms.sender loop after this apply commits."""
-    digits = "".join(c for c in sender.display_phone_number if c.isdigit())
-    number = repository.virtual_number(session, "WHATSAPP_DIRECT", "+" + digits)
-    if number is None or number.workspace_id != sender.workspace_id:
-        return False
-    body = DirectInbound.model_validate(
-        {
-            "network": "WHATSAPP_DIRECT",
-            "from": phone,
-            "to": number.phone,
-            "kind": "message",
-            "text": (event.text or "")[:4096] or None,
-            "id": event.wamid[:100],
-            "timestamp": event.timestamp,
-        }
-    )
-    try:
-        direct.receive(
-            session, ctx.settings, body, b"", now=ctx.now, workspace_id=sender.workspace_id
-        )
-    except InvalidInput as exc:  # a sender we cannot read as a phone number: nothing to do
-        log.warning("WhatsApp-Direct message dropped: %s", exc.detail)
-    return True

@@ -31,7 +31,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from relaybird.connectors import service as connectors
-from relaybird.contacts import repository as contacts_repository
+from relaybird.contacts import service as contacts
 from relaybird.context import AppContext
 from relaybird.dispatcher.retry import RetryPolicy
 from relaybird.kit.poison import set_aside
@@ -122,9 +122,7 @@ def _work(ctx: AppContext, session: Session, message_id: int, now: datetime) -> 
     assert msg is not None
     room = repository.room_any(session, msg.room_id)
     contact = (
-        contacts_repository.contact(session, msg.workspace_id, msg.contact_id)
-        if msg.contact_id
-        else None
+        contacts.find_contact(session, msg.workspace_id, msg.contact_id) if msg.contact_id else None
     )
     template = (
         messages.Template(
@@ -214,12 +212,17 @@ def _wait_for_opt_in(
     base: Work,
     now: datetime,
 ) -> Work:
-    """A US number that has not opted in: the message waits, and the first one to wait asks."""
+    """A US number that has not opted in: the message waits, and the first one to wait asks
+    (again when the last request failed: the 30 days start over)."""
+    ask = consent.needs_request(contact) or repository.last_of_kind_failed(
+        session, contact.id, consent.OPT_IN
+    )
+    if ask:
+        contact.sms_opt_in_requested_at = now
     if not consent.hold(msg, contact, now):
         return replace(base, refusal=consent.NO_OPT_IN)
     request = None
-    if consent.needs_request(contact):
-        contact.sms_opt_in_requested_at = now
+    if ask:
         owner = repository.user(session, room.workspace_id, room.owner_user_id)
         text = ctx.settings.sms_opt_in_text.replace("{user}", owner.name if owner else "We")
         row = messages.queue_out(
@@ -332,7 +335,7 @@ def record(ctx: AppContext, results: list[tuple[Work, SendResult | None]]) -> No
             if error.recipient_effect in _GONE and msg.contact_id:
                 # Twilio 21610 (a STOP we did not see), WeChat 43004 (an unsubscribe we did
                 # not see): recorded on the contact, nothing more is tried until they return.
-                contacts_repository.mark_unfollowed(session, msg.contact_id, now)
+                contacts.mark_unfollowed(session, msg.contact_id, now)
             if error.code == outcomes.NOT_ON_WHATSAPP:
                 outcomes.not_on_whatsapp(session, msg, now=now, actor="rooms.sender")
 

@@ -8,9 +8,9 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from relaybird.contacts import repository as contacts_repository
+from relaybird.contacts import service as contacts
 from relaybird.models import Contact, RoomMessage
-from relaybird.rooms import messages, repository, service
+from relaybird.rooms import messages, repository
 
 # The Cloud API's "message undeliverable" (campaigns/statuses.py reads it the same way).
 NOT_ON_WHATSAPP = 131026
@@ -27,20 +27,20 @@ def _welcome_contact(session: Session, message: RoomMessage) -> Contact | None:
     room = repository.room_any(session, message.room_id)
     if room is None or room.network != "WHATSAPP":
         return None
-    return contacts_repository.contact(session, message.workspace_id, message.contact_id)
+    return contacts.find_contact(session, message.workspace_id, message.contact_id)
 
 
 def welcome_delivered(session: Session, message: RoomMessage, *, now: datetime, actor: str) -> None:
     contact = _welcome_contact(session, message)
     if contact is not None:
-        service.move_contact(session, contact, "welcome_delivered", actor=actor, now=now)
+        contacts.move_if_allowed(session, contact, "welcome_delivered", actor=actor, now=now)
 
 
 def not_on_whatsapp(session: Session, message: RoomMessage, *, now: datetime, actor: str) -> None:
     contact = _welcome_contact(session, message)
     if contact is None:
         return
-    service.move_contact(
+    contacts.move_if_allowed(
         session,
         contact,
         "welcome_not_on_whatsapp",

@@ -83,6 +83,15 @@ def virtual_number(session: Session, network: str, phone: str) -> VirtualNumber 
     )
 
 
+def whatsapp_direct_number(session: Session, sender: Sender) -> VirtualNumber | None:
+    """The WhatsApp-Direct virtual number a sender of the same workspace is, if it is one."""
+    digits = "".join(c for c in sender.display_phone_number if c.isdigit())
+    number = virtual_number(session, "WHATSAPP_DIRECT", "+" + digits)
+    if number is None or number.workspace_id != sender.workspace_id:
+        return None
+    return number
+
+
 def virtual_number_of(session: Session, user_id: int, network: str) -> VirtualNumber | None:
     return session.scalar(
         select(VirtualNumber).where(
@@ -369,6 +378,17 @@ def claim(session: Session, ids: Sequence[int], at: datetime) -> list[int]:
         execution_options={"synchronize_session": False},
     ).all()
     return [int(r[0]) for r in rows]
+
+
+def last_of_kind_failed(session: Session, contact_id: int, kind: str) -> bool:
+    """Whether the contact's latest message of ``kind`` (any room) is FAILED."""
+    status = session.scalar(
+        select(RoomMessage.status)
+        .where(RoomMessage.contact_id == contact_id, RoomMessage.kind == kind)
+        .order_by(RoomMessage.id.desc())
+        .limit(1)
+    )
+    return status == MessageStatus.FAILED.value
 
 
 def release_waiting(session: Session, contact_id: int, note: str) -> list[int]:

@@ -14,8 +14,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 from sqlalchemy.orm import Session
 
-from relaybird.api.deps import Agent, Ctx, ReadSession, Viewer
+from relaybird.api.deps import Agent, Ctx, ReadSession, Viewer, WriteSession
 from relaybird.api.problems import PROBLEM_RESPONSES
+from relaybird.contacts.schemas import ContactId
 from relaybird.contacts.transitions import Network
 from relaybird.context import AppContext
 from relaybird.kit.pagination import decode_cursor, encode_cursor
@@ -38,6 +39,9 @@ from relaybird.rooms.transitions import RoomStatus
 log = logging.getLogger("relaybird.rooms")
 
 router = APIRouter(prefix="/rooms", tags=["rooms"], responses=PROBLEM_RESPONSES)
+# Deleting a contact takes it out of its rooms first: the door sits with rooms, which build on
+# contacts (contacts never import rooms). Mounted beside the contacts API.
+contacts_router = APIRouter(prefix="/contacts", tags=["contacts"])
 
 
 def _out(v: RoomView) -> RoomOut:
@@ -265,3 +269,18 @@ async def post_message(
             return read(session)
 
     return await asyncio.to_thread(reread)
+
+
+@contacts_router.delete(
+    "/{contact_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete a contact",
+    description="Removes the contact, its invitations and its room memberships. Deleting and "
+    "creating again is the only way to clear a WhatsApp contact's UNAVAILABLE.",
+)
+def delete_contact(
+    contact_id: ContactId, principal: Agent, session: WriteSession, ctx: Ctx
+) -> None:
+    service.delete_contact(
+        session, principal.workspace_id, contact_id, actor=principal.actor, at=ctx.clock.now()
+    )

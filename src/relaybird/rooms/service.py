@@ -14,9 +14,8 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from relaybird.config import Settings
-from relaybird.contacts import moves
-from relaybird.contacts import repository as contacts_repository
-from relaybird.contacts.transitions import CONTACT, ContactStatus, Network
+from relaybird.contacts import service as contacts_service
+from relaybird.contacts.transitions import Network
 from relaybird.errors import IllegalTransition, InvalidInput, NotFound, found
 from relaybird.events.transitions import Moved, apply_transition, record
 from relaybird.models import Contact, Room, RoomMessage, User
@@ -129,9 +128,7 @@ def add_contact(
     """Add a contact of the room's network; queue its welcome message (WhatsApp: the probe).
 
     Re-adding an UNAVAILABLE contact adds it but does not probe again (sticky, seed 000)."""
-    contact = found(
-        contacts_repository.contact(session, room.workspace_id, contact_id), f"contact {contact_id}"
-    )
+    contact = contacts_service.get_contact(session, room.workspace_id, contact_id)
     if contact.network != room.network:
         raise NetworkMismatch(
             f"room {room.id} is a {room.network} room; contact {contact.id} is on "
@@ -170,6 +167,18 @@ def remove_contact(
         refresh_status(session, room, actor=actor, now=now)
 
 
+def delete_contact(
+    session: Session, workspace_id: int, contact_id: int, *, actor: str, at: datetime
+) -> None:
+    """Delete a contact (``contacts.service.delete_contact``: it and its invitations) after
+    taking it out of every room it is in: each room learns it lost a contact, its last one
+    deactivates it, like a removal."""
+    contact = contacts_service.get_contact(session, workspace_id, contact_id)
+    for room in repository.rooms_of_contact(session, contact.id):
+        remove_contact(session, room, contact.id, actor=actor, now=at)
+    contacts_service.delete_contact(session, workspace_id, contact.id, actor=actor, at=at)
+
+
 def desired_status(session: Session, room: Room, now: datetime) -> RoomStatus:
     if room.network not in messages.WINDOW_NETWORKS:
         return RoomStatus.ACTIVE
@@ -194,38 +203,6 @@ def refresh_status(session: Session, room: Room, *, actor: str, now: datetime) -
     except IllegalTransition:
         return False  # moved under us (deactivated): nothing to do
     room.status = str(moved.target)
-    return moved.changed
-
-
-def move_contact(
-    session: Session,
-    contact: Contact,
-    event: str,
-    *,
-    actor: str,
-    now: datetime,
-    reason: str | None = None,
-    error_code: int | None = None,
-) -> bool:
-    """A contact-status move through its network's CONTACT table; False (nothing written) if
-    the table has no such move from where the contact is — e.g. a late `delivered` for an
-    UNAVAILABLE contact, which stays UNAVAILABLE (sticky)."""
-    machine = CONTACT[Network(contact.network)]
-    observed = None if contact.status is None else ContactStatus(contact.status)
-    targets = machine.targets(observed, event)
-    if not targets:
-        return False
-    moved = moves.move_contact(
-        session,
-        contact,
-        event,
-        actor,
-        target=targets[0],
-        explicit_target=True,
-        reason=reason,
-        error_code=error_code,
-        at=now,
-    )
     return moved.changed
 
 

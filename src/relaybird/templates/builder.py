@@ -6,12 +6,13 @@ fixtures ``send-template-*.json``): lower-case component ``type``; the header's 
 with ``parameter_name`` for named templates; one ``button`` component per button that takes a
 value, carrying its template position as a string ``index`` and a lower-case ``sub_type``.
 Buttons without a value (static URL, phone number, a quick reply without payload) get no
-component. The next wave's dispatcher hands the result to ``TemplateMessage.components``.
+component. The dispatcher hands ``SendPlan.components`` to ``TemplateMessage.components``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from relaybird.templates.mapping import SlotMapping, SlotProblem
@@ -113,3 +114,24 @@ def _button_parameter(sub_type: str, value: str) -> dict[str, Any]:
     if sub_type == "flow":
         return {"type": "action", "action": {"flow_token": value}}
     return {"type": "text", "text": value}
+
+
+@dataclass(frozen=True)
+class SendPlan:
+    """How one campaign's recipients become sends: its template's slots and mapping, and the
+    upload columns each recipient's stored ``params`` hold, in that order."""
+
+    name: str
+    language: str
+    slots: TemplateSlots
+    mapping: SlotMapping
+    columns: tuple[str, ...]
+
+    def row(self, params: Sequence[str]) -> dict[str, str | None]:
+        return dict(zip(self.columns, params, strict=False))
+
+    def components(self, params: Sequence[str]) -> tuple[dict[str, Any], ...]:
+        """The send's ``template.components`` for one recipient (SlotValueError: a value the
+        import should have refused, e.g. the template changed at Meta since)."""
+        built = build_template(self.name, self.language, self.slots, self.mapping, self.row(params))
+        return tuple(built["components"])

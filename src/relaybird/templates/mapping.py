@@ -1,5 +1,5 @@
 """How a campaign fills a template's slots, and the check of that mapping against the slots
-(pure; the next wave's ``POST /campaigns`` validates with ``check_mapping``).
+(pure; ``POST /campaigns`` validates with ``check_mapping``: campaigns/templating.py).
 
     {"body": {"1": {"column": "first_name"}, "2": {"value": "25%"}},
      "header": {"image": {"link": "https://example.com/a.jpg"}},
@@ -13,9 +13,10 @@ and all problems are returned at once.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -156,7 +157,7 @@ def check_mapping(
     if columns is not None:
         known = set(columns)
         for column in sorted(mapping.columns() - known):
-            slot = _slot_of_column(mapping, column)
+            slot = slot_of_column(mapping, column)
             problems.append(SlotProblem(slot, f"the upload has no column {column!r}"))
     return problems
 
@@ -257,7 +258,8 @@ def _check_buttons(slots: TemplateSlots, mapping: SlotMapping) -> list[SlotProbl
     return problems
 
 
-def _slot_of_column(mapping: SlotMapping, column: str) -> str:
+def slot_of_column(mapping: SlotMapping, column: str) -> str:
+    """The slot an upload column fills (the first, when it fills several)."""
     for key, source in mapping.body.items():
         if source.column == column:
             return f"body.{key}"
@@ -275,3 +277,57 @@ def _slot_of_column(mapping: SlotMapping, column: str) -> str:
             elif getattr(part, "column", None) == column:
                 return f"header.{kind}"
     return "mapping"
+
+
+_PAIR = re.compile(
+    r"^(?:body\.(?P<body>[A-Za-z0-9_]+)"
+    r"|header\.(?P<header>text|image|video|document|location)(?:\.(?P<part>[a-z]+))?"
+    r"|buttons?\[?\.?(?P<index>\d)\]?\.(?P<sub>url|quick_reply|copy_code|flow))"
+    r"=(?P<kind>column|value|link|media_id|filename):(?P<what>.*)$",
+    re.DOTALL,
+)
+PAIR_HELP = (
+    "SLOT=SOURCE:WHAT, e.g. body.1=column:first_name, body.2=value:25%, "
+    "body.first_name=column:name (named), header.image=link:https://..., "
+    "header.image=media_id:123, header.document=filename:invoice.pdf, header.text=column:city, "
+    "header.location.latitude=value:52.5, buttons[0].url=column:coupon, "
+    "buttons[1].quick_reply=value:STOP, buttons[1].copy_code=column:code"
+)
+
+
+def from_pairs(pairs: list[str]) -> dict[str, Any]:
+    """``SLOT=SOURCE:WHAT`` pairs (the CLI's --map) → the mapping's JSON (validate it with
+    ``SlotMapping.model_validate``). ValueError names the pair it cannot read."""
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        m = _PAIR.match(pair.strip())
+        if m is None:
+            raise ValueError(f"cannot read --map {pair!r}: write {PAIR_HELP}")
+        kind, what = m["kind"], m["what"]
+        if m["body"] is not None:
+            _source(pair, kind, ("column", "value"))
+            out.setdefault("body", {})[m["body"]] = {kind: what}
+        elif m["header"] is not None:
+            header = out.setdefault("header", {})
+            if m["header"] == "location":
+                if m["part"] not in ("latitude", "longitude", "name", "address"):
+                    raise ValueError(f"--map {pair!r}: header.location.latitude|longitude|...")
+                _source(pair, kind, ("column", "value"))
+                header.setdefault("location", {})[m["part"]] = {kind: what}
+            elif m["header"] == "text":
+                _source(pair, kind, ("column", "value"))
+                header["text"] = {kind: what}
+            else:
+                _source(pair, kind, ("column", "link", "media_id", "filename"))
+                header.setdefault(m["header"], {})[kind] = what
+        else:
+            _source(pair, kind, ("column", "value"))
+            out.setdefault("buttons", []).append(
+                {"index": int(m["index"]), "sub_type": m["sub"], kind: what}
+            )
+    return out
+
+
+def _source(pair: str, kind: str, allowed: tuple[str, ...]) -> None:
+    if kind not in allowed:
+        raise ValueError(f"--map {pair!r}: this slot takes {' or '.join(allowed)}, not {kind}")

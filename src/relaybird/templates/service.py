@@ -483,9 +483,9 @@ def apply_status_update(
     return moves
 
 
-def named_by(session: Session, e: TemplateStatusUpdate) -> list[Template]:
-    """The templates a status webhook names (one per workspace holding the account), as they are
-    now: what campaigns check after the move (``campaigns.template_stops``)."""
+def named_by(session: Session, e: TemplateStatusUpdate | TemplateQualityUpdate) -> list[Template]:
+    """The templates a status or quality webhook names (one per workspace holding the account),
+    as they are now: what campaigns check after the move (``campaigns.template_stops``)."""
     ids = repository.matching(session, e.waba_id, e.template_id, e.template_name, e.language)
     return repository.fresh(session, ids)
 

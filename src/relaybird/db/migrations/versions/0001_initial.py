@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 14:29:06.120951
+Create Date: 2026-11-30 14:47:55.891317
 """
 
 from collections.abc import Sequence
@@ -539,11 +539,26 @@ def upgrade() -> None:
             sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
             nullable=False,
         ),
+        sa.Column(
+            "template_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column(
+            "template_mapping",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=True,
+        ),
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("start_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("pause_reason", sa.Text(), nullable=True),
         sa.Column("paused_by", sa.String(length=16), nullable=True),
         sa.Column("quality_guard", sa.Boolean(), nullable=False),
+        sa.Column("quality_guard_yellow", sa.Boolean(), nullable=False),
+        sa.Column("auto_resume", sa.Boolean(), nullable=False),
+        sa.Column(
+            "paused_template_id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            nullable=True,
+        ),
         sa.Column("total", sa.Integer(), nullable=False),
         sa.Column("reply_count", sa.Integer(), nullable=False),
         sa.Column("started_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=True),
@@ -558,6 +573,9 @@ def upgrade() -> None:
         sa.Column("updated_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["sender_id"], ["senders.id"], name=op.f("fk_campaigns_sender_id_senders")
+        ),
+        sa.ForeignKeyConstraint(
+            ["template_id"], ["templates.id"], name=op.f("fk_campaigns_template_id_templates")
         ),
         sa.ForeignKeyConstraint(
             ["workspace_id"], ["workspaces.id"], name=op.f("fk_campaigns_workspace_id_workspaces")
@@ -972,6 +990,8 @@ def upgrade() -> None:
         sa.Column("error_title", sa.Text(), nullable=True),
         sa.Column("invalid_reason", sa.Text(), nullable=True),
         sa.Column("replied_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("cost_micros", sa.BigInteger(), nullable=True),
+        sa.Column("cost_category", sa.String(length=40), nullable=True),
         sa.Column("created_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column(

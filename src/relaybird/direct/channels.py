@@ -1,7 +1,7 @@
 """What the Direct networks' provider callbacks do to rooms and contacts (issue 16).
 
 Twilio (SMS & Voice Direct): an inbound SMS or call is the same event as a ``/webhooks/direct``
-post and goes through ``rooms.direct.receive`` (unknown caller → INCOMPLETE contact + room +
+post and goes through ``direct.inbound.receive`` (unknown caller → INCOMPLETE contact + room +
 welcome; a number on the user's block list → BLOCKED, HELD); a status callback moves the room
 message it names (callback data ``m:<id>``, else the Twilio message SID we recorded) to SENT,
 DELIVERED or FAILED. STOP (and the other opt-out keywords) records the opt-out on the
@@ -39,6 +39,8 @@ from sqlalchemy.orm import Session
 
 from relaybird.config import Settings
 from relaybird.contacts import invitations
+from relaybird.direct import inbound
+from relaybird.direct.schemas import DirectInbound
 from relaybird.errors import AppError
 from relaybird.models import Connector, Contact, RoomMessage
 from relaybird.providers.channel_events import (
@@ -54,8 +56,7 @@ from relaybird.providers.channel_events import (
     Unfollow,
 )
 from relaybird.providers.windows import WECHAT_WINDOW
-from relaybird.rooms import consent, direct, messages, repository, service
-from relaybird.rooms.schemas import DirectInbound
+from relaybird.rooms import consent, messages, repository, service
 
 log = logging.getLogger("relaybird.rooms")
 
@@ -71,7 +72,7 @@ _MOVES = {
 @dataclass
 class Applied:
     queued: list[int] = field(default_factory=list)  # outbound messages to send after commit
-    received: list[direct.Received] = field(default_factory=list)
+    received: list[inbound.Received] = field(default_factory=list)
     statuses: int = 0  # room messages moved
     validated: list[int] = field(default_factory=list)  # contacts whose invitation was validated
     # LINE users who followed and are nobody's contact yet: offer them account linking.
@@ -114,7 +115,7 @@ def apply_direct_events(
                     "id": event.call_id if isinstance(event, InboundCall) else event.message_id,
                 }
             )
-            got = direct.receive(
+            got = inbound.receive(
                 session, settings, body, b"", now=now, workspace_id=connector.workspace_id
             )
             if isinstance(event, InboundText) and not got.duplicate:

@@ -11,17 +11,18 @@ message the blocked number never got.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from relaybird.config import Settings
-from relaybird.contacts import blocklist_repository as blocklist
-from relaybird.contacts import moves, repository
+from relaybird.contacts import service as contacts
+from relaybird.contacts import users
 from relaybird.contacts.errors import ActionNotOnNetwork
 from relaybird.contacts.transitions import DIRECT_NETWORKS, Network
-from relaybird.contacts.validation import ContactFields, normalise_phone, validate_fields
+from relaybird.contacts.validation import ContactFields, normalise_phone
+from relaybird.direct import repository as blocklist
 from relaybird.errors import Conflict, NotFound
 from relaybird.events.outbox import emit
 from relaybird.models import BlockedNumber, Contact, User
@@ -39,10 +40,7 @@ class Moved:
 
 
 def _user(session: Session, workspace_id: int, user_id: int) -> User:
-    user = repository.user(session, workspace_id, user_id)
-    if user is None:
-        raise NotFound(f"user {user_id} not found")
-    return user
+    return users.get_user(session, workspace_id, user_id)
 
 
 def block_number(
@@ -108,9 +106,7 @@ def unblock_number(
 
 
 def _direct_contact(session: Session, workspace_id: int, contact_id: int) -> Contact:
-    contact = repository.contact(session, workspace_id, contact_id)
-    if contact is None:
-        raise NotFound(f"contact {contact_id} not found")
+    contact = contacts.get_contact(session, workspace_id, contact_id)
     if Network(contact.network) not in DIRECT_NETWORKS:
         raise ActionNotOnNetwork(
             f"onboard and unblock are for SMS_DIRECT and WHATSAPP_DIRECT contacts; this one is "
@@ -131,32 +127,9 @@ def onboard(
     now: datetime,
 ) -> Moved:
     contact = _direct_contact(session, workspace_id, contact_id)
-    network = Network(contact.network)
-    current = ContactFields(
-        first_name=contact.first_name,
-        last_name=contact.last_name,
-        company=contact.company,
-        email=contact.email,
-        phone=contact.phone,
+    contacts.complete_profile(
+        session, contact, fields, actor=actor, at=now, region=settings.default_region
     )
-    given = {k: v for k, v in vars(fields).items() if v is not None and k != "phone"}
-    cleaned = validate_fields(
-        network, replace(current, **given), complete=True, region=settings.default_region
-    )
-    # The move first: an illegal one (already onboarded) must change nothing.
-    moves.move_contact(session, contact, "onboarded", actor, at=now)
-    repository.update_contact(
-        session,
-        contact.id,
-        {
-            "first_name": cleaned.first_name,
-            "last_name": cleaned.last_name,
-            "company": cleaned.company,
-            "email": cleaned.email,
-            "updated_at": now,
-        },
-    )
-    session.refresh(contact)
     return _release(session, settings, contact, actor=actor, now=now)
 
 
@@ -170,7 +143,7 @@ def unblock(
     now: datetime,
 ) -> Moved:
     contact = _direct_contact(session, workspace_id, contact_id)
-    moves.move_contact(session, contact, "unblocked", actor, at=now)
+    contacts.move_contact(session, contact, "unblocked", actor, at=now)
     return _release(session, settings, contact, actor=actor, now=now)
 
 

@@ -6,7 +6,7 @@ user's contact: Direct contacts are per user) is auto-onboarded: a contact of th
 the phone only (INCOMPLETE), a room owned by that user, the message stored RECEIVED, the welcome
 message queued. A number on that user's block list yields a BLOCKED contact instead, and its
 messages are HELD: kept, not part of the room, no welcome, until a user onboards or unblocks it
-(contacts/direct.py). A delivery repeating a message id (or, without one, a byte-identical
+(direct/service.py). A delivery repeating a message id (or, without one, a byte-identical
 body) changes nothing.
 """
 
@@ -20,13 +20,14 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from relaybird.config import Settings
-from relaybird.contacts import repository as contacts_repository
-from relaybird.contacts.transitions import Network
-from relaybird.contacts.validation import normalise_phone
+from relaybird.contacts import service as contacts
+from relaybird.contacts.service import ContactDraft
+from relaybird.contacts.transitions import ContactStatus, Network
+from relaybird.contacts.validation import ContactFields, normalise_phone
+from relaybird.direct.schemas import DirectInbound
 from relaybird.errors import InvalidInput, Unauthorized
 from relaybird.models import Contact, Room, RoomMessage
 from relaybird.rooms import consent, messages, repository, service
-from relaybird.rooms.schemas import DirectInbound
 
 ACTOR = "direct-webhook"
 SIGNATURE_HEADER = "X-Relaybird-Signature"
@@ -93,7 +94,7 @@ def receive(
     earlier = repository.inbound_by_wamid(session, number.workspace_id, wamid)
     if earlier is not None:
         room = repository.room_any(session, earlier.room_id)
-        contact = contacts_repository.contact(session, number.workspace_id, earlier.contact_id or 0)
+        contact = contacts.find_contact(session, number.workspace_id, earlier.contact_id or 0)
         assert room is not None and contact is not None
         return Received(contact, room, earlier, True, [])
 
@@ -104,27 +105,19 @@ def receive(
         session, number.workspace_id, network.value, caller, number.user_id
     )
     if contact is None:
-        contact = Contact(
-            workspace_id=number.workspace_id,
-            network=network.value,
-            owner_user_id=number.user_id,
-            phone=caller,
-            status=None,
-        )
-        session.add(contact)
-        session.flush()
-        event = "auto_onboard_blocked" if blocked else "auto_onboarded"
-        service.move_contact(
+        contact = contacts.create_contact(
             session,
-            contact,
-            event,
+            number.workspace_id,
+            ContactDraft(network, number.user_id, ContactFields(phone=caller)),
             actor=ACTOR,
-            now=now,
+            at=now,
+            event="auto_onboard_blocked" if blocked else "auto_onboarded",
             reason="number on the user's block list"
             if blocked
             else f"{body.kind} to a virtual number",
+            region=settings.default_region,
         )
-    held = blocked or contact.status == "BLOCKED"
+    held = blocked or contact.status == ContactStatus.BLOCKED
 
     room = repository.owned_room_with(session, number.user_id, network.value, contact.id)
     if room is None:

@@ -19,6 +19,7 @@ from fastapi import APIRouter, Path, Request, Response
 
 from relaybird.connectors import service
 from relaybird.context import AppContext
+from relaybird.direct import channels as channels_apply
 from relaybird.errors import BadRequest, NotFound, Unauthorized
 from relaybird.models import Connector
 from relaybird.providers.channel import (
@@ -31,7 +32,6 @@ from relaybird.providers.channel import (
 from relaybird.providers.channel_events import InboundCall
 from relaybird.providers.port import ProviderCallFailed
 from relaybird.providers.twilio.twiml import CallAnswer
-from relaybird.rooms import channels as room_channels
 from relaybird.rooms import outbound
 
 A = TypeVar("A")
@@ -117,9 +117,9 @@ async def twilio_webhook(request: Request, connector_id: int = ConnectorId) -> R
     except MalformedCallback as exc:
         raise BadRequest(str(exc)) from None
 
-    def write() -> room_channels.Applied:
+    def write() -> channels_apply.Applied:
         with ctx.db.write() as session:
-            return room_channels.apply_direct_events(
+            return channels_apply.apply_direct_events(
                 session, ctx.settings, connector, events, now=ctx.clock.now()
             )
 
@@ -248,7 +248,7 @@ async def _official_account_callback(
     account: A,
     request: Request,
     refusal: str,
-) -> tuple[CallbackRequest, room_channels.Applied]:
+) -> tuple[CallbackRequest, channels_apply.Applied]:
     """An Official Account's callback (LINE, WeChat): the signature first, then its events
     applied in one transaction (off the event loop), then the messages they queued sent."""
     received = await _request(request)
@@ -259,9 +259,9 @@ async def _official_account_callback(
     except MalformedCallback as exc:
         raise BadRequest(str(exc)) from None
 
-    def write() -> room_channels.Applied:
+    def write() -> channels_apply.Applied:
         with ctx.db.write() as session:
-            return room_channels.apply_official_account_events(
+            return channels_apply.apply_official_account_events(
                 session, connector, events, now=ctx.clock.now()
             )
 

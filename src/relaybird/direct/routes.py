@@ -14,11 +14,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from relaybird.api.deps import Agent, Ctx, ListWindow, ReadSession, Viewer
 from relaybird.api.problems import PROBLEM_RESPONSES
-from relaybird.contacts import direct
-from relaybird.contacts.routes import _one
 from relaybird.contacts.schemas import ContactOut
 from relaybird.contacts.validation import ContactFields
+from relaybird.contacts.views import contact_out
 from relaybird.context import AppContext
+from relaybird.direct import service as direct
 from relaybird.rooms import outbound
 
 log = logging.getLogger("relaybird.contacts")
@@ -162,7 +162,7 @@ async def onboard(contact_id: int, body: OnboardBody, principal: Agent, ctx: Ctx
                 actor=principal.actor,
                 now=ctx.clock.now(),
             )
-            return moved, _one(session, ctx, moved.contact)
+            return moved, contact_out(session, ctx, moved.contact)
 
     moved, out = await asyncio.to_thread(write)
     await _after(ctx, moved)
@@ -189,7 +189,7 @@ async def unblock(contact_id: int, principal: Agent, ctx: Ctx) -> MovedOut:
                 actor=principal.actor,
                 now=ctx.clock.now(),
             )
-            return moved, _one(session, ctx, moved.contact)
+            return moved, contact_out(session, ctx, moved.contact)
 
     moved, out = await asyncio.to_thread(write)
     await _after(ctx, moved)

@@ -16,9 +16,10 @@ from fastapi import APIRouter, Request
 from pydantic import ValidationError
 
 from relaybird.context import AppContext
+from relaybird.direct import inbound
+from relaybird.direct.schemas import DirectInbound, DirectOutcome
 from relaybird.errors import BadRequest, InvalidInput, PayloadTooLarge
-from relaybird.rooms import direct, outbound
-from relaybird.rooms.schemas import DirectInbound, DirectOutcome
+from relaybird.rooms import outbound
 
 log = logging.getLogger("relaybird.rooms")
 
@@ -72,10 +73,10 @@ async def receive_direct(request: Request) -> DirectOutcome:
     raw = await request.body()
     if len(raw) > MAX_BODY:
         raise PayloadTooLarge("direct webhook bodies are limited to 64 KB")
-    direct.verify_signature(
+    inbound.verify_signature(
         ctx.settings.direct_webhook_secret.get_secret_value(),
         raw,
-        request.headers.get(direct.SIGNATURE_HEADER),
+        request.headers.get(inbound.SIGNATURE_HEADER),
     )
     try:
         data = json.loads(raw)
@@ -91,9 +92,9 @@ async def receive_direct(request: Request) -> DirectOutcome:
         )
         raise InvalidInput(f"invalid direct webhook body: {problems}") from None
 
-    def write() -> direct.Received:
+    def write() -> inbound.Received:
         with ctx.db.write() as session:
-            return direct.receive(session, ctx.settings, body, raw, now=ctx.clock.now())
+            return inbound.receive(session, ctx.settings, body, raw, now=ctx.clock.now())
 
     got = await asyncio.to_thread(write)
     if got.queued:
