@@ -12,14 +12,12 @@ from sqlalchemy import select
 from relaybird.campaigns import service as campaign_service
 from relaybird.cli.apiclient import ApiClient
 from relaybird.context import AppContext
-from relaybird.dispatcher import loop as dispatch_loop
 from relaybird.inbox.handlers import ApplyContext
 from relaybird.models import Campaign, Template, Transition
 from relaybird.providers.whatsapp import events as ev
 from relaybird.providers.whatsapp.client import WhatsAppCloudClient
 from relaybird.providers.whatsapp.parse import parse_body
 from relaybird.templates import service as templates
-from relaybird.templates import sync as template_sync
 from relaybird.wiring import registered_handlers
 from tests.data import TEMPLATE_FIXTURES
 from tests.factories import KeyMaker, make_campaign, make_sender, make_workspace, new_sender
@@ -112,8 +110,8 @@ def test_live_a_template_paused_mid_campaign_stops_it_before_the_next_send(
     waba, pnid, token = "100000000000555", "5551", "tok-5551"
     simulator.add_number(pnid, token, waba_id=waba)
     simulator.configure(template_catalogue="strict")
-    ctx.resources[template_sync.PROVIDER_KEY] = WhatsAppCloudClient(simulator.url, "v23.0")
-    ctx.resources[dispatch_loop.PROVIDER_KEY] = WhatsAppCloudClient(simulator.url, "v23.0")
+    ctx.catalogue = WhatsAppCloudClient(simulator.url, "v23.0")
+    ctx.provider = WhatsAppCloudClient(simulator.url, "v23.0")
     server = live_server_factory(loops=True)
     simulator.configure(webhook_url=server.whatsapp_webhook_url)
     api = ApiClient(server.url, keys.create())

@@ -1,4 +1,4 @@
-"""The template lifecycles as data (DESIGN.md §3 "Templates"; ../shared/reference/
+"""The template lifecycles as data (DESIGN.md §3 "Templates"; docs/reference/
 templates-pricing-consent.md §1, §4).
 
 Three tables over one row: the review/usage ``status`` Meta reports (webhook

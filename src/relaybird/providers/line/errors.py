@@ -4,7 +4,7 @@ LINE has no numeric error codes: the status says the class, and for 400 and 429 
 ``message`` tells the cases apart (a user id from another provider vs a bad body; the per-second
 rate limit vs the monthly quota, which only next month or a plan change lifts). Rows: reference
 § "Status codes" and § "Error messages" of developers.line.biz/en/reference/messaging-api/
-(../shared/reference/networks.md §2.2). ``ProviderError.code`` is the HTTP status.
+(docs/reference/networks.md §2.2). ``ProviderError.code`` is the HTTP status.
 A 409 on a retried push is not an error: the client reads it as the accepted send.
 """
 

@@ -3,7 +3,7 @@
 The same codes come back in REST error bodies (``{"code": 21211, ...}``) and as ``ErrorCode`` in
 status callbacks of failed/undelivered messages. Twilio warns that the code for a given cause may
 change, so unknown codes fall back by family (``_fallback``). Source of each row:
-../shared/reference/networks.md §1.8 (Twilio's error catalogue and pages, docs/api/errors/<code>).
+docs/reference/networks.md §1.8 (Twilio's error catalogue and pages, docs/api/errors/<code>).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Answers are HTTP 200 with ``{"errcode": n, "errmsg": ...}``; 0 is success. 40001
 the access token is stale: the client refreshes it (once across workers) and retries once, so
 they reach the engine only when the retry failed too. Source of each row: WeChat's global return
 codes (developers.weixin.qq.com .../Global_Return_Code.html, via wechatpy ``constants.py``) and
-../shared/reference/networks.md §3.7.
+docs/reference/networks.md §3.7.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from typing import Any
 
 from relaybird.providers.port import ErrorKind, ProviderError, SenderEffect
 
-# code → (kind, why). ../shared/reference/whatsapp-cloud-api.md §4 is the source of each row.
+# code → (kind, why). docs/reference/whatsapp-cloud-api.md §4 is the source of each row.
 ERROR_TABLE: dict[int, tuple[ErrorKind, str]] = {
     # recipient-permanent: this recipient only, do not retry as is
     131026: (
