@@ -11,7 +11,6 @@ from fastapi.testclient import TestClient
 
 from relaybird.cli.apiclient import ApiClient
 from relaybird.context import AppContext
-from relaybird.dispatcher import loop as dispatch_loop
 from relaybird.models import Recipient
 from relaybird.providers.whatsapp import wire
 from relaybird.providers.whatsapp.client import WhatsAppCloudClient
@@ -117,7 +116,7 @@ def test_live_a_reply_from_the_simulator_shows_on_its_recipient(
 ) -> None:
     pnid, token = "5571", "tok-5571"
     simulator.add_number(pnid, token, waba_id="100000000000571")
-    ctx.resources[dispatch_loop.PROVIDER_KEY] = WhatsAppCloudClient(simulator.url, "v23.0")
+    ctx.provider = WhatsAppCloudClient(simulator.url, "v23.0")
     server = live_server_factory(loops=True)
     simulator.configure(webhook_url=server.whatsapp_webhook_url)
     api = ApiClient(server.url, keys.create())

@@ -55,6 +55,16 @@ def test_users_contacts_rooms_and_messages(env: AppContext) -> None:
     assert [b["phone"] for b in js("users", "blocked", str(user["id"]))] == ["+14155550199"]
     js("users", "unblock-number", str(user["id"]), "+14155550199")
     assert js("users", "blocked", str(user["id"])) == []
+    # Call forwarding to the user's own phone: set, a bad phone refused (nothing changed), off.
+    out = js("users", "forward-calls", str(user["id"]), "+1 415 555 0142")
+    assert (out["forward_phone"], out["forward_calls"]) == ("+14155550142", True)
+    bad = runner.invoke(app, ["users", "forward-calls", str(user["id"]), "12"])
+    assert bad.exit_code == 1 and "not a valid phone number" in bad.stderr
+    assert js("users", "show", str(user["id"]))["forward_phone"] == "+14155550142"
+    out = js("users", "forward-calls", str(user["id"]), "--off")
+    assert (out["forward_phone"], out["forward_calls"]) == ("+14155550142", False)
+    out = js("users", "clear-forwarding", str(user["id"]))
+    assert (out["forward_phone"], out["forward_calls"]) == (None, False)
 
     args = ["--network", "SMS_DIRECT", "--owner", "g@x.test", "--first-name", "Ada"]
     contact = js("contacts", "create", *args, "--last-name", "L", "--phone", "+14155550123")

@@ -12,7 +12,6 @@ from typing import Any
 
 from relaybird.cli.apiclient import ApiClient
 from relaybird.context import AppContext
-from relaybird.dispatcher import loop as dispatch_loop
 from relaybird.providers.whatsapp.client import WhatsAppCloudClient
 from tests.consent.helpers import fixture
 from tests.factories import KeyMaker, new_sender
@@ -62,7 +61,7 @@ def test_live_opt_outs_stop_later_sends_in_every_running_campaign(
 ) -> None:
     pnid, token = "5561", "tok-5561"
     simulator.add_number(pnid, token, waba_id="100000000000561")
-    ctx.resources[dispatch_loop.PROVIDER_KEY] = WhatsAppCloudClient(simulator.url, "v23.0")
+    ctx.provider = WhatsAppCloudClient(simulator.url, "v23.0")
     server = live_server_factory(loops=True)
     simulator.configure(webhook_url=server.whatsapp_webhook_url)
     api = ApiClient(server.url, keys.create())

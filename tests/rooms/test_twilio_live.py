@@ -267,3 +267,65 @@ def test_a_stop_we_never_saw_is_learnt_from_twilio_21610(
     last = _messages(api, room["id"])[-1]
     assert (last["error_code"], "opted out" in last["error_title"]) == (None, True)
     assert len(_sent(simulator, STRANGER)) == 1
+
+
+OWN_PHONE = "+14155550142"  # the user's own phone, where their calls may be forwarded
+
+
+def test_a_call_is_forwarded_to_the_users_own_phone_or_answered_with_the_message(
+    ctx: AppContext, live_server: LiveServer, simulator: SimHandle, keys: KeyMaker, caplog: Any
+) -> None:
+    from relaybird.cli.apiclient import ApiError
+
+    api = ApiClient(live_server.url, keys.create())
+    owner = make_user(api, "agent@x.test", virtual_number=VIRTUAL)
+    _connect(ctx, live_server, simulator, api)
+
+    def call(caller: str) -> str:
+        got = simulator.request(
+            "POST", "/_sim/twilio/inbound-call", {"from": caller, "to": VIRTUAL}
+        )
+        assert got["status"] == 200, got
+        return str(got["answer"])
+
+    # No phone set: the connector's spoken message.
+    assert "<Say>Please send us a text.</Say>" in call(STRANGER)
+
+    # Forwarding on: <Dial> to the user's own phone, caller id the virtual number (Twilio).
+    path = f"/api/v1/users/{owner}/call-forwarding"
+    user = api.request("PUT", path, {"phone": "(415) 555-0142", "forward_calls": True})
+    assert (user["forward_phone"], user["forward_calls"]) == (OWN_PHONE, True)
+    answer = call(STRANGER)
+    assert f'<Dial callerId="{VIRTUAL}"><Number>{OWN_PHONE}</Number></Dial>' in answer, answer
+    assert "<Say>" not in answer
+
+    # A bad phone is refused with 422 and nothing changes; so is forwarding on with no phone.
+    for body in (
+        {"phone": "12", "forward_calls": True},
+        {"phone": "+1 415 555", "forward_calls": False},
+    ):
+        with pytest.raises(ApiError) as refused:
+            api.request("PUT", path, body)
+        assert refused.value.status == 422
+        assert refused.value.body["errors"][0]["field"] == "phone"
+    again = api.get(f"/api/v1/users/{owner}")
+    assert (again["forward_phone"], again["forward_calls"]) == (OWN_PHONE, True)
+    assert "<Dial" in call(STRANGER)
+
+    # A blocked caller is never forwarded: held, and they hear the message.
+    api.post(f"/api/v1/users/{owner}/blocked-numbers", {"phone": SPAMMER, "reason": "SPAM"})
+    assert "<Say>Please send us a text.</Say>" in call(SPAMMER)
+
+    # Forwarding off keeps the phone; the message answers again. Cleared: no phone.
+    user = api.request("PUT", path, {"forward_calls": False})
+    assert (user["forward_phone"], user["forward_calls"]) == (OWN_PHONE, False)
+    assert "<Say>Please send us a text.</Say>" in call(STRANGER)
+    user = api.request("DELETE", path)
+    assert (user["forward_phone"], user["forward_calls"]) == (None, False)
+    with pytest.raises(ApiError) as refused:
+        api.request("PUT", path, {"forward_calls": True})
+    assert refused.value.status == 422
+    assert "<Say>Please send us a text.</Say>" in call(STRANGER)
+
+    # Nothing logged the user's own phone (the formatter would mask it anyway).
+    assert all(OWN_PHONE not in r.getMessage() for r in caplog.records)

@@ -26,7 +26,7 @@ from relaybird.campaigns.transitions import (
     RecipientState,
 )
 from relaybird.db.notify import DISPATCH, notify
-from relaybird.errors import Conflict, IllegalTransition, InvalidInput, NotFound
+from relaybird.errors import Conflict, IllegalTransition, InvalidInput, NotFound, found
 from relaybird.events.transitions import Moved, apply_transition, history, record
 from relaybird.kit.pagination import Page, paginate
 from relaybird.kit.time import readable
@@ -69,10 +69,9 @@ class Summary:
 
 
 def get(session: Session, workspace_id: int, campaign_id: int) -> Campaign:
-    campaign = repository.get_campaign(session, workspace_id, campaign_id)
-    if campaign is None:
-        raise NotFound(f"campaign {campaign_id} not found")
-    return campaign
+    return found(
+        repository.get_campaign(session, workspace_id, campaign_id), f"campaign {campaign_id}"
+    )
 
 
 def create(

@@ -11,6 +11,8 @@ from relaybird.auth import service as auth
 from relaybird.auth.roles import Role
 from relaybird.cli.common import (
     JsonOpt,
+    LimitOpt,
+    UserArg,
     WorkspaceOpt,
     console,
     friendly,
@@ -32,7 +34,6 @@ app = typer.Typer(
     help="Users: dashboard passwords, agents, virtual numbers, block lists.", no_args_is_help=True
 )
 
-UserArg = Annotated[int, typer.Argument(help="The user's id (`relaybird users list`).")]
 PASSWORD_ENV = "RELAYBIRD_NEW_PASSWORD"  # noqa: S105 (a variable name)
 
 
@@ -45,10 +46,14 @@ def _user_table(items: list[UserOut]) -> object:
             u.role.value,
             "yes" if u.active else "no",
             ", ".join(f"{n}: {p}" for n, p in sorted(u.virtual_numbers.items())),
+            (u.forward_phone or "")
+            + ("" if u.forward_calls else " (off)" if u.forward_phone else ""),
         )
         for u in items
     ]
-    return table(("id", "name", "e-mail", "role", "active", "virtual numbers"), rows)
+    return table(
+        ("id", "name", "e-mail", "role", "active", "virtual numbers", "calls forwarded to"), rows
+    )
 
 
 @app.command("set-password")
@@ -123,7 +128,7 @@ def create(
 @app.command("list")
 @friendly
 def list_(
-    limit: Annotated[int, typer.Option(help="At most this many, oldest first.", min=1)] = 100,
+    limit: LimitOpt = 100,
     workspace: WorkspaceOpt = "default",
     json_out: JsonOpt = False,
 ) -> None:
@@ -190,6 +195,60 @@ def clear_number(
                 users.clear_virtual_number(
                     session, who.workspace_id, user_id, Network(network.value), at=ctx.clock.now()
                 )
+            )
+    show(out, json_out, lambda: _user_table([out]))
+
+
+@app.command("forward-calls")
+@friendly
+def forward_calls(
+    user_id: UserArg,
+    phone: Annotated[
+        str | None,
+        typer.Argument(
+            help="The user's own phone, + and country code (left out: keep the one set)."
+        ),
+    ] = None,
+    on: Annotated[
+        bool,
+        typer.Option(
+            "--on/--off",
+            help="--on: calls to the user's SMS & Voice Direct virtual number ring this phone "
+            "(caller id: the virtual number); --off: they hear the connector's spoken message.",
+        ),
+    ] = True,
+    workspace: WorkspaceOpt = "default",
+    json_out: JsonOpt = False,
+) -> None:
+    """Forward calls to a user's virtual number to their own phone (or stop, keeping it)."""
+    with opened() as ctx:
+        who = principal(ctx, workspace)
+        with ctx.db.write() as session:
+            out = to_out(
+                users.set_forwarding(
+                    session,
+                    who.workspace_id,
+                    user_id,
+                    phone=phone,
+                    forward_calls=on,
+                    at=ctx.clock.now(),
+                    region=ctx.settings.default_region,
+                )
+            )
+    show(out, json_out, lambda: _user_table([out]))
+
+
+@app.command("clear-forwarding")
+@friendly
+def clear_forwarding(
+    user_id: UserArg, workspace: WorkspaceOpt = "default", json_out: JsonOpt = False
+) -> None:
+    """Stop forwarding a user's calls and forget their own phone."""
+    with opened() as ctx:
+        who = principal(ctx, workspace)
+        with ctx.db.write() as session:
+            out = to_out(
+                users.clear_forwarding(session, who.workspace_id, user_id, at=ctx.clock.now())
             )
     show(out, json_out, lambda: _user_table([out]))
 

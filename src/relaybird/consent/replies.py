@@ -11,7 +11,6 @@ import logging
 
 from relaybird.consent import repository
 from relaybird.context import AppContext
-from relaybird.dispatcher.loop import messaging_provider
 from relaybird.providers.port import SenderCredentials
 
 log = logging.getLogger("relaybird.consent.replies")
@@ -38,7 +37,7 @@ async def send_due(ctx: AppContext) -> int:
     work = await asyncio.to_thread(claim)
     if not work:
         return 0
-    provider = messaging_provider(ctx)
+    provider = ctx.provider
     results: list[tuple[int, str, str | None, str | None]] = []
     for reply_id, creds, phone, text in work:
         if creds is None:

@@ -13,7 +13,6 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from relaybird.campaigns.export import cell as csv_cell
-from relaybird.campaigns.phones import normalise
 from relaybird.config import Settings
 from relaybird.consent import keywords, repository
 from relaybird.consent.schemas import (
@@ -29,6 +28,7 @@ from relaybird.consent.schemas import (
 from relaybird.errors import InvalidInput, NotFound
 from relaybird.events.outbox import emit
 from relaybird.kit.pagination import paginate
+from relaybird.kit.phones import normalise
 from relaybird.kit.time import rfc3339
 from relaybird.models import Suppression
 

@@ -12,6 +12,7 @@ from relaybird.auth.roles import Role
 from relaybird.contacts import users
 from relaybird.contacts.schemas import (
     DirectNetwork,
+    ForwardingSet,
     UserCreate,
     UserId,
     UserOut,
@@ -33,6 +34,8 @@ def to_out(v: users.UserView) -> UserOut:
         role=Role(u.role),
         active=u.active,
         virtual_numbers=v.virtual_numbers,
+        forward_phone=u.forward_phone,
+        forward_calls=u.forward_calls,
         created_at=u.created_at,
     )
 
@@ -116,4 +119,41 @@ def clear_virtual_number(
     view = users.clear_virtual_number(
         session, principal.workspace_id, user_id, Network(network.value), at=ctx.clock.now()
     )
+    return to_out(view)
+
+
+@router.put(
+    "/{user_id}/call-forwarding",
+    response_model=UserOut,
+    summary="Forward calls to the user's own phone",
+    description="Sets the user's own phone (validated, stored as E.164) and whether a call to "
+    "their SMS & Voice Direct virtual number is forwarded there (Twilio answers it with "
+    '`<Dial callerId="{virtual number}">`) or answered with the connector\'s spoken '
+    "`call_message`. A call from a blocked number is never forwarded. Not a valid phone, or "
+    "`forward_calls` true with no phone → 422, nothing changed.",
+)
+def set_call_forwarding(
+    user_id: UserId, body: ForwardingSet, principal: Admin, session: WriteSession, ctx: Ctx
+) -> UserOut:
+    view = users.set_forwarding(
+        session,
+        principal.workspace_id,
+        user_id,
+        phone=body.phone,
+        forward_calls=body.forward_calls,
+        at=ctx.clock.now(),
+        region=ctx.settings.default_region,
+    )
+    return to_out(view)
+
+
+@router.delete(
+    "/{user_id}/call-forwarding",
+    response_model=UserOut,
+    summary="Stop forwarding calls and forget the user's own phone",
+)
+def clear_call_forwarding(
+    user_id: UserId, principal: Admin, session: WriteSession, ctx: Ctx
+) -> UserOut:
+    view = users.clear_forwarding(session, principal.workspace_id, user_id, at=ctx.clock.now())
     return to_out(view)

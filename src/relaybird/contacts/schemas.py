@@ -236,6 +236,22 @@ class VirtualNumberSet(BaseModel):
     phone: str = Field(max_length=100, description="E.164; unique per network.")
 
 
+class ForwardingSet(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    phone: str | None = Field(
+        default=None,
+        max_length=100,
+        description="The user's own phone (+ and country code; validated, stored as E.164). "
+        "Left out: the phone already set is kept.",
+    )
+    forward_calls: bool = Field(
+        default=True,
+        description="true: a call to the user's SMS & Voice Direct virtual number is forwarded "
+        "to this phone (TwiML <Dial>, caller id the virtual number); false: it is answered with "
+        "the connector's spoken `call_message`, the phone kept.",
+    )
+
+
 class UserOut(BaseModel):
     id: int
     name: str
@@ -243,6 +259,14 @@ class UserOut(BaseModel):
     role: Role
     active: bool
     virtual_numbers: dict[str, str] = Field(description="Direct network → E.164 number.")
+    forward_phone: str | None = Field(
+        default=None, description="The user's own phone (E.164) calls may be forwarded to."
+    )
+    forward_calls: bool = Field(
+        default=False,
+        description="Calls to the user's SMS & Voice Direct virtual number are forwarded to "
+        "`forward_phone` (else answered with the connector's spoken message).",
+    )
     created_at: datetime
 
 

@@ -14,7 +14,7 @@ from relaybird.auth.roles import Role
 from relaybird.contacts import repository
 from relaybird.contacts.transitions import DIRECT_NETWORKS, Network
 from relaybird.contacts.validation import normalise_email, normalise_phone
-from relaybird.errors import Conflict, InvalidInput, NotFound
+from relaybird.errors import Conflict, InvalidInput, NotFound, found
 from relaybird.events.outbox import emit
 from relaybird.kit.pagination import Page, paginate
 from relaybird.models import User, VirtualNumber
@@ -81,10 +81,7 @@ def create_user(
 
 
 def get_user(session: Session, workspace_id: int, user_id: int) -> User:
-    user = repository.user(session, workspace_id, user_id)
-    if user is None:
-        raise NotFound(f"user {user_id} not found")
-    return user
+    return found(repository.user(session, workspace_id, user_id), f"user {user_id}")
 
 
 def view(session: Session, workspace_id: int, user_id: int) -> UserView:
@@ -152,6 +149,75 @@ def clear_virtual_number(
     if repository.clear_virtual_number(session, user.id, network.value):
         _emit(session, workspace_id, user.id, network, "cleared", at)
     return view(session, workspace_id, user.id)
+
+
+def set_forwarding(
+    session: Session,
+    workspace_id: int,
+    user_id: int,
+    *,
+    phone: str | None,
+    forward_calls: bool,
+    at: datetime,
+    region: str = "US",
+) -> UserView:
+    """The user's own phone, where calls to their SMS & Voice Direct virtual number go when
+    ``forward_calls`` is on (else the connector's spoken message answers). ``phone`` None keeps
+    the current one. A bad phone, or forwarding on without a phone → InvalidInput (422), nothing
+    changed. The event says what changed, never the number."""
+    number = normalise_phone(phone, region) if phone is not None else None
+    user = get_user(session, workspace_id, user_id)
+    if forward_calls and number is None and user.forward_phone is None:
+        raise InvalidInput(
+            "forward_calls: give the phone to forward calls to",
+            errors=[{"field": "phone", "msg": "required when forward_calls is true"}],
+        )
+    if number is not None:
+        user.forward_phone = number
+    user.forward_calls = forward_calls
+    user.updated_at = at
+    session.flush()
+    emit(
+        session,
+        workspace_id=workspace_id,
+        type="user.call_forwarding_set",
+        entity="user",
+        entity_id=user.id,
+        data={"id": user.id, "forward_calls": forward_calls},
+        at=at,
+    )
+    return view(session, workspace_id, user.id)
+
+
+def clear_forwarding(
+    session: Session, workspace_id: int, user_id: int, *, at: datetime
+) -> UserView:
+    """Forget the user's phone; calls are answered with the spoken message again."""
+    user = get_user(session, workspace_id, user_id)
+    if user.forward_phone is not None or user.forward_calls:
+        user.forward_phone = None
+        user.forward_calls = False
+        user.updated_at = at
+        session.flush()
+        emit(
+            session,
+            workspace_id=workspace_id,
+            type="user.call_forwarding_cleared",
+            entity="user",
+            entity_id=user.id,
+            data={"id": user.id},
+            at=at,
+        )
+    return view(session, workspace_id, user.id)
+
+
+def forward_to(session: Session, user_id: int) -> str | None:
+    """Where a call to this user's virtual number is forwarded (None: answer it with the
+    spoken message)."""
+    user = session.get(User, user_id)
+    if user is None or not user.active or not user.forward_calls:
+        return None
+    return user.forward_phone
 
 
 def user_for_virtual_number(session: Session, network: Network, phone: str) -> VirtualNumber | None:

@@ -38,7 +38,8 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from relaybird.config import Settings
-from relaybird.contacts import invitations
+from relaybird.contacts import invitations, users
+from relaybird.contacts.validation import normalise_phone
 from relaybird.direct import inbound
 from relaybird.direct.schemas import DirectInbound
 from relaybird.errors import AppError
@@ -57,6 +58,7 @@ from relaybird.providers.channel_events import (
 )
 from relaybird.providers.windows import WECHAT_WINDOW
 from relaybird.rooms import consent, messages, repository, service
+from relaybird.rooms.transitions import MessageStatus
 
 log = logging.getLogger("relaybird.rooms")
 
@@ -77,6 +79,9 @@ class Applied:
     validated: list[int] = field(default_factory=list)  # contacts whose invitation was validated
     # LINE users who followed and are nobody's contact yet: offer them account linking.
     link_offers: list[str] = field(default_factory=list)
+    # A call to a user who forwards calls, from a number they have not blocked: (the user's own
+    # phone, the virtual number called). None: answer with the spoken message.
+    forward: tuple[str, str] | None = None
 
 
 def _message(session: Session, connector: Connector, event: StatusUpdate) -> RoomMessage | None:
@@ -127,6 +132,10 @@ def apply_direct_events(
                 elif event.keyword is Keyword.OPT_IN:
                     out.queued.extend(consent.opted_in(session, got.contact, now))
                 session.flush()
+            if call and got.message.status != MessageStatus.HELD:
+                phone = users.forward_to(session, got.room.owner_user_id)
+                if phone is not None:
+                    out.forward = (phone, normalise_phone(event.account, settings.default_region))
             out.received.append(got)
             out.queued.extend(got.queued)
         elif isinstance(event, StatusUpdate):

@@ -22,6 +22,10 @@ class User(IdMixin, TimestampMixin, Base):
     # argon2 hash, for the dashboard login; None: the user cannot log in with a password.
     password_hash: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(default=True)
+    # The user's own phone (E.164), where calls to their SMS & Voice Direct virtual number are
+    # forwarded when ``forward_calls`` is on; personal data: masked in logs, never in events.
+    forward_phone: Mapped[str | None] = mapped_column(String(20))
+    forward_calls: Mapped[bool] = mapped_column(default=False)
 
 
 class VirtualNumber(IdMixin, Base):

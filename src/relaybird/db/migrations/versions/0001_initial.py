@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 15:26:34.250505
+Create Date: 2026-11-30 15:35:54.506309
 """
 
 from collections.abc import Sequence
@@ -500,6 +500,8 @@ def upgrade() -> None:
         sa.Column("role", sa.String(length=16), nullable=False),
         sa.Column("password_hash", sa.String(length=200), nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("forward_phone", sa.String(length=20), nullable=True),
+        sa.Column("forward_calls", sa.Boolean(), nullable=False),
         sa.Column(
             "id",
             sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
