@@ -34,7 +34,7 @@ ROOM = StateMachine(
     state_field="status",
     rows=table(
         (None, "created", AC, "a room without contacts is active"),
-        (AC, "window_closed", LI, "a contact's 24 h window is not open"),
+        (AC, "window_closed", LI, "a contact's window (WhatsApp 24 h, WeChat 48 h) is not open"),
         (LI, "windows_open", AC, "every contact's window is open"),
         ((AC, LI), "last_contact_removed", DA, "its last contact was removed"),
         (DA, "reactivated", AC, "a contact was added again, windows open"),
