@@ -33,7 +33,7 @@ SRC = ROOT / "src" / "relaybird"
 # covers relaybird.api.deps, but "relaybird.api.app" may be listed apart).
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     (
-        "base",  # shared kit, settings, database, tables, the context every door hands on
+        "base",  # shared kit, settings, database, tables
         (
             "relaybird",
             "relaybird.errors",
@@ -41,10 +41,10 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "relaybird.kit",
             "relaybird.db",
             "relaybird.models",
-            "relaybird.context",
         ),
     ),
     ("providers", ("relaybird.providers", "relaybird.access_tokens")),
+    ("context", ("relaybird.context",)),  # what every door hands on: settings, db, adapters
     (
         "platform",  # machinery every domain uses: events, mail, auth, the inbox, the HTTP kit
         (
@@ -57,9 +57,10 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "relaybird.runtime",
         ),
     ),
-    # The domains, in three layers: what the higher ones build on first.
+    # The domains, in four layers: what the higher ones build on first.
     ("numbers", ("relaybird.senders", "relaybird.templates", "relaybird.connectors")),
-    ("people", ("relaybird.contacts", "relaybird.campaigns", "relaybird.rooms")),
+    ("people", ("relaybird.contacts", "relaybird.campaigns")),
+    ("rooms", ("relaybird.rooms",)),  # rooms build on contacts (their service), never the reverse
     ("sending", ("relaybird.dispatcher", "relaybird.operations")),
     ("direct", ("relaybird.direct",)),  # the Direct networks, above rooms and contacts
     ("doors", ("relaybird.dashboard", "relaybird.simulator")),

@@ -15,7 +15,7 @@ from relaybird.auth.roles import Role
 from relaybird.campaigns.recipients import add_counts
 from relaybird.context import AppContext
 from relaybird.kit.time import utcnow
-from relaybird.models import Campaign, Recipient, Sender
+from relaybird.models import Campaign, CampaignCount, Recipient, Sender
 
 
 @dataclass
@@ -115,3 +115,20 @@ def new_sender(ctx: AppContext, workspace: str = "default", **kw: Any) -> int:
     """A sender in ``workspace`` (CONNECTED unless told), in its own transaction."""
     with ctx.db.write() as session:
         return make_sender(session, make_workspace(session, workspace), **kw)
+
+
+def counters_and_counts(
+    session: Session, campaign_id: int | None = None
+) -> tuple[dict[str, int], dict[str, int]]:
+    """The per-state counters (the non-zero ones) and COUNT(*) of the recipients by state, of
+    one campaign or of all: the two must always agree."""
+    counters_q = select(CampaignCount.state, func.sum(CampaignCount.count)).group_by(
+        CampaignCount.state
+    )
+    counted_q = select(Recipient.state, func.count()).group_by(Recipient.state)
+    if campaign_id is not None:
+        counters_q = counters_q.where(CampaignCount.campaign_id == campaign_id)
+        counted_q = counted_q.where(Recipient.campaign_id == campaign_id)
+    counters = {str(k): int(v) for k, v in session.execute(counters_q).all() if v}
+    counted = {str(k): int(v) for k, v in session.execute(counted_q).all()}
+    return counters, counted

@@ -13,7 +13,6 @@ from collections.abc import Callable
 
 import pytest
 
-from relaybird.app.factory import ctx_close
 from relaybird.context import AppContext
 from relaybird.events.mail import queue_email
 from relaybird.inbox import repository as inbox_repo
@@ -89,7 +88,7 @@ def test_no_loop_blocks_the_event_loop_while_the_write_lock_is_held(
             await asyncio.sleep(0.01)
         stop.set()
         await asyncio.wait_for(task, timeout=60)
-        await ctx_close(ctx)  # the provider's HTTP session, as the app's shutdown does
+        await ctx.aclose()  # the provider's HTTP session, as the app's shutdown does
         return stalled
 
     with db_calls_on_event_loop(ctx.db) as calls:

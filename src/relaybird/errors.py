@@ -17,7 +17,9 @@ Business code raises these; it never raises HTTPException. ``code`` is stable: c
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 class AppError(Exception):
@@ -59,6 +61,14 @@ class NotFound(AppError):
     status = 404
     code = "not_found"
     title = "Not found"
+
+
+def found(row: T | None, what: str) -> T:
+    """``row``, or ``NotFound("<what> not found")`` when there is none (another workspace's
+    rows are none too): the one "get or 404"."""
+    if row is None:
+        raise NotFound(f"{what} not found")
+    return row
 
 
 class Conflict(AppError):

@@ -24,7 +24,6 @@ from relaybird.app.factory import create_app
 from relaybird.context import AppContext
 from relaybird.models import ApiKey
 from relaybird.providers.whatsapp.client import WhatsAppCloudClient
-from relaybird.senders.sync import PROVIDER_KEY
 from tests.factories import KeyMaker
 from tests.fixtures.live_server import LiveServer
 from tests.fixtures.simulator import SimHandle
@@ -36,7 +35,7 @@ TOKEN = "EAAG-token"
 @pytest.fixture(autouse=True)
 def provider(ctx: AppContext, simulator: SimHandle) -> None:
     """The simulator plays Meta: adding a sender reads its number with its token first."""
-    ctx.resources[PROVIDER_KEY] = WhatsAppCloudClient(simulator.url, "v23.0")
+    ctx.provider = WhatsAppCloudClient(simulator.url, "v23.0")
     for n in range(PAIRS):
         simulator.add_number(sender_body(n)["phone_number_id"], TOKEN)
 

@@ -11,9 +11,7 @@ from typing import Any
 
 from relaybird.cli.apiclient import ApiClient
 from relaybird.context import AppContext
-from relaybird.dispatcher import loop as dispatch_loop
 from relaybird.providers.whatsapp.client import WhatsAppCloudClient
-from relaybird.templates import sync as template_sync
 from tests.factories import KeyMaker, new_sender
 from tests.fixtures.live_server import LiveServer
 from tests.fixtures.simulator import SimHandle
@@ -32,8 +30,8 @@ def _setup(
 ) -> tuple[ApiClient, int]:
     simulator.add_number(PNID, TOKEN, waba_id=WABA)
     simulator.configure(template_catalogue="strict", delivered_p=1.0)
-    ctx.resources[template_sync.PROVIDER_KEY] = WhatsAppCloudClient(simulator.url, "v23.0")
-    ctx.resources[dispatch_loop.PROVIDER_KEY] = WhatsAppCloudClient(simulator.url, "v23.0")
+    ctx.catalogue = WhatsAppCloudClient(simulator.url, "v23.0")
+    ctx.provider = WhatsAppCloudClient(simulator.url, "v23.0")
     server = factory(loops=True)
     simulator.configure(webhook_url=server.whatsapp_webhook_url)
     api = ApiClient(server.url, keys.create())

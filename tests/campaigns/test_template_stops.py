@@ -9,16 +9,15 @@ from typing import Any
 
 from sqlalchemy import select
 
+from relaybird.campaigns import service as campaign_service
 from relaybird.cli.apiclient import ApiClient
 from relaybird.context import AppContext
-from relaybird.dispatcher import loop as dispatch_loop
 from relaybird.inbox.handlers import ApplyContext
 from relaybird.models import Campaign, Template, Transition
 from relaybird.providers.whatsapp import events as ev
 from relaybird.providers.whatsapp.client import WhatsAppCloudClient
 from relaybird.providers.whatsapp.parse import parse_body
 from relaybird.templates import service as templates
-from relaybird.templates import sync as template_sync
 from relaybird.wiring import registered_handlers
 from tests.data import TEMPLATE_FIXTURES
 from tests.factories import KeyMaker, make_campaign, make_sender, make_workspace, new_sender
@@ -111,8 +110,8 @@ def test_live_a_template_paused_mid_campaign_stops_it_before_the_next_send(
     waba, pnid, token = "100000000000555", "5551", "tok-5551"
     simulator.add_number(pnid, token, waba_id=waba)
     simulator.configure(template_catalogue="strict")
-    ctx.resources[template_sync.PROVIDER_KEY] = WhatsAppCloudClient(simulator.url, "v23.0")
-    ctx.resources[dispatch_loop.PROVIDER_KEY] = WhatsAppCloudClient(simulator.url, "v23.0")
+    ctx.catalogue = WhatsAppCloudClient(simulator.url, "v23.0")
+    ctx.provider = WhatsAppCloudClient(simulator.url, "v23.0")
     server = live_server_factory(loops=True)
     simulator.configure(webhook_url=server.whatsapp_webhook_url)
     api = ApiClient(server.url, keys.create())
@@ -165,3 +164,66 @@ def test_live_a_template_paused_mid_campaign_stops_it_before_the_next_send(
     assert status == 422 and "is PAUSED, not sendable" in problem_body["detail"]
     assert api.get(f"/api/v1/campaigns/{cid}")["state"] == "PAUSED"
     assert len(sends()) == seen
+
+
+def test_the_quality_guard_acts_on_red_and_on_yellow_only_when_asked(ctx: AppContext) -> None:
+    """A quality webhook: RED pauses the RUNNING campaigns on the template that opted into the
+    guard; YELLOW only those that also asked for YELLOW; the others run on. An un-pause later
+    resumes only auto_resume campaigns, and none while the guard still refuses the quality."""
+    with ctx.db.write() as session:
+        ws = make_workspace(session)
+        sender = make_sender(session, ws, waba_id=WABA)
+        item = {"name": NAME, "language": "en_US", "components": [{"type": "BODY", "text": "x"}]}
+        templates.apply_catalogue(
+            session, ws, WABA, [catalogue_item(item, id=META_ID)], actor="s", now=ctx.clock.now()
+        )
+        tid = session.scalars(select(Template.id).where(Template.meta_id == META_ID)).one()
+        on_it = dict(template_name=NAME, template_language="en_US", template_id=tid)
+        ids = {
+            "unguarded": make_campaign(session, ws, sender, state="RUNNING", **on_it),
+            "red": make_campaign(session, ws, sender, state="RUNNING", quality_guard=True, **on_it),
+            "yellow": make_campaign(
+                session,
+                ws,
+                sender,
+                state="RUNNING",
+                quality_guard=True,
+                quality_guard_yellow=True,
+                auto_resume=True,
+                **on_it,
+            ),
+        }
+
+    def quality(score: str) -> None:
+        event = ev.TemplateQualityUpdate(
+            waba_id=WABA,
+            template_id=META_ID,
+            template_name=NAME,
+            language="en_US",
+            previous_quality=None,
+            new_quality=score,
+        )
+        with ctx.db.write() as session:
+            for handler in registered_handlers().for_type(ev.TemplateQualityUpdate):
+                handler(session, [event], ApplyContext(now=ctx.clock.now(), settings=ctx.settings))
+
+    def states() -> dict[str, str]:
+        with ctx.db.read() as session:
+            return {k: session.get(Campaign, v).state for k, v in ids.items()}  # type: ignore[union-attr]
+
+    quality("YELLOW")
+    assert states() == {"unguarded": "RUNNING", "red": "RUNNING", "yellow": "PAUSED"}
+    quality("RED")
+    assert states() == {"unguarded": "RUNNING", "red": "PAUSED", "yellow": "PAUSED"}
+    with ctx.db.read() as session:
+        red = session.get(Campaign, ids["red"])
+        assert red is not None and red.paused_by == "engine" and red.paused_template_id == tid
+        assert red.pause_reason == f"quality guard: template '{NAME}' (en_US) quality is RED"
+    # Meta re-approves it while it is still RED: the guard still refuses, nothing resumes.
+    with ctx.db.write() as session:
+        template = session.get(Template, tid)
+        assert template is not None
+        assert campaign_service.resume_for_template(session, template, at=ctx.clock.now()) == []
+    # Back to GREEN: the auto_resume one runs again by itself, the other waits for a user.
+    quality("GREEN")
+    assert states() == {"unguarded": "RUNNING", "red": "PAUSED", "yellow": "RUNNING"}

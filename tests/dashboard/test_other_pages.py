@@ -21,7 +21,6 @@ from relaybird.models import (
     User,
 )
 from relaybird.providers.whatsapp.client import WhatsAppCloudClient
-from relaybird.senders.sync import PROVIDER_KEY
 from relaybird.senders.transitions import SENDER
 from tests.dashboard.helpers import csrf_of, logged_in
 from tests.factories import make_sender, make_workspace
@@ -150,7 +149,7 @@ def test_contacts_rooms_and_messages_with_ticks(ctx: AppContext, client: TestCli
 def test_admins_add_and_sync_a_sender_from_the_dashboard(
     ctx: AppContext, client: TestClient, simulator: SimHandle
 ) -> None:
-    ctx.resources[PROVIDER_KEY] = WhatsAppCloudClient(simulator.url, "v23.0")
+    ctx.provider = WhatsAppCloudClient(simulator.url, "v23.0")
     form = {
         "name": "Sales line",
         "display_phone_number": "+1 212 555 0177",

@@ -15,7 +15,7 @@ from relaybird.campaigns.recipients import import_recipients
 from relaybird.campaigns.schemas import CampaignCreate, TemplateSpec
 from relaybird.campaigns.service import create, start
 from relaybird.context import AppContext
-from relaybird.dispatcher.loop import PROVIDER_KEY, dispatcher_loop
+from relaybird.dispatcher.loop import dispatcher_loop
 from relaybird.kit.time import ManualClock
 from relaybird.models import Campaign, Recipient, Sender
 from relaybird.providers.whatsapp.client import WhatsAppCloudClient
@@ -31,7 +31,7 @@ def sim_sender(ctx: AppContext, simulator: SimHandle, **kw: Any) -> int:
         assert sender is not None
         pnid, token = sender.phone_number_id, sender.access_token
     simulator.add_number(pnid, token)
-    ctx.resources[PROVIDER_KEY] = WhatsAppCloudClient(simulator.url, "v23.0")
+    ctx.provider = WhatsAppCloudClient(simulator.url, "v23.0")
     return sender_id
 
 
@@ -97,9 +97,7 @@ def run_until(
         finally:
             stop.set()
             await task
-            provider = ctx.resources.get(PROVIDER_KEY)
-            if provider is not None:
-                await provider.close()
+            await ctx.provider.close()  # its HTTP session belongs to this event loop
 
     asyncio.run(main())
 

@@ -9,7 +9,6 @@ from datetime import timedelta
 
 from relaybird.cli.apiclient import ApiClient
 from relaybird.context import AppContext
-from relaybird.dispatcher.loop import PROVIDER_KEY
 from relaybird.inbox import service as inbox
 from relaybird.kit.time import ManualClock
 from relaybird.providers.whatsapp.client import WhatsAppCloudClient
@@ -64,7 +63,7 @@ def test_every_recipient_state_by_its_event(
     ctx.settings = ctx.settings.model_copy(update={"max_attempts": 2})
     sender = new_sender(ctx, phone_number_id="5005", access_token="tok-5005")
     simulator.add_number("5005", "tok-5005")
-    ctx.resources[PROVIDER_KEY] = WhatsAppCloudClient(simulator.url, "v23.0")
+    ctx.provider = WhatsAppCloudClient(simulator.url, "v23.0")
     server = live_server_factory(loops=True)
     simulator.configure(
         webhook_url=server.whatsapp_webhook_url, delivered_p=0.5, read_p=0.5, failed_p=0.5

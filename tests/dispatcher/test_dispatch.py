@@ -174,19 +174,18 @@ def test_a_sender_level_send_error_moves_the_sender(
 
 
 async def _sync(ctx: AppContext, sender_id: int) -> None:
-    from relaybird.dispatcher.loop import PROVIDER_KEY
     from relaybird.providers.whatsapp.client import WhatsAppCloudClient
     from relaybird.senders.sync import sync_sender
 
-    provider = ctx.resources[PROVIDER_KEY]
+    provider = ctx.provider
     assert isinstance(provider, WhatsAppCloudClient)
     fresh = WhatsAppCloudClient(provider.base_url, "v23.0")
-    ctx.resources[PROVIDER_KEY] = fresh
+    ctx.provider = fresh
     try:
         await sync_sender(ctx, sender_id, actor="sync")
     finally:
         await fresh.close()
-        ctx.resources[PROVIDER_KEY] = WhatsAppCloudClient(provider.base_url, "v23.0")
+        ctx.provider = WhatsAppCloudClient(provider.base_url, "v23.0")
 
 
 def _sender_status(ctx: AppContext, sender_id: int) -> str:
@@ -226,14 +225,13 @@ def test_one_recipients_transient_error_retries_it_and_never_slows_the_sender(
     """Issue 12 item 14: 5 % of sends fail with 131000 (several at once, with 80 in flight):
     each failed recipient is retried by itself, and the sender is never slowed down."""
     from relaybird.campaigns.jobs import finish_campaigns
-    from relaybird.dispatcher.loop import PROVIDER_KEY
     from relaybird.dispatcher.runner import SenderRunner
     from relaybird.kit.time import ManualClock
 
     sender = sim_sender(ctx, simulator)
     simulator.configure(error_rates={"131000": 0.05})
     cid = campaign_with(ctx, sender, phones(300))
-    runner = SenderRunner(ctx, sender, ctx.resources[PROVIDER_KEY], "test-runner")
+    runner = SenderRunner(ctx, sender, ctx.provider, "test-runner")
     assert isinstance(ctx.clock, ManualClock)
 
     async def main() -> None:
@@ -248,7 +246,7 @@ def test_one_recipients_transient_error_retries_it_and_never_slows_the_sender(
         finally:
             stop.set()
             await task
-            await ctx.resources[PROVIDER_KEY].close()
+            await ctx.provider.close()
 
     asyncio.run(main())
     rows = recipients(ctx, cid)

@@ -6,9 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from relaybird.app.factory import ctx_close
 from relaybird.context import AppContext
-from relaybird.dispatcher.loop import messaging_provider
 from relaybird.providers.port import ErrorKind, SenderCredentials, TemplateMessage
 from tests.fixtures.simulator import SimHandle
 
@@ -32,10 +30,10 @@ def test_the_send_timeout_setting_bounds_a_send(
 
     async def main():  # type: ignore[no-untyped-def]
         try:
-            provider = messaging_provider(ctx)
+            provider = ctx.provider
             return await provider.send_template(SenderCredentials("1001", "tok-1001"), message)
         finally:
-            await ctx_close(ctx)
+            await ctx.aclose()
 
     result = asyncio.run(main())
     assert result.error is not None, "the send waited past RELAYBIRD_SEND_TIMEOUT"

@@ -11,7 +11,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from relaybird.app.factory import ctx_close
 from relaybird.context import AppContext
 from relaybird.events import service, signing
 from relaybird.events.deliverer import DelivererConfig, deliver_once
@@ -64,7 +63,7 @@ def _run(ctx: AppContext, *steps: timedelta | None) -> list[dict[str, int]]:
             if step is not None:
                 clock.advance(step)
             tallies.append(await deliver_once(ctx, DelivererConfig()))
-        await ctx_close(ctx)
+        await ctx.aclose()
         return tallies
 
     return asyncio.run(scenario())

@@ -13,8 +13,14 @@ from relaybird.campaigns.transitions import CAMPAIGN, CampaignState, RecipientSt
 from relaybird.context import AppContext
 from relaybird.errors import IllegalTransition, NotFound
 from relaybird.events.transitions import apply_transition, history
-from relaybird.models import Campaign, CampaignCount, OutboxEvent, Recipient, Transition
-from tests.factories import make_campaign, make_recipients, make_sender, make_workspace
+from relaybird.models import Campaign, OutboxEvent, Recipient, Transition
+from tests.factories import (
+    counters_and_counts,
+    make_campaign,
+    make_recipients,
+    make_sender,
+    make_workspace,
+)
 
 
 def _campaign(ctx: AppContext, state: str = "NOT_STARTED") -> tuple[int, int]:
@@ -116,11 +122,8 @@ def test_batch_moves_only_rows_still_in_the_source_state_and_counts_follow(ctx: 
         )
     assert sorted(m.id for m in moved) == sorted(ids[1:])
     with ctx.db.read() as s:
-        counts = {c.state: c.count for c in s.scalars(select(CampaignCount))}
-        actual = dict(
-            s.execute(select(Recipient.state, func.count()).group_by(Recipient.state)).all()
-        )
-    assert {k: v for k, v in counts.items() if v} == actual == {"REMOVED": 1, "IN_PROGRESS": 4}
+        counters, counted = counters_and_counts(s)
+    assert counters == counted == {"REMOVED": 1, "IN_PROGRESS": 4}
     assert _count(ctx, Transition) == 5
     assert _count(ctx, OutboxEvent) == 5
 

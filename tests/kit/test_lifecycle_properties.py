@@ -8,7 +8,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from relaybird.campaigns.recipients import move_recipient
 from relaybird.campaigns.transitions import PROVIDER_RANK, RECIPIENT, RecipientState
@@ -16,9 +16,15 @@ from relaybird.context import AppContext
 from relaybird.errors import IllegalTransition
 from relaybird.events.transitions import history
 from relaybird.kit.state_machine import StateMachine
-from relaybird.models import CampaignCount, Recipient
+from relaybird.models import Recipient
 from relaybird.senders.transitions import SENDER, SenderStatus
-from tests.factories import make_campaign, make_recipients, make_sender, make_workspace
+from tests.factories import (
+    counters_and_counts,
+    make_campaign,
+    make_recipients,
+    make_sender,
+    make_workspace,
+)
 
 R = RecipientState
 
@@ -108,18 +114,7 @@ def test_recipient_sequences_through_the_database(
             ).all()
         )
         assert states == {k: str(v) for k, v in expected.items()}
-        counted = dict(
-            s.execute(
-                select(Recipient.state, func.count())
-                .where(Recipient.campaign_id == cid)
-                .group_by(Recipient.state)
-            ).all()
-        )
-        counters = {
-            c.state: c.count
-            for c in s.scalars(select(CampaignCount).where(CampaignCount.campaign_id == cid))
-            if c.count
-        }
+        counters, counted = counters_and_counts(s, cid)
         assert counters == counted
         for rid in ids:
             chain = history(s, "recipient", rid, ws)

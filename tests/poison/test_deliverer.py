@@ -10,7 +10,6 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
-from relaybird.app.factory import ctx_close
 from relaybird.context import AppContext
 from relaybird.events.deliverer import DelivererConfig, deliver_once
 from relaybird.events.outbox import emit
@@ -60,7 +59,7 @@ def test_an_undeliverable_delivery_is_set_aside_and_the_next_one_is_posted(
         try:
             return await deliver_once(ctx, DelivererConfig())
         finally:
-            await ctx_close(ctx)
+            await ctx.aclose()
 
     assert asyncio.run(run()) == {"PENDING": 1, "DELIVERED": 1}
     assert len(receiver.delivered) == 1

@@ -12,7 +12,7 @@ from relaybird.cli.apiclient import ApiClient
 from relaybird.context import AppContext
 from relaybird.kit.time import ManualClock
 from relaybird.models import RoomMessage
-from relaybird.providers.direct import DIRECT_PROVIDER_KEY, LoopbackDirectProvider
+from relaybird.providers.direct import LoopbackDirectProvider
 from relaybird.rooms import messages, outbound, service
 from tests.factories import KeyMaker
 from tests.fixtures.live_server import LiveServer
@@ -25,7 +25,7 @@ def test_an_unsendable_message_is_failed_and_the_next_one_is_sent(
     ctx: AppContext, live_server: LiveServer, keys: KeyMaker, clock: ManualClock
 ) -> None:
     outbox = LoopbackDirectProvider()
-    ctx.resources[DIRECT_PROVIDER_KEY] = outbox
+    ctx.direct = outbox
     api = ApiClient(live_server.url, keys.create())
     make_user(api, "agent@x.test", virtual_number=VIRTUAL)
     _, got = post_direct(

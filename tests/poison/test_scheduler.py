@@ -9,7 +9,6 @@ import logging
 import pytest
 
 from relaybird.context import AppContext
-from relaybird.kit.poison import rows_set_aside
 from relaybird.models import Sender
 from relaybird.wiring import registered_jobs
 from tests.factories import make_sender, make_workspace
@@ -39,7 +38,7 @@ def test_a_sender_that_cannot_be_settled_is_set_aside_and_the_next_is_released(
     with ctx.db.read() as session:
         assert session.get(Sender, good).status == "CONNECTED"  # type: ignore[union-attr]
         assert session.get(Sender, bad).status == "RESTRICTED"  # type: ignore[union-attr]
-    reason = rows_set_aside(ctx.resources, "senders.lifecycle", logging.getLogger()).reason(bad)
+    reason = ctx.set_aside("senders.lifecycle", logging.getLogger()).reason(bad)
     assert reason is not None and "ValueError" in reason and "BOGUS" in reason
     assert [r for r in caplog.records if "set aside" in r.getMessage()]
 

@@ -14,7 +14,7 @@ from relaybird.context import AppContext
 from relaybird.kit.time import ManualClock
 from relaybird.models import Sender
 from relaybird.providers.whatsapp.client import WhatsAppCloudClient
-from relaybird.senders.sync import PROVIDER_KEY, sync_due
+from relaybird.senders.sync import sync_due
 from tests.factories import KeyMaker, make_sender, make_workspace
 from tests.fixtures.simulator import SimHandle
 
@@ -43,7 +43,7 @@ def test_a_stored_bad_token_is_set_aside_and_the_senders_behind_it_are_synced(
     ctx: AppContext, clock: ManualClock, simulator: SimHandle
 ) -> None:
     provider = WhatsAppCloudClient(simulator.url, "v23.0")
-    ctx.resources[PROVIDER_KEY] = provider
+    ctx.provider = provider
     every = timedelta(minutes=15)
     with ctx.db.write() as session:
         ws = make_workspace(session)

@@ -38,7 +38,8 @@ from relaybird.db import Database
 from relaybird.db import migrate as db_migrate
 from relaybird.db.engine import normalise_url
 from relaybird.lifecycles import LIFECYCLES
-from relaybird.models import CampaignCount, OutboxEvent, Recipient, Transition
+from relaybird.models import OutboxEvent, Recipient, Transition
+from tests.factories import counters_and_counts
 
 LIFECYCLES_BY_ENTITY = {m.entity: m.event_type for m in LIFECYCLES.values()}
 
@@ -396,19 +397,7 @@ def _check(db: Database, sim_url: str, big: int, small: int, figures: Figures) -
         if sum(states.values()) != figures.recipients:
             problems.append(f"total {sum(states.values())} != {figures.recipients}")
         for cid in (big, small):
-            counted = {
-                k: int(v)
-                for k, v in s.execute(
-                    select(Recipient.state, func.count())
-                    .where(Recipient.campaign_id == cid)
-                    .group_by(Recipient.state)
-                ).all()
-            }
-            counters = {
-                c.state: c.count
-                for c in s.scalars(select(CampaignCount).where(CampaignCount.campaign_id == cid))
-                if c.count
-            }
+            counters, counted = counters_and_counts(s, cid)
             if counted != counters:
                 problems.append(f"campaign {cid}: counters {counters} != COUNT(*) {counted}")
         chains = collections.defaultdict(list)

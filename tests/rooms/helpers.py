@@ -12,6 +12,7 @@ from typing import Any
 
 from relaybird.cli.apiclient import ApiClient, ApiError
 from relaybird.direct.inbound import sign
+from tests.contacts.helpers import payload
 
 DIRECT_SECRET = "test-direct-secret"  # tests/conftest.py make_settings
 
@@ -42,17 +43,7 @@ def make_user(api: ApiClient, email: str, virtual_number: str | None = None) -> 
 
 
 def make_contact(api: ApiClient, network: str, owner: int, phone: str, **kw: Any) -> int:
-    body: dict[str, Any] = {
-        "network": network,
-        "first_name": "Ada",
-        "last_name": "Lovelace",
-        "company": "Analytical Engines",
-        "email": "ada@example.com",
-        "phone": phone,
-        "owner_user_id": owner,
-    }
-    body.update(kw)
-    return int(api.post("/api/v1/contacts", body)["id"])
+    return int(api.post("/api/v1/contacts", payload(network, owner, phone=phone, **kw))["id"])
 
 
 def post_direct(

@@ -10,7 +10,7 @@ from typing import Any
 
 from relaybird.cli.apiclient import ApiClient
 from relaybird.context import AppContext
-from relaybird.providers.direct import DIRECT_PROVIDER_KEY, LoopbackDirectProvider
+from relaybird.providers.direct import LoopbackDirectProvider
 from tests.factories import KeyMaker
 from tests.fixtures.live_server import LiveServer
 from tests.rooms.helpers import make_user, post_direct, problem
@@ -34,7 +34,7 @@ def test_direct_inbound_both_ways_onboard_and_unblock(
     ctx: AppContext, live_server: LiveServer, keys: KeyMaker
 ) -> None:
     outbox = LoopbackDirectProvider()
-    ctx.resources[DIRECT_PROVIDER_KEY] = outbox
+    ctx.direct = outbox
     api = ApiClient(live_server.url, keys.create())
     owner = make_user(api, "agent@x.test", virtual_number=VIRTUAL)
 

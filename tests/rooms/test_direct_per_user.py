@@ -9,7 +9,7 @@ from typing import Any
 
 from relaybird.cli.apiclient import ApiClient
 from relaybird.context import AppContext
-from relaybird.providers.direct import DIRECT_PROVIDER_KEY, LoopbackDirectProvider
+from relaybird.providers.direct import LoopbackDirectProvider
 from tests.factories import KeyMaker
 from tests.fixtures.live_server import LiveServer
 from tests.rooms.helpers import make_contact, make_user, post_direct, problem
@@ -34,7 +34,7 @@ def test_anas_contact_writing_to_beas_number_is_onboarded_for_bea(
     ctx: AppContext, live_server: LiveServer, keys: KeyMaker
 ) -> None:
     outbox = LoopbackDirectProvider()
-    ctx.resources[DIRECT_PROVIDER_KEY] = outbox
+    ctx.direct = outbox
     api = ApiClient(live_server.url, keys.create())
     ana = make_user(api, "ana@x.test", virtual_number=ANA_NUMBER)
     bea = make_user(api, "bea@x.test", virtual_number=BEA_NUMBER)
@@ -92,7 +92,7 @@ def test_anas_contact_writing_to_beas_number_is_onboarded_for_bea(
 def test_a_block_list_is_its_users_own(
     ctx: AppContext, live_server: LiveServer, keys: KeyMaker
 ) -> None:
-    ctx.resources[DIRECT_PROVIDER_KEY] = LoopbackDirectProvider()
+    ctx.direct = LoopbackDirectProvider()
     api = ApiClient(live_server.url, keys.create())
     ana = make_user(api, "ana@x.test", virtual_number=ANA_NUMBER)
     bea = make_user(api, "bea@x.test", virtual_number=BEA_NUMBER)

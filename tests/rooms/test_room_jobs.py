@@ -8,7 +8,7 @@ from datetime import timedelta
 from relaybird.cli.apiclient import ApiClient
 from relaybird.context import AppContext
 from relaybird.kit.time import ManualClock
-from relaybird.providers.direct import DIRECT_PROVIDER_KEY, LoopbackDirectProvider
+from relaybird.providers.direct import LoopbackDirectProvider
 from relaybird.rooms import jobs, messages, outbound, service
 from tests.factories import KeyMaker
 from tests.fixtures.live_server import LiveServer
@@ -21,7 +21,7 @@ def test_window_lapse_limits_the_room_and_a_crashed_send_is_not_resent(
     ctx: AppContext, live_server: LiveServer, keys: KeyMaker, clock: ManualClock
 ) -> None:
     outbox = LoopbackDirectProvider()
-    ctx.resources[DIRECT_PROVIDER_KEY] = outbox
+    ctx.direct = outbox
     api = ApiClient(live_server.url, keys.create())
     owner = make_user(api, "agent@x.test", virtual_number=VIRTUAL)
     _, got = post_direct(

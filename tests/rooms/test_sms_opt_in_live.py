@@ -14,7 +14,7 @@ from typing import Any
 from relaybird.cli.apiclient import ApiClient
 from relaybird.context import AppContext
 from relaybird.kit.time import ManualClock
-from relaybird.providers.direct import DIRECT_PROVIDER_KEY, LoopbackDirectProvider
+from relaybird.providers.direct import LoopbackDirectProvider
 from relaybird.rooms import consent, outbound
 from tests.factories import KeyMaker
 from tests.fixtures.live_server import LiveServer
@@ -108,7 +108,7 @@ def test_an_unanswered_request_fails_what_waited_after_30_days(
     ctx: AppContext, live_server: LiveServer, keys: KeyMaker, clock: ManualClock
 ) -> None:
     outbox = LoopbackDirectProvider()  # stands in for the carrier
-    ctx.resources[DIRECT_PROVIDER_KEY] = outbox
+    ctx.direct = outbox
     api = ApiClient(live_server.url, keys.create())
     owner = make_user(api, "agent@x.test", virtual_number=VIRTUAL)
     ada = make_contact(api, "SMS_DIRECT", owner, ADA)

@@ -10,7 +10,6 @@ from typing import Any
 
 from relaybird.cli.apiclient import ApiClient
 from relaybird.context import AppContext
-from relaybird.dispatcher.loop import PROVIDER_KEY
 from relaybird.events.transitions import history
 from relaybird.kit.time import ManualClock
 from relaybird.providers.whatsapp.client import WhatsAppCloudClient
@@ -27,7 +26,7 @@ def _setup(
 ) -> tuple[ApiClient, int, int]:
     sender = new_sender(ctx, phone_number_id="7008", access_token="tok-7008")
     simulator.add_number("7008", "tok-7008")
-    ctx.resources[PROVIDER_KEY] = WhatsAppCloudClient(simulator.url, "v23.0")
+    ctx.provider = WhatsAppCloudClient(simulator.url, "v23.0")
     server = factory(loops=True)
     simulator.configure(webhook_url=server.whatsapp_webhook_url)
     api = ApiClient(server.url, keys.create())

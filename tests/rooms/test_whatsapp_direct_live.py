@@ -9,7 +9,6 @@ from typing import Any
 
 from relaybird.cli.apiclient import ApiClient
 from relaybird.context import AppContext
-from relaybird.dispatcher.loop import PROVIDER_KEY
 from relaybird.providers.whatsapp.client import WhatsAppCloudClient
 from tests.factories import KeyMaker, new_sender
 from tests.fixtures.live_server import LiveServer
@@ -26,7 +25,7 @@ def test_whatsapp_direct_inbound_and_welcome_through_the_cloud_api(
         ctx, phone_number_id="7007", access_token="tok-7007", display_phone_number="+1 415-555-0107"
     )
     simulator.add_number("7007", "tok-7007", display_phone_number="14155550107")
-    ctx.resources[PROVIDER_KEY] = WhatsAppCloudClient(simulator.url, "v23.0")
+    ctx.provider = WhatsAppCloudClient(simulator.url, "v23.0")
     server: LiveServer = live_server_factory(loops=True)
     simulator.configure(webhook_url=server.whatsapp_webhook_url)
     api = ApiClient(server.url, keys.create())

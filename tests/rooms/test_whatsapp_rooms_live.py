@@ -9,7 +9,6 @@ from typing import Any
 
 from relaybird.cli.apiclient import ApiClient
 from relaybird.context import AppContext
-from relaybird.dispatcher.loop import PROVIDER_KEY
 from relaybird.providers.whatsapp.client import WhatsAppCloudClient
 from tests.factories import KeyMaker, new_sender
 from tests.fixtures.live_server import LiveServer
@@ -24,7 +23,7 @@ def _setup(
 ) -> tuple[ApiClient, int, int]:
     sender = new_sender(ctx, phone_number_id="7007", access_token="tok-7007")
     simulator.add_number("7007", "tok-7007")
-    ctx.resources[PROVIDER_KEY] = WhatsAppCloudClient(simulator.url, "v23.0")
+    ctx.provider = WhatsAppCloudClient(simulator.url, "v23.0")
     server = factory(loops=True)
     simulator.configure(webhook_url=server.whatsapp_webhook_url)
     api = ApiClient(server.url, keys.create())

@@ -9,7 +9,6 @@ from fastapi.testclient import TestClient
 
 from relaybird.context import AppContext
 from relaybird.providers.whatsapp.client import WhatsAppCloudClient
-from relaybird.senders.sync import PROVIDER_KEY
 from tests.factories import KeyMaker
 from tests.fixtures.simulator import SimHandle
 
@@ -25,7 +24,7 @@ BODY = {
 @pytest.fixture(autouse=True)
 def provider(ctx: AppContext, simulator: SimHandle) -> None:
     """The simulator plays Meta; the number is the token's (adding reads it with the token)."""
-    ctx.resources[PROVIDER_KEY] = WhatsAppCloudClient(simulator.url, "v23.0")
+    ctx.provider = WhatsAppCloudClient(simulator.url, "v23.0")
     simulator.add_number(str(BODY["phone_number_id"]), str(BODY["access_token"]))
 
 

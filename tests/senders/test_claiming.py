@@ -11,7 +11,6 @@ from typer.testing import CliRunner
 from relaybird.cli.main import app
 from relaybird.context import AppContext
 from relaybird.providers.whatsapp.client import WhatsAppCloudClient
-from relaybird.senders.sync import PROVIDER_KEY
 from tests.factories import KeyMaker
 from tests.fixtures.simulator import SimHandle
 
@@ -31,7 +30,7 @@ def _body(token: str, pnid: str = PNID) -> dict[str, str]:
 
 @pytest.fixture
 def meta(ctx: AppContext, simulator: SimHandle) -> SimHandle:
-    ctx.resources[PROVIDER_KEY] = WhatsAppCloudClient(simulator.url, "v23.0")
+    ctx.provider = WhatsAppCloudClient(simulator.url, "v23.0")
     simulator.configure(auto_register=False)  # Meta knows only the numbers it was told of
     simulator.add_number(PNID, OWNER_TOKEN)
     return simulator

@@ -20,7 +20,6 @@ from relaybird.models import Sender, Transition
 from relaybird.providers.whatsapp.client import WhatsAppCloudClient
 from relaybird.senders import jobs as loops
 from relaybird.senders import service
-from relaybird.senders.sync import PROVIDER_KEY
 from relaybird.senders.tiers import INITIAL_LIMIT, capacity
 from relaybird.senders.transitions import SENDER, MessagingLimit
 from tests.factories import KeyMaker
@@ -163,7 +162,7 @@ def test_every_row_of_the_table(
     simulator: SimHandle,
     model: LimitModel,
 ) -> None:
-    ctx.resources[PROVIDER_KEY] = WhatsAppCloudClient(simulator.url, "v23.0")
+    ctx.provider = WhatsAppCloudClient(simulator.url, "v23.0")
     add_admin(ctx, keys.workspace_id())
     day, week = timedelta(hours=24, seconds=1), timedelta(days=7, seconds=1)
     a = Driver(client, ctx, clock, simulator, keys, model, "300001", WABA)

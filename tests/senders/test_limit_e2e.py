@@ -15,7 +15,7 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 
 from relaybird.context import AppContext
-from relaybird.dispatcher.loop import PROVIDER_KEY, dispatcher_loop
+from relaybird.dispatcher.loop import dispatcher_loop
 from relaybird.kit.time import ManualClock
 from relaybird.mail.service import mail_loop
 from relaybird.models import Sender
@@ -75,9 +75,7 @@ def test_campaign_over_the_limit_waits_and_resumes_by_itself(
                     task.result()
         stop.set()
         await asyncio.gather(*tasks)
-        provider = loops_ctx.resources.get(PROVIDER_KEY)
-        if provider is not None:
-            await provider.close()
+        await loops_ctx.provider.close()  # its HTTP session belongs to this event loop
 
     errors: list[BaseException] = []
 

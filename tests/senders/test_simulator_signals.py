@@ -33,7 +33,7 @@ def live(ctx: AppContext, smtp_server: SmtpServer) -> Iterator[LiveServer]:
     loops_ctx = dataclasses.replace(
         ctx,
         settings=make_settings(ctx.settings.database_url, smtp_url=smtp_server.url),
-        resources={},
+        _locals={},
     )
     server = start_live_server(loops_ctx, loops=True)
     yield server

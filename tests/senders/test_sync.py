@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from relaybird.context import AppContext
 from relaybird.kit.time import ManualClock
 from relaybird.providers.whatsapp.client import WhatsAppCloudClient
-from relaybird.senders.sync import PROVIDER_KEY, sync_due
+from relaybird.senders.sync import sync_due
 from tests.factories import KeyMaker
 from tests.fixtures.simulator import SimHandle
 
@@ -47,7 +47,7 @@ def test_sync_follows_the_provider(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    ctx.resources[PROVIDER_KEY] = WhatsAppCloudClient(simulator.url, "v23.0")
+    ctx.provider = WhatsAppCloudClient(simulator.url, "v23.0")
     admin = keys.headers("admin")
     sid = _add(client, admin)
 
@@ -90,7 +90,7 @@ def test_sync_follows_the_provider(
 def test_provider_refusal_is_a_502_and_changes_nothing_else(
     ctx: AppContext, client: TestClient, keys: KeyMaker, simulator: SimHandle
 ) -> None:
-    ctx.resources[PROVIDER_KEY] = WhatsAppCloudClient(simulator.url, "v23.0")
+    ctx.provider = WhatsAppCloudClient(simulator.url, "v23.0")
     admin = keys.headers("admin")
     sid = _add(client, admin, pnid="200200")
     simulator.add_number("200200", "another-token")  # our token is wrong
@@ -104,12 +104,12 @@ def test_provider_refusal_is_a_502_and_changes_nothing_else(
 def test_periodic_sync_reads_each_number_once_per_interval(
     ctx: AppContext, clock: ManualClock, client: TestClient, keys: KeyMaker, simulator: SimHandle
 ) -> None:
-    ctx.resources[PROVIDER_KEY] = WhatsAppCloudClient(simulator.url, "v23.0")
+    ctx.provider = WhatsAppCloudClient(simulator.url, "v23.0")
     sid = _add(client, keys.headers("admin"), pnid="200300")  # reads the number in the app's loop
-    client.portal.call(ctx.resources.pop(PROVIDER_KEY).close)  # type: ignore[union-attr]
+    client.portal.call(ctx.provider.close)  # the one the app's loop made
     simulator.add_number("200300", TOKEN)
     provider = WhatsAppCloudClient(simulator.url, "v23.0")  # one for this test's own loop
-    ctx.resources[PROVIDER_KEY] = provider
+    ctx.provider = provider
     every = timedelta(minutes=15)
 
     async def run() -> list[int]:

@@ -7,15 +7,23 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
 
 from relaybird.context import AppContext
 from relaybird.inbox import applier
 from relaybird.providers.whatsapp import signature
+from relaybird.providers.whatsapp.events import (
+    AccountUpdate,
+    BusinessCapabilityUpdate,
+    PhoneNumberQualityUpdate,
+)
+from relaybird.providers.whatsapp.parse import parse
 from relaybird.senders import signals
 from relaybird.wiring import registered_handlers
 from tests.conftest import make_settings
@@ -42,53 +50,19 @@ def body(name: str) -> dict[str, Any]:
     return data
 
 
+SIGNALS: dict[type, Callable[[Session, Any, datetime], int]] = {
+    PhoneNumberQualityUpdate: signals.quality_update,
+    AccountUpdate: signals.account_update,
+    BusinessCapabilityUpdate: signals.capability_update,
+}
+
+
 def deliver(ctx: AppContext, data: dict[str, Any]) -> int:
-    """Apply every change of a webhook body the way the inbox applier hands them over."""
-    matched = 0
+    """Apply every number signal of a webhook body as the inbox applier hands them over (parsed
+    by the real parser); returns how many of our senders they concerned."""
     now = ctx.clock.now()
     with ctx.db.write() as s:
-        for entry in data["entry"]:
-            for change in entry["changes"]:
-                v, field = change["value"], change["field"]
-                if field == "phone_number_quality_update":
-                    matched += signals.quality_update(
-                        s,
-                        waba_id=entry["id"],
-                        display_phone_number=v.get("display_phone_number"),
-                        event=v["event"],
-                        current_limit=v.get("current_limit"),
-                        max_daily_conversations_per_business=v.get(
-                            "max_daily_conversations_per_business"
-                        ),
-                        now=now,
-                    )
-                elif field == "account_update":
-                    infos = v.get("restriction_info") or []
-                    expires = [int(i["expiration"]) for i in infos if "expiration" in i]
-                    matched += signals.account_update(
-                        s,
-                        waba_id=entry["id"],
-                        event=v["event"],
-                        phone_number=v.get("phone_number"),
-                        ban_state=(v.get("ban_info") or {}).get("waba_ban_state"),
-                        restriction_types=[i["restriction_type"] for i in infos],
-                        restriction_expires=(
-                            datetime.fromtimestamp(max(expires), UTC) if expires else None
-                        ),
-                        violation_type=(v.get("violation_info") or {}).get("violation_type"),
-                        now=now,
-                    )
-                elif field == "business_capability_update":
-                    matched += signals.capability_update(
-                        s,
-                        waba_id=entry["id"],
-                        max_daily_conversations_per_business=v.get(
-                            "max_daily_conversations_per_business"
-                        ),
-                        max_daily_conversation_per_phone=v.get("max_daily_conversation_per_phone"),
-                        now=now,
-                    )
-    return matched
+        return sum(SIGNALS[type(e)](s, e, now) for e in parse(data) if type(e) in SIGNALS)
 
 
 def quality_body(event: str, current_limit: str | None = None) -> dict[str, Any]:

@@ -46,7 +46,7 @@ def _setup(
     loops: bool = False,
 ) -> tuple[ApiClient, int, LiveServer]:
     simulator.add_number(PNID, TOKEN, waba_id=WABA)
-    ctx.resources[template_sync.PROVIDER_KEY] = WhatsAppCloudClient(simulator.url, "v23.0")
+    ctx.catalogue = WhatsAppCloudClient(simulator.url, "v23.0")
     server = factory(loops=loops)
     if loops:
         simulator.configure(webhook_url=server.whatsapp_webhook_url)
@@ -548,7 +548,7 @@ def test_the_scheduler_job_syncs_accounts_when_due(
         with ctx.db.write() as session:
             assert repository.mark_due(session, WABA) == 1
         assert template_sync.sync_job(job_ctx) == 1
-        job_ctx.resources[template_sync.RUNNER_KEY].join(30)
+        job_ctx.local(template_sync.RUNNER).join(30)
         assert reads() == 2
         assert template_sync.sync_job(job_ctx) == 0
     finally:

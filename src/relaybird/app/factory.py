@@ -65,7 +65,7 @@ def create_app(ctx: AppContext, *, loops: bool = False) -> FastAPI:
             stop.set()
             if task is not None:
                 await task
-            await ctx_close(ctx)
+            await ctx.aclose()
 
     app = FastAPI(
         title="relaybird",
@@ -106,13 +106,3 @@ def create_app(ctx: AppContext, *, loops: bool = False) -> FastAPI:
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
-
-
-async def ctx_close(ctx: AppContext) -> None:
-    for resource in list(ctx.resources.values()):
-        close = getattr(resource, "close", None)
-        if close is not None:
-            result = close()
-            if asyncio.iscoroutine(result):
-                await result
-    ctx.resources.clear()

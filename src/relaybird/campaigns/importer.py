@@ -26,7 +26,7 @@ from relaybird.campaigns.templating import RowCheck, column_slots, row_check
 from relaybird.campaigns.transitions import ACCEPTS_UPLOADS, RecipientState
 from relaybird.context import AppContext
 from relaybird.db.after_commit import log_after_commit
-from relaybird.errors import AppError, Conflict, InvalidInput, NotFound
+from relaybird.errors import AppError, Conflict, InvalidInput, found
 from relaybird.events.outbox import emit
 from relaybird.kit.time import rfc3339
 
@@ -201,12 +201,11 @@ def _fail(ctx: AppContext, import_id: int, reason: str) -> None:
 
 def _run(ctx: AppContext, import_id: int, path: Path, filename: str) -> None:
     with ctx.db.read() as session:
-        job = repository.import_by_id(session, import_id)
-        if job is None:
-            raise NotFound(f"import {import_id} not found")
-        campaign = repository.get_campaign(session, job.workspace_id, job.campaign_id)
-        if campaign is None:
-            raise NotFound(f"campaign {job.campaign_id} not found")
+        job = found(repository.import_by_id(session, import_id), f"import {import_id}")
+        campaign = found(
+            repository.get_campaign(session, job.workspace_id, job.campaign_id),
+            f"campaign {job.campaign_id}",
+        )
         workspace_id, campaign_id = job.workspace_id, campaign.id
         body_params = list(campaign.body_params)
         template = row_check(session, campaign)

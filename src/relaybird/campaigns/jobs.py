@@ -9,7 +9,6 @@ from datetime import timedelta
 from relaybird.campaigns import repository
 from relaybird.campaigns import service as campaigns
 from relaybird.context import AppContext
-from relaybird.kit.poison import rows_set_aside
 
 log = logging.getLogger("relaybird.scheduler")
 
@@ -23,9 +22,7 @@ def start_scheduled(ctx: AppContext) -> int:
         with ctx.db.write() as session:
             return int(campaigns.start_scheduled(session, campaign_id, at=now).changed)
 
-    return rows_set_aside(ctx.resources, "campaigns.scheduled_starts", log).each(
-        due, start, "campaign"
-    )
+    return ctx.set_aside("campaigns.scheduled_starts", log).each(due, start, "campaign")
 
 
 def finish_campaigns(ctx: AppContext) -> int:
@@ -49,7 +46,7 @@ def finish_campaigns(ctx: AppContext) -> int:
         with ctx.db.write() as session:
             return int(campaigns.complete_if_done(session, campaign_id, at=now))
 
-    rows = rows_set_aside(ctx.resources, "campaigns.finish", log)
+    rows = ctx.set_aside("campaigns.finish", log)
     return rows.each(ended, cancel, "campaign") + rows.each(running, complete, "campaign")
 
 

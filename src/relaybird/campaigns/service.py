@@ -25,7 +25,7 @@ from relaybird.campaigns.transitions import (
     RecipientState,
 )
 from relaybird.db.notify import DISPATCH, notify
-from relaybird.errors import Conflict, IllegalTransition, InvalidInput, NotFound
+from relaybird.errors import Conflict, IllegalTransition, InvalidInput, NotFound, found
 from relaybird.events.transitions import Moved, apply_transition, history, record
 from relaybird.kit.time import readable
 from relaybird.models import Campaign, Recipient, Sender, Template, Transition
@@ -67,10 +67,9 @@ class Summary:
 
 
 def get(session: Session, workspace_id: int, campaign_id: int) -> Campaign:
-    campaign = repository.get_campaign(session, workspace_id, campaign_id)
-    if campaign is None:
-        raise NotFound(f"campaign {campaign_id} not found")
-    return campaign
+    return found(
+        repository.get_campaign(session, workspace_id, campaign_id), f"campaign {campaign_id}"
+    )
 
 
 def create(

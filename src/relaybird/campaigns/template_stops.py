@@ -5,7 +5,8 @@ transaction, so the dispatcher claims nothing more for it (no recipient spent on
 would refuse with 132015/132016/132001). When Meta makes it sendable again, the campaigns it
 paused that were created with ``auto_resume`` run again. A ``message_template_quality_update``
 to RED (YELLOW for those that asked) pauses the campaigns on it that opted into the quality
-guard.
+guard; one back to a quality their guard accepts resumes those of them created with
+``auto_resume``.
 
 Registered in ``relaybird.wiring`` AFTER the templates' handlers (the applier runs a type's
 handlers in registration order): it reads the template as the move left it. Idempotent: a
@@ -49,6 +50,8 @@ def guard_on_quality(
             unmatched.append(event)
         for template in named:
             service.guard_quality(session, template, at=ctx.now)
+            # Back to a quality the guard accepts: auto_resume campaigns it paused run again.
+            service.resume_for_template(session, template, at=ctx.now)
     return unmatched
 
 

@@ -5,31 +5,8 @@ from __future__ import annotations
 from enum import StrEnum
 
 from relaybird.kit.state_machine import StateMachine, table
-
-
-class CampaignState(StrEnum):
-    NOT_STARTED = "NOT_STARTED"
-    RUNNING = "RUNNING"
-    PAUSED = "PAUSED"
-    COMPLETED = "COMPLETED"
-    ENDED = "ENDED"
-
-
-class RecipientState(StrEnum):
-    INITIAL = "INITIAL"
-    IN_PROGRESS = "IN_PROGRESS"
-    RETRY_SCHEDULED = "RETRY_SCHEDULED"
-    SENT = "SENT"
-    DELIVERED = "DELIVERED"
-    READ = "READ"
-    DELIVERY_FAILED = "DELIVERY_FAILED"
-    SENDING_FAILED = "SENDING_FAILED"
-    ERROR = "ERROR"
-    REMOVED = "REMOVED"
-    CANCELED_BY_ADMIN = "CANCELED_BY_ADMIN"
-    INVALID_RECORD = "INVALID_RECORD"
-    # Legacy (seed 001): accepted when importing historical data, never produced by the engine.
-    SUCCESSFULLY_SUBMITTED = "SUCCESSFULLY_SUBMITTED"
+from relaybird.models.campaign import CampaignState as CampaignState
+from relaybird.models.campaign import RecipientState as RecipientState
 
 
 class RecipientEvent(StrEnum):
@@ -57,106 +34,245 @@ class RecipientEvent(StrEnum):
     CAMPAIGN_ENDED = "campaign_ended"
 
 
-NS, RUN, PA, CO, EN = (
-    CampaignState.NOT_STARTED,
-    CampaignState.RUNNING,
-    CampaignState.PAUSED,
-    CampaignState.COMPLETED,
-    CampaignState.ENDED,
-)
-
 CAMPAIGN = StateMachine(
     entity="campaign",
     states=CampaignState,
     rows=table(
-        (None, "created", NS),
-        (NS, "start", RUN, "admin starts it"),
-        (NS, "scheduled_start", RUN, "its start time comes"),
-        (RUN, "pause", PA, "admin pauses it"),
-        (RUN, "auto_pause", PA, "the engine pauses it with a reason"),
-        (PA, "resume", RUN, "admin resumes it"),
-        (PA, "auto_resume", RUN, "the template that paused it is sendable again (auto_resume)"),
-        (RUN, "complete", CO, "nothing left to send"),
-        ((NS, RUN, PA), "end", EN, "admin ends it"),
+        (None, "created", CampaignState.NOT_STARTED),
+        (CampaignState.NOT_STARTED, "start", CampaignState.RUNNING, "admin starts it"),
+        (
+            CampaignState.NOT_STARTED,
+            "scheduled_start",
+            CampaignState.RUNNING,
+            "its start time comes",
+        ),
+        (CampaignState.RUNNING, "pause", CampaignState.PAUSED, "admin pauses it"),
+        (
+            CampaignState.RUNNING,
+            "auto_pause",
+            CampaignState.PAUSED,
+            "the engine pauses it with a reason",
+        ),
+        (CampaignState.PAUSED, "resume", CampaignState.RUNNING, "admin resumes it"),
+        (
+            CampaignState.PAUSED,
+            "auto_resume",
+            CampaignState.RUNNING,
+            "the template that paused it is sendable again (auto_resume)",
+        ),
+        (CampaignState.RUNNING, "complete", CampaignState.COMPLETED, "nothing left to send"),
+        (
+            (CampaignState.NOT_STARTED, CampaignState.RUNNING, CampaignState.PAUSED),
+            "end",
+            CampaignState.ENDED,
+            "admin ends it",
+        ),
     ),
     idempotent_events=frozenset({"auto_pause", "auto_resume", "complete", "scheduled_start"}),
-    final_states=frozenset({CO, EN}),
+    final_states=frozenset({CampaignState.COMPLETED, CampaignState.ENDED}),
 )
 
 # Upload to / recipient removal from a campaign is allowed only in these states.
-ACCEPTS_UPLOADS = frozenset({NS, RUN, PA})
-ALLOWS_REMOVAL = frozenset({NS, PA})
-
-I, IP, RS, SE, DE, RE, DF, SF, ER, RM, CA, IR, SS = (
-    RecipientState.INITIAL,
-    RecipientState.IN_PROGRESS,
-    RecipientState.RETRY_SCHEDULED,
-    RecipientState.SENT,
-    RecipientState.DELIVERED,
-    RecipientState.READ,
-    RecipientState.DELIVERY_FAILED,
-    RecipientState.SENDING_FAILED,
-    RecipientState.ERROR,
-    RecipientState.REMOVED,
-    RecipientState.CANCELED_BY_ADMIN,
-    RecipientState.INVALID_RECORD,
-    RecipientState.SUCCESSFULLY_SUBMITTED,
+ACCEPTS_UPLOADS = frozenset(
+    {CampaignState.NOT_STARTED, CampaignState.RUNNING, CampaignState.PAUSED}
 )
+ALLOWS_REMOVAL = frozenset({CampaignState.NOT_STARTED, CampaignState.PAUSED})
+
 
 RECIPIENT = StateMachine(
     entity="recipient",
     states=RecipientState,
     rows=table(
-        (None, "imported", I, "uploaded row is valid"),
-        (None, "imported_invalid", IR, "row invalid: reason and row number kept"),
-        (None, "imported_legacy", SS, "historical data only; never produced"),
-        ((I, RS), "claimed", IP, "dispatcher claims it (campaign RUNNING, sender may send)"),
-        ((I, RS), "set_aside", ER, "its stored row cannot become a send: reason kept, rest sent"),
-        (IP, "accepted", SE, "provider accepted (wamid)"),
-        (IP, "transient_error", RS, "transient error, attempts left: backoff with jitter"),
-        (IP, "retries_exhausted", ER, "transient error, no attempts left"),
-        (IP, "unexpected_failure", ER, "unexpected failure"),
-        (IP, "outcome_unknown", ER, "lease expired after a crash, policy at-most-once"),
-        (IP, "lease_expired", RS, "lease expired after a crash, policy at-least-once"),
-        (IP, "released", I, "sender/template stop: put back untouched"),
-        (IP, "released", RS, "sender/template stop: put back untouched"),
-        (IP, "not_started", I, "lease expired before its send started (crash): put back"),
-        (IP, "not_started", RS, "lease expired before its send started (crash): put back"),
+        (None, "imported", RecipientState.INITIAL, "uploaded row is valid"),
+        (
+            None,
+            "imported_invalid",
+            RecipientState.INVALID_RECORD,
+            "row invalid: reason and row number kept",
+        ),
+        (
+            None,
+            "imported_legacy",
+            RecipientState.SUCCESSFULLY_SUBMITTED,
+            "historical data only; never produced",
+        ),
+        (
+            (RecipientState.INITIAL, RecipientState.RETRY_SCHEDULED),
+            "claimed",
+            RecipientState.IN_PROGRESS,
+            "dispatcher claims it (campaign RUNNING, sender may send)",
+        ),
+        (
+            (RecipientState.INITIAL, RecipientState.RETRY_SCHEDULED),
+            "set_aside",
+            RecipientState.ERROR,
+            "its stored row cannot become a send: reason kept, rest sent",
+        ),
+        (RecipientState.IN_PROGRESS, "accepted", RecipientState.SENT, "provider accepted (wamid)"),
+        (
+            RecipientState.IN_PROGRESS,
+            "transient_error",
+            RecipientState.RETRY_SCHEDULED,
+            "transient error, attempts left: backoff with jitter",
+        ),
+        (
+            RecipientState.IN_PROGRESS,
+            "retries_exhausted",
+            RecipientState.ERROR,
+            "transient error, no attempts left",
+        ),
+        (
+            RecipientState.IN_PROGRESS,
+            "unexpected_failure",
+            RecipientState.ERROR,
+            "unexpected failure",
+        ),
+        (
+            RecipientState.IN_PROGRESS,
+            "outcome_unknown",
+            RecipientState.ERROR,
+            "lease expired after a crash, policy at-most-once",
+        ),
+        (
+            RecipientState.IN_PROGRESS,
+            "lease_expired",
+            RecipientState.RETRY_SCHEDULED,
+            "lease expired after a crash, policy at-least-once",
+        ),
+        (
+            RecipientState.IN_PROGRESS,
+            "released",
+            RecipientState.INITIAL,
+            "sender/template stop: put back untouched",
+        ),
+        (
+            RecipientState.IN_PROGRESS,
+            "released",
+            RecipientState.RETRY_SCHEDULED,
+            "sender/template stop: put back untouched",
+        ),
+        (
+            RecipientState.IN_PROGRESS,
+            "not_started",
+            RecipientState.INITIAL,
+            "lease expired before its send started (crash): put back",
+        ),
+        (
+            RecipientState.IN_PROGRESS,
+            "not_started",
+            RecipientState.RETRY_SCHEDULED,
+            "lease expired before its send started (crash): put back",
+        ),
         # Status webhooks. They may arrive before the send call returns (IN_PROGRESS), after a
         # timeout was scheduled for retry (RETRY_SCHEDULED: the send did go out), or after we
         # gave the outcome up as unknown (ERROR: a crash, or a client timeout under at-most-once):
         # in each case the provider's word is the truth, for every outcome.
-        ((IP, RS, ER, SE), "no_whatsapp_account", SF, "131026: recipient not on WhatsApp"),
-        ((IP, RS, ER), "status_sent", SE, "sent webhook"),
-        ((IP, RS, ER, SE), "status_delivered", DE, "delivered webhook"),
-        ((IP, RS, ER, SE, DE), "status_read", RE, "read webhook"),
-        ((IP, RS, ER, SE), "status_failed", DF, "failed webhook (+ code)"),
-        ((I, RS), "removed", RM, "admin removes (campaign NOT_STARTED or PAUSED only)"),
-        ((I, RS), "campaign_ended", CA, "admin ends the campaign"),
+        (
+            (
+                RecipientState.IN_PROGRESS,
+                RecipientState.RETRY_SCHEDULED,
+                RecipientState.ERROR,
+                RecipientState.SENT,
+            ),
+            "no_whatsapp_account",
+            RecipientState.SENDING_FAILED,
+            "131026: recipient not on WhatsApp",
+        ),
+        (
+            (RecipientState.IN_PROGRESS, RecipientState.RETRY_SCHEDULED, RecipientState.ERROR),
+            "status_sent",
+            RecipientState.SENT,
+            "sent webhook",
+        ),
+        (
+            (
+                RecipientState.IN_PROGRESS,
+                RecipientState.RETRY_SCHEDULED,
+                RecipientState.ERROR,
+                RecipientState.SENT,
+            ),
+            "status_delivered",
+            RecipientState.DELIVERED,
+            "delivered webhook",
+        ),
+        (
+            (
+                RecipientState.IN_PROGRESS,
+                RecipientState.RETRY_SCHEDULED,
+                RecipientState.ERROR,
+                RecipientState.SENT,
+                RecipientState.DELIVERED,
+            ),
+            "status_read",
+            RecipientState.READ,
+            "read webhook",
+        ),
+        (
+            (
+                RecipientState.IN_PROGRESS,
+                RecipientState.RETRY_SCHEDULED,
+                RecipientState.ERROR,
+                RecipientState.SENT,
+            ),
+            "status_failed",
+            RecipientState.DELIVERY_FAILED,
+            "failed webhook (+ code)",
+        ),
+        (
+            (RecipientState.INITIAL, RecipientState.RETRY_SCHEDULED),
+            "removed",
+            RecipientState.REMOVED,
+            "admin removes (campaign NOT_STARTED or PAUSED only)",
+        ),
+        (
+            (RecipientState.INITIAL, RecipientState.RETRY_SCHEDULED),
+            "campaign_ended",
+            RecipientState.CANCELED_BY_ADMIN,
+            "admin ends the campaign",
+        ),
     ),
     idempotent_events=frozenset(
         {"status_sent", "status_delivered", "status_read", "status_failed", "no_whatsapp_account"}
     ),
-    final_states=frozenset({RE, DF, SF, ER, RM, CA, IR, SS}),
+    final_states=frozenset(
+        {
+            RecipientState.READ,
+            RecipientState.DELIVERY_FAILED,
+            RecipientState.SENDING_FAILED,
+            RecipientState.ERROR,
+            RecipientState.REMOVED,
+            RecipientState.CANCELED_BY_ADMIN,
+            RecipientState.INVALID_RECORD,
+            RecipientState.SUCCESSFULLY_SUBMITTED,
+        }
+    ),
 )
 
 # Provider statuses only move up: a late `delivered` never overwrites READ (DESIGN.md §2.2).
 PROVIDER_RANK: dict[RecipientState, int] = {
-    I: 0,
-    RS: 0,
-    IP: 0,
-    ER: 0,
-    SE: 1,
-    DE: 2,
-    RE: 3,
-    DF: 3,
-    SF: 3,
+    RecipientState.INITIAL: 0,
+    RecipientState.RETRY_SCHEDULED: 0,
+    RecipientState.IN_PROGRESS: 0,
+    RecipientState.ERROR: 0,
+    RecipientState.SENT: 1,
+    RecipientState.DELIVERED: 2,
+    RecipientState.READ: 3,
+    RecipientState.DELIVERY_FAILED: 3,
+    RecipientState.SENDING_FAILED: 3,
 }
 
 # Nothing left to send for these (a campaign whose recipients are all here is COMPLETED).
-DONE_SENDING = frozenset(set(RecipientState) - {I, IP, RS})
+DONE_SENDING = frozenset(
+    set(RecipientState)
+    - {RecipientState.INITIAL, RecipientState.IN_PROGRESS, RecipientState.RETRY_SCHEDULED}
+)
 # Due for the dispatcher.
-CLAIMABLE = frozenset({I, RS})
+CLAIMABLE = frozenset({RecipientState.INITIAL, RecipientState.RETRY_SCHEDULED})
 # "Failed", the one definition every view uses (API `failed`, CLI, dashboard, demo): the final
 # states in which the message did not reach the recipient, in the order their parts are shown.
-FAILED_STATES: tuple[RecipientState, ...] = (SF, DF, ER, IR)
+FAILED_STATES: tuple[RecipientState, ...] = (
+    RecipientState.SENDING_FAILED,
+    RecipientState.DELIVERY_FAILED,
+    RecipientState.ERROR,
+    RecipientState.INVALID_RECORD,
+)

@@ -17,7 +17,7 @@ from relaybird.campaigns.schemas import RowError, UploadSummary
 from relaybird.campaigns.templating import column_slots
 from relaybird.campaigns.transitions import ACCEPTS_UPLOADS
 from relaybird.context import AppContext
-from relaybird.errors import Conflict, NotFound
+from relaybird.errors import Conflict, NotFound, found
 from relaybird.models import RecipientImport
 
 
@@ -26,9 +26,9 @@ def _accepting(
 ) -> tuple[list[str], dict[str, str]]:
     """The columns the import reads, and (a mapped campaign) the slot each fills."""
     with ctx.db.read() as session:
-        campaign = repository.get_campaign(session, workspace_id, campaign_id)
-        if campaign is None:
-            raise NotFound(f"campaign {campaign_id} not found")
+        campaign = found(
+            repository.get_campaign(session, workspace_id, campaign_id), f"campaign {campaign_id}"
+        )
         if campaign.state not in ACCEPTS_UPLOADS:
             raise Conflict(
                 f"the campaign is {campaign.state}: it takes no more recipients",

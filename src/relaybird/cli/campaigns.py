@@ -29,6 +29,7 @@ from relaybird.cli.common import (
     ACTOR,
     CliFailure,
     JsonOpt,
+    LimitOpt,
     WorkspaceOpt,
     as_json,
     console,
@@ -316,7 +317,7 @@ def _campaigns_table(items: list[CampaignOut]) -> Any:
 
 @friendly
 def list_(
-    limit: Annotated[int, typer.Option(help="At most this many, oldest first.", min=1)] = 100,
+    limit: LimitOpt = 100,
     workspace: WorkspaceOpt = "default",
     json_out: JsonOpt = False,
 ) -> None:

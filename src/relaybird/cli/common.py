@@ -40,6 +40,11 @@ R = TypeVar("R")
 
 WorkspaceOpt = Annotated[str, typer.Option(help="Workspace slug.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+LimitOpt = Annotated[int, typer.Option(help="At most this many, oldest first.", min=1)]
+UserArg = Annotated[int, typer.Argument(help="The user's id (`relaybird users list`).")]
+FirstNameOpt = Annotated[str | None, typer.Option(help="First name.")]
+LastNameOpt = Annotated[str | None, typer.Option(help="Last name.")]
+CompanyOpt = Annotated[str | None, typer.Option(help="Company.")]
 ACTOR = "cli"
 
 

@@ -9,7 +9,11 @@ import typer
 
 from relaybird.cli.common import (
     ACTOR,
+    CompanyOpt,
+    FirstNameOpt,
     JsonOpt,
+    LastNameOpt,
+    LimitOpt,
     WorkspaceOpt,
     console,
     friendly,
@@ -66,7 +70,7 @@ def list_(
     status: Annotated[
         str | None, typer.Option(help="Only this status (NONE: contacts with no status).")
     ] = None,
-    limit: Annotated[int, typer.Option(help="At most this many, oldest first.", min=1)] = 100,
+    limit: LimitOpt = 100,
     workspace: WorkspaceOpt = "default",
     json_out: JsonOpt = False,
 ) -> None:
@@ -109,11 +113,11 @@ def show_(
 def create(
     network: Annotated[Network, typer.Option(help="The contact's network.")],
     owner: Annotated[str, typer.Option(help="E-mail of the user who owns the contact.")],
-    first_name: Annotated[str | None, typer.Option(help="First name.")] = None,
-    last_name: Annotated[str | None, typer.Option(help="Last name.")] = None,
+    first_name: FirstNameOpt = None,
+    last_name: LastNameOpt = None,
     phone: Annotated[str | None, typer.Option(help="Phone, + and country code.")] = None,
     email: Annotated[str | None, typer.Option(help="E-mail (invitations go there).")] = None,
-    company: Annotated[str | None, typer.Option(help="Company.")] = None,
+    company: CompanyOpt = None,
     invite: Annotated[
         bool, typer.Option(help="WHATSAPP: also e-mail an invitation (WeChat/LINE always do).")
     ] = False,
@@ -281,9 +285,9 @@ def _moved(moved: direct.Moved, out: ContactOut, json_out: bool) -> None:
 @friendly
 def onboard(
     contact_id: ContactArg,
-    first_name: Annotated[str | None, typer.Option(help="First name.")] = None,
-    last_name: Annotated[str | None, typer.Option(help="Last name.")] = None,
-    company: Annotated[str | None, typer.Option(help="Company.")] = None,
+    first_name: FirstNameOpt = None,
+    last_name: LastNameOpt = None,
+    company: CompanyOpt = None,
     email: Annotated[str | None, typer.Option(help="E-mail.")] = None,
     workspace: WorkspaceOpt = "default",
     json_out: JsonOpt = False,

@@ -8,6 +8,7 @@ import typer
 
 from relaybird.cli.common import (
     JsonOpt,
+    LimitOpt,
     WorkspaceOpt,
     console,
     friendly,
@@ -50,7 +51,7 @@ def list_(
     to: Annotated[str | None, typer.Option(help="Only e-mails to this address.")] = None,
     kind: Annotated[str | None, typer.Option(help="invitation or notification.")] = None,
     status: Annotated[EmailStatus | None, typer.Option(help="QUEUED, SENT or FAILED.")] = None,
-    limit: Annotated[int, typer.Option(help="At most this many, oldest first.", min=1)] = 100,
+    limit: LimitOpt = 100,
     workspace: WorkspaceOpt = "default",
     json_out: JsonOpt = False,
 ) -> None:

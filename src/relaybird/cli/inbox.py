@@ -13,6 +13,7 @@ from rich.table import Table
 from relaybird.cli.common import console, context, friendly
 from relaybird.context import AppContext
 from relaybird.errors import InvalidInput
+from relaybird.models.inbox import InboxStatus
 
 app = typer.Typer(
     help="The webhook inbox: every signed body we received, stored before it is applied.",
@@ -38,7 +39,7 @@ def stats() -> None:
     with _context() as ctx:
         counts = service.counts(ctx)
     table = Table("status", "bodies")
-    for status in ("PENDING", "RETRY", "APPLIED", "FAILED"):
+    for status in (InboxStatus.PENDING, InboxStatus.RETRY, InboxStatus.APPLIED, InboxStatus.FAILED):
         table.add_row(status, str(counts.get(status, 0)))
     console.print(table)
 

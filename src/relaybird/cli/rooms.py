@@ -14,6 +14,8 @@ import typer
 from relaybird.cli.common import (
     ACTOR,
     JsonOpt,
+    LimitOpt,
+    UserArg,
     WorkspaceOpt,
     console,
     fail,
@@ -130,7 +132,7 @@ def create(
 def list_(
     network: Annotated[Network | None, typer.Option(help="Only this network.")] = None,
     status: Annotated[RoomStatus | None, typer.Option(help="Only this status.")] = None,
-    limit: Annotated[int, typer.Option(help="At most this many, oldest first.", min=1)] = 100,
+    limit: LimitOpt = 100,
     workspace: WorkspaceOpt = "default",
     json_out: JsonOpt = False,
 ) -> None:
@@ -161,7 +163,7 @@ def show_(room_id: RoomArg, workspace: WorkspaceOpt = "default", json_out: JsonO
 @friendly
 def add_member(
     room_id: RoomArg,
-    user_id: Annotated[int, typer.Argument(help="The user's id.")],
+    user_id: UserArg,
     workspace: WorkspaceOpt = "default",
     json_out: JsonOpt = False,
 ) -> None:
@@ -178,7 +180,7 @@ def add_member(
 @friendly
 def remove_member(
     room_id: RoomArg,
-    user_id: Annotated[int, typer.Argument(help="The user's id.")],
+    user_id: UserArg,
     workspace: WorkspaceOpt = "default",
     json_out: JsonOpt = False,
 ) -> None:
@@ -233,7 +235,7 @@ def remove_contact(
 @friendly
 def list_messages(
     room_id: RoomArg,
-    limit: Annotated[int, typer.Option(help="At most this many, oldest first.", min=1)] = 100,
+    limit: LimitOpt = 100,
     include_held: Annotated[
         bool, typer.Option("--include-held", help="Also messages HELD from blocked numbers.")
     ] = False,

@@ -64,9 +64,7 @@ def add(
             try:
                 return await sync.add_proven(ctx, ws, new, actor="cli")
             finally:
-                provider = ctx.resources.pop(sync.PROVIDER_KEY, None)
-                if provider is not None:
-                    await provider.close()
+                await ctx.aclose()  # the adapters belong to this event loop
 
         sender_id = asyncio.run(run())
         with ctx.db.read() as session:
@@ -157,9 +155,7 @@ def sync_(
             try:
                 await sync.sync_sender(ctx, sender_id, actor="cli", workspace_id=ws)
             finally:
-                provider = ctx.resources.pop(sync.PROVIDER_KEY, None)
-                if provider is not None:
-                    await provider.close()
+                await ctx.aclose()  # the adapters belong to this event loop
 
         asyncio.run(run())
         with ctx.db.read() as session:

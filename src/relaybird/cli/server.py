@@ -115,7 +115,6 @@ def api(host: HostOpt = "127.0.0.1", port: PortOpt = 8000) -> None:
 @friendly
 def worker() -> None:
     """Run only the background loops (dispatcher, applier, scheduler, deliverer)."""
-    from relaybird.app.factory import ctx_close
     from relaybird.runtime import bootstrap, run_loops
     from relaybird.wiring import registered_loops, startup_checks
 
@@ -131,7 +130,7 @@ def worker() -> None:
         await asyncio.to_thread(bootstrap, ctx, startup_checks())
         console.print("[green]worker running[/]; Ctrl-C to stop")
         await run_loops(ctx, stop, registered_loops())
-        await ctx_close(ctx)
+        await ctx.aclose()
 
     asyncio.run(main())
 

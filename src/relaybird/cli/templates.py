@@ -41,9 +41,7 @@ def sync_(
             try:
                 return await sync.sync_sender_templates(ctx, ws, sender_id, actor="cli")
             finally:
-                provider = ctx.resources.pop(sync.PROVIDER_KEY, None)
-                if provider is not None:
-                    await provider.close()
+                await ctx.aclose()  # the adapters belong to this event loop
 
         result = asyncio.run(run())
         console.print(

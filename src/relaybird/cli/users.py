@@ -11,6 +11,8 @@ from relaybird.auth import service as auth
 from relaybird.auth.roles import Role
 from relaybird.cli.common import (
     JsonOpt,
+    LimitOpt,
+    UserArg,
     WorkspaceOpt,
     console,
     friendly,
@@ -32,7 +34,6 @@ app = typer.Typer(
     help="Users: dashboard passwords, agents, virtual numbers, block lists.", no_args_is_help=True
 )
 
-UserArg = Annotated[int, typer.Argument(help="The user's id (`relaybird users list`).")]
 PASSWORD_ENV = "RELAYBIRD_NEW_PASSWORD"  # noqa: S105 (a variable name)
 
 
@@ -127,7 +128,7 @@ def create(
 @app.command("list")
 @friendly
 def list_(
-    limit: Annotated[int, typer.Option(help="At most this many, oldest first.", min=1)] = 100,
+    limit: LimitOpt = 100,
     workspace: WorkspaceOpt = "default",
     json_out: JsonOpt = False,
 ) -> None:

@@ -11,7 +11,6 @@ starting while connectors exist that the key cannot open.
 from __future__ import annotations
 
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import select
@@ -26,8 +25,15 @@ from relaybird.connectors.schemas import (
     WeChatCreate,
 )
 from relaybird.context import AppContext
-from relaybird.errors import Conflict, NotFound, ServiceUnavailable
-from relaybird.kit.sealing import GENERATE, SealError, SecretBox, looks_sealed
+from relaybird.errors import Conflict, NotFound
+from relaybird.kit.sealing import (
+    NO_KEY,
+    SealError,
+    SecretBox,
+    SecretKeyMissing,
+    box_of,
+    looks_sealed,
+)
 from relaybird.models import Connector
 from relaybird.providers.line.client import LineAccount
 from relaybird.providers.twilio.client import TwilioAccount
@@ -45,26 +51,8 @@ class DuplicateConnector(Conflict):
     title = "Connector already exists"
 
 
-class SecretKeyMissing(ServiceUnavailable):
-    code = "secret_key_missing"
-    title = "No key to encrypt secrets"
-
-
-NO_KEY = (
-    "RELAYBIRD_SECRET_KEY is not set: connectors' secrets are stored encrypted with it; " + GENERATE
-)
-
-
 def secret_box(settings: Settings) -> SecretBox:
-    keys = settings.secret_keys
-    if not keys:
-        raise SecretKeyMissing(NO_KEY)
-    return _box(tuple(keys))
-
-
-@lru_cache(maxsize=4)
-def _box(keys: tuple[str, ...]) -> SecretBox:
-    return SecretBox(list(keys))
+    return box_of(settings.secret_keys)
 
 
 def _open(row: Connector, box: SecretBox) -> dict[str, str]:

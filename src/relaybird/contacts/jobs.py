@@ -8,7 +8,6 @@ from datetime import datetime
 
 from relaybird.contacts import invitations, repository
 from relaybird.context import AppContext
-from relaybird.kit.poison import rows_set_aside
 
 log = logging.getLogger("relaybird.contacts")
 
@@ -22,7 +21,7 @@ def settle_invitation_deliveries(ctx: AppContext) -> int:
     nothing of contacts: it records each e-mail's outcome, and this job reads it."""
     done, after = 0, 0
     expiry = ctx.settings.invite_expiry
-    rows = rows_set_aside(ctx.resources, "contacts.invitation_delivery", log)
+    rows = ctx.set_aside("contacts.invitation_delivery", log)
 
     def settle(invitation_id: int) -> int:
         with ctx.db.write() as session:
@@ -46,7 +45,7 @@ def expire_invitations(ctx: AppContext) -> int:
     """Expire every due invitation, one short transaction each (a crash loses at most the one in
     flight, which the next run picks up; a second worker's compare-and-set makes it a no-op)."""
     done = 0
-    rows = rows_set_aside(ctx.resources, "contacts.invitation_expiry", log)
+    rows = ctx.set_aside("contacts.invitation_expiry", log)
     while True:
         now = ctx.clock.now()
         with ctx.db.read() as session:

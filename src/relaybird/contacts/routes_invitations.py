@@ -15,7 +15,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from relaybird.api.deps import Ctx
 from relaybird.api.problems import problem
-from relaybird.connectors import channels
 from relaybird.connectors import service as connectors
 from relaybird.contacts import invitations
 from relaybird.contacts.invitations import NETWORK_NAMES, Found
@@ -161,7 +160,7 @@ async def wechat_qr(code: str, request: Request, ctx: Ctx) -> object:
     expires = found.invitation.expires_at
     life = QR_MAX_LIFE if expires is None else min(QR_MAX_LIFE, expires - now)
     try:
-        qr = await channels.wechat_channel(ctx).create_qr(
+        qr = await ctx.wechat.create_qr(
             connectors.wechat_account(row, connectors.secret_box(ctx.settings)),
             invitations.invitation_scene(found.invitation.id),
             expire_seconds=max(60, int(life.total_seconds())),
@@ -242,7 +241,7 @@ async def line_link_code(
         nonce = await asyncio.to_thread(write)
     except AppError as exc:
         return _error(request, exc)
-    url = channels.line_channel(ctx).link_url(link_token, nonce)
+    url = ctx.line.link_url(link_token, nonce)
     body = (
         "<p>Your code is right. One last step, on LINE:</p>"
         f'<p><a href="{escape(url)}">Continue to LINE</a></p>'

@@ -22,7 +22,7 @@ from relaybird.contacts.transitions import (
     statuses_for,
 )
 from relaybird.contacts.validation import ContactFields, validate_fields
-from relaybird.errors import InvalidInput, NotFound
+from relaybird.errors import InvalidInput, found
 from relaybird.events.mail import cancel_emails
 from relaybird.events.outbox import emit
 from relaybird.events.transitions import history
@@ -117,10 +117,7 @@ def create_contact(
 
 
 def get_contact(session: Session, workspace_id: int, contact_id: int) -> Contact:
-    contact = find_contact(session, workspace_id, contact_id)
-    if contact is None:
-        raise NotFound(f"contact {contact_id} not found")
-    return contact
+    return found(find_contact(session, workspace_id, contact_id), f"contact {contact_id}")
 
 
 def find_contact(session: Session, workspace_id: int, contact_id: int) -> Contact | None:

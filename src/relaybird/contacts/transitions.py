@@ -7,6 +7,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from relaybird.kit.state_machine import Move, StateMachine
+from relaybird.models.contact import ContactStatus as ContactStatus
 
 
 class Network(StrEnum):
@@ -17,122 +18,151 @@ class Network(StrEnum):
     SMS_DIRECT = "SMS_DIRECT"
 
 
-class ContactStatus(StrEnum):
-    PENDING_CONFIRMATION = "PENDING_CONFIRMATION"
-    CONFIRMED = "CONFIRMED"
-    INVITE_EXPIRED = "INVITE_EXPIRED"
-    UNAVAILABLE = "UNAVAILABLE"
-    INCOMPLETE = "INCOMPLETE"
-    BLOCKED = "BLOCKED"
-
-
-WA, WAD, WC, LN, SMS = (
-    Network.WHATSAPP,
-    Network.WHATSAPP_DIRECT,
-    Network.WECHAT,
-    Network.LINE,
-    Network.SMS_DIRECT,
-)
-PC, CF, IE, UN, INC, BL = (
-    ContactStatus.PENDING_CONFIRMATION,
-    ContactStatus.CONFIRMED,
-    ContactStatus.INVITE_EXPIRED,
-    ContactStatus.UNAVAILABLE,
-    ContactStatus.INCOMPLETE,
-    ContactStatus.BLOCKED,
-)
-
 # The seed's table: which statuses each network may take. Anything else is refused.
 AVAILABILITY: dict[ContactStatus, frozenset[Network]] = {
-    PC: frozenset({WA, WC, LN}),
-    CF: frozenset({LN, WA, SMS}),
-    IE: frozenset({WC, LN}),
-    UN: frozenset({WA}),
-    INC: frozenset({SMS, WAD}),
-    BL: frozenset({SMS, WAD}),
+    ContactStatus.PENDING_CONFIRMATION: frozenset({Network.WHATSAPP, Network.WECHAT, Network.LINE}),
+    ContactStatus.CONFIRMED: frozenset({Network.LINE, Network.WHATSAPP, Network.SMS_DIRECT}),
+    ContactStatus.INVITE_EXPIRED: frozenset({Network.WECHAT, Network.LINE}),
+    ContactStatus.UNAVAILABLE: frozenset({Network.WHATSAPP}),
+    ContactStatus.INCOMPLETE: frozenset({Network.SMS_DIRECT, Network.WHATSAPP_DIRECT}),
+    ContactStatus.BLOCKED: frozenset({Network.SMS_DIRECT, Network.WHATSAPP_DIRECT}),
 }
 
-INVITATION_NETWORKS = frozenset({WC, LN})
-DIRECT_NETWORKS = frozenset({SMS, WAD})
+INVITATION_NETWORKS = frozenset({Network.WECHAT, Network.LINE})
+DIRECT_NETWORKS = frozenset({Network.SMS_DIRECT, Network.WHATSAPP_DIRECT})
 
 _ROWS: tuple[
     tuple[frozenset[Network], tuple[ContactStatus | None, ...], str, ContactStatus | None, str], ...
 ] = (
-    (frozenset({WA, WAD}), (None,), "created", None, "no status (invitations, if any, move it)"),
     (
-        frozenset({WC, LN}),
+        frozenset({Network.WHATSAPP, Network.WHATSAPP_DIRECT}),
+        (None,),
+        "created",
+        None,
+        "no status (invitations, if any, move it)",
+    ),
+    (
+        frozenset({Network.WECHAT, Network.LINE}),
         (None,),
         "created",
         None,
         "no status until the invitation e-mail is sent",
     ),
-    (frozenset({SMS}), (None,), "created", CF, "manually created SMS-Direct contact"),
+    (
+        frozenset({Network.SMS_DIRECT}),
+        (None,),
+        "created",
+        ContactStatus.CONFIRMED,
+        "manually created SMS-Direct contact",
+    ),
     # The seed: PENDING_CONFIRMATION is "the invitation e-mail was sent". The e-mail's fate
     # moves the contact (contacts.invitations.settle_delivery), never its queueing.
     (
-        frozenset({WC, LN}),
-        (None, PC, IE),
+        frozenset({Network.WECHAT, Network.LINE}),
+        (None, ContactStatus.PENDING_CONFIRMATION, ContactStatus.INVITE_EXPIRED),
         "invitation_sent",
-        PC,
+        ContactStatus.PENDING_CONFIRMATION,
         "the invitation e-mail was sent: the expiry counts from now",
     ),
     (
-        frozenset({WA}),
-        (None, PC),
+        frozenset({Network.WHATSAPP}),
+        (None, ContactStatus.PENDING_CONFIRMATION),
         "invitation_sent",
-        PC,
+        ContactStatus.PENDING_CONFIRMATION,
         "the invitation e-mail was sent: the expiry counts from now",
     ),
     (
-        frozenset({WC, LN}),
-        (None, PC, IE),
+        frozenset({Network.WECHAT, Network.LINE}),
+        (None, ContactStatus.PENDING_CONFIRMATION, ContactStatus.INVITE_EXPIRED),
         "invitation_undeliverable",
         None,
         "the invitation e-mail was refused or could not be sent",
     ),
     (
-        frozenset({WA}),
-        (None, PC),
+        frozenset({Network.WHATSAPP}),
+        (None, ContactStatus.PENDING_CONFIRMATION),
         "invitation_undeliverable",
         None,
         "the invitation e-mail was refused or could not be sent",
     ),
     # From no status too: the code was used before its e-mail's sending was recorded.
-    (frozenset({LN, WA}), (None, PC), "invitation_accepted", CF, "contact validated it"),
-    (frozenset({WC}), (None, PC), "invitation_accepted", None, "WeChat has no CONFIRMED"),
-    (frozenset({WC, LN}), (PC,), "invitation_expired", IE, "not validated within the delay"),
     (
-        frozenset({WA}),
-        (PC,),
+        frozenset({Network.LINE, Network.WHATSAPP}),
+        (None, ContactStatus.PENDING_CONFIRMATION),
+        "invitation_accepted",
+        ContactStatus.CONFIRMED,
+        "contact validated it",
+    ),
+    (
+        frozenset({Network.WECHAT}),
+        (None, ContactStatus.PENDING_CONFIRMATION),
+        "invitation_accepted",
+        None,
+        "WeChat has no CONFIRMED",
+    ),
+    (
+        frozenset({Network.WECHAT, Network.LINE}),
+        (ContactStatus.PENDING_CONFIRMATION,),
+        "invitation_expired",
+        ContactStatus.INVITE_EXPIRED,
+        "not validated within the delay",
+    ),
+    (
+        frozenset({Network.WHATSAPP}),
+        (ContactStatus.PENDING_CONFIRMATION,),
         "invitation_expired",
         None,
         "not validated in time: WhatsApp has no INVITE_EXPIRED, back to no status",
     ),
     (
-        frozenset({WA}),
-        (None, PC),
+        frozenset({Network.WHATSAPP}),
+        (None, ContactStatus.PENDING_CONFIRMATION),
         "welcome_delivered",
-        CF,
+        ContactStatus.CONFIRMED,
         "added to a room: welcome template went out",
     ),
     (
-        frozenset({WA}),
-        (None, PC, CF),
+        frozenset({Network.WHATSAPP}),
+        (None, ContactStatus.PENDING_CONFIRMATION, ContactStatus.CONFIRMED),
         "welcome_not_on_whatsapp",
-        UN,
+        ContactStatus.UNAVAILABLE,
         "welcome template failed: 131026 (sticky)",
     ),
     (
-        frozenset({SMS, WAD}),
+        frozenset({Network.SMS_DIRECT, Network.WHATSAPP_DIRECT}),
         (None,),
         "auto_onboarded",
-        INC,
+        ContactStatus.INCOMPLETE,
         "unknown number wrote or called a virtual number",
     ),
-    (frozenset({SMS, WAD}), (None,), "auto_onboard_blocked", BL, "number on the user's block list"),
-    (frozenset({SMS}), (INC, BL), "onboarded", CF, "a user completed the profile"),
-    (frozenset({WAD}), (INC, BL), "onboarded", None, "a user completed the profile: no status"),
-    (frozenset({SMS, WAD}), (BL,), "unblocked", INC, "a user unblocked the number"),
+    (
+        frozenset({Network.SMS_DIRECT, Network.WHATSAPP_DIRECT}),
+        (None,),
+        "auto_onboard_blocked",
+        ContactStatus.BLOCKED,
+        "number on the user's block list",
+    ),
+    (
+        frozenset({Network.SMS_DIRECT}),
+        (ContactStatus.INCOMPLETE, ContactStatus.BLOCKED),
+        "onboarded",
+        ContactStatus.CONFIRMED,
+        "a user completed the profile",
+    ),
+    (
+        frozenset({Network.WHATSAPP_DIRECT}),
+        (ContactStatus.INCOMPLETE, ContactStatus.BLOCKED),
+        "onboarded",
+        None,
+        "a user completed the profile: no status",
+    ),
+    (
+        frozenset({Network.SMS_DIRECT, Network.WHATSAPP_DIRECT}),
+        (ContactStatus.BLOCKED,),
+        "unblocked",
+        ContactStatus.INCOMPLETE,
+        "a user unblocked the number",
+    ),
 )
 
 
@@ -154,7 +184,7 @@ def _machine(network: Network) -> StateMachine[ContactStatus]:
         rows=moves,
         idempotent_events=frozenset({"welcome_delivered", "welcome_not_on_whatsapp"}),
         # Sticky UNAVAILABLE, on the networks that can take it (WhatsApp only).
-        final_states=frozenset({UN}) & statuses_for(network),
+        final_states=frozenset({ContactStatus.UNAVAILABLE}) & statuses_for(network),
     )
 
 

@@ -14,7 +14,7 @@ from relaybird.auth.roles import Role
 from relaybird.contacts import repository
 from relaybird.contacts.transitions import DIRECT_NETWORKS, Network
 from relaybird.contacts.validation import normalise_email, normalise_phone
-from relaybird.errors import Conflict, InvalidInput, NotFound
+from relaybird.errors import Conflict, InvalidInput, NotFound, found
 from relaybird.events.outbox import emit
 from relaybird.kit.pagination import Page, paginate
 from relaybird.models import User, VirtualNumber
@@ -81,10 +81,7 @@ def create_user(
 
 
 def get_user(session: Session, workspace_id: int, user_id: int) -> User:
-    user = repository.user(session, workspace_id, user_id)
-    if user is None:
-        raise NotFound(f"user {user_id} not found")
-    return user
+    return found(repository.user(session, workspace_id, user_id), f"user {user_id}")
 
 
 def view(session: Session, workspace_id: int, user_id: int) -> UserView:

@@ -11,9 +11,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from relaybird.campaigns.phones import normalise
 from relaybird.contacts.transitions import DIRECT_NETWORKS, Network
 from relaybird.errors import InvalidInput
+from relaybird.kit.phones import normalise
 
 NAME_MAX = 200
 COMPANY_MAX = 100  # Symphony: companyName ≤ 100

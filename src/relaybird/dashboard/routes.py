@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timedelta
-from typing import Annotated, cast
+from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from relaybird.api.deps import Ctx
 from relaybird.auth import service as auth
-from relaybird.context import AppContext
+from relaybird.context import AppContext, Local
 from relaybird.dashboard import (
     campaign_pages,
     contact_actions,
@@ -101,14 +101,11 @@ def _login_page(
 
 # Failed logins: 5 per (address, account) and per account, 20 per address, in 5 minutes. The
 # account is a folded workspace/e-mail, or the API key tried (so no bucket is shared by all).
-_THROTTLES = "dashboard.login_throttles"
+_THROTTLES = Local("dashboard.login_throttles", lambda _ctx: LoginThrottle())
 
 
 def _throttle(ctx: AppContext) -> LoginThrottle:
-    found = ctx.resources.get(_THROTTLES)
-    if found is None:
-        found = ctx.resources[_THROTTLES] = LoginThrottle()
-    return cast(LoginThrottle, found)
+    return ctx.local(_THROTTLES)
 
 
 class LoginThrottle:

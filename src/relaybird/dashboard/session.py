@@ -19,12 +19,12 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from relaybird.auth.roles import Role
 from relaybird.auth.service import Principal
-from relaybird.context import AppContext
+from relaybird.context import AppContext, Local
 
 COOKIE = "relaybird_session"
 LOGIN_CSRF_COOKIE = "relaybird_login_csrf"
 MAX_AGE_S = 12 * 3600
-_RESOURCE = "dashboard_session_secret"
+_SECRET = Local("dashboard.session_secret", lambda _ctx: secrets.token_urlsafe(32))
 
 
 @dataclass(frozen=True)
@@ -43,12 +43,7 @@ def _secret(ctx: AppContext) -> str:
     configured = ctx.settings.session_secret.get_secret_value()
     if configured:
         return configured
-    existing = ctx.resources.get(_RESOURCE)
-    if isinstance(existing, str):
-        return existing
-    generated = secrets.token_urlsafe(32)
-    ctx.resources[_RESOURCE] = generated
-    return generated
+    return ctx.local(_SECRET)
 
 
 def _serializer(ctx: AppContext, salt: str) -> URLSafeTimedSerializer:

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
 
 from relaybird.api.deps import Agent, Ctx, ListWindow, ReadSession, Viewer
 from relaybird.api.problems import PROBLEM_RESPONSES
@@ -127,12 +129,22 @@ def unblock_number(user_id: int, phone: str, principal: Agent, ctx: Ctx) -> None
         )
 
 
-async def _after(ctx: AppContext, moved: direct.Moved) -> None:
+async def _move(ctx: AppContext, move: Callable[[Session], direct.Moved]) -> MovedOut:
+    """Onboard and unblock alike: the move in one transaction (answered with the contact as it
+    is after it), then the welcome queued for the contact sent after the commit."""
+
+    def write() -> tuple[direct.Moved, ContactOut]:
+        with ctx.db.write() as session:
+            moved = move(session)
+            return moved, contact_out(session, ctx, moved.contact)
+
+    moved, out = await asyncio.to_thread(write)
     if moved.queued:
         try:
             await outbound.deliver(ctx, moved.queued)
         except Exception:
             log.exception("sending the welcome after commit failed; the loop will retry")
+    return MovedOut(contact=out, released_messages=moved.released)
 
 
 @router.post(
@@ -150,23 +162,18 @@ async def onboard(contact_id: int, body: OnboardBody, principal: Agent, ctx: Ctx
     fields = ContactFields(
         first_name=body.first_name, last_name=body.last_name, company=body.company, email=body.email
     )
-
-    def write() -> tuple[direct.Moved, ContactOut]:
-        with ctx.db.write() as session:
-            moved = direct.onboard(
-                session,
-                ctx.settings,
-                principal.workspace_id,
-                contact_id,
-                fields,
-                actor=principal.actor,
-                now=ctx.clock.now(),
-            )
-            return moved, contact_out(session, ctx, moved.contact)
-
-    moved, out = await asyncio.to_thread(write)
-    await _after(ctx, moved)
-    return MovedOut(contact=out, released_messages=moved.released)
+    return await _move(
+        ctx,
+        lambda session: direct.onboard(
+            session,
+            ctx.settings,
+            principal.workspace_id,
+            contact_id,
+            fields,
+            actor=principal.actor,
+            now=ctx.clock.now(),
+        ),
+    )
 
 
 @router.post(
@@ -179,18 +186,14 @@ async def onboard(contact_id: int, body: OnboardBody, principal: Agent, ctx: Ctx
     responses=_MOVE_RESPONSES,
 )
 async def unblock(contact_id: int, principal: Agent, ctx: Ctx) -> MovedOut:
-    def write() -> tuple[direct.Moved, ContactOut]:
-        with ctx.db.write() as session:
-            moved = direct.unblock(
-                session,
-                ctx.settings,
-                principal.workspace_id,
-                contact_id,
-                actor=principal.actor,
-                now=ctx.clock.now(),
-            )
-            return moved, contact_out(session, ctx, moved.contact)
-
-    moved, out = await asyncio.to_thread(write)
-    await _after(ctx, moved)
-    return MovedOut(contact=out, released_messages=moved.released)
+    return await _move(
+        ctx,
+        lambda session: direct.unblock(
+            session,
+            ctx.settings,
+            principal.workspace_id,
+            contact_id,
+            actor=principal.actor,
+            now=ctx.clock.now(),
+        ),
+    )

@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Request, Response
 
-from relaybird.connectors import channels, service
+from relaybird.connectors import service
 from relaybird.context import AppContext
 from relaybird.direct import channels as channels_apply
 from relaybird.errors import BadRequest, NotFound, Unauthorized
@@ -110,7 +110,7 @@ async def twilio_webhook(request: Request, connector_id: int = ConnectorId) -> R
     account = service.twilio_account(
         connector, ctx.settings.public_url, service.secret_box(ctx.settings)
     )
-    channel = channels.twilio_channel(ctx)
+    channel = ctx.twilio
     received = await _request(request)
     if not channel.verify(account, received):
         raise Unauthorized("X-Twilio-Signature is missing or does not match the request")
@@ -157,7 +157,7 @@ async def line_webhook(request: Request, connector_id: int = ConnectorId) -> Res
     ctx: AppContext = request.app.state.ctx
     connector = await _connector(ctx, connector_id, "LINE")
     account = service.line_account(connector, service.secret_box(ctx.settings))
-    channel = channels.line_channel(ctx)
+    channel = ctx.line
     received, applied = await _official_account_callback(
         ctx,
         connector,
@@ -174,7 +174,7 @@ async def line_webhook(request: Request, connector_id: int = ConnectorId) -> Res
 async def _offer_link(ctx: AppContext, connector: Connector, user_id: str) -> None:
     """LINE account linking, step 1: a link token for the new follower, pushed to them with
     the link to our page where they give their invitation code."""
-    channel = channels.line_channel(ctx)
+    channel = ctx.line
     account = service.line_account(connector, service.secret_box(ctx.settings))
     try:
         token = await channel.issue_link_token(account, user_id)
@@ -209,7 +209,7 @@ _WECHAT_DOC = (
 async def wechat_echo(request: Request, connector_id: int = ConnectorId) -> Response:
     ctx: AppContext = request.app.state.ctx
     connector = await _connector(ctx, connector_id, "WECHAT")
-    channel = channels.wechat_channel(ctx)
+    channel = ctx.wechat
     reply = channel.handshake(
         service.wechat_account(connector, service.secret_box(ctx.settings)), await _request(request)
     )
@@ -236,7 +236,7 @@ async def wechat_webhook(request: Request, connector_id: int = ConnectorId) -> R
     ctx: AppContext = request.app.state.ctx
     connector = await _connector(ctx, connector_id, "WECHAT")
     account = service.wechat_account(connector, service.secret_box(ctx.settings))
-    channel = channels.wechat_channel(ctx)
+    channel = ctx.wechat
     received, _ = await _official_account_callback(
         ctx,
         connector,

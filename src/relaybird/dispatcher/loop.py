@@ -16,33 +16,14 @@ from relaybird.context import AppContext
 from relaybird.db.notify import DISPATCH, nap
 from relaybird.dispatcher import repository
 from relaybird.dispatcher.runner import SenderRunner, Tuning
-from relaybird.providers.port import MessagingProvider
 
 log = logging.getLogger("relaybird.dispatcher")
-
-PROVIDER_KEY = "messaging_provider"
-
-
-def messaging_provider(ctx: AppContext) -> MessagingProvider:
-    """The process's provider adapter (tests and benchmarks may put their own in resources)."""
-    provider = ctx.resources.get(PROVIDER_KEY)
-    if provider is None:
-        from relaybird.providers.whatsapp.client import WhatsAppCloudClient
-
-        provider = WhatsAppCloudClient(
-            ctx.settings.graph_api_url,
-            ctx.settings.graph_api_version,
-            timeout=ctx.settings.send_timeout.total_seconds(),
-        )
-        ctx.resources[PROVIDER_KEY] = provider
-    result: MessagingProvider = provider
-    return result
 
 
 async def dispatcher_loop(
     ctx: AppContext, stop: asyncio.Event, *, poll: float = 0.3, tuning: Tuning | None = None
 ) -> None:
-    provider = messaging_provider(ctx)
+    provider = ctx.provider
     owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     runners: dict[int, asyncio.Task[None]] = {}
     try:

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from relaybird.context import AppContext
+from relaybird.context import AppContext, Local
 from relaybird.db.notify import OUTBOX, nap
 from relaybird.events import service, signing
 from relaybird.events.repository import DueDelivery
@@ -23,7 +23,9 @@ from relaybird.providers.webhooks import PostOutcome, WebhookPoster
 
 log = logging.getLogger("relaybird.events")
 
-RESOURCE = "event_webhook_poster"
+POSTER = Local(
+    "events.webhook_poster", lambda ctx: WebhookPoster(allowed=ctx.settings.event_networks)
+)
 # Longer than the HTTP timeout, so a live attempt is never claimed twice.
 LEASE = timedelta(minutes=2)
 PRUNE_EVERY_S = 3600.0
@@ -38,12 +40,7 @@ class DelivererConfig:
 
 
 def poster(ctx: AppContext) -> WebhookPoster:
-    existing = ctx.resources.get(RESOURCE)
-    if isinstance(existing, WebhookPoster):
-        return existing
-    created = WebhookPoster(allowed=ctx.settings.event_networks)
-    ctx.resources[RESOURCE] = created
-    return created
+    return ctx.local(POSTER)
 
 
 def _fan_out_and_claim(ctx: AppContext, config: DelivererConfig) -> list[DueDelivery]:

@@ -12,10 +12,11 @@ from sqlalchemy.orm import Session
 
 from relaybird.kit.pagination import Page, paginate, window
 from relaybird.models import EventDelivery, EventSubscription, OutboxEvent
+from relaybird.models.outbox import DeliveryStatus
 
-PENDING = "PENDING"
-DELIVERED = "DELIVERED"
-FAILED = "FAILED"
+PENDING = DeliveryStatus.PENDING
+DELIVERED = DeliveryStatus.DELIVERED
+FAILED = DeliveryStatus.FAILED
 
 
 @dataclass(frozen=True)

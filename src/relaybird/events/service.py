@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from relaybird.auth.service import Principal
 from relaybird.db import Database
-from relaybird.errors import InvalidInput, NotFound
+from relaybird.errors import InvalidInput, NotFound, found
 from relaybird.events import repository as repo
 from relaybird.events.repository import DELIVERED, FAILED, PENDING, DueDelivery
 from relaybird.events.signing import new_secret
@@ -96,10 +96,9 @@ def create_subscription(
 
 
 def get_subscription(session: Session, principal: Principal, sub_id: int) -> EventSubscription:
-    sub = repo.subscription(session, principal.workspace_id, sub_id)
-    if sub is None:
-        raise NotFound(f"event subscription {sub_id} not found")
-    return sub
+    return found(
+        repo.subscription(session, principal.workspace_id, sub_id), f"event subscription {sub_id}"
+    )
 
 
 def list_subscriptions(

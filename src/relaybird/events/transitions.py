@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from relaybird.db.after_commit import log_after_commit
 from relaybird.db.bulk import insert_rows
-from relaybird.errors import IllegalTransition, NotFound
+from relaybird.errors import IllegalTransition, found
 from relaybird.events.outbox import emit_many
 from relaybird.kit.state_machine import StateMachine
 from relaybird.kit.time import utcnow
@@ -88,9 +88,7 @@ def apply_transition(
         query = select(col, model.workspace_id, *extra_cols).where(id_col == entity_id)  # type: ignore[attr-defined]
         if workspace_id is not None:
             query = query.where(model.workspace_id == workspace_id)  # type: ignore[attr-defined]
-        row = session.execute(query).one_or_none()
-        if row is None:
-            raise NotFound(f"{machine.entity} {entity_id} not found")
+        row = found(session.execute(query).one_or_none(), f"{machine.entity} {entity_id}")
         observed = None if row[0] is None else machine.states(row[0])
         ws = int(row[1])
         try:

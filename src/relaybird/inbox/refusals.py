@@ -20,12 +20,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from relaybird.config import Settings
-from relaybird.context import AppContext
+from relaybird.context import AppContext, Local
 from relaybird.models import WebhookRefusal
 
 log = logging.getLogger("relaybird.webhooks")
 
-RESOURCE_KEY = "webhook_refusals"
 WRITE_EVERY = timedelta(seconds=5)
 LOG_EVERY = timedelta(seconds=60)
 KEEP = timedelta(days=7)
@@ -104,13 +103,11 @@ class Refusals:
             await asyncio.to_thread(self.write)
 
 
+REFUSALS = Local("inbox.refusals", Refusals)
+
+
 def refusals(ctx: AppContext) -> Refusals:
-    existing = ctx.resources.get(RESOURCE_KEY)
-    if isinstance(existing, Refusals):
-        return existing
-    created = Refusals(ctx)
-    ctx.resources[RESOURCE_KEY] = created
-    return created
+    return ctx.local(REFUSALS)
 
 
 async def refused(ctx: AppContext, door: str, reason: str) -> None:

@@ -12,8 +12,12 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from relaybird.models import InboxEvent
+from relaybird.models.inbox import InboxStatus
 
-PENDING, APPLIED, RETRY, FAILED = "PENDING", "APPLIED", "RETRY", "FAILED"
+PENDING = InboxStatus.PENDING
+APPLIED = InboxStatus.APPLIED
+RETRY = InboxStatus.RETRY
+FAILED = InboxStatus.FAILED
 DUE_STATES = (PENDING, RETRY)
 
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from relaybird.context import AppContext
+from relaybird.context import AppContext, Local
 from relaybird.inbox import repository as repo
 from relaybird.inbox.writer import InboxWriter
 from relaybird.kit.pagination import Page, decode_cursor, encode_cursor
@@ -20,18 +20,13 @@ from relaybird.models import Sender
 
 log = logging.getLogger("relaybird.inbox")
 
-WRITER_KEY = "inbox_writer"
+WRITER = Local("inbox.writer", lambda ctx: InboxWriter(ctx.db))
 PRUNE_EVERY = 3600.0
 
 
 def writer(ctx: AppContext) -> InboxWriter:
     """The process's one group-commit writer (closed with the context's other resources)."""
-    existing = ctx.resources.get(WRITER_KEY)
-    if isinstance(existing, InboxWriter):
-        return existing
-    created = InboxWriter(ctx.db)
-    ctx.resources[WRITER_KEY] = created
-    return created
+    return ctx.local(WRITER)
 
 
 def new_event(source: str, body: bytes, dedupe_key: str, received_at: datetime) -> repo.NewEvent:

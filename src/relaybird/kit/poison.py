@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 K = TypeVar("K", bound=Hashable)
 
@@ -107,14 +107,3 @@ class SetAside:
             else:
                 self.clear(key)
         return done
-
-
-def rows_set_aside(resources: dict[str, Any], name: str, log: logging.Logger) -> SetAside:
-    """The ``SetAside`` of the loop or job ``name``, kept in the process's resources
-    (``AppContext.resources``) so it outlives one run of the job."""
-    key = f"set-aside:{name}"
-    found = resources.get(key)
-    if not isinstance(found, SetAside):
-        found = SetAside(log)
-        resources[key] = found
-    return found

@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Sequence
+from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
+from relaybird.errors import ServiceUnavailable
 
 GENERATE = "generate one with `relaybird connectors new-key`"
 _FERNET_VERSION = 0x80  # the first byte of every Fernet token
@@ -77,3 +81,25 @@ class SecretBox:
             return self._fernet.rotate(sealed.encode()).decode()
         except InvalidToken:
             raise SealError("no key of RELAYBIRD_SECRET_KEY opens this value") from None
+
+
+class SecretKeyMissing(ServiceUnavailable):
+    code = "secret_key_missing"
+    title = "No key to encrypt secrets"
+
+
+NO_KEY = (
+    "RELAYBIRD_SECRET_KEY is not set: connectors' secrets are stored encrypted with it; " + GENERATE
+)
+
+
+def box_of(keys: Sequence[str]) -> SecretBox:
+    """The box of the setting's keys (``Settings.secret_keys``); SecretKeyMissing when none."""
+    if not keys:
+        raise SecretKeyMissing(NO_KEY)
+    return _box(tuple(keys))
+
+
+@lru_cache(maxsize=4)
+def _box(keys: tuple[str, ...]) -> SecretBox:
+    return SecretBox(list(keys))

@@ -1,16 +1,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
-
-class EmailStatus(StrEnum):
-    QUEUED = "QUEUED"
-    SENT = "SENT"
-    FAILED = "FAILED"
-    CANCELED = "CANCELED"
+from relaybird.models.contact import EmailStatus as EmailStatus
 
 
 class EmailOut(BaseModel):

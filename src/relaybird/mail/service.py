@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from relaybird.context import AppContext
 from relaybird.db.notify import MAIL, nap
-from relaybird.errors import NotFound
+from relaybird.errors import found
 from relaybird.kit.pagination import Page, paginate
 from relaybird.kit.poison import set_aside
 from relaybird.mail import repository
@@ -144,7 +144,4 @@ def list_emails(
 
 
 def get_email(session: Session, workspace_id: int, email_id: int) -> OutgoingEmail:
-    email = repository.get(session, workspace_id, email_id)
-    if email is None:
-        raise NotFound(f"e-mail {email_id} not found")
-    return email
+    return found(repository.get(session, workspace_id, email_id), f"e-mail {email_id}")

@@ -1,13 +1,47 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import BigInteger, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from relaybird.db.types import BigId
+from relaybird.db.types import BigId, StringEnum
 from relaybird.models.base import Base, IdMixin, Json, TimestampMixin
+
+# The lifecycles' states (their tables are campaigns/transitions.py).
+
+
+class CampaignState(StrEnum):
+    NOT_STARTED = "NOT_STARTED"
+    RUNNING = "RUNNING"
+    PAUSED = "PAUSED"
+    COMPLETED = "COMPLETED"
+    ENDED = "ENDED"
+
+
+class RecipientState(StrEnum):
+    INITIAL = "INITIAL"
+    IN_PROGRESS = "IN_PROGRESS"
+    RETRY_SCHEDULED = "RETRY_SCHEDULED"
+    SENT = "SENT"
+    DELIVERED = "DELIVERED"
+    READ = "READ"
+    DELIVERY_FAILED = "DELIVERY_FAILED"
+    SENDING_FAILED = "SENDING_FAILED"
+    ERROR = "ERROR"
+    REMOVED = "REMOVED"
+    CANCELED_BY_ADMIN = "CANCELED_BY_ADMIN"
+    INVALID_RECORD = "INVALID_RECORD"
+    # Legacy (seed 001): accepted when importing historical data, never produced by the engine.
+    SUCCESSFULLY_SUBMITTED = "SUCCESSFULLY_SUBMITTED"
+
+
+class ImportState(StrEnum):
+    RUNNING = "RUNNING"
+    DONE = "DONE"
+    FAILED = "FAILED"
 
 
 class Campaign(IdMixin, TimestampMixin, Base):
@@ -29,7 +63,9 @@ class Campaign(IdMixin, TimestampMixin, Base):
     # ``SlotMapping``, stored without its unset fields). None: a free-text / body-only campaign.
     template_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("templates.id"))
     template_mapping: Mapped[dict[str, Any] | None] = mapped_column(Json)
-    state: Mapped[str] = mapped_column(String(16), default="NOT_STARTED")
+    state: Mapped[CampaignState] = mapped_column(
+        StringEnum(CampaignState, 16), default=CampaignState.NOT_STARTED
+    )
     start_at: Mapped[datetime | None]
     # Why the campaign is paused or waiting (set by the engine or the admin), shown to users.
     pause_reason: Mapped[str | None] = mapped_column(Text)
@@ -56,7 +92,7 @@ class CampaignCount(Base):
     campaign_id: Mapped[int] = mapped_column(
         BigId, ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True
     )
-    state: Mapped[str] = mapped_column(String(24), primary_key=True)
+    state: Mapped[RecipientState] = mapped_column(StringEnum(RecipientState, 24), primary_key=True)
     count: Mapped[int] = mapped_column(default=0)
 
 
@@ -79,7 +115,7 @@ class Recipient(IdMixin, Base):
     phone: Mapped[str | None] = mapped_column(String(20))
     raw_phone: Mapped[str | None] = mapped_column(String(64))
     params: Mapped[list[str]] = mapped_column(Json, default=list)
-    state: Mapped[str] = mapped_column(String(24))
+    state: Mapped[RecipientState] = mapped_column(StringEnum(RecipientState, 24))
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime | None]
     lease_expires_at: Mapped[datetime | None]
@@ -109,7 +145,9 @@ class RecipientImport(IdMixin, Base):
         BigId, ForeignKey("campaigns.id", ondelete="CASCADE"), index=True
     )
     filename: Mapped[str] = mapped_column(String(255))
-    state: Mapped[str] = mapped_column(String(16), default="RUNNING")  # RUNNING|DONE|FAILED
+    state: Mapped[ImportState] = mapped_column(
+        StringEnum(ImportState, 16), default=ImportState.RUNNING
+    )
     rows: Mapped[int] = mapped_column(default=0)
     accepted: Mapped[int] = mapped_column(default=0)
     invalid: Mapped[int] = mapped_column(default=0)

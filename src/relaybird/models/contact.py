@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from relaybird.db.types import BigId
+from relaybird.db.types import BigId, StringEnum
 from relaybird.models.base import Base, IdMixin, TimestampMixin
 
 INVITATION_EMAIL_UNIQUE = "network IN ('WECHAT', 'LINE')"
@@ -17,6 +18,24 @@ INVITATION_UNSETTLED = (
     "sent_at IS NULL AND undeliverable_at IS NULL AND accepted_at IS NULL "
     "AND superseded_at IS NULL AND expired_at IS NULL"
 )
+
+
+class ContactStatus(StrEnum):
+    PENDING_CONFIRMATION = "PENDING_CONFIRMATION"
+    CONFIRMED = "CONFIRMED"
+    INVITE_EXPIRED = "INVITE_EXPIRED"
+    UNAVAILABLE = "UNAVAILABLE"
+    INCOMPLETE = "INCOMPLETE"
+    BLOCKED = "BLOCKED"
+
+
+class EmailStatus(StrEnum):
+    """An outgoing e-mail (invitations, notifications)."""
+
+    QUEUED = "QUEUED"
+    SENT = "SENT"
+    FAILED = "FAILED"
+    CANCELED = "CANCELED"
 
 
 class Contact(IdMixin, TimestampMixin, Base):
@@ -71,7 +90,7 @@ class Contact(IdMixin, TimestampMixin, Base):
     company: Mapped[str | None] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(320))
     phone: Mapped[str | None] = mapped_column(String(20))
-    status: Mapped[str | None] = mapped_column(String(24))
+    status: Mapped[ContactStatus | None] = mapped_column(StringEnum(ContactStatus, 24))
     # End of the customer-service window opened by the contact's last inbound message
     # (WhatsApp: 24 h; WeChat: 48 h, also opened by a follow or QR scan).
     window_expires_at: Mapped[datetime | None]
@@ -146,9 +165,9 @@ class OutgoingEmail(IdMixin, Base):
     kind: Mapped[str] = mapped_column(String(40))  # invitation | notification
     # Unique per logical message, so a notification is never queued twice for the same change.
     dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
-    status: Mapped[str] = mapped_column(
-        String(16), default="QUEUED"
-    )  # QUEUED|SENT|FAILED|CANCELED|HELD
+    status: Mapped[EmailStatus] = mapped_column(
+        StringEnum(EmailStatus, 16), default=EmailStatus.QUEUED
+    )
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)

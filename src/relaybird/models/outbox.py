@@ -1,13 +1,22 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from relaybird.db.types import BigId
+from relaybird.db.types import BigId, StringEnum
 from relaybird.models.base import Base, IdMixin, Json
+
+
+class DeliveryStatus(StrEnum):
+    """An event's delivery to one subscription."""
+
+    PENDING = "PENDING"
+    DELIVERED = "DELIVERED"
+    FAILED = "FAILED"
 
 
 class OutboxEvent(IdMixin, Base):
@@ -53,7 +62,9 @@ class EventDelivery(IdMixin, Base):
         BigId, ForeignKey("event_subscriptions.id", ondelete="CASCADE")
     )
     event_id: Mapped[int] = mapped_column(BigId, ForeignKey("outbox_events.id"))
-    status: Mapped[str] = mapped_column(String(16), default="PENDING")  # PENDING|DELIVERED|FAILED
+    status: Mapped[DeliveryStatus] = mapped_column(
+        StringEnum(DeliveryStatus, 16), default=DeliveryStatus.PENDING
+    )
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime | None]
     last_status_code: Mapped[int | None]

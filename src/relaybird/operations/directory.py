@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from relaybird.errors import NotFound
+from relaybird.errors import found
 from relaybird.models import BlockedNumber, Contact, OutgoingEmail, Room, RoomMessage, User
 from relaybird.operations import repository as repo
 
@@ -85,9 +85,7 @@ def rooms(session: Session, workspace_id: int) -> list[tuple[Room, int, int]]:
 
 
 def room_view(session: Session, workspace_id: int, room_id: int, limit: int = 200) -> RoomView:
-    room = repo.room(session, workspace_id, room_id)
-    if room is None:
-        raise NotFound(f"room {room_id} not found")
+    room = found(repo.room(session, workspace_id, room_id), f"room {room_id}")
     return RoomView(
         room,
         repo.room_members(session, room_id),

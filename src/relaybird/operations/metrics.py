@@ -10,6 +10,9 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from relaybird.campaigns.transitions import CampaignState, RecipientState
+from relaybird.models.contact import EmailStatus
+from relaybird.models.inbox import InboxStatus
+from relaybird.models.outbox import DeliveryStatus
 from relaybird.operations.service import Snapshot
 
 
@@ -77,7 +80,7 @@ class SnapshotCollector(Collector):
         inbox = GaugeMetricFamily(
             "relaybird_inbox_depth", "Webhook bodies stored but not applied yet.", labels=["status"]
         )
-        for name in ("PENDING", "RETRY", "FAILED"):
+        for name in (InboxStatus.PENDING, InboxStatus.RETRY, InboxStatus.FAILED):
             inbox.add_metric([name], s.inbox.get(name, 0))
         yield inbox
         yield GaugeMetricFamily(
@@ -98,8 +101,8 @@ class SnapshotCollector(Collector):
         deliveries = GaugeMetricFamily(
             "relaybird_event_deliveries", "Outgoing event deliveries by status.", labels=["status"]
         )
-        for name in ("PENDING", "DELIVERED", "FAILED"):
-            deliveries.add_metric([name], s.deliveries.get(name, 0))
+        for delivery in DeliveryStatus:
+            deliveries.add_metric([delivery], s.deliveries.get(delivery, 0))
         yield deliveries
         yield GaugeMetricFamily(
             "relaybird_event_delivery_lag_seconds",
@@ -108,8 +111,8 @@ class SnapshotCollector(Collector):
         )
 
         emails = GaugeMetricFamily("relaybird_emails", "E-mails by status.", labels=["status"])
-        for name in ("QUEUED", "SENT", "FAILED", "CANCELED", "HELD"):
-            emails.add_metric([name], s.emails.get(name, 0))
+        for email in EmailStatus:
+            emails.add_metric([email], s.emails.get(email, 0))
         yield emails
 
 

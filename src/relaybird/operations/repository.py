@@ -22,6 +22,8 @@ from relaybird.models import (
     Sender,
     User,
 )
+from relaybird.models.inbox import InboxStatus
+from relaybird.models.outbox import DeliveryStatus
 
 
 def recipient_totals(session: Session) -> dict[str, int]:
@@ -56,7 +58,7 @@ def campaigns_in(
 def inbox_depth(session: Session) -> dict[str, int]:
     rows = session.execute(
         select(InboxEvent.status, func.count())
-        .where(InboxEvent.status.in_(("PENDING", "RETRY", "FAILED")))
+        .where(InboxEvent.status.in_((InboxStatus.PENDING, InboxStatus.RETRY, InboxStatus.FAILED)))
         .group_by(InboxEvent.status)
     ).all()
     return {str(r[0]): int(r[1]) for r in rows}
@@ -64,7 +66,9 @@ def inbox_depth(session: Session) -> dict[str, int]:
 
 def oldest_unapplied_webhook(session: Session) -> datetime | None:
     return session.scalar(
-        select(func.min(InboxEvent.received_at)).where(InboxEvent.status.in_(("PENDING", "RETRY")))
+        select(func.min(InboxEvent.received_at)).where(
+            InboxEvent.status.in_((InboxStatus.PENDING, InboxStatus.RETRY))
+        )
     )
 
 
@@ -77,7 +81,9 @@ def event_deliveries(session: Session) -> dict[str, int]:
 
 def oldest_pending_delivery(session: Session) -> datetime | None:
     return session.scalar(
-        select(func.min(EventDelivery.created_at)).where(EventDelivery.status == "PENDING")
+        select(func.min(EventDelivery.created_at)).where(
+            EventDelivery.status == DeliveryStatus.PENDING
+        )
     )
 
 

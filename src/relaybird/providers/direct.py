@@ -4,7 +4,7 @@ Production sends go through the real adapters (rooms/outbound.py: Twilio, LINE, 
 connectors; the Cloud API for WhatsApp-Direct numbers that are senders) or are refused.
 What is left here: ``LoopbackDirectProvider``, an outbox that accepts each message, gives it an
 id and keeps it in memory — a test double only, used when a test puts it in
-``AppContext.resources[DIRECT_PROVIDER_KEY]``; nothing in production creates one.
+``AppContext.direct``; nothing in production creates one.
 """
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from relaybird.providers.port import SendResult
-
-DIRECT_PROVIDER_KEY = "direct_provider"
 
 
 @dataclass(frozen=True)

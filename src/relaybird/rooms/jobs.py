@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 
 from relaybird.context import AppContext
-from relaybird.kit.poison import rows_set_aside
 from relaybird.rooms import outbound, repository, service
 from relaybird.rooms.messages import WINDOW_NETWORKS
 
@@ -23,7 +22,7 @@ def recheck_windows(ctx: AppContext) -> int:
         with ctx.db.write() as session:
             return int(service.recheck_windows(session, room_id, now))
 
-    return rows_set_aside(ctx.resources, "rooms.windows", log).each(due, recheck, "room")
+    return ctx.set_aside("rooms.windows", log).each(due, recheck, "room")
 
 
 def reconcile_sends(ctx: AppContext) -> int:

@@ -11,13 +11,13 @@ transient provider error (the provider refused, so nothing went out) puts the me
 unclaimed, for another attempt after a backoff, up to RELAYBIRD_MAX_ATTEMPTS, as campaign sends
 are retried; then it is FAILED.
 
-Where a message goes: WhatsApp through ``messaging_provider(ctx)``; SMS & Voice Direct through
+Where a message goes: WhatsApp through ``ctx.provider``; SMS & Voice Direct through
 the workspace's Twilio connector; LINE (push) and WeChat (customer-service message, inside its
 48 h window) through their Official Account connectors, to the user id / OpenID learnt when the
 invitation was validated; without a connector: FAILED, never pretended sent. WhatsApp Direct
 goes through the Cloud API when the owner's virtual number is a sender of the workspace, and is
-FAILED with the reason otherwise. ``direct_provider(ctx)`` is only ever a test double that a
-test put in ``resources[DIRECT_PROVIDER_KEY]`` in place of the carriers.
+FAILED with the reason otherwise. ``ctx.direct`` is only ever a stand-in a test put there in
+place of the carriers.
 """
 
 from __future__ import annotations
@@ -31,15 +31,13 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from relaybird.connectors import service as connectors
-from relaybird.connectors.channels import line_channel, twilio_channel, wechat_channel
 from relaybird.contacts import service as contacts
 from relaybird.context import AppContext
-from relaybird.dispatcher.loop import messaging_provider
 from relaybird.dispatcher.retry import RetryPolicy
 from relaybird.kit.poison import set_aside
 from relaybird.models import Contact, Room, RoomMessage
 from relaybird.providers.channel import OutboundText
-from relaybird.providers.direct import DIRECT_PROVIDER_KEY, DirectMessage, DirectProvider
+from relaybird.providers.direct import DirectMessage
 from relaybird.providers.line.client import LineAccount
 from relaybird.providers.port import (
     ErrorKind,
@@ -93,12 +91,6 @@ class Work:
     @property
     def callback(self) -> str:
         return f"m:{self.message_id}"
-
-
-def direct_provider(ctx: AppContext) -> DirectProvider | None:
-    """The test double a test put in ``resources[DIRECT_PROVIDER_KEY]``; None in production."""
-    provider: DirectProvider | None = ctx.resources.get(DIRECT_PROVIDER_KEY)
-    return provider
 
 
 def claim(ctx: AppContext, ids: list[int] | None, limit: int = 100) -> list[Work]:
@@ -176,12 +168,12 @@ def _work(ctx: AppContext, session: Session, message_id: int, now: datetime) -> 
                 return replace(base, refusal=f"sender cannot send now: {gate.reason}")
             creds = SenderCredentials(sender.phone_number_id, sender.access_token)
             return replace(base, credentials=creds, template=None)
-        if direct_provider(ctx) is None:
+        if ctx.direct is None:
             return replace(base, refusal=NOT_A_CLOUD_NUMBER.format(phone=number.phone))
     if room.network in ("SMS_DIRECT", "LINE", "WECHAT"):
         connector = connectors.for_network(session, room.workspace_id, room.network)
         if connector is None:
-            if direct_provider(ctx) is None:  # a test double may stand in for the carrier
+            if ctx.direct is None:  # a test double may stand in for the carrier
                 return replace(base, refusal=NO_CONNECTOR.format(network=room.network))
             return base
         box = connectors.secret_box(ctx.settings)
@@ -206,7 +198,7 @@ def _work(ctx: AppContext, session: Session, message_id: int, now: datetime) -> 
         return replace(
             base, wechat=connectors.wechat_account(connector, box), to=contact.network_user_id
         )
-    if direct_provider(ctx) is None:
+    if ctx.direct is None:
         return replace(base, refusal=f"no way to send on {room.network}")
     return base
 
@@ -245,7 +237,7 @@ async def send(ctx: AppContext, work: Work) -> SendResult | None:
     if work.refusal is not None:
         return None
     if work.credentials is not None:
-        provider = messaging_provider(ctx)
+        provider = ctx.provider
         if work.template is not None:
             return await provider.send_template(
                 work.credentials,
@@ -259,16 +251,16 @@ async def send(ctx: AppContext, work: Work) -> SendResult | None:
             )
         return await provider.send_text(work.credentials, work.to, work.text or "", work.callback)
     if work.wechat is not None:
-        return await wechat_channel(ctx).send_text(
+        return await ctx.wechat.send_text(
             work.wechat, OutboundText(to=work.to, text=work.text or "")
         )
     if work.line is not None:
-        return await line_channel(ctx).send_text(
+        return await ctx.line.send_text(
             work.line,
             OutboundText(to=work.to, text=work.text or "", idempotency_key=work.callback),
         )
     if work.twilio is not None:
-        return await twilio_channel(ctx).send_text(
+        return await ctx.twilio.send_text(
             work.twilio,
             OutboundText(
                 to=work.to,
@@ -277,7 +269,7 @@ async def send(ctx: AppContext, work: Work) -> SendResult | None:
                 callback_data=work.callback,
             ),
         )
-    double = direct_provider(ctx)
+    double = ctx.direct
     if double is None:  # _work refused every message that would come here
         raise RuntimeError(f"no route for a {work.network} message")
     return await double.send(

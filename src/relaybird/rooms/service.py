@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from relaybird.config import Settings
 from relaybird.contacts import service as contacts_service
 from relaybird.contacts.transitions import Network
-from relaybird.errors import IllegalTransition, InvalidInput, NotFound
+from relaybird.errors import IllegalTransition, InvalidInput, NotFound, found
 from relaybird.events.transitions import Moved, apply_transition, record
 from relaybird.models import Contact, Room, RoomMessage, User
 from relaybird.rooms import messages, repository
@@ -32,10 +32,7 @@ class RoomView:
 
 
 def get_room(session: Session, workspace_id: int, room_id: int, *, lock: bool = False) -> Room:
-    room = repository.room(session, workspace_id, room_id, lock=lock)
-    if room is None:
-        raise NotFound(f"room {room_id} not found")
-    return room
+    return found(repository.room(session, workspace_id, room_id, lock=lock), f"room {room_id}")
 
 
 def view(session: Session, room: Room) -> RoomView:

@@ -26,56 +26,91 @@ class MessageStatus(StrEnum):
     POSTED = "POSTED"
 
 
-AC, LI, DA = RoomStatus.ACTIVE, RoomStatus.LIMITED, RoomStatus.DEACTIVATED
-
 ROOM = StateMachine(
     entity="room",
     states=RoomStatus,
     state_field="status",
     rows=table(
-        (None, "created", AC, "a room without contacts is active"),
-        (AC, "window_closed", LI, "a contact's window (WhatsApp 24 h, WeChat 48 h) is not open"),
-        (LI, "windows_open", AC, "every contact's window is open"),
-        ((AC, LI), "last_contact_removed", DA, "its last contact was removed"),
-        (DA, "reactivated", AC, "a contact was added again, windows open"),
-        (DA, "reactivated", LI, "a contact was added again, a window is closed"),
+        (None, "created", RoomStatus.ACTIVE, "a room without contacts is active"),
+        (
+            RoomStatus.ACTIVE,
+            "window_closed",
+            RoomStatus.LIMITED,
+            "a contact's window (WhatsApp 24 h, WeChat 48 h) is not open",
+        ),
+        (RoomStatus.LIMITED, "windows_open", RoomStatus.ACTIVE, "every contact's window is open"),
+        (
+            (RoomStatus.ACTIVE, RoomStatus.LIMITED),
+            "last_contact_removed",
+            RoomStatus.DEACTIVATED,
+            "its last contact was removed",
+        ),
+        (
+            RoomStatus.DEACTIVATED,
+            "reactivated",
+            RoomStatus.ACTIVE,
+            "a contact was added again, windows open",
+        ),
+        (
+            RoomStatus.DEACTIVATED,
+            "reactivated",
+            RoomStatus.LIMITED,
+            "a contact was added again, a window is closed",
+        ),
     ),
     idempotent_events=frozenset({"window_closed", "windows_open"}),
 )
 
-MP, MS, MD, MR, MF, MRC, MH, MPO = (
-    MessageStatus.PENDING,
-    MessageStatus.SENT,
-    MessageStatus.DELIVERED,
-    MessageStatus.READ,
-    MessageStatus.FAILED,
-    MessageStatus.RECEIVED,
-    MessageStatus.HELD,
-    MessageStatus.POSTED,
-)
 
 ROOM_MESSAGE = StateMachine(
     entity="room_message",
     states=MessageStatus,
     state_field="status",
     rows=table(
-        (None, "queued", MP, "outbound message written"),
-        (None, "received", MRC, "inbound message from the network"),
-        (None, "held", MH, "inbound from a blocked number: held"),
-        (None, "posted", MPO, "a system notice in the room"),
-        (MH, "released", MRC, "the number was onboarded or unblocked"),
-        (MP, "accepted", MS, "provider accepted it"),
-        (MP, "retry_scheduled", MP, "transient provider error: sent again after a backoff"),
-        (MP, "send_failed", MF, "provider refused it, or the outcome of a crashed send is unknown"),
-        ((MP, MS), "status_delivered", MD),
-        ((MP, MS, MD), "status_read", MR),
-        ((MP, MS), "status_failed", MF),
-        (MP, "status_sent", MS),
+        (None, "queued", MessageStatus.PENDING, "outbound message written"),
+        (None, "received", MessageStatus.RECEIVED, "inbound message from the network"),
+        (None, "held", MessageStatus.HELD, "inbound from a blocked number: held"),
+        (None, "posted", MessageStatus.POSTED, "a system notice in the room"),
+        (
+            MessageStatus.HELD,
+            "released",
+            MessageStatus.RECEIVED,
+            "the number was onboarded or unblocked",
+        ),
+        (MessageStatus.PENDING, "accepted", MessageStatus.SENT, "provider accepted it"),
+        (
+            MessageStatus.PENDING,
+            "retry_scheduled",
+            MessageStatus.PENDING,
+            "transient provider error: sent again after a backoff",
+        ),
+        (
+            MessageStatus.PENDING,
+            "send_failed",
+            MessageStatus.FAILED,
+            "provider refused it, or the outcome of a crashed send is unknown",
+        ),
+        ((MessageStatus.PENDING, MessageStatus.SENT), "status_delivered", MessageStatus.DELIVERED),
+        (
+            (MessageStatus.PENDING, MessageStatus.SENT, MessageStatus.DELIVERED),
+            "status_read",
+            MessageStatus.READ,
+        ),
+        ((MessageStatus.PENDING, MessageStatus.SENT), "status_failed", MessageStatus.FAILED),
+        (MessageStatus.PENDING, "status_sent", MessageStatus.SENT),
     ),
     idempotent_events=frozenset(
         {"status_sent", "status_delivered", "status_read", "status_failed"}
     ),
-    final_states=frozenset({MR, MF, MRC, MPO}),
+    final_states=frozenset(
+        {MessageStatus.READ, MessageStatus.FAILED, MessageStatus.RECEIVED, MessageStatus.POSTED}
+    ),
 )
 
-MESSAGE_RANK = {MP: 0, MS: 1, MD: 2, MR: 3, MF: 3}
+MESSAGE_RANK = {
+    MessageStatus.PENDING: 0,
+    MessageStatus.SENT: 1,
+    MessageStatus.DELIVERED: 2,
+    MessageStatus.READ: 3,
+    MessageStatus.FAILED: 3,
+}

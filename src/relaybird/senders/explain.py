@@ -22,15 +22,6 @@ from relaybird.senders.lifecycle import (
 from relaybird.senders.tiers import capacity, tier_above, tier_below
 from relaybird.senders.transitions import MAY_REPLY, SenderStatus
 
-P, C, OFF, F, R, B = (
-    SenderStatus.PENDING,
-    SenderStatus.CONNECTED,
-    SenderStatus.OFFLINE,
-    SenderStatus.FLAGGED,
-    SenderStatus.RESTRICTED,
-    SenderStatus.BANNED,
-)
-
 
 @dataclass(frozen=True)
 class Gate:
@@ -59,15 +50,15 @@ def _provider_block(view: SenderView) -> str | None:
 
 def gate_business_initiated(view: SenderView, usage: Usage, now: datetime) -> Gate:
     """Business-initiated (template) sends: only from CONNECTED/FLAGGED with room in the window."""
-    if view.status == R:
+    if view.status == SenderStatus.RESTRICTED:
         until = view.restricted_until
         by_limit = view.restricted_by == Restriction.LIMIT and _provider_block(view) is None
         return Gate(False, explain_restriction(view, usage, now), until, counted_only=by_limit)
-    if view.status == P:
+    if view.status == SenderStatus.PENDING:
         return Gate(False, "sender is PENDING: the provider has not confirmed registration")
-    if view.status == OFF:
+    if view.status == SenderStatus.OFFLINE:
         return Gate(False, "sender is OFFLINE: the provider cannot reach the number")
-    if view.status == B:
+    if view.status == SenderStatus.BANNED:
         return Gate(False, "sender is BANNED by the provider")
     blocked = _provider_block(view)
     if blocked is not None:
@@ -124,10 +115,10 @@ def explain_restriction(view: SenderView, usage: Usage, now: datetime) -> str:
 
 
 def next_moment(view: SenderView, usage: Usage, now: datetime) -> Moment | None:
-    if view.status == R:
+    if view.status == SenderStatus.RESTRICTED:
         at = view.restricted_until if view.restricted_by == Restriction.PROVIDER else usage.frees_at
         return Moment("restriction_release", explain_restriction(view, usage, now), at)
-    if view.status == F and view.flagged_at is not None:
+    if view.status == SenderStatus.FLAGGED and view.flagged_at is not None:
         if view.quality_ok_since is not None:
             at = view.quality_ok_since + FLAG_PERIOD
             return Moment(
@@ -142,12 +133,12 @@ def next_moment(view: SenderView, usage: Usage, now: datetime) -> Moment | None:
                 "flag_decision", f"flagged: recovers or drops to {lower} on {_day(at)}", at
             )
         return Moment("flag_decision", f"flagged: back to CONNECTED on {_day(at)}, limit kept", at)
-    if view.status == P:
+    if view.status == SenderStatus.PENDING:
         return Moment("registration", "pending: waiting for the provider to confirm registration")
-    if view.status == OFF:
-        back = view.status_before or C
+    if view.status == SenderStatus.OFFLINE:
+        back = view.status_before or SenderStatus.CONNECTED
         return Moment("reachability", f"offline: back to {back} when the provider reaches it")
-    if view.status == B:
+    if view.status == SenderStatus.BANNED:
         return Moment("ban", "banned by the provider: nothing can be sent or received")
     blocked = _provider_block(view)
     if blocked is not None:

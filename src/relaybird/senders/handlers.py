@@ -4,12 +4,13 @@ limit for 24 h). Registered in ``relaybird.wiring.registered_handlers``."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import timedelta
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
-from relaybird.inbox.handlers import ApplyContext, Registry
+from relaybird.inbox.handlers import ApplyContext, Handler, Registry
 from relaybird.providers.whatsapp.events import (
     AccountUpdate,
     BusinessCapabilityUpdate,
@@ -19,67 +20,23 @@ from relaybird.providers.whatsapp.events import (
 from relaybird.senders import repository, signals, window
 
 SERVICE_WINDOW = timedelta(hours=24)
+E = TypeVar("E")
 
 
 def register(registry: Registry) -> None:
-    registry.on(PhoneNumberQualityUpdate, on_quality_updates)
-    registry.on(AccountUpdate, on_account_updates)
-    registry.on(BusinessCapabilityUpdate, on_capability_updates)
+    registry.on(PhoneNumberQualityUpdate, _unmatched(signals.quality_update))
+    registry.on(AccountUpdate, _unmatched(signals.account_update))
+    registry.on(BusinessCapabilityUpdate, _unmatched(signals.capability_update))
     registry.on(InboundMessage, on_inbound_messages)
 
 
-def on_quality_updates(
-    session: Session, events: Sequence[PhoneNumberQualityUpdate], ctx: ApplyContext
-) -> list[PhoneNumberQualityUpdate]:
-    return [
-        e
-        for e in events
-        if not signals.quality_update(
-            session,
-            waba_id=e.waba_id,
-            display_phone_number=e.display_phone_number,
-            event=e.event,
-            current_limit=e.current_limit,
-            max_daily_conversations_per_business=e.max_daily_conversations_per_business,
-            now=ctx.now,
-        )
-    ]
+def _unmatched(signal: Callable[[Session, E, datetime], int]) -> Handler:
+    """The handler of a number signal: the events that concerned none of our senders."""
 
+    def handler(session: Session, events: Sequence[E], ctx: ApplyContext) -> list[E]:
+        return [e for e in events if not signal(session, e, ctx.now)]
 
-def on_account_updates(
-    session: Session, events: Sequence[AccountUpdate], ctx: ApplyContext
-) -> list[AccountUpdate]:
-    return [
-        e
-        for e in events
-        if not signals.account_update(
-            session,
-            waba_id=e.waba_id,
-            event=e.event,
-            phone_number=e.phone_number,
-            ban_state=e.ban_state,
-            restriction_types=e.restriction_types,
-            restriction_expires=e.restriction_expires,
-            violation_type=e.violation_type,
-            now=ctx.now,
-        )
-    ]
-
-
-def on_capability_updates(
-    session: Session, events: Sequence[BusinessCapabilityUpdate], ctx: ApplyContext
-) -> list[BusinessCapabilityUpdate]:
-    return [
-        e
-        for e in events
-        if not signals.capability_update(
-            session,
-            waba_id=e.waba_id,
-            max_daily_conversations_per_business=e.max_daily_conversations_per_business,
-            max_daily_conversation_per_phone=e.max_daily_conversation_per_phone,
-            now=ctx.now,
-        )
-    ]
+    return handler
 
 
 def on_inbound_messages(

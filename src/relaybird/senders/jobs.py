@@ -16,7 +16,6 @@ import contextlib
 import logging
 
 from relaybird.context import AppContext
-from relaybird.kit.poison import rows_set_aside
 from relaybird.senders import repository, service, sync, window
 
 log = logging.getLogger("relaybird.senders")
@@ -38,7 +37,7 @@ def tick(ctx: AppContext) -> int:
             )
 
     # A sender whose row cannot be settled is set aside with its reason; the others are settled.
-    changed = rows_set_aside(ctx.resources, "senders.lifecycle", log).each(ids, settle, "sender")
+    changed = ctx.set_aside("senders.lifecycle", log).each(ids, settle, "sender")
     with ctx.db.write() as session:
         window.prune(session, now)
     return changed

@@ -46,14 +46,6 @@ WINDOW = timedelta(hours=24)
 FLAG_PERIOD = timedelta(days=7)
 UPGRADE_LOOKBACK = timedelta(days=7)
 
-P, C, OFF, F, R, B = (
-    SenderStatus.PENDING,
-    SenderStatus.CONNECTED,
-    SenderStatus.OFFLINE,
-    SenderStatus.FLAGGED,
-    SenderStatus.RESTRICTED,
-    SenderStatus.BANNED,
-)
 GOOD_QUALITY = frozenset({QualityRating.HIGH, QualityRating.MEDIUM})
 
 
@@ -153,7 +145,10 @@ class Step:
 
     @property
     def became_restricted(self) -> bool:
-        return self.after.status == R and self.before.status != R
+        return (
+            self.after.status == SenderStatus.RESTRICTED
+            and self.before.status != SenderStatus.RESTRICTED
+        )
 
 
 def _step(view: SenderView, event: str | None, reason: str, **fields: object) -> Step:
@@ -162,29 +157,34 @@ def _step(view: SenderView, event: str | None, reason: str, **fields: object) ->
 
 def added(model: LimitModel, limit: MessagingLimit | None = None) -> SenderView:
     """A number just added: PENDING, at the model's starting tier unless the provider said."""
-    return SenderView(status=P, limit=limit or INITIAL_LIMIT[model], model=model)
+    return SenderView(status=SenderStatus.PENDING, limit=limit or INITIAL_LIMIT[model], model=model)
 
 
 def on_quality(view: SenderView, quality: QualityRating, now: datetime) -> Step | None:
     """A new quality rating. LOW flags the number; HIGH/MEDIUM starts the 7-day hold."""
-    if quality == view.quality and not (quality == QualityRating.LOW and view.status == C):
+    if quality == view.quality and not (
+        quality == QualityRating.LOW and view.status == SenderStatus.CONNECTED
+    ):
         return None
     fields: dict[str, object] = {"quality": quality}
-    flagged = view.status == F or view.status_before == F
+    flagged = view.status == SenderStatus.FLAGGED or view.status_before == SenderStatus.FLAGGED
     if quality == QualityRating.LOW:
-        if view.status == C:
+        if view.status == SenderStatus.CONNECTED:
             return _step(
                 view,
                 "quality_low",
                 "quality rating LOW",
-                status=F,
+                status=SenderStatus.FLAGGED,
                 flagged_at=now,
                 quality_ok_since=None,
                 **fields,
             )
-        if view.status in (OFF, R) and view.status_before == C:
+        if (
+            view.status in (SenderStatus.OFFLINE, SenderStatus.RESTRICTED)
+            and view.status_before == SenderStatus.CONNECTED
+        ):
             # Flag the status it returns to; the move to FLAGGED shows when it is back.
-            fields |= {"status_before": F, "flagged_at": now}
+            fields |= {"status_before": SenderStatus.FLAGGED, "flagged_at": now}
         fields["quality_ok_since"] = None
     elif quality in GOOD_QUALITY and flagged and view.quality_ok_since is None:
         fields["quality_ok_since"] = now
@@ -193,14 +193,14 @@ def on_quality(view: SenderView, quality: QualityRating, now: datetime) -> Step 
 
 def on_unflagged(view: SenderView, now: datetime) -> Step | None:
     """The provider says the flag is over (legacy UNFLAGGED): back to CONNECTED, same limit."""
-    if view.status != F:
+    if view.status != SenderStatus.FLAGGED:
         return None
     quality = view.quality if view.quality in GOOD_QUALITY else QualityRating.MEDIUM
     return _step(
         view,
         "quality_recovered",
         "provider unflagged the number",
-        status=C,
+        status=SenderStatus.CONNECTED,
         quality=quality,
         flagged_at=None,
         quality_ok_since=None,
@@ -212,12 +212,12 @@ def on_limit(view: SenderView, limit: MessagingLimit, reason: str) -> Step | Non
     A lower limit while FLAGGED is the provider ending the flag period without recovery."""
     if limit == view.limit:
         return None
-    if view.status == F and rank(limit) < rank(view.limit):
+    if view.status == SenderStatus.FLAGGED and rank(limit) < rank(view.limit):
         return _step(
             view,
             "flag_expired",
             reason,
-            status=C,
+            status=SenderStatus.CONNECTED,
             limit=limit,
             flagged_at=None,
             quality_ok_since=None,
@@ -226,40 +226,48 @@ def on_limit(view: SenderView, limit: MessagingLimit, reason: str) -> Step | Non
 
 
 def on_registered(view: SenderView) -> Step | None:
-    if view.status != P:
+    if view.status != SenderStatus.PENDING:
         return None
-    return _step(view, "registered", "provider confirms registration", status=C)
+    return _step(
+        view, "registered", "provider confirms registration", status=SenderStatus.CONNECTED
+    )
 
 
 def on_unreachable(
     view: SenderView, reason: str = "provider cannot reach the number"
 ) -> Step | None:
-    if view.status not in (C, F, R):
+    if view.status not in (SenderStatus.CONNECTED, SenderStatus.FLAGGED, SenderStatus.RESTRICTED):
         return None
-    return _step(view, "unreachable", reason, status=OFF, status_before=view.status)
+    return _step(
+        view, "unreachable", reason, status=SenderStatus.OFFLINE, status_before=view.status
+    )
 
 
 def on_reachable(view: SenderView) -> Step | None:
-    if view.status != OFF:
+    if view.status != SenderStatus.OFFLINE:
         return None
-    back = view.status_before or C
+    back = view.status_before or SenderStatus.CONNECTED
     return _step(
         view,
         "reachable_again",
         f"reachable again: back to {back}",
         status=back,
-        status_before=None if back != R else C if view.flagged_at is None else F,
+        status_before=None
+        if back != SenderStatus.RESTRICTED
+        else SenderStatus.CONNECTED
+        if view.flagged_at is None
+        else SenderStatus.FLAGGED,
     )
 
 
 def on_banned(view: SenderView, reason: str) -> Step | None:
-    if view.status == B:
+    if view.status == SenderStatus.BANNED:
         return None
     return _step(
         view,
         "banned",
         reason,
-        status=B,
+        status=SenderStatus.BANNED,
         status_before=None,
         restricted_by=None,
         restricted_until=None,
@@ -267,25 +275,32 @@ def on_banned(view: SenderView, reason: str) -> Step | None:
 
 
 def on_reinstated(view: SenderView, reason: str) -> Step | None:
-    if view.status != B:
+    if view.status != SenderStatus.BANNED:
         return None
-    return _step(view, "reinstated", reason, status=C, flagged_at=None, quality_ok_since=None)
+    return _step(
+        view,
+        "reinstated",
+        reason,
+        status=SenderStatus.CONNECTED,
+        flagged_at=None,
+        quality_ok_since=None,
+    )
 
 
 def on_provider_restriction(view: SenderView, until: datetime | None, reason: str) -> Step | None:
     """The provider restricted business-initiated messaging (until ``until``, or until it says
     otherwise). Extends a restriction we already have."""
-    if view.status in (C, F):
+    if view.status in (SenderStatus.CONNECTED, SenderStatus.FLAGGED):
         return _step(
             view,
             "provider_restricted",
             reason,
-            status=R,
+            status=SenderStatus.RESTRICTED,
             status_before=view.status,
             restricted_by=Restriction.PROVIDER,
             restricted_until=until,
         )
-    if view.status == R:
+    if view.status == SenderStatus.RESTRICTED:
         later = (
             until
             if view.restricted_until is None or until is None
@@ -307,15 +322,23 @@ def on_provider_status(view: SenderView, raw: str | None, now: datetime) -> Step
     if reading in (ProviderReading.SENDABLE, ProviderReading.FLAGGED, ProviderReading.RESTRICTED):
         # All three mean registered, reachable and not banned.
         step = on_registered(base) or on_reachable(base) or on_reinstated(base, said)
-        if step is None and reading == ProviderReading.FLAGGED and base.status == C:
+        if (
+            step is None
+            and reading == ProviderReading.FLAGGED
+            and base.status == SenderStatus.CONNECTED
+        ):
             step = on_quality(base, QualityRating.LOW, now)
-        if step is None and reading == ProviderReading.RESTRICTED and base.status in (C, F):
+        if (
+            step is None
+            and reading == ProviderReading.RESTRICTED
+            and base.status in (SenderStatus.CONNECTED, SenderStatus.FLAGGED)
+        ):
             # Already RESTRICTED by our own accounting: that explains it; keep it as it is.
             step = on_provider_restriction(base, None, said)
         if (
             step is None
             and reading == ProviderReading.SENDABLE
-            and base.status == R
+            and base.status == SenderStatus.RESTRICTED
             and base.restricted_by == Restriction.PROVIDER
             and base.restricted_until is None
         ):
@@ -341,13 +364,17 @@ def on_provider_status(view: SenderView, raw: str | None, now: datetime) -> Step
 def after_counted(view: SenderView, usage: Usage) -> Step | None:
     """After business-initiated sends were counted: RESTRICTED once the window is full."""
     cap = capacity(view.limit)
-    if view.status not in (C, F) or cap is None or usage.used < cap:
+    if (
+        view.status not in (SenderStatus.CONNECTED, SenderStatus.FLAGGED)
+        or cap is None
+        or usage.used < cap
+    ):
         return None
     return _step(
         view,
         "limit_reached",
         f"{usage.used}/{cap} unique recipients in the moving 24 h",
-        status=R,
+        status=SenderStatus.RESTRICTED,
         status_before=view.status,
         restricted_by=Restriction.LIMIT,
         restricted_until=usage.frees_at,
@@ -357,9 +384,9 @@ def after_counted(view: SenderView, usage: Usage) -> Step | None:
 def due(view: SenderView, now: datetime, usage: Usage) -> Step | None:
     """The time-driven rules: restriction release and the end of a FLAGGED period. Call again
     on ``step.after`` until it returns None (a release can make a flag decision due)."""
-    if view.status == R:
+    if view.status == SenderStatus.RESTRICTED:
         return _release(view, now, usage)
-    if view.status != F or view.flagged_at is None:
+    if view.status != SenderStatus.FLAGGED or view.flagged_at is None:
         return None
     if view.quality_ok_since is not None:
         if now >= view.quality_ok_since + FLAG_PERIOD:
@@ -367,7 +394,7 @@ def due(view: SenderView, now: datetime, usage: Usage) -> Step | None:
                 view,
                 "quality_recovered",
                 "quality HIGH/MEDIUM held 7 days: same limit",
-                status=C,
+                status=SenderStatus.CONNECTED,
                 flagged_at=None,
                 quality_ok_since=None,
             )
@@ -385,7 +412,7 @@ def due(view: SenderView, now: datetime, usage: Usage) -> Step | None:
             view,
             "flag_expired",
             f"7 days without recovery ({why})",
-            status=C,
+            status=SenderStatus.CONNECTED,
             flagged_at=None,
             quality_ok_since=None,
         )
@@ -393,7 +420,7 @@ def due(view: SenderView, now: datetime, usage: Usage) -> Step | None:
         view,
         "flag_expired",
         f"7 days without recovery: limit {view.limit} → {lower}",
-        status=C,
+        status=SenderStatus.CONNECTED,
         limit=lower,
         flagged_at=None,
         quality_ok_since=None,
@@ -401,7 +428,11 @@ def due(view: SenderView, now: datetime, usage: Usage) -> Step | None:
 
 
 def _release(view: SenderView, now: datetime, usage: Usage) -> Step | None:
-    back = view.status_before if view.status_before in (C, F) else C
+    back = (
+        view.status_before
+        if view.status_before in (SenderStatus.CONNECTED, SenderStatus.FLAGGED)
+        else SenderStatus.CONNECTED
+    )
     cap = capacity(view.limit)
     full = cap is not None and usage.used >= cap
     if view.restricted_by == Restriction.PROVIDER:
@@ -474,7 +505,11 @@ def upgrade_target(
 ) -> MessagingLimit | None:
     need = upgrade_threshold(view)
     quality = worst_quality or view.quality
-    if need is None or view.status not in (C, R) or quality == QualityRating.LOW:
+    if (
+        need is None
+        or view.status not in (SenderStatus.CONNECTED, SenderStatus.RESTRICTED)
+        or quality == QualityRating.LOW
+    ):
         return None
     if view.flagged_at is not None or usage.unique_7d < need:
         return None

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from relaybird.campaigns import service as campaigns
 from relaybird.config import LimitModel
-from relaybird.errors import Conflict, InvalidInput, NotFound
+from relaybird.errors import Conflict, InvalidInput, found
 from relaybird.events.transitions import Moved, apply_transition, history, record
 from relaybird.models import Sender, Transition
 from relaybird.providers.port import PhoneNumberInfo, ProviderError, SenderEffect
@@ -140,10 +140,7 @@ def add_sender(
 
 
 def get_sender(session: Session, workspace_id: int, sender_id: int) -> Sender:
-    sender = repository.get(session, workspace_id, sender_id)
-    if sender is None:
-        raise NotFound(f"sender {sender_id} not found")
-    return sender
+    return found(repository.get(session, workspace_id, sender_id), f"sender {sender_id}")
 
 
 def window_ids(session: Session, sender: Sender) -> list[int]:
@@ -167,9 +164,7 @@ class Permit:
 
 
 def business_permit(session: Session, sender_id: int, now: datetime) -> Permit:
-    sender = repository.get_any(session, sender_id)
-    if sender is None:
-        raise NotFound(f"sender {sender_id} not found")
+    sender = found(repository.get_any(session, sender_id), f"sender {sender_id}")
     view, usage = view_of(sender), usage_of(session, sender, now)
     gate = explain.gate_business_initiated(view, usage, now)
     return Permit(gate.allowed, gate.reason, gate.until, explain.room(view, usage))
@@ -183,9 +178,7 @@ def status_gate(sender: Sender, now: datetime) -> explain.Gate:
 
 def reply_permit(session: Session, sender_id: int) -> explain.Gate:
     """Replies inside an open customer-service window (RESTRICTED numbers may still reply)."""
-    sender = repository.get_any(session, sender_id)
-    if sender is None:
-        raise NotFound(f"sender {sender_id} not found")
+    sender = found(repository.get_any(session, sender_id), f"sender {sender_id}")
     return explain.gate_reply(view_of(sender))
 
 
@@ -205,9 +198,7 @@ def change(
     error_code: int | None = None,
 ) -> Step | None:
     """Apply one rule to the locked sender, then settle it (and its portfolio when it shares)."""
-    sender = repository.get_any(session, sender_id, lock=True)
-    if sender is None:
-        raise NotFound(f"sender {sender_id} not found")
+    sender = found(repository.get_any(session, sender_id, lock=True), f"sender {sender_id}")
     step = rule(view_of(sender))
     if step is not None:
         _write(session, sender, step, actor=actor, now=now, error_code=error_code)
@@ -362,16 +353,14 @@ def count_business_initiated(
 ) -> list[Step]:
     """Count sends accepted by the provider; RESTRICTED (for the whole portfolio when it shares
     the limit) once the window is full. Call it in the transaction that records the sends."""
-    sender = repository.get_any(session, sender_id)
-    if sender is None:
-        raise NotFound(f"sender {sender_id} not found")
+    sender = found(repository.get_any(session, sender_id), f"sender {sender_id}")
     window.lock_limit(session, sender)  # before the row: the order every window writer keeps
     window.count_business_initiated(session, sender_id, phones, now)
-    sender = repository.get_any(session, sender_id, lock=True)
-    assert sender is not None
-    steps = settle(session, sender, actor=actor, now=now)
-    if sender.limit_model == LimitModel.PER_PORTFOLIO:
-        for sibling in repository.portfolio(session, sender):
+    locked = repository.get_any(session, sender_id, lock=True)
+    assert locked is not None
+    steps = settle(session, locked, actor=actor, now=now)
+    if locked.limit_model == LimitModel.PER_PORTFOLIO:
+        for sibling in repository.portfolio(session, locked):
             if sibling.id != sender_id:
                 steps += settle(session, sibling, actor=actor, now=now)
     return steps

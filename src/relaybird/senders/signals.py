@@ -24,6 +24,11 @@ from sqlalchemy.orm import Session
 
 from relaybird.events.outbox import emit
 from relaybird.models import Sender
+from relaybird.providers.whatsapp.events import (
+    AccountUpdate,
+    BusinessCapabilityUpdate,
+    PhoneNumberQualityUpdate,
+)
 from relaybird.senders import lifecycle as lc
 from relaybird.senders import repository, service
 from relaybird.senders.service import Rule
@@ -56,26 +61,17 @@ def _apply(session: Session, senders: Sequence[Sender], rule: Rule, now: datetim
     return len(senders)
 
 
-def quality_update(
-    session: Session,
-    *,
-    waba_id: str,
-    display_phone_number: str | None,
-    event: str,
-    current_limit: str | None,
-    max_daily_conversations_per_business: str | None = None,
-    now: datetime,
-) -> int:
+def quality_update(session: Session, e: PhoneNumberQualityUpdate, now: datetime) -> int:
     """Returns how many senders it concerned (0: none of ours)."""
-    senders = senders_for(session, waba_id, display_phone_number)
-    kind = event.strip().upper()
+    senders = senders_for(session, e.waba_id, e.display_phone_number)
+    kind = e.event.strip().upper()
     if kind == "FLAGGED":
         n = _apply(session, senders, lambda v: lc.on_quality(v, QualityRating.LOW, now), now)
     elif kind == "UNFLAGGED":
         n = _apply(session, senders, lambda v: lc.on_unflagged(v, now), now)
     else:
         n = len(senders)
-    limit = lc.read_limit(current_limit) or lc.read_limit(max_daily_conversations_per_business)
+    limit = lc.read_limit(e.current_limit) or lc.read_limit(e.max_daily_conversations_per_business)
     if limit is not None:
         reason = f"provider {kind}: limit {limit}"
         _apply(session, senders, lambda v: lc.on_limit(v, limit, reason), now)
@@ -85,21 +81,10 @@ def quality_update(
     return n
 
 
-def account_update(
-    session: Session,
-    *,
-    waba_id: str,
-    event: str,
-    phone_number: str | None = None,
-    ban_state: str | None = None,
-    restriction_types: Sequence[str] = (),
-    restriction_expires: datetime | None = None,
-    violation_type: str | None = None,
-    now: datetime,
-) -> int:
-    senders = senders_for(session, waba_id, phone_number)
-    kind = event.strip().upper()
-    state = (ban_state or "").upper()
+def account_update(session: Session, e: AccountUpdate, now: datetime) -> int:
+    senders = senders_for(session, e.waba_id, e.phone_number)
+    kind = e.event.strip().upper()
+    state = (e.ban_state or "").upper()
     rule: Rule | None = None
     if kind == "DISABLED_UPDATE" and state == "DISABLE":
         rule = lambda v: lc.on_banned(v, "provider disabled the account")  # noqa: E731
@@ -110,9 +95,9 @@ def account_update(
     elif kind == "ACCOUNT_RECONNECTED":
         rule = lambda v: lc.on_reinstated(v, "provider: ACCOUNT_RECONNECTED")  # noqa: E731
     elif kind == "ACCOUNT_RESTRICTION":
-        if not MESSAGING_RESTRICTIONS.intersection(t.upper() for t in restriction_types):
+        if not MESSAGING_RESTRICTIONS.intersection(t.upper() for t in e.restriction_types):
             return len(senders)
-        until = restriction_expires
+        until = e.restriction_expires
 
         def rule(v: lc.SenderView) -> lc.Step | None:
             return lc.on_provider_restriction(
@@ -130,8 +115,8 @@ def account_update(
                 data={
                     "id": sender.id,
                     "event": kind,
-                    "violation_type": violation_type,
-                    "ban_state": ban_state,
+                    "violation_type": e.violation_type,
+                    "ban_state": e.ban_state,
                 },
                 at=now,
             )
@@ -142,17 +127,10 @@ def account_update(
     return _apply(session, senders, rule, now)
 
 
-def capability_update(
-    session: Session,
-    *,
-    waba_id: str,
-    max_daily_conversations_per_business: str | int | None,
-    max_daily_conversation_per_phone: int | None = None,
-    now: datetime,
-) -> int:
-    senders = senders_for(session, waba_id)
-    limit = lc.read_limit(max_daily_conversations_per_business) or lc.read_limit(
-        max_daily_conversation_per_phone
+def capability_update(session: Session, e: BusinessCapabilityUpdate, now: datetime) -> int:
+    senders = senders_for(session, e.waba_id)
+    limit = lc.read_limit(e.max_daily_conversations_per_business) or lc.read_limit(
+        e.max_daily_conversation_per_phone
     )
     if limit is None:
         return len(senders)

@@ -16,7 +16,6 @@ from relaybird.errors import InvalidInput, NotFound, ServiceUnavailable
 from relaybird.kit.poison import set_aside
 from relaybird.providers.port import (
     ErrorKind,
-    MessagingProvider,
     ProviderCallFailed,
     ProviderError,
     SenderCredentials,
@@ -26,25 +25,6 @@ from relaybird.senders.errors import ProviderFailed
 from relaybird.senders.service import NewSender
 
 log = logging.getLogger("relaybird.senders")
-
-# The same resource the dispatcher uses: one provider adapter (and HTTP pool) per process.
-PROVIDER_KEY = "messaging_provider"
-
-
-def messaging_provider(ctx: AppContext) -> MessagingProvider:
-    """The process's provider adapter (tests may put their own in ``ctx.resources``)."""
-    provider = ctx.resources.get(PROVIDER_KEY)
-    if provider is None:
-        from relaybird.providers.whatsapp.client import WhatsAppCloudClient
-
-        provider = WhatsAppCloudClient(
-            ctx.settings.graph_api_url,
-            ctx.settings.graph_api_version,
-            timeout=ctx.settings.send_timeout.total_seconds(),
-        )
-        ctx.resources[PROVIDER_KEY] = provider
-    result: MessagingProvider = provider
-    return result
 
 
 def _credentials(ctx: AppContext, sender_id: int, workspace_id: int | None) -> SenderCredentials:
@@ -64,7 +44,7 @@ async def prove_ownership(ctx: AppContext, phone_number_id: str, access_token: s
     (issue 11 item 6). Raises InvalidInput when the provider refuses (a wrong token, a number
     the token cannot see: nothing is said about who else may have it), ServiceUnavailable when
     it could not answer now. Called before anything is stored, with no transaction open."""
-    provider = messaging_provider(ctx)
+    provider = ctx.provider
     try:
         await provider.get_phone_number(SenderCredentials(phone_number_id, access_token))
     except ProviderCallFailed as exc:
@@ -100,7 +80,7 @@ async def sync_sender(
     """Read the number's fields and apply them. A provider failure is recorded on the sender
     (the time, and the status a sender-level error implies) and raised as ProviderFailed."""
     creds = await asyncio.to_thread(_credentials, ctx, sender_id, workspace_id)
-    provider = messaging_provider(ctx)
+    provider = ctx.provider
     try:
         info = await provider.get_phone_number(creds)
     except Exception as exc:

@@ -68,39 +68,107 @@ NO_BUSINESS_INITIATED = frozenset(
 # Statuses from which replies inside an open customer-service window may still go out.
 MAY_REPLY = frozenset({SenderStatus.CONNECTED, SenderStatus.FLAGGED, SenderStatus.RESTRICTED})
 
-P, C, OFF, F, R, B = (
-    SenderStatus.PENDING,
-    SenderStatus.CONNECTED,
-    SenderStatus.OFFLINE,
-    SenderStatus.FLAGGED,
-    SenderStatus.RESTRICTED,
-    SenderStatus.BANNED,
-)
 
 SENDER = StateMachine(
     entity="sender",
     states=SenderStatus,
     state_field="status",
     rows=table(
-        (None, "added", P, "number added"),
-        (P, "registered", C, "provider confirms registration"),
-        ((C, F, R), "unreachable", OFF, "provider cannot reach it"),
-        (OFF, "reachable_again", C, "back to the status it had"),
-        (OFF, "reachable_again", F, "back to the status it had"),
-        (OFF, "reachable_again", R, "back to the status it had"),
-        (C, "quality_low", F, "quality rating becomes LOW"),
-        (F, "quality_recovered", C, "HIGH/MEDIUM held 7 days: same limit"),
-        (F, "flag_expired", C, "7 days without recovery: limit one tier lower"),
-        ((C, F), "limit_reached", R, "unique-recipient count reaches the limit"),
-        (R, "window_freed", C, "the moving 24 h window frees room: the status it had"),
-        (R, "window_freed", F, "the moving 24 h window frees room: the status it had"),
+        (None, "added", SenderStatus.PENDING, "number added"),
+        (
+            SenderStatus.PENDING,
+            "registered",
+            SenderStatus.CONNECTED,
+            "provider confirms registration",
+        ),
+        (
+            (SenderStatus.CONNECTED, SenderStatus.FLAGGED, SenderStatus.RESTRICTED),
+            "unreachable",
+            SenderStatus.OFFLINE,
+            "provider cannot reach it",
+        ),
+        (
+            SenderStatus.OFFLINE,
+            "reachable_again",
+            SenderStatus.CONNECTED,
+            "back to the status it had",
+        ),
+        (
+            SenderStatus.OFFLINE,
+            "reachable_again",
+            SenderStatus.FLAGGED,
+            "back to the status it had",
+        ),
+        (
+            SenderStatus.OFFLINE,
+            "reachable_again",
+            SenderStatus.RESTRICTED,
+            "back to the status it had",
+        ),
+        (SenderStatus.CONNECTED, "quality_low", SenderStatus.FLAGGED, "quality rating becomes LOW"),
+        (
+            SenderStatus.FLAGGED,
+            "quality_recovered",
+            SenderStatus.CONNECTED,
+            "HIGH/MEDIUM held 7 days: same limit",
+        ),
+        (
+            SenderStatus.FLAGGED,
+            "flag_expired",
+            SenderStatus.CONNECTED,
+            "7 days without recovery: limit one tier lower",
+        ),
+        (
+            (SenderStatus.CONNECTED, SenderStatus.FLAGGED),
+            "limit_reached",
+            SenderStatus.RESTRICTED,
+            "unique-recipient count reaches the limit",
+        ),
+        (
+            SenderStatus.RESTRICTED,
+            "window_freed",
+            SenderStatus.CONNECTED,
+            "the moving 24 h window frees room: the status it had",
+        ),
+        (
+            SenderStatus.RESTRICTED,
+            "window_freed",
+            SenderStatus.FLAGGED,
+            "the moving 24 h window frees room: the status it had",
+        ),
         # Meta can restrict business-initiated messaging itself (account_update
         # ACCOUNT_RESTRICTION, a sync reading RESTRICTED): same effect, different release.
-        ((C, F), "provider_restricted", R, "provider restricts business-initiated messaging"),
-        (R, "restriction_lifted", C, "provider restriction ends: the status it had"),
-        (R, "restriction_lifted", F, "provider restriction ends: the status it had"),
-        ((P, C, OFF, F, R), "banned", B, "provider bans it / account disabled"),
-        (B, "reinstated", C, "provider lifts the ban"),
+        (
+            (SenderStatus.CONNECTED, SenderStatus.FLAGGED),
+            "provider_restricted",
+            SenderStatus.RESTRICTED,
+            "provider restricts business-initiated messaging",
+        ),
+        (
+            SenderStatus.RESTRICTED,
+            "restriction_lifted",
+            SenderStatus.CONNECTED,
+            "provider restriction ends: the status it had",
+        ),
+        (
+            SenderStatus.RESTRICTED,
+            "restriction_lifted",
+            SenderStatus.FLAGGED,
+            "provider restriction ends: the status it had",
+        ),
+        (
+            (
+                SenderStatus.PENDING,
+                SenderStatus.CONNECTED,
+                SenderStatus.OFFLINE,
+                SenderStatus.FLAGGED,
+                SenderStatus.RESTRICTED,
+            ),
+            "banned",
+            SenderStatus.BANNED,
+            "provider bans it / account disabled",
+        ),
+        (SenderStatus.BANNED, "reinstated", SenderStatus.CONNECTED, "provider lifts the ban"),
     ),
     idempotent_events=frozenset(
         {

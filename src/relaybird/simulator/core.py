@@ -42,7 +42,7 @@ HTTP_STATUS = {
 
 
 # Media Meta accepts: MIME type → kind, and each kind's maximum size in bytes
-# (../shared/reference/templates-pricing-consent.md §3).
+# (docs/reference/templates-pricing-consent.md §3).
 MEDIA_TYPES = {
     "image/jpeg": "image",
     "image/png": "image",

@@ -8,7 +8,7 @@ positional, a media header missing or of another type), when a component's param
 differs (132000), when a required button value is missing (131008), when a text parameter
 breaks the format character policy (132007: newline, tab, more than four spaces) and when the
 filled-in text is too long (132005: body 1,024, text header 60). Error wording follows
-../shared/fixtures/whatsapp-templates/error-*.json; key on the code, never on the text.
+tests/data/whatsapp-templates/error-*.json; key on the code, never on the text.
 
 This module reads placeholders itself rather than through the engine's ``templates.slots``: the
 simulator plays Meta, and a check shared with the engine could not catch the engine's mistakes.

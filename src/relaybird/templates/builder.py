@@ -1,6 +1,6 @@
 """(template, mapping, row) → the ``template`` object of a Cloud API send request (pure).
 
-Exactly Meta's documented shape (../shared/reference/templates-pricing-consent.md §2; the
+Exactly Meta's documented shape (docs/reference/templates-pricing-consent.md §2; the
 fixtures ``send-template-*.json``): lower-case component ``type``; the header's one parameter
 (text, or the media by ``link``/``id``, or a location); body parameters in placeholder order,
 with ``parameter_name`` for named templates; one ``button`` component per button that takes a

@@ -1,6 +1,6 @@
 """Header media uploaded once to Meta (``POST /{phone-number-id}/media``) and reused by its id.
 
-Meta's limits per type (../shared/reference/templates-pricing-consent.md §3): image JPEG/PNG
+Meta's limits per type (docs/reference/templates-pricing-consent.md §3): image JPEG/PNG
 ≤ 5 MB; video MP4/3GPP ≤ 16 MB; audio ≤ 16 MB; documents (text, PDF, Office) ≤ 100 MB; stickers
 WebP ≤ 500 KB (animated; 100 KB static). A type Meta would refuse, a file over its cap, or bytes
 that are not what the declared type says (the usual cause of 131053) are refused here, before
@@ -18,13 +18,12 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from relaybird.context import AppContext
-from relaybird.errors import InvalidInput, NotFound, PayloadTooLarge
+from relaybird.errors import InvalidInput, NotFound, PayloadTooLarge, found
 from relaybird.kit.pagination import Page
 from relaybird.models import MediaAsset
 from relaybird.providers.port import ProviderError, SenderCredentials
 from relaybird.templates import repository
 from relaybird.templates.errors import CatalogueUnavailable
-from relaybird.templates.sync import catalogue_provider
 
 MB = 1024 * 1024
 MEDIA_LIFETIME = timedelta(days=30)
@@ -118,9 +117,9 @@ async def upload_media(
 
     def prepare() -> _Upload:
         with ctx.db.read() as session:
-            sender = repository.sender(session, workspace_id, sender_id)
-            if sender is None:
-                raise NotFound(f"sender {sender_id} not found")
+            sender = found(
+                repository.sender(session, workspace_id, sender_id), f"sender {sender_id}"
+            )
             # Reuse only with a day of the 30 left, so a campaign does not start on a dying id.
             reused = repository.reusable_media(
                 session, sender_id, digest, mime, now + timedelta(days=1)
@@ -133,9 +132,7 @@ async def upload_media(
     if prepared.reused is not None:
         return prepared.reused, True
     try:
-        media_id = await catalogue_provider(ctx).upload_media(
-            prepared.credentials, data, mime, filename
-        )
+        media_id = await ctx.catalogue.upload_media(prepared.credentials, data, mime, filename)
     except Exception as exc:
         error = getattr(exc, "error", None)
         if not isinstance(error, ProviderError):

@@ -6,7 +6,7 @@ authentication) and the recipient's market (country calling code → a country o
 2025-07-01, per message). The card is a data file (``rates.json`` beside this module, with its
 date and source); an operator replaces it with ``RELAYBIRD_TEMPLATE_RATE_CARD``. A market whose
 rate the card does not know is counted as *unpriced*, never guessed.
-(../shared/reference/templates-pricing-consent.md §7.)
+(docs/reference/templates-pricing-consent.md §7.)
 """
 
 from __future__ import annotations

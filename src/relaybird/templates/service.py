@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from relaybird.errors import IllegalTransition, InvalidInput, NotFound
+from relaybird.errors import IllegalTransition, InvalidInput, found
 from relaybird.events.outbox import emit
 from relaybird.events.transitions import Moved, apply_transition, history, record
 from relaybird.kit.pagination import Page
@@ -56,10 +56,7 @@ WEBHOOK = "webhook"
 
 
 def get_template(session: Session, workspace_id: int, template_id: int) -> Template:
-    template = repository.get(session, workspace_id, template_id)
-    if template is None:
-        raise NotFound(f"template {template_id} not found")
-    return template
+    return found(repository.get(session, workspace_id, template_id), f"template {template_id}")
 
 
 def slots_of(template: Template) -> TemplateSlots:
@@ -185,9 +182,7 @@ def history_of(
 
 
 def _waba_of(session: Session, workspace_id: int, sender_id: int) -> str:
-    sender = repository.sender(session, workspace_id, sender_id)
-    if sender is None:
-        raise NotFound(f"sender {sender_id} not found")
+    sender = found(repository.sender(session, workspace_id, sender_id), f"sender {sender_id}")
     if not sender.waba_id:
         raise InvalidInput(
             f"sender {sender_id} has no waba_id: templates belong to a WhatsApp Business Account"

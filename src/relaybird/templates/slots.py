@@ -6,7 +6,7 @@ named), and each button that takes a value (a URL's dynamic suffix, a quick repl
 copy-code button's code, a flow's token). Static buttons (phone number, a URL without a
 variable) are kept for display but take nothing. Meta's example values ride along for previews.
 
-Shapes: ../shared/reference/templates-pricing-consent.md §1 ("Components and limits", read side:
+Shapes: docs/reference/templates-pricing-consent.md §1 ("Components and limits", read side:
 ``example.header_text``, ``example.body_text`` (one array of arrays), ``body_text_named_params``,
 ``header_handle`` (a CDN URL in reads), a URL button's ``example`` list).
 """

@@ -14,33 +14,14 @@ import threading
 from dataclasses import dataclass
 from datetime import timedelta
 
-from relaybird.context import AppContext
-from relaybird.errors import InvalidInput, NotFound
+from relaybird.context import AppContext, Local
+from relaybird.errors import InvalidInput, found
 from relaybird.providers.port import ProviderError, SenderCredentials, TemplateCatalogue
 from relaybird.templates import repository, service
 from relaybird.templates.errors import CatalogueUnavailable
 from relaybird.templates.service import SyncResult
 
 log = logging.getLogger("relaybird.templates")
-
-PROVIDER_KEY = "template_catalogue"
-
-
-def catalogue_provider(ctx: AppContext) -> TemplateCatalogue:
-    """The process's adapter for catalogue reads and media uploads (tests may put their own in
-    ``ctx.resources``); it belongs to the event loop that first uses it."""
-    provider = ctx.resources.get(PROVIDER_KEY)
-    if provider is None:
-        from relaybird.providers.whatsapp.client import WhatsAppCloudClient
-
-        provider = WhatsAppCloudClient(
-            ctx.settings.graph_api_url,
-            ctx.settings.graph_api_version,
-            timeout=ctx.settings.send_timeout.total_seconds(),
-        )
-        ctx.resources[PROVIDER_KEY] = provider
-    result: TemplateCatalogue = provider
-    return result
 
 
 @dataclass(frozen=True)
@@ -52,9 +33,7 @@ class _Account:
 
 def _account_of_sender(ctx: AppContext, workspace_id: int, sender_id: int) -> _Account:
     with ctx.db.read() as session:
-        sender = repository.sender(session, workspace_id, sender_id)
-        if sender is None:
-            raise NotFound(f"sender {sender_id} not found")
+        sender = found(repository.sender(session, workspace_id, sender_id), f"sender {sender_id}")
         if not sender.waba_id:
             raise InvalidInput(
                 f"sender {sender_id} has no waba_id: templates belong to a WhatsApp Business "
@@ -138,7 +117,7 @@ async def sync_sender_templates(
 ) -> SyncResult:
     """Read the catalogue of ``sender_id``'s business account now (through its token)."""
     account = await asyncio.to_thread(_account_of_sender, ctx, workspace_id, sender_id)
-    return await _sync(ctx, account, catalogue_provider(ctx), actor=actor)
+    return await _sync(ctx, account, ctx.catalogue, actor=actor)
 
 
 async def sync_due(
@@ -185,7 +164,7 @@ def run_due(ctx: AppContext) -> int:
 
 
 class _Runner:
-    """The process's one background catalogue sync (kept in ``ctx.resources``): the scheduler
+    """The process's one background catalogue sync (``ctx.local(RUNNER)``): the scheduler
     job starts it and returns at once, so reading a large catalogue (60 pages for Meta's 6,000
     templates) never holds up the scheduler's other jobs; a pass still running is not started
     twice. Closing waits briefly for it; a sync cut short loses nothing (three transactions)."""
@@ -218,7 +197,7 @@ class _Runner:
         self.join(5.0)
 
 
-RUNNER_KEY = "templates.sync_runner"
+RUNNER = Local("templates.sync_runner", _Runner)
 
 
 def sync_job(ctx: AppContext) -> int:
@@ -230,8 +209,5 @@ def sync_job(ctx: AppContext) -> int:
         )
     if not due:
         return 0
-    runner = ctx.resources.get(RUNNER_KEY)
-    if runner is None:
-        runner = ctx.resources[RUNNER_KEY] = _Runner(ctx)
-    runner.start()
+    ctx.local(RUNNER).start()
     return len(due)

@@ -1,4 +1,4 @@
-"""The template lifecycles as data (DESIGN.md §3 "Templates"; ../shared/reference/
+"""The template lifecycles as data (DESIGN.md §3 "Templates"; docs/reference/
 templates-pricing-consent.md §1, §4).
 
 Three tables over one row: the review/usage ``status`` Meta reports (webhook
@@ -52,7 +52,7 @@ SENDABLE = frozenset({TemplateStatus.APPROVED, TemplateStatus.FLAGGED, TemplateS
 # Statuses that stop a campaign using the template (the next wave pauses campaigns on these).
 STOPS_SENDING = frozenset(set(TemplateStatus) - SENDABLE)
 
-AP, PE, RJ, PA, DI, IA, FL, PD, DE, AR, LE, LO = (
+_LIVE = (
     TemplateStatus.APPROVED,
     TemplateStatus.PENDING,
     TemplateStatus.REJECTED,
@@ -60,14 +60,11 @@ AP, PE, RJ, PA, DI, IA, FL, PD, DE, AR, LE, LO = (
     TemplateStatus.DISABLED,
     TemplateStatus.IN_APPEAL,
     TemplateStatus.FLAGGED,
-    TemplateStatus.PENDING_DELETION,
-    TemplateStatus.DELETED,
     TemplateStatus.ARCHIVED,
     TemplateStatus.LIMIT_EXCEEDED,
     TemplateStatus.LOCKED,
 )
-_LIVE = (AP, PE, RJ, PA, DI, IA, FL, AR, LE, LO)
-_ANY = (None, *_LIVE, PD, DE)
+_ANY = (None, *_LIVE, TemplateStatus.PENDING_DELETION, TemplateStatus.DELETED)
 
 TEMPLATE = StateMachine(
     entity="template",
@@ -76,22 +73,147 @@ TEMPLATE = StateMachine(
     rows=table(
         # A sync reads the status Meta has now: from anything (or nothing: first seen) to it.
         *((_ANY, "synced", s, "the catalogue sync read this status") for s in TemplateStatus),
-        ((AP, PA, FL, LO, AR, DI), "missing_at_sync", DE, "no longer in Meta's catalogue"),
-        ((None, PE, RJ, IA, LE), "missing_at_sync", DE, "no longer in Meta's catalogue"),
-        ((PE, IA, PA, FL, RJ, AR, LO, LE), "approved", AP, "APPROVED (review passed, unpaused)"),
-        ((AP, RJ, PA, FL, LO), "pending", PE, "PENDING (created or edited: in review)"),
-        ((PE, IA, AP, FL, PA, LO), "rejected", RJ, "REJECTED (with reason)"),
-        ((AP, FL, LO), "paused", PA, "PAUSED for low quality (3 h, then 6 h)"),
-        ((AP, PA, FL, LO), "disabled", DI, "DISABLED after repeated pauses"),
-        ((RJ, DI), "in_appeal", IA, "IN_APPEAL"),
-        ((AP, LO), "flagged", FL, "FLAGGED: negative feedback, at risk"),
-        ((FL, DI, PA), "reinstated", AP, "REINSTATED: sendable again"),
-        ((AP, PE, RJ, PA, FL, AR, LO, IA), "pending_deletion", PD, "PENDING_DELETION"),
-        ((*_LIVE, PD), "deleted", DE, "DELETED"),
-        ((AP, PA, FL, LO, RJ), "archived", AR, "ARCHIVED (inactive)"),
-        (AR, "unarchived", AP, "UNARCHIVED"),
-        ((None, PE, RJ), "limit_exceeded", LE, "the WABA is at its template cap"),
-        ((AP, FL), "locked", LO, "LOCKED: cannot be edited"),
+        (
+            (
+                TemplateStatus.APPROVED,
+                TemplateStatus.PAUSED,
+                TemplateStatus.FLAGGED,
+                TemplateStatus.LOCKED,
+                TemplateStatus.ARCHIVED,
+                TemplateStatus.DISABLED,
+            ),
+            "missing_at_sync",
+            TemplateStatus.DELETED,
+            "no longer in Meta's catalogue",
+        ),
+        (
+            (
+                None,
+                TemplateStatus.PENDING,
+                TemplateStatus.REJECTED,
+                TemplateStatus.IN_APPEAL,
+                TemplateStatus.LIMIT_EXCEEDED,
+            ),
+            "missing_at_sync",
+            TemplateStatus.DELETED,
+            "no longer in Meta's catalogue",
+        ),
+        (
+            (
+                TemplateStatus.PENDING,
+                TemplateStatus.IN_APPEAL,
+                TemplateStatus.PAUSED,
+                TemplateStatus.FLAGGED,
+                TemplateStatus.REJECTED,
+                TemplateStatus.ARCHIVED,
+                TemplateStatus.LOCKED,
+                TemplateStatus.LIMIT_EXCEEDED,
+            ),
+            "approved",
+            TemplateStatus.APPROVED,
+            "APPROVED (review passed, unpaused)",
+        ),
+        (
+            (
+                TemplateStatus.APPROVED,
+                TemplateStatus.REJECTED,
+                TemplateStatus.PAUSED,
+                TemplateStatus.FLAGGED,
+                TemplateStatus.LOCKED,
+            ),
+            "pending",
+            TemplateStatus.PENDING,
+            "PENDING (created or edited: in review)",
+        ),
+        (
+            (
+                TemplateStatus.PENDING,
+                TemplateStatus.IN_APPEAL,
+                TemplateStatus.APPROVED,
+                TemplateStatus.FLAGGED,
+                TemplateStatus.PAUSED,
+                TemplateStatus.LOCKED,
+            ),
+            "rejected",
+            TemplateStatus.REJECTED,
+            "REJECTED (with reason)",
+        ),
+        (
+            (TemplateStatus.APPROVED, TemplateStatus.FLAGGED, TemplateStatus.LOCKED),
+            "paused",
+            TemplateStatus.PAUSED,
+            "PAUSED for low quality (3 h, then 6 h)",
+        ),
+        (
+            (
+                TemplateStatus.APPROVED,
+                TemplateStatus.PAUSED,
+                TemplateStatus.FLAGGED,
+                TemplateStatus.LOCKED,
+            ),
+            "disabled",
+            TemplateStatus.DISABLED,
+            "DISABLED after repeated pauses",
+        ),
+        (
+            (TemplateStatus.REJECTED, TemplateStatus.DISABLED),
+            "in_appeal",
+            TemplateStatus.IN_APPEAL,
+            "IN_APPEAL",
+        ),
+        (
+            (TemplateStatus.APPROVED, TemplateStatus.LOCKED),
+            "flagged",
+            TemplateStatus.FLAGGED,
+            "FLAGGED: negative feedback, at risk",
+        ),
+        (
+            (TemplateStatus.FLAGGED, TemplateStatus.DISABLED, TemplateStatus.PAUSED),
+            "reinstated",
+            TemplateStatus.APPROVED,
+            "REINSTATED: sendable again",
+        ),
+        (
+            (
+                TemplateStatus.APPROVED,
+                TemplateStatus.PENDING,
+                TemplateStatus.REJECTED,
+                TemplateStatus.PAUSED,
+                TemplateStatus.FLAGGED,
+                TemplateStatus.ARCHIVED,
+                TemplateStatus.LOCKED,
+                TemplateStatus.IN_APPEAL,
+            ),
+            "pending_deletion",
+            TemplateStatus.PENDING_DELETION,
+            "PENDING_DELETION",
+        ),
+        ((*_LIVE, TemplateStatus.PENDING_DELETION), "deleted", TemplateStatus.DELETED, "DELETED"),
+        (
+            (
+                TemplateStatus.APPROVED,
+                TemplateStatus.PAUSED,
+                TemplateStatus.FLAGGED,
+                TemplateStatus.LOCKED,
+                TemplateStatus.REJECTED,
+            ),
+            "archived",
+            TemplateStatus.ARCHIVED,
+            "ARCHIVED (inactive)",
+        ),
+        (TemplateStatus.ARCHIVED, "unarchived", TemplateStatus.APPROVED, "UNARCHIVED"),
+        (
+            (None, TemplateStatus.PENDING, TemplateStatus.REJECTED),
+            "limit_exceeded",
+            TemplateStatus.LIMIT_EXCEEDED,
+            "the WABA is at its template cap",
+        ),
+        (
+            (TemplateStatus.APPROVED, TemplateStatus.FLAGGED),
+            "locked",
+            TemplateStatus.LOCKED,
+            "LOCKED: cannot be edited",
+        ),
     ),
     idempotent_events=frozenset(
         {
@@ -112,7 +234,7 @@ TEMPLATE = StateMachine(
             "missing_at_sync",
         }
     ),
-    final_states=frozenset({DE}),
+    final_states=frozenset({TemplateStatus.DELETED}),
 )
 
 # Meta's `event` of message_template_status_update → our event name. An open set at Meta: an
@@ -135,30 +257,29 @@ STATUS_EVENTS: dict[str, str] = {
 }
 # The status each event leads to (for the events whose target is not a table lookup away).
 EVENT_TARGET: dict[str, TemplateStatus] = {
-    "approved": AP,
-    "pending": PE,
-    "rejected": RJ,
-    "paused": PA,
-    "disabled": DI,
-    "in_appeal": IA,
-    "flagged": FL,
-    "reinstated": AP,
-    "pending_deletion": PD,
-    "deleted": DE,
-    "archived": AR,
-    "unarchived": AP,
-    "limit_exceeded": LE,
-    "locked": LO,
-    "missing_at_sync": DE,
+    "approved": TemplateStatus.APPROVED,
+    "pending": TemplateStatus.PENDING,
+    "rejected": TemplateStatus.REJECTED,
+    "paused": TemplateStatus.PAUSED,
+    "disabled": TemplateStatus.DISABLED,
+    "in_appeal": TemplateStatus.IN_APPEAL,
+    "flagged": TemplateStatus.FLAGGED,
+    "reinstated": TemplateStatus.APPROVED,
+    "pending_deletion": TemplateStatus.PENDING_DELETION,
+    "deleted": TemplateStatus.DELETED,
+    "archived": TemplateStatus.ARCHIVED,
+    "unarchived": TemplateStatus.APPROVED,
+    "limit_exceeded": TemplateStatus.LIMIT_EXCEEDED,
+    "locked": TemplateStatus.LOCKED,
+    "missing_at_sync": TemplateStatus.DELETED,
 }
 
-G, Y, R, U = (
+_QUALITIES = (
     TemplateQuality.GREEN,
     TemplateQuality.YELLOW,
     TemplateQuality.RED,
     TemplateQuality.UNKNOWN,
 )
-_QUALITIES = (G, Y, R, U)
 
 TEMPLATE_QUALITY = StateMachine(
     entity="template",
@@ -170,8 +291,12 @@ TEMPLATE_QUALITY = StateMachine(
     idempotent_events=frozenset(f"quality_{q.value.lower()}" for q in _QUALITIES),
 )
 
-MK, UT, AU = TemplateCategory.MARKETING, TemplateCategory.UTILITY, TemplateCategory.AUTHENTICATION
-_CATEGORIES = (None, MK, UT, AU)
+_CATEGORIES = (
+    None,
+    TemplateCategory.MARKETING,
+    TemplateCategory.UTILITY,
+    TemplateCategory.AUTHENTICATION,
+)
 
 TEMPLATE_CATEGORY = StateMachine(
     entity="template",
@@ -185,11 +310,19 @@ TEMPLATE_CATEGORY = StateMachine(
                 c,
                 "Meta changed the category (template_category_update)",
             )
-            for c in (MK, UT, AU)
+            for c in (
+                TemplateCategory.MARKETING,
+                TemplateCategory.UTILITY,
+                TemplateCategory.AUTHENTICATION,
+            )
         ),
         *(
             (_CATEGORIES, "category_synced", c, "the catalogue sync read this category")
-            for c in (MK, UT, AU)
+            for c in (
+                TemplateCategory.MARKETING,
+                TemplateCategory.UTILITY,
+                TemplateCategory.AUTHENTICATION,
+            )
         ),
     ),
     idempotent_events=frozenset({"recategorised", "category_synced"}),

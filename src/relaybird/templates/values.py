@@ -2,7 +2,7 @@
 against Meta's limits per component (pure; the next wave's importer calls ``check_row`` so a bad
 value is an INVALID_RECORD naming the slot, never a failed send).
 
-Limits (../shared/reference/templates-pricing-consent.md §1 "Components and limits", §2, §5):
+Limits (docs/reference/templates-pricing-consent.md §1 "Components and limits", §2, §5):
 the body ≤ 1,024 characters and a text header ≤ 60 once filled ("hydrated": 132005), a URL ≤
 2,000 characters with its suffix, a copy code ≤ 15 characters (the components page; the coupon
 page says 20 — we keep the stricter), and no newline, tab or more than four consecutive spaces

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
+from relaybird.db.types import StringEnum
 from relaybird.models import Base
 
 config = context.config
 target_metadata = Base.metadata
+
+
+def render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
+    """An enum column is a plain VARCHAR in the schema: render it as one."""
+    if type_ == "type" and isinstance(obj, StringEnum):
+        return f"sa.String(length={getattr(obj.impl_instance, 'length', None)})"
+    return False
 
 
 def run_migrations_offline() -> None:
@@ -17,6 +27,7 @@ def run_migrations_offline() -> None:
         target_metadata=target_metadata,
         literal_binds=True,
         render_as_batch=True,
+        render_item=render_item,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -34,6 +45,7 @@ def run_migrations_online() -> None:
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            render_item=render_item,
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -1,6 +1,6 @@
 """LINE Messaging API shapes: push request and answer, error bodies, link token, and webhook
 bodies (with builders for the simulator). Pure: the adapter and the simulator share these.
-Reference: ../shared/reference/networks.md §2.2–§2.5.
+Reference: docs/reference/networks.md §2.2–§2.5.
 """
 
 from __future__ import annotations

@@ -3,5 +3,5 @@
 ``wire`` (form/JSON shapes), ``signature`` (X-Twilio-Signature), ``twiml`` and ``keywords`` are
 pure: the simulator shares them. ``client`` is the adapter (``TwilioChannel``), ``errors`` the
 table of Twilio's numeric error codes, ``parse`` turns callbacks into typed events.
-Reference: ../shared/reference/networks.md §1.
+Reference: docs/reference/networks.md §1.
 """

@@ -3,7 +3,7 @@ REST error bodies (legacy and RFC 9457), and the form parameters of the callback
 (status callbacks, inbound SMS, inbound calls) with builders for the simulator.
 
 Pure (pydantic and the standard library): the adapter and the simulator share these.
-Reference: ../shared/reference/networks.md §1.2–§1.5, §1.8.
+Reference: docs/reference/networks.md §1.2–§1.5, §1.8.
 """
 
 from __future__ import annotations

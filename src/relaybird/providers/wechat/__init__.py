@@ -4,5 +4,5 @@
 token/timestamp/nonce) and ``crypto`` (the AES "safe mode") are pure: the simulator shares them.
 ``client`` is the adapter (``WeChatChannel``), ``errors`` the table on ``errcode``, ``parse``
 turns server callbacks into typed events, ``window`` is the 48 h customer-service rule.
-Reference: ../shared/reference/networks.md §3.
+Reference: docs/reference/networks.md §3.
 """

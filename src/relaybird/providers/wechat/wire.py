@@ -2,7 +2,7 @@
 plain mode the signature does not cover the body, so it is untrusted input) and XML builders for
 the simulator, and the JSON of the API calls we make (token, customer-service send, QR codes,
 ``{errcode, errmsg}`` errors). Pure: the adapter and the simulator share these.
-Reference: ../shared/reference/networks.md §3.1–§3.5.
+Reference: docs/reference/networks.md §3.1–§3.5.
 """
 
 from __future__ import annotations

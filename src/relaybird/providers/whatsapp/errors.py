@@ -12,61 +12,62 @@ from typing import Any
 
 from relaybird.providers.port import ErrorKind, ProviderError, SenderEffect
 
-RP, RT, ST, SS, TS = (
-    ErrorKind.RECIPIENT_PERMANENT,
-    ErrorKind.RECIPIENT_TRANSIENT,
-    ErrorKind.SENDER_TRANSIENT,
-    ErrorKind.SENDER_STOP,
-    ErrorKind.TEMPLATE_STOP,
-)
-
-# code → (kind, why). ../shared/reference/whatsapp-cloud-api.md §4 is the source of each row.
+# code → (kind, why). docs/reference/whatsapp-cloud-api.md §4 is the source of each row.
 ERROR_TABLE: dict[int, tuple[ErrorKind, str]] = {
     # recipient-permanent: this recipient only, do not retry as is
-    131026: (RP, "message undeliverable: not on WhatsApp / old client / ToS not accepted"),
-    131021: (RP, "recipient cannot be the sender"),
-    130472: (RP, "user's number is part of an experiment"),
-    131047: (RP, "more than 24 h since the user's last message (free-form outside the window)"),
-    131049: (RP, "Meta chose not to deliver (per-user marketing limit)"),
-    131050: (RP, "user stopped marketing messages"),
-    130497: (RP, "business may not message users in that country"),
-    137000: (RP, "identity key hash mismatch"),
+    131026: (
+        ErrorKind.RECIPIENT_PERMANENT,
+        "message undeliverable: not on WhatsApp / old client / ToS not accepted",
+    ),
+    131021: (ErrorKind.RECIPIENT_PERMANENT, "recipient cannot be the sender"),
+    130472: (ErrorKind.RECIPIENT_PERMANENT, "user's number is part of an experiment"),
+    131047: (
+        ErrorKind.RECIPIENT_PERMANENT,
+        "more than 24 h since the user's last message (free-form outside the window)",
+    ),
+    131049: (ErrorKind.RECIPIENT_PERMANENT, "Meta chose not to deliver (per-user marketing limit)"),
+    131050: (ErrorKind.RECIPIENT_PERMANENT, "user stopped marketing messages"),
+    130497: (ErrorKind.RECIPIENT_PERMANENT, "business may not message users in that country"),
+    137000: (ErrorKind.RECIPIENT_PERMANENT, "identity key hash mismatch"),
     # recipient-transient: retry this recipient later, the others continue
-    131056: (RT, "pair rate limit: too many messages to this user"),
+    131056: (ErrorKind.RECIPIENT_TRANSIENT, "pair rate limit: too many messages to this user"),
     # sender-transient: back off the whole number
-    130429: (ST, "throughput rate limit hit"),
-    131000: (ST, "something went wrong"),  # ISOLATED: this request, unless a burst
-    131016: (ST, "service unavailable"),
-    131057: (ST, "account in maintenance mode"),
-    2: (ST, "API service temporarily unavailable"),
-    133004: (ST, "server temporarily unavailable"),
-    4: (ST, "app API call rate limit"),
-    80007: (ST, "WABA rate limit"),
+    130429: (ErrorKind.SENDER_TRANSIENT, "throughput rate limit hit"),
+    131000: (
+        ErrorKind.SENDER_TRANSIENT,
+        "something went wrong",
+    ),  # ISOLATED: this request, unless a burst
+    131016: (ErrorKind.SENDER_TRANSIENT, "service unavailable"),
+    131057: (ErrorKind.SENDER_TRANSIENT, "account in maintenance mode"),
+    2: (ErrorKind.SENDER_TRANSIENT, "API service temporarily unavailable"),
+    133004: (ErrorKind.SENDER_TRANSIENT, "server temporarily unavailable"),
+    4: (ErrorKind.SENDER_TRANSIENT, "app API call rate limit"),
+    80007: (ErrorKind.SENDER_TRANSIENT, "WABA rate limit"),
     # sender-stop: pause campaigns on this number until a human fixes it
-    131042: (SS, "business eligibility / payment issue"),
-    131031: (SS, "account locked"),
-    368: (SS, "temporarily blocked for policy violations"),
-    133010: (SS, "phone number not registered"),
-    131037: (SS, "display name not approved"),
-    190: (SS, "access token expired or invalid"),
-    0: (SS, "authentication exception"),
-    10: (SS, "permission denied"),
-    131005: (SS, "access denied"),
-    131048: (SS, "spam rate limit: the number's sending is restricted"),
+    131042: (ErrorKind.SENDER_STOP, "business eligibility / payment issue"),
+    131031: (ErrorKind.SENDER_STOP, "account locked"),
+    368: (ErrorKind.SENDER_STOP, "temporarily blocked for policy violations"),
+    133010: (ErrorKind.SENDER_STOP, "phone number not registered"),
+    131037: (ErrorKind.SENDER_STOP, "display name not approved"),
+    190: (ErrorKind.SENDER_STOP, "access token expired or invalid"),
+    0: (ErrorKind.SENDER_STOP, "authentication exception"),
+    10: (ErrorKind.SENDER_STOP, "permission denied"),
+    131005: (ErrorKind.SENDER_STOP, "access denied"),
+    131048: (ErrorKind.SENDER_STOP, "spam rate limit: the number's sending is restricted"),
     # template-stop: the template (or the payload every recipient shares) is wrong
-    132000: (TS, "template parameter count mismatch"),
-    132001: (TS, "template does not exist in that language / not approved"),
-    132005: (TS, "hydrated template text too long"),
-    132007: (TS, "template format character policy violated"),
-    132012: (TS, "template parameter format mismatch"),
-    132015: (TS, "template paused (low quality)"),
-    132016: (TS, "template disabled"),
-    131051: (TS, "unsupported message type"),
-    131053: (TS, "media upload error"),
-    100: (TS, "invalid parameter"),
-    131008: (TS, "required parameter missing"),
-    131009: (TS, "parameter value not valid"),
-    135000: (TS, "generic user error in the request"),
+    132000: (ErrorKind.TEMPLATE_STOP, "template parameter count mismatch"),
+    132001: (ErrorKind.TEMPLATE_STOP, "template does not exist in that language / not approved"),
+    132005: (ErrorKind.TEMPLATE_STOP, "hydrated template text too long"),
+    132007: (ErrorKind.TEMPLATE_STOP, "template format character policy violated"),
+    132012: (ErrorKind.TEMPLATE_STOP, "template parameter format mismatch"),
+    132015: (ErrorKind.TEMPLATE_STOP, "template paused (low quality)"),
+    132016: (ErrorKind.TEMPLATE_STOP, "template disabled"),
+    131051: (ErrorKind.TEMPLATE_STOP, "unsupported message type"),
+    131053: (ErrorKind.TEMPLATE_STOP, "media upload error"),
+    100: (ErrorKind.TEMPLATE_STOP, "invalid parameter"),
+    131008: (ErrorKind.TEMPLATE_STOP, "required parameter missing"),
+    131009: (ErrorKind.TEMPLATE_STOP, "parameter value not valid"),
+    135000: (ErrorKind.TEMPLATE_STOP, "generic user error in the request"),
 }
 
 # What a sender-stop error says about the number itself (feeds the sender lifecycle through
@@ -101,12 +102,12 @@ def kind_of(code: int) -> ErrorKind:
 
 def _fallback(code: int) -> ErrorKind:
     if code in _PERMISSION_RANGE:
-        return SS
+        return ErrorKind.SENDER_STOP
     if 132000 <= code < 133000:  # the template family
-        return TS
+        return ErrorKind.TEMPLATE_STOP
     # Unknown codes: back off the sender rather than burn through recipients or stop a campaign
     # for good; the code and title are kept on the attempt for a human to read.
-    return ST
+    return ErrorKind.SENDER_TRANSIENT
 
 
 # Graph's "Unsupported get request. Object with ID '…' does not exist, cannot be loaded due to
@@ -129,7 +130,8 @@ def classify(
         title=title or (row[1] if row else f"Graph error {code}"),
         retry_after=retry_after,
         details=details or {},
-        sender_effect=SENDER_EFFECTS.get(code) or (DEFAULT_SENDER_EFFECT if kind == SS else None),
+        sender_effect=SENDER_EFFECTS.get(code)
+        or (DEFAULT_SENDER_EFFECT if kind == ErrorKind.SENDER_STOP else None),
         unknown_object=code == 100 and (details or {}).get("error_subcode") == UNKNOWN_OBJECT,
         isolated=code in ISOLATED,
     )
@@ -139,7 +141,9 @@ def transport_error(title: str, *, ambiguous: bool) -> ProviderError:
     """Timeouts and connection errors: sender-transient but ``isolated`` (the recipient is
     retried; only a burst of them slows the sender). ``ambiguous`` when the request may have
     reached Meta (the message may have gone out; a blind retry could send it twice)."""
-    return ProviderError(kind=ST, code=None, title=title, ambiguous=ambiguous, isolated=True)
+    return ProviderError(
+        kind=ErrorKind.SENDER_TRANSIENT, code=None, title=title, ambiguous=ambiguous, isolated=True
+    )
 
 
 def unsendable_request(title: str) -> ProviderError:

@@ -3,7 +3,7 @@ fields, and builders of webhook bodies.
 
 Pure (pydantic and the standard library only): the adapter builds requests with these models, the
 simulator validates them with the same models and answers with the same shapes, so the two cannot
-drift apart. Shapes follow ../shared/reference/whatsapp-cloud-api.md §1–§3.
+drift apart. Shapes follow docs/reference/whatsapp-cloud-api.md §1–§3.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from relaybird.campaigns.phones import _international, normalise, parse_slow
+from relaybird.kit.phones import _international, normalise, parse_slow
 
 CODES = ["1", "44", "420", "49", "39", "33", "7", "86", "91", "55", "61", "971", "234", "1242"]
 
