@@ -2,7 +2,9 @@
 the simulator playing WeChat and aiosmtpd the mail server: the GET echo handshake; the invitation
 e-mail's parametric QR code (scene bound to the invitation); the subscribe event with that scene
 validates it and links the OpenID; customer-service messages sent, an expired token refreshed
-once and the send retried; the 48 h window enforced; forged signatures change nothing."""
+once and the send retried; the 48 h window enforced (the room LIMITED when it lapses, 409
+contact_must_write_first, ACTIVE again when the contact writes); forged signatures change
+nothing."""
 
 from __future__ import annotations
 
@@ -14,12 +16,16 @@ from datetime import timedelta
 from typing import Any
 
 import httpx2 as httpx
+import pytest
+from sqlalchemy import select
 
-from relaybird.cli.apiclient import ApiClient
+from relaybird.cli.apiclient import ApiClient, ApiError
 from relaybird.contacts import jobs
 from relaybird.context import AppContext
 from relaybird.kit.time import ManualClock
+from relaybird.models import Transition
 from relaybird.providers.wechat import signature, wire
+from relaybird.rooms import jobs as room_jobs
 from tests.contacts.helpers import payload
 from tests.factories import KeyMaker
 from tests.fixtures.live_server import LiveServer
@@ -149,16 +155,42 @@ def test_wechat_qr_invitation_messages_token_refresh_and_window(
     msgs = api.get(f"/api/v1/rooms/{rid}/messages")["items"]
     assert ("IN", "谢谢") in [(m["direction"], m["text"]) for m in msgs]
 
-    # 48 h later the window is closed: nothing is sent, the message is FAILED saying why.
-    clock.advance(timedelta(hours=49))
-    api.post(f"/api/v1/rooms/{rid}/messages", {"text": "Hello again?"})
-    wait_for(lambda: statuses()[-1] == "FAILED")
-    last = api.get(f"/api/v1/rooms/{rid}/messages")["items"][-1]
-    assert "48 h" in last["error_title"] and len(sent()) == base + 1
+    # 48 h later the window has lapsed: the room job makes the room LIMITED (as WhatsApp's
+    # 24 h), and a message is refused up front saying what to do; nothing written, nothing sent.
+    assert api.get(f"/api/v1/rooms/{rid}")["status"] == "ACTIVE"
+    clock.advance(timedelta(hours=47))
+    room_jobs.recheck_windows(ctx)
+    assert api.get(f"/api/v1/rooms/{rid}")["status"] == "ACTIVE"  # still inside the 48 h
+    clock.advance(timedelta(hours=2))
+    room_jobs.recheck_windows(ctx)
+    assert api.get(f"/api/v1/rooms/{rid}")["status"] == "LIMITED"
+    written = len(statuses())
+    with pytest.raises(ApiError) as refused:
+        api.post(f"/api/v1/rooms/{rid}/messages", {"text": "Hello again?"})
+    assert (refused.value.status, refused.value.body["code"]) == (409, "contact_must_write_first")
+    assert "must write to the Official Account first" in refused.value.body["detail"]
+    assert "template" not in refused.value.body["title"].lower()
+    assert refused.value.body["contact_ids"] == [cid]
+    assert len(statuses()) == written and len(sent()) == base + 1
+    with ctx.db.read() as session:  # through the room lifecycle's table, as WhatsApp's
+        moves = session.execute(
+            select(Transition.from_state, Transition.event, Transition.to_state).where(
+                Transition.entity == "room", Transition.entity_id == rid
+            )
+        ).all()
+    assert ("ACTIVE", "window_closed", "LIMITED") in [tuple(m) for m in moves]
 
-    # Unsubscribe is recorded.
+    # The contact writes again: the window reopens, the room is ACTIVE, the message goes.
+    simulator.request("POST", "/_sim/wechat/message", {"openid": OPENID, "text": "还在吗?"})
+    assert api.get(f"/api/v1/rooms/{rid}")["status"] == "ACTIVE"
+    api.post(f"/api/v1/rooms/{rid}/messages", {"text": "Hello again!"})
+    wait_for(lambda: statuses()[-1] == "SENT")
+    assert sent()[-1]["content"] == "Hello again!"
+
+    # Unsubscribe is recorded, and closes the window: LIMITED.
     simulator.request("POST", "/_sim/wechat/unsubscribe", {"openid": OPENID})
     assert api.get(f"/api/v1/contacts/{cid}")["unfollowed_at"] is not None
+    assert api.get(f"/api/v1/rooms/{rid}")["status"] == "LIMITED"
 
 
 def test_an_unsubscribe_we_never_saw_is_learnt_from_43004(

@@ -224,8 +224,9 @@ def _validate_by_nonce(
     return contact
 
 
-def _open_window(contacts: Sequence[Contact], network: str, at: datetime) -> None:
-    """From when we received it (our clock; WeChat delivers within seconds)."""
+def _open_window(session: Session, contacts: Sequence[Contact], network: str, at: datetime) -> None:
+    """From when we received it (our clock; WeChat delivers within seconds). Their WeChat rooms
+    become ACTIVE again (LIMITED while a contact's 48 h window is closed)."""
     if network != "WECHAT":
         return
     for contact in contacts:
@@ -234,6 +235,14 @@ def _open_window(contacts: Sequence[Contact], network: str, at: datetime) -> Non
             contact.window_expires_at = until
         if contact.last_inbound_at is None or contact.last_inbound_at < at:
             contact.last_inbound_at = at
+    _refresh_rooms(session, contacts, at)
+
+
+def _refresh_rooms(session: Session, contacts: Sequence[Contact], now: datetime) -> None:
+    session.flush()
+    for contact in contacts:
+        for room in repository.rooms_of_contact(session, contact.id):
+            service.refresh_status(session, room, actor=ACTOR, now=now)
 
 
 def apply_official_account_events(
@@ -252,12 +261,12 @@ def apply_official_account_events(
             linked = _validate_by_code(session, connector, event.text, event.sender, now)
             if linked is not None:
                 out.validated.append(linked.id)
-                _open_window([linked], network, now)
+                _open_window(session, [linked], network, now)
                 continue
             contacts = repository.contacts_by_network_user(
                 session, connector.workspace_id, network, event.sender
             )
-            _open_window(contacts, network, now)
+            _open_window(session, contacts, network, now)
             for contact in contacts:
                 for room in repository.rooms_of_contact(session, contact.id):
                     messages.receive(
@@ -284,17 +293,18 @@ def apply_official_account_events(
                 out.link_offers.append(event.user_id)
             for contact in contacts:
                 contact.unfollowed_at = None
-            _open_window(contacts, network, now)
+            _open_window(session, contacts, network, now)
             session.flush()
         elif isinstance(event, Unfollow):
-            for contact in repository.contacts_by_network_user(
+            gone = repository.contacts_by_network_user(
                 session, connector.workspace_id, network, event.user_id
-            ):
+            )
+            for contact in gone:
                 contact.unfollowed_at = event.at or now
                 contact.window_expires_at = (
                     None if network == "WECHAT" else contact.window_expires_at
                 )
-            session.flush()
+            _refresh_rooms(session, gone, now)  # WeChat: window gone, the rooms LIMITED
         elif isinstance(event, AccountLink):
             linked = _validate_by_nonce(session, connector, event, now)
             if linked is not None:

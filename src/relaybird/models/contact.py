@@ -91,7 +91,8 @@ class Contact(IdMixin, TimestampMixin, Base):
     email: Mapped[str | None] = mapped_column(String(320))
     phone: Mapped[str | None] = mapped_column(String(20))
     status: Mapped[ContactStatus | None] = mapped_column(StringEnum(ContactStatus, 24))
-    # End of the 24 h customer-service window opened by the contact's last inbound message.
+    # End of the customer-service window opened by the contact's last inbound message
+    # (WhatsApp: 24 h; WeChat: 48 h, also opened by a follow or QR scan).
     window_expires_at: Mapped[datetime | None]
     last_inbound_at: Mapped[datetime | None]
     # The person's address on LINE (user id) or WeChat (OpenID, per Official Account), learnt

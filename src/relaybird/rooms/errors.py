@@ -20,6 +20,11 @@ class TemplateNeeded(Conflict):
     title = "Outside the customer-service window"
 
 
+class ContactMustWriteFirst(Conflict):
+    code = "contact_must_write_first"
+    title = "Outside WeChat's 48 h customer-service window"
+
+
 class NobodyToReach(Conflict):
     code = "no_reachable_contact"
     title = "No contact can receive this"

@@ -1,4 +1,5 @@
-"""Room timers: ACTIVE → LIMITED when a contact's 24 h window lapses (and back when open), and
+"""Room timers: ACTIVE → LIMITED when a contact's customer-service window (WhatsApp 24 h,
+WeChat 48 h) lapses (and back when open), and
 the reconciliation of room-message sends whose process died mid-send."""
 
 from __future__ import annotations

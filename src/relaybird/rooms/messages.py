@@ -14,13 +14,26 @@ from relaybird.config import Settings
 from relaybird.errors import Conflict
 from relaybird.events.transitions import Moved, apply_transition, move_many, record
 from relaybird.models import Contact, Room, RoomMessage
+from relaybird.providers.windows import WECHAT_WINDOW, WHATSAPP_WINDOW
 from relaybird.rooms import repository
-from relaybird.rooms.errors import NobodyToReach, RoomDeactivated, TemplateNeeded
+from relaybird.rooms.errors import (
+    ContactMustWriteFirst,
+    NobodyToReach,
+    RoomDeactivated,
+    TemplateNeeded,
+)
 from relaybird.rooms.transitions import ROOM_MESSAGE, MessageStatus
 
-SERVICE_WINDOW = timedelta(hours=24)
-# Networks with WhatsApp's 24 h customer-service window; the others have none.
-WINDOW_NETWORKS = frozenset({"WHATSAPP", "WHATSAPP_DIRECT"})
+SERVICE_WINDOW = WHATSAPP_WINDOW
+# Networks with a customer-service window (free-form messages only within it of the contact's
+# last message): WhatsApp's 24 h, WeChat's 48 h (also opened by a follow or QR scan; WeChat has
+# no templates to reach a contact outside it). LINE and SMS have none.
+WINDOWS: dict[str, timedelta] = {
+    "WHATSAPP": WHATSAPP_WINDOW,
+    "WHATSAPP_DIRECT": WHATSAPP_WINDOW,
+    "WECHAT": WECHAT_WINDOW,
+}
+WINDOW_NETWORKS = frozenset(WINDOWS)
 # Contacts that cannot receive anything (the probe said so, or a user blocked them).
 UNREACHABLE = frozenset({"UNAVAILABLE", "BLOCKED"})
 
@@ -160,8 +173,9 @@ def post_outbound(
 ) -> list[RoomMessage]:
     """A user's message to every reachable contact of the room (one row per contact).
 
-    Free-form text needs every addressed contact's 24 h window open (WhatsApp networks);
-    otherwise 409 template_required, and nothing is written."""
+    Free-form text needs every addressed contact's window open: WhatsApp's 24 h (otherwise 409
+    template_required), WeChat's 48 h (otherwise 409 contact_must_write_first: WeChat has no
+    templates, the contact must write first); nothing is written then."""
     if room.status == "DEACTIVATED":
         raise RoomDeactivated(
             "the room is DEACTIVATED (its last contact was removed): add a contact first"
@@ -173,6 +187,15 @@ def post_outbound(
         raise Conflict(f"templates are a WhatsApp feature; {room.network} rooms take text")
     if template is None and room.network in WINDOW_NETWORKS:
         closed = [c.id for c in targets if not window_open(c, now)]
+        if closed and room.network == "WECHAT":
+            raise ContactMustWriteFirst(
+                "WeChat lets an Official Account send customer-service messages only within 48 "
+                "hours of the contact's last message, follow or QR scan; it is closed for "
+                f"contact(s) {', '.join(map(str, closed))}. The contact must write to the "
+                "Official Account first (WeChat has no templates to reach them before); the "
+                "room is ACTIVE again when they do.",
+                contact_ids=closed,
+            )
         if closed:
             raise TemplateNeeded(
                 "free-form messages can only be sent within 24 hours of the contact's last "

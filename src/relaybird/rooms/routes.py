@@ -228,9 +228,12 @@ def list_messages(
     "skipped), each with its own status. `text` is free-form: on WhatsApp and WhatsApp Direct "
     "it is only allowed while every addressed contact's 24 h customer-service window is open "
     "(opened by the contact's last inbound message); otherwise 409 `template_required` and "
-    "nothing is sent. `template` sends an approved WhatsApp template, allowed at any time. "
-    "SMS/WhatsApp Direct, LINE and WeChat have no carrier integration in this build: their "
-    "messages go to a loopback outbox and are recorded SENT.",
+    "nothing is sent. On WeChat the window is 48 h (opened by a message, follow or QR scan); "
+    "outside it 409 `contact_must_write_first`: WeChat has no templates, the contact must "
+    "write to the Official Account first. `template` sends an approved WhatsApp template, "
+    "allowed at any time. SMS & Voice Direct, LINE and WeChat messages go out through the "
+    "workspace's connector of that network (without one they are FAILED, never pretended "
+    "sent); WhatsApp Direct through the user's own Cloud API number.",
 )
 async def post_message(
     room_id: int, body: MessageCreate, principal: Agent, ctx: Ctx

@@ -52,7 +52,8 @@ class RoomContactOut(BaseModel):
     last_name: str | None
     phone: str | None
     window_expires_at: datetime | None = Field(
-        description="End of the contact's 24 h customer-service window (None: never opened)."
+        description="End of the contact's customer-service window (WhatsApp 24 h, WeChat 48 h; "
+        "None: never opened)."
     )
 
 
@@ -92,7 +93,8 @@ class MessageCreate(BaseModel):
         min_length=1,
         max_length=4096,
         description="Free-form text: on WhatsApp networks only inside every addressed contact's "
-        "24 h customer-service window, else 409 `template_required`.",
+        "24 h customer-service window, else 409 `template_required`; on WeChat inside the 48 h "
+        "one, else 409 `contact_must_write_first`.",
     )
     template: TemplateIn | None = Field(
         default=None, description="An approved WhatsApp template: allowed outside the window."

@@ -36,7 +36,7 @@ ROOM = StateMachine(
             RoomStatus.ACTIVE,
             "window_closed",
             RoomStatus.LIMITED,
-            "a contact's 24 h window is not open",
+            "a contact's window (WhatsApp 24 h, WeChat 48 h) is not open",
         ),
         (RoomStatus.LIMITED, "windows_open", RoomStatus.ACTIVE, "every contact's window is open"),
         (
