@@ -13,6 +13,7 @@ COVERED = {
     "inbox.applier": "test_inbox_applier.py",
     "senders.sync": "test_sender_sync.py",
     "rooms.sender": "test_room_sender.py",
+    "consent.replies": "test_consent_replies.py",
 }
 NO_ROWS = {"inbox.prune": "one DELETE of applied bodies: no row-by-row work to go wrong"}
 
