@@ -87,7 +87,7 @@ def create_room(
         network=network.value,
         owner_user_id=owner.id,
         sender_id=sender_id,
-        status=RoomStatus.ACTIVE.value,
+        status=RoomStatus.ACTIVE,
     )
     session.add(room)
     session.flush()
@@ -137,12 +137,12 @@ def add_contact(
             contact_network=contact.network,
         )
     repository.add_contact(session, room.id, contact.id, now)
-    if room.status == RoomStatus.DEACTIVATED.value:
+    if room.status == RoomStatus.DEACTIVATED:
         target = desired_status(session, room, now)
         apply_transition(
             session, ROOM, Room, room.id, event="reactivated", target=target, actor=actor, at=now
         )
-        room.status = target.value
+        room.status = target
     else:
         refresh_status(session, room, actor=actor, now=now)
     queued = (
@@ -162,7 +162,7 @@ def remove_contact(
         apply_transition(
             session, ROOM, Room, room.id, event="last_contact_removed", actor=actor, at=now
         )
-        room.status = RoomStatus.DEACTIVATED.value
+        room.status = RoomStatus.DEACTIVATED
     else:
         refresh_status(session, room, actor=actor, now=now)
 
@@ -190,10 +190,10 @@ def desired_status(session: Session, room: Room, now: datetime) -> RoomStatus:
 
 def refresh_status(session: Session, room: Room, *, actor: str, now: datetime) -> bool:
     """ACTIVE ⇄ LIMITED from the contacts' windows; a DEACTIVATED room stays so."""
-    if room.status == RoomStatus.DEACTIVATED.value:
+    if room.status == RoomStatus.DEACTIVATED:
         return False
     want = desired_status(session, room, now)
-    if want.value == room.status:
+    if want == room.status:
         return False
     event = "windows_open" if want is RoomStatus.ACTIVE else "window_closed"
     try:
@@ -202,7 +202,7 @@ def refresh_status(session: Session, room: Room, *, actor: str, now: datetime) -
         )
     except IllegalTransition:
         return False  # moved under us (deactivated): nothing to do
-    room.status = str(moved.target)
+    room.status = want
     return moved.changed
 
 

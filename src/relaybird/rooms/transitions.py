@@ -2,29 +2,9 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from relaybird.kit.state_machine import StateMachine, table
-
-
-class RoomStatus(StrEnum):
-    ACTIVE = "ACTIVE"
-    LIMITED = "LIMITED"
-    DEACTIVATED = "DEACTIVATED"
-
-
-class MessageStatus(StrEnum):
-    PENDING = "PENDING"
-    SENT = "SENT"
-    DELIVERED = "DELIVERED"
-    READ = "READ"
-    FAILED = "FAILED"
-    RECEIVED = "RECEIVED"
-    # Inbound from a blocked number: kept, not delivered to the room.
-    HELD = "HELD"
-    # A system notice in the room (e.g. "no WhatsApp account for this contact").
-    POSTED = "POSTED"
-
+from relaybird.models.room import MessageStatus as MessageStatus
+from relaybird.models.room import RoomStatus as RoomStatus
 
 ROOM = StateMachine(
     entity="room",
