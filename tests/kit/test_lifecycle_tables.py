@@ -67,6 +67,7 @@ EXPECTED: dict[str, set[tuple[Any, str, Any]]] = {
         (C.RUNNING, "pause", C.PAUSED),
         (C.RUNNING, "auto_pause", C.PAUSED),
         (C.PAUSED, "resume", C.RUNNING),
+        (C.PAUSED, "auto_resume", C.RUNNING),
         (C.RUNNING, "complete", C.COMPLETED),
         (C.NOT_STARTED, "end", C.ENDED),
         (C.RUNNING, "end", C.ENDED),
@@ -77,6 +78,8 @@ EXPECTED: dict[str, set[tuple[Any, str, Any]]] = {
         (None, "imported_invalid", R.INVALID_RECORD),
         (None, "imported_legacy", R.SUCCESSFULLY_SUBMITTED),
         (R.INITIAL, "claimed", R.IN_PROGRESS),
+        # A number that opted out after the upload is skipped (consent).
+        *((s, "opted_out", R.REMOVED) for s in (R.INITIAL, R.RETRY_SCHEDULED, R.IN_PROGRESS)),
         (R.RETRY_SCHEDULED, "claimed", R.IN_PROGRESS),
         # A due row that cannot become a send is set aside (issue 11: one bad row never
         # stops a loop).
