@@ -286,7 +286,7 @@ def _quality_guard(session: Session, sender: Sender, now: datetime) -> None:
 
 def _refresh(sender: Sender, view: SenderView) -> None:
     """Keep the loaded row in step with what was written (the UPDATEs bypass the ORM)."""
-    sender.status = str(view.status)
+    sender.status = view.status
     for name, column in _COLUMNS.items():
         setattr(sender, column, _col(getattr(view, name)))
 

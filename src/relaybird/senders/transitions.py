@@ -6,26 +6,10 @@ live in ``senders.lifecycle``; this table only says which moves exist.
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from relaybird.kit.state_machine import StateMachine, table
-
-
-class SenderStatus(StrEnum):
-    PENDING = "PENDING"
-    CONNECTED = "CONNECTED"
-    OFFLINE = "OFFLINE"
-    FLAGGED = "FLAGGED"
-    RESTRICTED = "RESTRICTED"
-    BANNED = "BANNED"
-
-
-class QualityRating(StrEnum):
-    HIGH = "HIGH"
-    MEDIUM = "MEDIUM"
-    LOW = "LOW"
-    UNKNOWN = "UNKNOWN"
-
+from relaybird.models.sender import MessagingLimit as MessagingLimit
+from relaybird.models.sender import QualityRating as QualityRating
+from relaybird.models.sender import SenderStatus as SenderStatus
 
 # Meta's names for the quality ratings.
 QUALITY_FROM_META = {
@@ -38,16 +22,6 @@ QUALITY_FROM_META = {
     "MEDIUM": QualityRating.MEDIUM,
     "LOW": QualityRating.LOW,
 }
-
-
-class MessagingLimit(StrEnum):
-    TIER_50 = "TIER_50"
-    TIER_250 = "TIER_250"
-    TIER_1K = "TIER_1K"
-    TIER_2K = "TIER_2K"
-    TIER_10K = "TIER_10K"
-    TIER_100K = "TIER_100K"
-    TIER_UNLIMITED = "TIER_UNLIMITED"
 
 
 # Unique recipients of business-initiated messages per moving 24 h; None: no limit.
