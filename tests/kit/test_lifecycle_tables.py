@@ -22,7 +22,14 @@ from relaybird.campaigns.transitions import (
 from relaybird.contacts.transitions import AVAILABILITY, CONTACT, ContactStatus, Network
 from relaybird.errors import IllegalTransition
 from relaybird.kit.state_machine import StateMachine, rank_never_decreases
-from relaybird.rooms.transitions import MESSAGE_RANK, ROOM, ROOM_MESSAGE, MessageStatus, RoomStatus
+from relaybird.rooms.transitions import (
+    MESSAGE_RANK,
+    ROOM,
+    ROOM_MESSAGE,
+    MessageStatus,
+    RoomEvent,
+    RoomStatus,
+)
 from relaybird.senders.transitions import SENDER, SenderStatus
 
 R = RecipientState
@@ -301,3 +308,8 @@ def test_refusal_message_names_the_states() -> None:
         CAMPAIGN.resolve(C.COMPLETED, "start")
     assert "COMPLETED" in info.value.detail
     assert "start" in info.value.detail
+
+
+def test_room_event_enum_is_the_room_tables_events() -> None:
+    """RoomEvent names every event of the ROOM table, and nothing else."""
+    assert {e.value for e in RoomEvent} == set(ROOM.events)

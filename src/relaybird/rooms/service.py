@@ -21,7 +21,7 @@ from relaybird.events.transitions import Moved, apply_transition, record
 from relaybird.models import Contact, Room, RoomMessage, User
 from relaybird.rooms import messages, repository
 from relaybird.rooms.errors import NetworkMismatch
-from relaybird.rooms.transitions import ROOM, RoomStatus
+from relaybird.rooms.transitions import ROOM, RoomEvent, RoomStatus
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,7 @@ def create_room(
         session,
         ROOM,
         [Moved(room.id, workspace_id, None, RoomStatus.ACTIVE.value)],
-        event="created",
+        event=RoomEvent.CREATED,
         actor=actor,
         at=now,
     )
@@ -140,7 +140,14 @@ def add_contact(
     if room.status == RoomStatus.DEACTIVATED:
         target = desired_status(session, room, now)
         apply_transition(
-            session, ROOM, Room, room.id, event="reactivated", target=target, actor=actor, at=now
+            session,
+            ROOM,
+            Room,
+            room.id,
+            event=RoomEvent.REACTIVATED,
+            target=target,
+            actor=actor,
+            at=now,
         )
         room.status = target
     else:
@@ -160,7 +167,7 @@ def remove_contact(
         raise NotFound(f"contact {contact_id} is not in room {room.id}")
     if repository.count_contacts(session, room.id) == 0:
         apply_transition(
-            session, ROOM, Room, room.id, event="last_contact_removed", actor=actor, at=now
+            session, ROOM, Room, room.id, event=RoomEvent.LAST_CONTACT_REMOVED, actor=actor, at=now
         )
         room.status = RoomStatus.DEACTIVATED
     else:
@@ -195,7 +202,7 @@ def refresh_status(session: Session, room: Room, *, actor: str, now: datetime) -
     want = desired_status(session, room, now)
     if want == room.status:
         return False
-    event = "windows_open" if want is RoomStatus.ACTIVE else "window_closed"
+    event = RoomEvent.WINDOWS_OPEN if want is RoomStatus.ACTIVE else RoomEvent.WINDOW_CLOSED
     try:
         moved = apply_transition(
             session, ROOM, Room, room.id, event=event, target=want, actor=actor, at=now

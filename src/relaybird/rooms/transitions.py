@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from relaybird.kit.state_machine import StateMachine, table
 from relaybird.models.room import MessageStatus as MessageStatus
 from relaybird.models.room import RoomStatus as RoomStatus
+
+
+class RoomEvent(StrEnum):
+    """The events of the ROOM table (history rows store the value)."""
+
+    CREATED = "created"
+    WINDOW_CLOSED = "window_closed"
+    WINDOWS_OPEN = "windows_open"
+    LAST_CONTACT_REMOVED = "last_contact_removed"
+    REACTIVATED = "reactivated"
+
 
 ROOM = StateMachine(
     entity="room",
