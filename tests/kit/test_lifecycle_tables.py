@@ -30,7 +30,7 @@ from relaybird.rooms.transitions import (
     RoomEvent,
     RoomStatus,
 )
-from relaybird.senders.transitions import SENDER, SenderStatus
+from relaybird.senders.transitions import SENDER, SenderEvent, SenderStatus
 
 R = RecipientState
 C = CampaignState
@@ -313,3 +313,8 @@ def test_refusal_message_names_the_states() -> None:
 def test_room_event_enum_is_the_room_tables_events() -> None:
     """RoomEvent names every event of the ROOM table, and nothing else."""
     assert {e.value for e in RoomEvent} == set(ROOM.events)
+
+
+def test_sender_event_enum_is_the_sender_tables_events() -> None:
+    """SenderEvent names every event of the SENDER table, and nothing else."""
+    assert {e.value for e in SenderEvent} == set(SENDER.events)

@@ -6,6 +6,8 @@ live in ``senders.lifecycle``; this table only says which moves exist.
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from relaybird.kit.state_machine import StateMachine, table
 from relaybird.models.sender import MessagingLimit as MessagingLimit
 from relaybird.models.sender import QualityRating as QualityRating
@@ -41,6 +43,24 @@ NO_BUSINESS_INITIATED = frozenset(
 )
 # Statuses from which replies inside an open customer-service window may still go out.
 MAY_REPLY = frozenset({SenderStatus.CONNECTED, SenderStatus.FLAGGED, SenderStatus.RESTRICTED})
+
+
+class SenderEvent(StrEnum):
+    """The events of the SENDER table (history rows store the value)."""
+
+    ADDED = "added"
+    BANNED = "banned"
+    FLAG_EXPIRED = "flag_expired"
+    LIMIT_REACHED = "limit_reached"
+    PROVIDER_RESTRICTED = "provider_restricted"
+    QUALITY_LOW = "quality_low"
+    QUALITY_RECOVERED = "quality_recovered"
+    REACHABLE_AGAIN = "reachable_again"
+    REGISTERED = "registered"
+    REINSTATED = "reinstated"
+    RESTRICTION_LIFTED = "restriction_lifted"
+    UNREACHABLE = "unreachable"
+    WINDOW_FREED = "window_freed"
 
 
 SENDER = StateMachine(
