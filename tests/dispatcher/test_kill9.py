@@ -160,11 +160,13 @@ def test_kill_9_mid_campaign_then_restart(sqlite_url: str, tmp_path: Path) -> No
         # the crash is ERROR "outcome unknown" unless its webhook told us better.
         assert reached <= set(per_phone)
         # Issue 12 item 15: only sends that had started can be "outcome unknown"; what was
-        # claimed ahead but never started went back and was sent after the restart. At most
-        # the group being started at the kill (150 msg/s: 15 a group) never reached Meta.
+        # claimed ahead (up to two claim batches, 74 here) but never started went back and was
+        # sent after the restart. The starter hands a marked group to the workers only once they
+        # hold the previous one, so at most three groups (150 msg/s: 15 a group) were started
+        # and not yet on the wire at the kill: one marked, one queued, one the workers held.
         requested = {r["to"] for r in sim.requests()}
         never_reached = unknown - requested
-        assert len(never_reached) <= 15, (len(never_reached), len(unknown))
+        assert len(never_reached) <= 3 * 15, (len(never_reached), len(unknown))
     finally:
         db.dispose()
         sim_thread.stop()

@@ -95,6 +95,11 @@ class SenderRunner:
         self.stops = Stops()
         self.claimed: asyncio.Queue[_Work | None] = asyncio.Queue()  # claimed, not started
         self.queue: asyncio.Queue[_Work | None] = asyncio.Queue()  # started: send now
+        # Set when a worker takes the last started send: the starter hands over the next group
+        # (already marked) only then, so at any instant at most three groups are started and not
+        # yet on the wire (one marked, one queued, one the workers hold), whatever the load —
+        # what a kill -9 can leave "outcome unknown" — and marking overlaps the sending.
+        self.picked = asyncio.Event()
         self.results: list[Outcome] = []
         self.results_ready = asyncio.Event()
         self.inflight = 0
@@ -179,6 +184,8 @@ class SenderRunner:
     async def _worker(self) -> None:
         while True:
             work = await self.queue.get()
+            if self.queue.empty():
+                self.picked.set()
             if work is None:
                 return
             self._done(await self._send(work))
@@ -216,6 +223,9 @@ class SenderRunner:
                     self._done(Outcome(work.item, released=True))
                 continue
             marked = time.monotonic()
+            while not self.queue.empty():  # the workers lag: hand over once they hold the last
+                self.picked.clear()
+                await self.picked.wait()
             for work in ready:
                 if work.item.id in stopped:
                     # Its campaign stopped since the claim (paused, e.g. by a template webhook;
