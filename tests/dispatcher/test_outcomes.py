@@ -149,3 +149,8 @@ def test_every_decision_is_a_row_of_the_recipient_table(
     if d.event in {E.RETRIES_EXHAUSTED, E.TRANSIENT_ERROR, E.OUTCOME_UNKNOWN}:
         assert error is not None and error.kind in {RT, ST}
         assert d.error_code == error.code
+
+
+def test_the_event_names_are_the_tables() -> None:
+    """RecipientEvent names every event of the RECIPIENT table, and nothing else."""
+    assert {e.value for e in RecipientEvent} == set(RECIPIENT.events)

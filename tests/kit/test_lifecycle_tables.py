@@ -22,8 +22,15 @@ from relaybird.campaigns.transitions import (
 from relaybird.contacts.transitions import AVAILABILITY, CONTACT, ContactStatus, Network
 from relaybird.errors import IllegalTransition
 from relaybird.kit.state_machine import StateMachine, rank_never_decreases
-from relaybird.rooms.transitions import MESSAGE_RANK, ROOM, ROOM_MESSAGE, MessageStatus, RoomStatus
-from relaybird.senders.transitions import SENDER, SenderStatus
+from relaybird.rooms.transitions import (
+    MESSAGE_RANK,
+    ROOM,
+    ROOM_MESSAGE,
+    MessageStatus,
+    RoomEvent,
+    RoomStatus,
+)
+from relaybird.senders.transitions import SENDER, SenderEvent, SenderStatus
 
 R = RecipientState
 C = CampaignState
@@ -67,6 +74,7 @@ EXPECTED: dict[str, set[tuple[Any, str, Any]]] = {
         (C.RUNNING, "pause", C.PAUSED),
         (C.RUNNING, "auto_pause", C.PAUSED),
         (C.PAUSED, "resume", C.RUNNING),
+        (C.PAUSED, "auto_resume", C.RUNNING),
         (C.RUNNING, "complete", C.COMPLETED),
         (C.NOT_STARTED, "end", C.ENDED),
         (C.RUNNING, "end", C.ENDED),
@@ -77,6 +85,8 @@ EXPECTED: dict[str, set[tuple[Any, str, Any]]] = {
         (None, "imported_invalid", R.INVALID_RECORD),
         (None, "imported_legacy", R.SUCCESSFULLY_SUBMITTED),
         (R.INITIAL, "claimed", R.IN_PROGRESS),
+        # A number that opted out after the upload is skipped (consent).
+        *((s, "opted_out", R.REMOVED) for s in (R.INITIAL, R.RETRY_SCHEDULED, R.IN_PROGRESS)),
         (R.RETRY_SCHEDULED, "claimed", R.IN_PROGRESS),
         # A due row that cannot become a send is set aside (issue 11: one bad row never
         # stops a loop).
@@ -298,3 +308,13 @@ def test_refusal_message_names_the_states() -> None:
         CAMPAIGN.resolve(C.COMPLETED, "start")
     assert "COMPLETED" in info.value.detail
     assert "start" in info.value.detail
+
+
+def test_room_event_enum_is_the_room_tables_events() -> None:
+    """RoomEvent names every event of the ROOM table, and nothing else."""
+    assert {e.value for e in RoomEvent} == set(ROOM.events)
+
+
+def test_sender_event_enum_is_the_sender_tables_events() -> None:
+    """SenderEvent names every event of the SENDER table, and nothing else."""
+    assert {e.value for e in SenderEvent} == set(SENDER.events)

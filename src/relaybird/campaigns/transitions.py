@@ -32,6 +32,7 @@ class RecipientEvent(StrEnum):
     STATUS_FAILED = "status_failed"
     REMOVED = "removed"
     CAMPAIGN_ENDED = "campaign_ended"
+    OPTED_OUT = "opted_out"
 
 
 CAMPAIGN = StateMachine(

@@ -448,19 +448,20 @@ def _tune_sender(
     """Demo numbers get a large messaging limit and the demo's throughput."""
     from relaybird.auth import service as auth
     from relaybird.models import Sender
+    from relaybird.models.sender import MessagingLimit, SenderStatus
 
     with ctx.db.write() as session:
         if sender_id is None:
             assert body is not None
             ws = auth.ensure_workspace(session, auth.DEFAULT_WORKSPACE)
-            sender = Sender(workspace_id=ws.id, status="CONNECTED", **body)
+            sender = Sender(workspace_id=ws.id, status=SenderStatus.CONNECTED, **body)
             session.add(sender)
             session.flush()
         else:
             found = session.get(Sender, sender_id)
             assert found is not None
             sender = found
-        sender.messaging_limit = "TIER_100K"
+        sender.messaging_limit = MessagingLimit.TIER_100K
         sender.throughput_mps = throughput
         return sender.id
 

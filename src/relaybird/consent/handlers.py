@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from relaybird.consent import keywords, repository, service
 from relaybird.consent.schemas import Source
 from relaybird.inbox.handlers import ApplyContext, Registry
+from relaybird.models.consent import ReplyStatus
 from relaybird.providers.whatsapp.events import InboundMessage, MessageStatus, UserPreferences
 
 log = logging.getLogger("relaybird.consent")
@@ -82,7 +83,7 @@ def on_inbound(session: Session, events: Sequence[InboundMessage], ctx: ApplyCon
                     "phone": phone,
                     "text": text,
                     "inbound_wamid": event.wamid[:128],
-                    "status": "QUEUED",
+                    "status": ReplyStatus.QUEUED,
                     "created_at": ctx.now,
                 },
             )

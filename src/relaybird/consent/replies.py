@@ -11,6 +11,7 @@ import logging
 
 from relaybird.consent import repository
 from relaybird.context import AppContext
+from relaybird.models.consent import ReplyStatus
 from relaybird.providers.port import SenderCredentials
 
 log = logging.getLogger("relaybird.consent.replies")
@@ -38,22 +39,22 @@ async def send_due(ctx: AppContext) -> int:
     if not work:
         return 0
     provider = ctx.provider
-    results: list[tuple[int, str, str | None, str | None]] = []
+    results: list[tuple[int, ReplyStatus, str | None, str | None]] = []
     for reply_id, creds, phone, text in work:
         if creds is None:
-            results.append((reply_id, "FAILED", None, "the sender number is gone"))
+            results.append((reply_id, ReplyStatus.FAILED, None, "the sender number is gone"))
             continue
         try:
             result = await provider.send_text(creds, phone, text, f"c:{reply_id}")
         except Exception as exc:  # one bad send never stops the loop
             log.exception("consent reply %s failed", reply_id)
-            results.append((reply_id, "FAILED", None, type(exc).__name__))
+            results.append((reply_id, ReplyStatus.FAILED, None, type(exc).__name__))
             continue
         if result.accepted:
-            results.append((reply_id, "SENT", result.message_id, None))
+            results.append((reply_id, ReplyStatus.SENT, result.message_id, None))
         else:
             title = result.error.title if result.error else "refused"
-            results.append((reply_id, "FAILED", None, title))
+            results.append((reply_id, ReplyStatus.FAILED, None, title))
 
     def record() -> None:
         with ctx.db.write() as session:

@@ -12,6 +12,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from relaybird.models import ConsentReply, ConsentSettings, Sender, Suppression, Template
+from relaybird.models.consent import ReplyStatus
 
 
 def get(session: Session, workspace_id: int, phone: str) -> Suppression | None:
@@ -112,7 +113,7 @@ def claim_replies(session: Session, now: datetime, limit: int) -> list[ConsentRe
     rows = list(
         session.scalars(
             select(ConsentReply)
-            .where(ConsentReply.status == "QUEUED", ConsentReply.claimed_at.is_(None))
+            .where(ConsentReply.status == ReplyStatus.QUEUED, ConsentReply.claimed_at.is_(None))
             .order_by(ConsentReply.id)
             .limit(limit)
         )
@@ -134,7 +135,7 @@ def finish_reply(
     session: Session,
     reply_id: int,
     *,
-    status: str,
+    status: ReplyStatus,
     wamid: str | None,
     error: str | None,
     now: datetime,

@@ -4,12 +4,21 @@ keywords, and the confirmations owed to people who texted one."""
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from relaybird.db.types import BigId
+from relaybird.db.types import BigId, StringEnum
 from relaybird.models.base import Base, IdMixin, Json
+
+
+class ReplyStatus(StrEnum):
+    """A consent confirmation: owed, sent, or given up (sent at most once)."""
+
+    QUEUED = "QUEUED"
+    SENT = "SENT"
+    FAILED = "FAILED"
 
 
 class Suppression(IdMixin, Base):
@@ -63,7 +72,9 @@ class ConsentReply(IdMixin, Base):
     text: Mapped[str] = mapped_column(Text)
     # The inbound message it answers (one confirmation per message, replays add none).
     inbound_wamid: Mapped[str] = mapped_column(String(128), unique=True)
-    status: Mapped[str] = mapped_column(String(16), default="QUEUED")  # QUEUED|SENT|FAILED
+    status: Mapped[ReplyStatus] = mapped_column(
+        StringEnum(ReplyStatus, 16), default=ReplyStatus.QUEUED
+    )
     claimed_at: Mapped[datetime | None]
     wamid: Mapped[str | None] = mapped_column(String(128))
     error_title: Mapped[str | None] = mapped_column(Text)

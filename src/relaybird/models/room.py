@@ -1,12 +1,34 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from relaybird.db.types import BigId
+from relaybird.db.types import BigId, StringEnum
 from relaybird.models.base import Base, IdMixin, Json, TimestampMixin
+
+# The lifecycles' states (their tables are rooms/transitions.py).
+
+
+class RoomStatus(StrEnum):
+    ACTIVE = "ACTIVE"
+    LIMITED = "LIMITED"
+    DEACTIVATED = "DEACTIVATED"
+
+
+class MessageStatus(StrEnum):
+    PENDING = "PENDING"
+    SENT = "SENT"
+    DELIVERED = "DELIVERED"
+    READ = "READ"
+    FAILED = "FAILED"
+    RECEIVED = "RECEIVED"
+    # Inbound from a blocked number: kept, not delivered to the room.
+    HELD = "HELD"
+    # A system notice in the room (e.g. "no WhatsApp account for this contact").
+    POSTED = "POSTED"
 
 
 class Room(IdMixin, TimestampMixin, Base):
@@ -18,7 +40,9 @@ class Room(IdMixin, TimestampMixin, Base):
     name: Mapped[str] = mapped_column(String(200))
     network: Mapped[str] = mapped_column(String(20))
     owner_user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id"))
-    status: Mapped[str] = mapped_column(String(16), default="ACTIVE")
+    status: Mapped[RoomStatus] = mapped_column(
+        StringEnum(RoomStatus, 16), default=RoomStatus.ACTIVE
+    )
     # The sender number used for WhatsApp rooms (welcome template, replies).
     sender_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("senders.id"))
 
@@ -67,7 +91,7 @@ class RoomMessage(IdMixin, Base):
         BigId, ForeignKey("contacts.id", ondelete="SET NULL")
     )
     text: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[MessageStatus] = mapped_column(StringEnum(MessageStatus, 16))
     # Outbound: set when a sender claims the PENDING message (committed before the provider is
     # called). A claimed message is never sent again: after a crash it is reconciled from
     # webhooks (callback data ``m:<id>``) or marked FAILED "outcome unknown" (at most once).

@@ -1,13 +1,42 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from relaybird.db.types import BigId
+from relaybird.db.types import BigId, StringEnum
 from relaybird.models.base import Base, IdMixin, Json, TimestampMixin
+
+# The lifecycle's states (its table is senders/transitions.py).
+
+
+class SenderStatus(StrEnum):
+    PENDING = "PENDING"
+    CONNECTED = "CONNECTED"
+    OFFLINE = "OFFLINE"
+    FLAGGED = "FLAGGED"
+    RESTRICTED = "RESTRICTED"
+    BANNED = "BANNED"
+
+
+class QualityRating(StrEnum):
+    HIGH = "HIGH"
+    MEDIUM = "MEDIUM"
+    LOW = "LOW"
+    UNKNOWN = "UNKNOWN"
+
+
+class MessagingLimit(StrEnum):
+    TIER_50 = "TIER_50"
+    TIER_250 = "TIER_250"
+    TIER_1K = "TIER_1K"
+    TIER_2K = "TIER_2K"
+    TIER_10K = "TIER_10K"
+    TIER_100K = "TIER_100K"
+    TIER_UNLIMITED = "TIER_UNLIMITED"
 
 
 class Sender(IdMixin, TimestampMixin, Base):
@@ -24,14 +53,20 @@ class Sender(IdMixin, TimestampMixin, Base):
     # Secret: never logged, never returned by the API.
     access_token: Mapped[str] = mapped_column(Text)
 
-    status: Mapped[str] = mapped_column(String(16), default="PENDING")
+    status: Mapped[SenderStatus] = mapped_column(
+        StringEnum(SenderStatus, 16), default=SenderStatus.PENDING
+    )
     # The status to return to when OFFLINE or RESTRICTED ends ("the status it had").
-    status_before: Mapped[str | None] = mapped_column(String(16))
+    status_before: Mapped[SenderStatus | None] = mapped_column(StringEnum(SenderStatus, 16))
     status_reason: Mapped[str | None] = mapped_column(Text)
     # The provider's own status string, kept verbatim (an open set we map onto ours).
     provider_status: Mapped[str | None] = mapped_column(String(64))
-    quality_rating: Mapped[str] = mapped_column(String(16), default="UNKNOWN")
-    messaging_limit: Mapped[str] = mapped_column(String(16), default="TIER_1K")
+    quality_rating: Mapped[QualityRating] = mapped_column(
+        StringEnum(QualityRating, 16), default=QualityRating.UNKNOWN
+    )
+    messaging_limit: Mapped[MessagingLimit] = mapped_column(
+        StringEnum(MessagingLimit, 16), default=MessagingLimit.TIER_1K
+    )
     limit_model: Mapped[str] = mapped_column(String(20), default="PER_NUMBER")
     throughput_mps: Mapped[int] = mapped_column(default=80)
     # An operator's lower cap on messages per second; None: the provider's throughput.

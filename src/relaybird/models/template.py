@@ -1,13 +1,42 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from relaybird.db.types import BigId
+from relaybird.db.types import BigId, StringEnum
 from relaybird.models.base import Base, IdMixin, Json, TimestampMixin
+
+# The lifecycles' states (their tables are templates/transitions.py).
+
+
+class TemplateStatus(StrEnum):
+    APPROVED = "APPROVED"
+    PENDING = "PENDING"
+    REJECTED = "REJECTED"
+    PAUSED = "PAUSED"
+    DISABLED = "DISABLED"
+    IN_APPEAL = "IN_APPEAL"
+    # Negative feedback, at risk of being disabled; Meta still sends it (its status stays
+    # APPROVED at Meta, [3p YCloud]): we keep the warning visible as a status of its own.
+    FLAGGED = "FLAGGED"
+    PENDING_DELETION = "PENDING_DELETION"
+    DELETED = "DELETED"
+    ARCHIVED = "ARCHIVED"
+    # The WABA is at its template cap (event of a creation); not sendable.
+    LIMIT_EXCEEDED = "LIMIT_EXCEEDED"
+    # Cannot be edited. Meta does not say it stops sending; we do not stop it either.
+    LOCKED = "LOCKED"
+
+
+class TemplateQuality(StrEnum):
+    GREEN = "GREEN"
+    YELLOW = "YELLOW"
+    RED = "RED"
+    UNKNOWN = "UNKNOWN"
 
 
 class Template(IdMixin, TimestampMixin, Base):
@@ -27,10 +56,12 @@ class Template(IdMixin, TimestampMixin, Base):
     meta_id: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(512))
     language: Mapped[str] = mapped_column(String(16))
-    status: Mapped[str] = mapped_column(String(24))
+    status: Mapped[TemplateStatus] = mapped_column(StringEnum(TemplateStatus, 24))
     category: Mapped[str | None] = mapped_column(String(24))
     sub_category: Mapped[str | None] = mapped_column(String(32))
-    quality_score: Mapped[str] = mapped_column(String(16), default="UNKNOWN")
+    quality_score: Mapped[TemplateQuality] = mapped_column(
+        StringEnum(TemplateQuality, 16), default=TemplateQuality.UNKNOWN
+    )
     parameter_format: Mapped[str] = mapped_column(String(16), default="POSITIONAL")
     components: Mapped[list[Any]] = mapped_column(Json, default=list)
     rejected_reason: Mapped[str | None] = mapped_column(Text)

@@ -81,7 +81,7 @@ def _new(
             author_user_id=author_user_id,
             contact_id=contact_id,
             text=text,
-            status=status.value,
+            status=status,
             template_name=template.name if template else None,
             template_language=template.language if template else None,
             template_params=list(template.body_params) if template else None,
@@ -96,7 +96,7 @@ def _new(
     record(
         session,
         ROOM_MESSAGE,
-        [Moved(row.id, room.workspace_id, None, status.value)],
+        [Moved(row.id, room.workspace_id, None, status)],
         event=event,
         actor=actor,
         data={"room_id": room.id, "direction": direction, "kind": kind},
@@ -332,7 +332,7 @@ def apply_status(
     if known is None:
         return False
     event, target = known
-    observed = MessageStatus(message.status)
+    observed = message.status
     if not ROOM_MESSAGE.can(observed, event, target):
         return False
     values: dict[str, object] = {"updated_at": now}
@@ -351,7 +351,7 @@ def apply_status(
         values=values,
         at=now,
     )
-    message.status = str(moved.target)
+    message.status = target
     return moved.changed
 
 
@@ -359,7 +359,7 @@ def mark_sent(session: Session, message: RoomMessage, message_id: str, *, now: d
     """The provider accepted it. A webhook may have moved it on already: then keep the id only."""
     repository.set_wamid(session, message.id, message_id)
     repository.clear_error(session, message.id)
-    if message.status == MessageStatus.PENDING.value:
+    if message.status == MessageStatus.PENDING:
         apply_transition(
             session,
             ROOM_MESSAGE,
@@ -384,7 +384,7 @@ def retry_later(
 ) -> bool:
     """A transient provider error (the provider said no, so nothing went out): back to PENDING,
     unclaimed, due at ``at``, the error shown meanwhile. False if it is no longer PENDING."""
-    if message.status != MessageStatus.PENDING.value:
+    if message.status != MessageStatus.PENDING:
         return False
     apply_transition(
         session,

@@ -308,7 +308,7 @@ def messages(
     if after_id is not None:
         query = query.where(RoomMessage.id > after_id)
     if not include_held:
-        query = query.where(RoomMessage.status != MessageStatus.HELD.value)
+        query = query.where(RoomMessage.status != MessageStatus.HELD)
     return list(session.scalars(query.order_by(RoomMessage.id).limit(limit)))
 
 
@@ -323,7 +323,7 @@ def has_message_of_kind(
         RoomMessage.kind == kind,
     )
     if not failed_too:
-        query = query.where(RoomMessage.status != MessageStatus.FAILED.value)
+        query = query.where(RoomMessage.status != MessageStatus.FAILED)
     return session.scalar(query.limit(1)) is not None
 
 
@@ -333,7 +333,7 @@ def held_messages(session: Session, contact_id: int) -> list[RoomMessage]:
             select(RoomMessage)
             .where(
                 RoomMessage.contact_id == contact_id,
-                RoomMessage.status == MessageStatus.HELD.value,
+                RoomMessage.status == MessageStatus.HELD,
             )
             .order_by(RoomMessage.id)
         )
@@ -350,7 +350,7 @@ def unclaimed(session: Session, now: datetime, limit: int) -> list[int]:
         session.scalars(
             select(RoomMessage.id)
             .where(
-                RoomMessage.status == MessageStatus.PENDING.value,
+                RoomMessage.status == MessageStatus.PENDING,
                 RoomMessage.claimed_at.is_(None),
                 _due(now),
             )
@@ -369,7 +369,7 @@ def claim(session: Session, ids: Sequence[int], at: datetime) -> list[int]:
         update(RoomMessage)
         .where(
             RoomMessage.id.in_(list(ids)),
-            RoomMessage.status == MessageStatus.PENDING.value,
+            RoomMessage.status == MessageStatus.PENDING,
             RoomMessage.claimed_at.is_(None),
             _due(at),
         )
@@ -388,7 +388,7 @@ def last_of_kind_failed(session: Session, contact_id: int, kind: str) -> bool:
         .order_by(RoomMessage.id.desc())
         .limit(1)
     )
-    return status == MessageStatus.FAILED.value
+    return status == MessageStatus.FAILED
 
 
 def release_waiting(session: Session, contact_id: int, note: str) -> list[int]:
@@ -398,7 +398,7 @@ def release_waiting(session: Session, contact_id: int, note: str) -> list[int]:
         .where(
             RoomMessage.contact_id == contact_id,
             RoomMessage.direction == "OUT",
-            RoomMessage.status == MessageStatus.PENDING.value,
+            RoomMessage.status == MessageStatus.PENDING,
             RoomMessage.claimed_at.is_(None),
             RoomMessage.error_title == note,
         )
@@ -414,7 +414,7 @@ def stale_claims(session: Session, before: datetime, limit: int) -> list[int]:
         session.scalars(
             select(RoomMessage.id)
             .where(
-                RoomMessage.status == MessageStatus.PENDING.value,
+                RoomMessage.status == MessageStatus.PENDING,
                 RoomMessage.claimed_at.is_not(None),
                 RoomMessage.claimed_at < before,
             )
@@ -431,7 +431,7 @@ def clear_error(session: Session, message_id: int) -> None:
         .where(
             RoomMessage.id == message_id,
             RoomMessage.error_code.is_not(None),
-            RoomMessage.status != MessageStatus.FAILED.value,
+            RoomMessage.status != MessageStatus.FAILED,
         )
         .values(error_code=None, error_title=None, next_attempt_at=None),
         execution_options={"synchronize_session": False},

@@ -21,7 +21,7 @@ from relaybird.events.transitions import Moved, apply_transition, record
 from relaybird.models import Contact, Room, RoomMessage, User
 from relaybird.rooms import messages, repository
 from relaybird.rooms.errors import NetworkMismatch
-from relaybird.rooms.transitions import ROOM, RoomStatus
+from relaybird.rooms.transitions import ROOM, RoomEvent, RoomStatus
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ def create_room(
         network=network.value,
         owner_user_id=owner.id,
         sender_id=sender_id,
-        status=RoomStatus.ACTIVE.value,
+        status=RoomStatus.ACTIVE,
     )
     session.add(room)
     session.flush()
@@ -95,7 +95,7 @@ def create_room(
         session,
         ROOM,
         [Moved(room.id, workspace_id, None, RoomStatus.ACTIVE.value)],
-        event="created",
+        event=RoomEvent.CREATED,
         actor=actor,
         at=now,
     )
@@ -137,12 +137,19 @@ def add_contact(
             contact_network=contact.network,
         )
     repository.add_contact(session, room.id, contact.id, now)
-    if room.status == RoomStatus.DEACTIVATED.value:
+    if room.status == RoomStatus.DEACTIVATED:
         target = desired_status(session, room, now)
         apply_transition(
-            session, ROOM, Room, room.id, event="reactivated", target=target, actor=actor, at=now
+            session,
+            ROOM,
+            Room,
+            room.id,
+            event=RoomEvent.REACTIVATED,
+            target=target,
+            actor=actor,
+            at=now,
         )
-        room.status = target.value
+        room.status = target
     else:
         refresh_status(session, room, actor=actor, now=now)
     queued = (
@@ -160,9 +167,9 @@ def remove_contact(
         raise NotFound(f"contact {contact_id} is not in room {room.id}")
     if repository.count_contacts(session, room.id) == 0:
         apply_transition(
-            session, ROOM, Room, room.id, event="last_contact_removed", actor=actor, at=now
+            session, ROOM, Room, room.id, event=RoomEvent.LAST_CONTACT_REMOVED, actor=actor, at=now
         )
-        room.status = RoomStatus.DEACTIVATED.value
+        room.status = RoomStatus.DEACTIVATED
     else:
         refresh_status(session, room, actor=actor, now=now)
 
@@ -190,19 +197,19 @@ def desired_status(session: Session, room: Room, now: datetime) -> RoomStatus:
 
 def refresh_status(session: Session, room: Room, *, actor: str, now: datetime) -> bool:
     """ACTIVE ⇄ LIMITED from the contacts' windows; a DEACTIVATED room stays so."""
-    if room.status == RoomStatus.DEACTIVATED.value:
+    if room.status == RoomStatus.DEACTIVATED:
         return False
     want = desired_status(session, room, now)
-    if want.value == room.status:
+    if want == room.status:
         return False
-    event = "windows_open" if want is RoomStatus.ACTIVE else "window_closed"
+    event = RoomEvent.WINDOWS_OPEN if want is RoomStatus.ACTIVE else RoomEvent.WINDOW_CLOSED
     try:
         moved = apply_transition(
             session, ROOM, Room, room.id, event=event, target=want, actor=actor, at=now
         )
     except IllegalTransition:
         return False  # moved under us (deactivated): nothing to do
-    room.status = str(moved.target)
+    room.status = want
     return moved.changed
 
 

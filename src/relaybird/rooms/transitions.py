@@ -5,25 +5,18 @@ from __future__ import annotations
 from enum import StrEnum
 
 from relaybird.kit.state_machine import StateMachine, table
+from relaybird.models.room import MessageStatus as MessageStatus
+from relaybird.models.room import RoomStatus as RoomStatus
 
 
-class RoomStatus(StrEnum):
-    ACTIVE = "ACTIVE"
-    LIMITED = "LIMITED"
-    DEACTIVATED = "DEACTIVATED"
+class RoomEvent(StrEnum):
+    """The events of the ROOM table (history rows store the value)."""
 
-
-class MessageStatus(StrEnum):
-    PENDING = "PENDING"
-    SENT = "SENT"
-    DELIVERED = "DELIVERED"
-    READ = "READ"
-    FAILED = "FAILED"
-    RECEIVED = "RECEIVED"
-    # Inbound from a blocked number: kept, not delivered to the room.
-    HELD = "HELD"
-    # A system notice in the room (e.g. "no WhatsApp account for this contact").
-    POSTED = "POSTED"
+    CREATED = "created"
+    WINDOW_CLOSED = "window_closed"
+    WINDOWS_OPEN = "windows_open"
+    LAST_CONTACT_REMOVED = "last_contact_removed"
+    REACTIVATED = "reactivated"
 
 
 ROOM = StateMachine(

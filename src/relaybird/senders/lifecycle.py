@@ -40,7 +40,7 @@ from relaybird.senders.tiers import read_limit as read_limit
 from relaybird.senders.tiers import read_quality as read_quality
 from relaybird.senders.tiers import tier_above as tier_above
 from relaybird.senders.tiers import tier_below as tier_below
-from relaybird.senders.transitions import MessagingLimit, QualityRating, SenderStatus
+from relaybird.senders.transitions import MessagingLimit, QualityRating, SenderEvent, SenderStatus
 
 WINDOW = timedelta(hours=24)
 FLAG_PERIOD = timedelta(days=7)
@@ -172,7 +172,7 @@ def on_quality(view: SenderView, quality: QualityRating, now: datetime) -> Step 
         if view.status == SenderStatus.CONNECTED:
             return _step(
                 view,
-                "quality_low",
+                SenderEvent.QUALITY_LOW,
                 "quality rating LOW",
                 status=SenderStatus.FLAGGED,
                 flagged_at=now,
@@ -198,7 +198,7 @@ def on_unflagged(view: SenderView, now: datetime) -> Step | None:
     quality = view.quality if view.quality in GOOD_QUALITY else QualityRating.MEDIUM
     return _step(
         view,
-        "quality_recovered",
+        SenderEvent.QUALITY_RECOVERED,
         "provider unflagged the number",
         status=SenderStatus.CONNECTED,
         quality=quality,
@@ -215,7 +215,7 @@ def on_limit(view: SenderView, limit: MessagingLimit, reason: str) -> Step | Non
     if view.status == SenderStatus.FLAGGED and rank(limit) < rank(view.limit):
         return _step(
             view,
-            "flag_expired",
+            SenderEvent.FLAG_EXPIRED,
             reason,
             status=SenderStatus.CONNECTED,
             limit=limit,
@@ -229,7 +229,10 @@ def on_registered(view: SenderView) -> Step | None:
     if view.status != SenderStatus.PENDING:
         return None
     return _step(
-        view, "registered", "provider confirms registration", status=SenderStatus.CONNECTED
+        view,
+        SenderEvent.REGISTERED,
+        "provider confirms registration",
+        status=SenderStatus.CONNECTED,
     )
 
 
@@ -239,7 +242,11 @@ def on_unreachable(
     if view.status not in (SenderStatus.CONNECTED, SenderStatus.FLAGGED, SenderStatus.RESTRICTED):
         return None
     return _step(
-        view, "unreachable", reason, status=SenderStatus.OFFLINE, status_before=view.status
+        view,
+        SenderEvent.UNREACHABLE,
+        reason,
+        status=SenderStatus.OFFLINE,
+        status_before=view.status,
     )
 
 
@@ -249,7 +256,7 @@ def on_reachable(view: SenderView) -> Step | None:
     back = view.status_before or SenderStatus.CONNECTED
     return _step(
         view,
-        "reachable_again",
+        SenderEvent.REACHABLE_AGAIN,
         f"reachable again: back to {back}",
         status=back,
         status_before=None
@@ -265,7 +272,7 @@ def on_banned(view: SenderView, reason: str) -> Step | None:
         return None
     return _step(
         view,
-        "banned",
+        SenderEvent.BANNED,
         reason,
         status=SenderStatus.BANNED,
         status_before=None,
@@ -279,7 +286,7 @@ def on_reinstated(view: SenderView, reason: str) -> Step | None:
         return None
     return _step(
         view,
-        "reinstated",
+        SenderEvent.REINSTATED,
         reason,
         status=SenderStatus.CONNECTED,
         flagged_at=None,
@@ -293,7 +300,7 @@ def on_provider_restriction(view: SenderView, until: datetime | None, reason: st
     if view.status in (SenderStatus.CONNECTED, SenderStatus.FLAGGED):
         return _step(
             view,
-            "provider_restricted",
+            SenderEvent.PROVIDER_RESTRICTED,
             reason,
             status=SenderStatus.RESTRICTED,
             status_before=view.status,
@@ -372,7 +379,7 @@ def after_counted(view: SenderView, usage: Usage) -> Step | None:
         return None
     return _step(
         view,
-        "limit_reached",
+        SenderEvent.LIMIT_REACHED,
         f"{usage.used}/{cap} unique recipients in the moving 24 h",
         status=SenderStatus.RESTRICTED,
         status_before=view.status,
@@ -392,7 +399,7 @@ def due(view: SenderView, now: datetime, usage: Usage) -> Step | None:
         if now >= view.quality_ok_since + FLAG_PERIOD:
             return _step(
                 view,
-                "quality_recovered",
+                SenderEvent.QUALITY_RECOVERED,
                 "quality HIGH/MEDIUM held 7 days: same limit",
                 status=SenderStatus.CONNECTED,
                 flagged_at=None,
@@ -410,7 +417,7 @@ def due(view: SenderView, now: datetime, usage: Usage) -> Step | None:
         )
         return _step(
             view,
-            "flag_expired",
+            SenderEvent.FLAG_EXPIRED,
             f"7 days without recovery ({why})",
             status=SenderStatus.CONNECTED,
             flagged_at=None,
@@ -418,7 +425,7 @@ def due(view: SenderView, now: datetime, usage: Usage) -> Step | None:
         )
     return _step(
         view,
-        "flag_expired",
+        SenderEvent.FLAG_EXPIRED,
         f"7 days without recovery: limit {view.limit} → {lower}",
         status=SenderStatus.CONNECTED,
         limit=lower,
@@ -454,7 +461,7 @@ def _release(view: SenderView, now: datetime, usage: Usage) -> Step | None:
             )
         return _step(
             view,
-            "restriction_lifted",
+            SenderEvent.RESTRICTION_LIFTED,
             "provider restriction ended",
             status=back,
             status_before=None,
@@ -467,7 +474,7 @@ def _release(view: SenderView, now: datetime, usage: Usage) -> Step | None:
         return None
     return _step(
         view,
-        "window_freed",
+        SenderEvent.WINDOW_FREED,
         "the moving 24 h window has room again",
         status=back,
         status_before=None,

@@ -27,7 +27,13 @@ from relaybird.senders import lifecycle as lc
 from relaybird.senders.lifecycle import Restriction, SenderView, Step, Usage
 from relaybird.senders.schemas import token_problem
 from relaybird.senders.tiers import INITIAL_LIMIT
-from relaybird.senders.transitions import SENDER, MessagingLimit, QualityRating, SenderStatus
+from relaybird.senders.transitions import (
+    SENDER,
+    MessagingLimit,
+    QualityRating,
+    SenderEvent,
+    SenderStatus,
+)
 
 # SenderView field → Sender column.
 _COLUMNS = {
@@ -131,7 +137,7 @@ def add_sender(
         session,
         SENDER,
         [Moved(sender.id, workspace_id, None, str(start.status))],
-        event="added",
+        event=SenderEvent.ADDED,
         actor=actor,
         reason="number added",
         at=now,
@@ -286,7 +292,7 @@ def _quality_guard(session: Session, sender: Sender, now: datetime) -> None:
 
 def _refresh(sender: Sender, view: SenderView) -> None:
     """Keep the loaded row in step with what was written (the UPDATEs bypass the ORM)."""
-    sender.status = str(view.status)
+    sender.status = view.status
     for name, column in _COLUMNS.items():
         setattr(sender, column, _col(getattr(view, name)))
 

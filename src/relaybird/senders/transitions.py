@@ -9,23 +9,9 @@ from __future__ import annotations
 from enum import StrEnum
 
 from relaybird.kit.state_machine import StateMachine, table
-
-
-class SenderStatus(StrEnum):
-    PENDING = "PENDING"
-    CONNECTED = "CONNECTED"
-    OFFLINE = "OFFLINE"
-    FLAGGED = "FLAGGED"
-    RESTRICTED = "RESTRICTED"
-    BANNED = "BANNED"
-
-
-class QualityRating(StrEnum):
-    HIGH = "HIGH"
-    MEDIUM = "MEDIUM"
-    LOW = "LOW"
-    UNKNOWN = "UNKNOWN"
-
+from relaybird.models.sender import MessagingLimit as MessagingLimit
+from relaybird.models.sender import QualityRating as QualityRating
+from relaybird.models.sender import SenderStatus as SenderStatus
 
 # Meta's names for the quality ratings.
 QUALITY_FROM_META = {
@@ -38,16 +24,6 @@ QUALITY_FROM_META = {
     "MEDIUM": QualityRating.MEDIUM,
     "LOW": QualityRating.LOW,
 }
-
-
-class MessagingLimit(StrEnum):
-    TIER_50 = "TIER_50"
-    TIER_250 = "TIER_250"
-    TIER_1K = "TIER_1K"
-    TIER_2K = "TIER_2K"
-    TIER_10K = "TIER_10K"
-    TIER_100K = "TIER_100K"
-    TIER_UNLIMITED = "TIER_UNLIMITED"
 
 
 # Unique recipients of business-initiated messages per moving 24 h; None: no limit.
@@ -67,6 +43,24 @@ NO_BUSINESS_INITIATED = frozenset(
 )
 # Statuses from which replies inside an open customer-service window may still go out.
 MAY_REPLY = frozenset({SenderStatus.CONNECTED, SenderStatus.FLAGGED, SenderStatus.RESTRICTED})
+
+
+class SenderEvent(StrEnum):
+    """The events of the SENDER table (history rows store the value)."""
+
+    ADDED = "added"
+    BANNED = "banned"
+    FLAG_EXPIRED = "flag_expired"
+    LIMIT_REACHED = "limit_reached"
+    PROVIDER_RESTRICTED = "provider_restricted"
+    QUALITY_LOW = "quality_low"
+    QUALITY_RECOVERED = "quality_recovered"
+    REACHABLE_AGAIN = "reachable_again"
+    REGISTERED = "registered"
+    REINSTATED = "reinstated"
+    RESTRICTION_LIFTED = "restriction_lifted"
+    UNREACHABLE = "unreachable"
+    WINDOW_FREED = "window_freed"
 
 
 SENDER = StateMachine(

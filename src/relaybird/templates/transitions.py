@@ -13,32 +13,8 @@ from __future__ import annotations
 from enum import StrEnum
 
 from relaybird.kit.state_machine import StateMachine, table
-
-
-class TemplateStatus(StrEnum):
-    APPROVED = "APPROVED"
-    PENDING = "PENDING"
-    REJECTED = "REJECTED"
-    PAUSED = "PAUSED"
-    DISABLED = "DISABLED"
-    IN_APPEAL = "IN_APPEAL"
-    # Negative feedback, at risk of being disabled; Meta still sends it (its status stays
-    # APPROVED at Meta, [3p YCloud]): we keep the warning visible as a status of its own.
-    FLAGGED = "FLAGGED"
-    PENDING_DELETION = "PENDING_DELETION"
-    DELETED = "DELETED"
-    ARCHIVED = "ARCHIVED"
-    # The WABA is at its template cap (event of a creation); not sendable.
-    LIMIT_EXCEEDED = "LIMIT_EXCEEDED"
-    # Cannot be edited. Meta does not say it stops sending; we do not stop it either.
-    LOCKED = "LOCKED"
-
-
-class TemplateQuality(StrEnum):
-    GREEN = "GREEN"
-    YELLOW = "YELLOW"
-    RED = "RED"
-    UNKNOWN = "UNKNOWN"
+from relaybird.models.template import TemplateQuality as TemplateQuality
+from relaybird.models.template import TemplateStatus as TemplateStatus
 
 
 class TemplateCategory(StrEnum):
