@@ -38,13 +38,14 @@ from relaybird.models import (
     RoomContact,
     RoomMember,
     RoomMessage,
+    Suppression,
     User,
     VirtualNumber,
 )
 from tests.factories import KeyMaker, make_campaign, make_recipients, make_sender, make_workspace
 
 MARK = "ALPHAMARK"
-PHONE = "+15551230001"
+PHONE = "+12125550187"  # a valid number: routes that parse it reach their lookup
 IDS = (1, 2, 3)
 
 
@@ -68,6 +69,17 @@ def _populate(ctx: AppContext) -> None:
                     created_at=now,
                 )
             )
+            if n == 0:
+                s.add(
+                    Suppression(
+                        workspace_id=ws,
+                        phone=PHONE,
+                        source="manual",
+                        reason=MARK,
+                        created_by=MARK,
+                        created_at=now,
+                    )
+                )
             s.add(
                 BlockedNumber(
                     workspace_id=ws,
