@@ -27,7 +27,7 @@ def test_metrics_read_the_database_at_scrape_time(ctx: AppContext, client: TestC
     with ctx.db.write() as session:
         ws = make_workspace(session)
         sender = make_sender(
-            session, ws, name="Main line", messaging_limit="TIER_1K", quality_rating="GREEN"
+            session, ws, name="Main line", messaging_limit="TIER_1K", quality_rating="HIGH"
         )
         campaign = make_campaign(session, ws, sender, state="RUNNING")
         make_recipients(session, ws, campaign, 3, state="DELIVERED", at=now)
@@ -73,7 +73,7 @@ def test_metrics_read_the_database_at_scrape_time(ctx: AppContext, client: TestC
         samples[
             (
                 "relaybird_sender_status",
-                tuple(sorted((*who, ("quality", "GREEN"), ("status", "CONNECTED")))),
+                tuple(sorted((*who, ("quality", "HIGH"), ("status", "CONNECTED")))),
             )
         ]
         == 1
