@@ -16,6 +16,7 @@ from relaybird.campaigns.transitions import (
     CAMPAIGN,
     PROVIDER_RANK,
     RECIPIENT,
+    CampaignEvent,
     CampaignState,
     RecipientState,
 )
@@ -318,3 +319,8 @@ def test_room_event_enum_is_the_room_tables_events() -> None:
 def test_sender_event_enum_is_the_sender_tables_events() -> None:
     """SenderEvent names every event of the SENDER table, and nothing else."""
     assert {e.value for e in SenderEvent} == set(SENDER.events)
+
+
+def test_campaign_event_enum_is_the_campaign_tables_events() -> None:
+    """CampaignEvent names every event of the CAMPAIGN table, and nothing else."""
+    assert {e.value for e in CampaignEvent} == set(CAMPAIGN.events)

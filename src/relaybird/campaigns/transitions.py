@@ -35,6 +35,20 @@ class RecipientEvent(StrEnum):
     OPTED_OUT = "opted_out"
 
 
+class CampaignEvent(StrEnum):
+    """The events of the CAMPAIGN table (history rows store the value)."""
+
+    CREATED = "created"
+    START = "start"
+    SCHEDULED_START = "scheduled_start"
+    PAUSE = "pause"
+    AUTO_PAUSE = "auto_pause"
+    RESUME = "resume"
+    AUTO_RESUME = "auto_resume"
+    COMPLETE = "complete"
+    END = "end"
+
+
 CAMPAIGN = StateMachine(
     entity="campaign",
     states=CampaignState,
