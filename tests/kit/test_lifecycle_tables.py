@@ -27,6 +27,7 @@ from relaybird.rooms.transitions import (
     MESSAGE_RANK,
     ROOM,
     ROOM_MESSAGE,
+    MessageEvent,
     MessageStatus,
     RoomEvent,
     RoomStatus,
@@ -324,3 +325,8 @@ def test_sender_event_enum_is_the_sender_tables_events() -> None:
 def test_campaign_event_enum_is_the_campaign_tables_events() -> None:
     """CampaignEvent names every event of the CAMPAIGN table, and nothing else."""
     assert {e.value for e in CampaignEvent} == set(CAMPAIGN.events)
+
+
+def test_message_event_enum_is_the_room_message_tables_events() -> None:
+    """MessageEvent names every event of the ROOM_MESSAGE table, and nothing else."""
+    assert {e.value for e in MessageEvent} == set(ROOM_MESSAGE.events)
