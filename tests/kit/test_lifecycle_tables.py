@@ -20,7 +20,13 @@ from relaybird.campaigns.transitions import (
     CampaignState,
     RecipientState,
 )
-from relaybird.contacts.transitions import AVAILABILITY, CONTACT, ContactStatus, Network
+from relaybird.contacts.transitions import (
+    AVAILABILITY,
+    CONTACT,
+    ContactEvent,
+    ContactStatus,
+    Network,
+)
 from relaybird.errors import IllegalTransition
 from relaybird.kit.state_machine import StateMachine, rank_never_decreases
 from relaybird.rooms.transitions import (
@@ -330,3 +336,8 @@ def test_campaign_event_enum_is_the_campaign_tables_events() -> None:
 def test_message_event_enum_is_the_room_message_tables_events() -> None:
     """MessageEvent names every event of the ROOM_MESSAGE table, and nothing else."""
     assert {e.value for e in MessageEvent} == set(ROOM_MESSAGE.events)
+
+
+def test_contact_event_enum_is_the_contact_tables_events() -> None:
+    """ContactEvent names every event of the CONTACT tables (all networks), and nothing else."""
+    assert {e.value for e in ContactEvent} == {e for m in CONTACT.values() for e in m.events}

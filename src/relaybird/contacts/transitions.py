@@ -18,6 +18,22 @@ class Network(StrEnum):
     SMS_DIRECT = "SMS_DIRECT"
 
 
+class ContactEvent(StrEnum):
+    """The events of the CONTACT tables, every network's (history rows store the value)."""
+
+    CREATED = "created"
+    INVITATION_SENT = "invitation_sent"
+    INVITATION_UNDELIVERABLE = "invitation_undeliverable"
+    INVITATION_ACCEPTED = "invitation_accepted"
+    INVITATION_EXPIRED = "invitation_expired"
+    WELCOME_DELIVERED = "welcome_delivered"
+    WELCOME_NOT_ON_WHATSAPP = "welcome_not_on_whatsapp"
+    AUTO_ONBOARDED = "auto_onboarded"
+    AUTO_ONBOARD_BLOCKED = "auto_onboard_blocked"
+    ONBOARDED = "onboarded"
+    UNBLOCKED = "unblocked"
+
+
 # The seed's table: which statuses each network may take. Anything else is refused.
 AVAILABILITY: dict[ContactStatus, frozenset[Network]] = {
     ContactStatus.PENDING_CONFIRMATION: frozenset({Network.WHATSAPP, Network.WECHAT, Network.LINE}),
