@@ -39,6 +39,14 @@ from relaybird.rooms.transitions import (
     RoomStatus,
 )
 from relaybird.senders.transitions import SENDER, SenderEvent, SenderStatus
+from relaybird.templates.transitions import (
+    TEMPLATE,
+    TEMPLATE_CATEGORY,
+    TEMPLATE_QUALITY,
+    TemplateCategoryEvent,
+    TemplateEvent,
+    TemplateQualityEvent,
+)
 
 R = RecipientState
 C = CampaignState
@@ -341,3 +349,11 @@ def test_message_event_enum_is_the_room_message_tables_events() -> None:
 def test_contact_event_enum_is_the_contact_tables_events() -> None:
     """ContactEvent names every event of the CONTACT tables (all networks), and nothing else."""
     assert {e.value for e in ContactEvent} == {e for m in CONTACT.values() for e in m.events}
+
+
+def test_template_event_enums_are_the_template_tables_events() -> None:
+    """TemplateEvent, TemplateQualityEvent and TemplateCategoryEvent name every event of the
+    TEMPLATE, TEMPLATE_QUALITY and TEMPLATE_CATEGORY tables, and nothing else."""
+    assert {e.value for e in TemplateEvent} == set(TEMPLATE.events)
+    assert {e.value for e in TemplateQualityEvent} == set(TEMPLATE_QUALITY.events)
+    assert {e.value for e in TemplateCategoryEvent} == set(TEMPLATE_CATEGORY.events)
