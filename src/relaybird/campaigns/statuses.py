@@ -236,7 +236,7 @@ def _execute(session: Session, plans: dict[int, list[_Move]], ctx: ApplyContext)
 def _move_one(
     session: Session,
     rid: int,
-    event: str,
+    event: RecipientEvent,
     target: RecipientState,
     code: int | None,
     values: dict[str, object],

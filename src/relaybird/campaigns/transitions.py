@@ -50,6 +50,7 @@ class CampaignEvent(StrEnum):
 
 
 CAMPAIGN = StateMachine(
+    event_names=CampaignEvent,
     entity="campaign",
     states=CampaignState,
     rows=table(
@@ -95,6 +96,7 @@ ALLOWS_REMOVAL = frozenset({CampaignState.NOT_STARTED, CampaignState.PAUSED})
 
 
 RECIPIENT = StateMachine(
+    event_names=RecipientEvent,
     entity="recipient",
     states=RecipientState,
     rows=table(

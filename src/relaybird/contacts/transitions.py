@@ -186,7 +186,7 @@ def statuses_for(network: Network) -> frozenset[ContactStatus]:
     return frozenset(s for s, networks in AVAILABILITY.items() if network in networks)
 
 
-def _machine(network: Network) -> StateMachine[ContactStatus]:
+def _machine(network: Network) -> StateMachine[ContactStatus, ContactEvent]:
     moves = tuple(
         Move(source, event, target, note)
         for networks, sources, event, target, note in _ROWS
@@ -194,6 +194,7 @@ def _machine(network: Network) -> StateMachine[ContactStatus]:
         for source in sources
     )
     return StateMachine(
+        event_names=ContactEvent,
         entity="contact",
         states=ContactStatus,
         state_field="status",
@@ -216,4 +217,6 @@ def _check_matrix() -> None:
 
 _check_matrix()
 
-CONTACT: dict[Network, StateMachine[ContactStatus]] = {n: _machine(n) for n in Network}
+CONTACT: dict[Network, StateMachine[ContactStatus, ContactEvent]] = {
+    n: _machine(n) for n in Network
+}

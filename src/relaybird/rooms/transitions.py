@@ -20,6 +20,7 @@ class RoomEvent(StrEnum):
 
 
 ROOM = StateMachine(
+    event_names=RoomEvent,
     entity="room",
     states=RoomStatus,
     state_field="status",
@@ -73,6 +74,7 @@ class MessageEvent(StrEnum):
 
 
 ROOM_MESSAGE = StateMachine(
+    event_names=MessageEvent,
     entity="room_message",
     states=MessageStatus,
     state_field="status",

@@ -80,6 +80,7 @@ _LIVE = (
 _ANY = (None, *_LIVE, TemplateStatus.PENDING_DELETION, TemplateStatus.DELETED)
 
 TEMPLATE = StateMachine(
+    event_names=TemplateEvent,
     entity="template",
     states=TemplateStatus,
     state_field="status",
@@ -295,6 +296,7 @@ _QUALITIES = (
 )
 
 TEMPLATE_QUALITY = StateMachine(
+    event_names=TemplateQualityEvent,
     entity="template",
     states=TemplateQuality,
     state_field="quality_score",
@@ -312,6 +314,7 @@ _CATEGORIES = (
 )
 
 TEMPLATE_CATEGORY = StateMachine(
+    event_names=TemplateCategoryEvent,
     entity="template",
     states=TemplateCategory,
     state_field="category",
