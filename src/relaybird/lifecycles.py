@@ -15,7 +15,7 @@ from relaybird.rooms.transitions import MESSAGE_RANK, ROOM, ROOM_MESSAGE
 from relaybird.senders.transitions import LIMIT_RECIPIENTS, SENDER
 from relaybird.templates.transitions import SENDABLE, TEMPLATE, TEMPLATE_CATEGORY, TEMPLATE_QUALITY
 
-LIFECYCLES: dict[str, StateMachine[Any]] = {
+LIFECYCLES: dict[str, StateMachine[Any, Any]] = {
     "sender": SENDER,
     "campaign": CAMPAIGN,
     "recipient": RECIPIENT,

@@ -16,21 +16,37 @@ from relaybird.campaigns.transitions import (
     CAMPAIGN,
     PROVIDER_RANK,
     RECIPIENT,
+    CampaignEvent,
     CampaignState,
     RecipientState,
 )
-from relaybird.contacts.transitions import AVAILABILITY, CONTACT, ContactStatus, Network
+from relaybird.contacts.transitions import (
+    AVAILABILITY,
+    CONTACT,
+    ContactEvent,
+    ContactStatus,
+    Network,
+)
 from relaybird.errors import IllegalTransition
 from relaybird.kit.state_machine import StateMachine, rank_never_decreases
 from relaybird.rooms.transitions import (
     MESSAGE_RANK,
     ROOM,
     ROOM_MESSAGE,
+    MessageEvent,
     MessageStatus,
     RoomEvent,
     RoomStatus,
 )
 from relaybird.senders.transitions import SENDER, SenderEvent, SenderStatus
+from relaybird.templates.transitions import (
+    TEMPLATE,
+    TEMPLATE_CATEGORY,
+    TEMPLATE_QUALITY,
+    TemplateCategoryEvent,
+    TemplateEvent,
+    TemplateQualityEvent,
+)
 
 R = RecipientState
 C = CampaignState
@@ -318,3 +334,26 @@ def test_room_event_enum_is_the_room_tables_events() -> None:
 def test_sender_event_enum_is_the_sender_tables_events() -> None:
     """SenderEvent names every event of the SENDER table, and nothing else."""
     assert {e.value for e in SenderEvent} == set(SENDER.events)
+
+
+def test_campaign_event_enum_is_the_campaign_tables_events() -> None:
+    """CampaignEvent names every event of the CAMPAIGN table, and nothing else."""
+    assert {e.value for e in CampaignEvent} == set(CAMPAIGN.events)
+
+
+def test_message_event_enum_is_the_room_message_tables_events() -> None:
+    """MessageEvent names every event of the ROOM_MESSAGE table, and nothing else."""
+    assert {e.value for e in MessageEvent} == set(ROOM_MESSAGE.events)
+
+
+def test_contact_event_enum_is_the_contact_tables_events() -> None:
+    """ContactEvent names every event of the CONTACT tables (all networks), and nothing else."""
+    assert {e.value for e in ContactEvent} == {e for m in CONTACT.values() for e in m.events}
+
+
+def test_template_event_enums_are_the_template_tables_events() -> None:
+    """TemplateEvent, TemplateQualityEvent and TemplateCategoryEvent name every event of the
+    TEMPLATE, TEMPLATE_QUALITY and TEMPLATE_CATEGORY tables, and nothing else."""
+    assert {e.value for e in TemplateEvent} == set(TEMPLATE.events)
+    assert {e.value for e in TemplateQualityEvent} == set(TEMPLATE_QUALITY.events)
+    assert {e.value for e in TemplateCategoryEvent} == set(TEMPLATE_CATEGORY.events)

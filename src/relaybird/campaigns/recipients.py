@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from relaybird.campaigns.transitions import RECIPIENT, RecipientState
+from relaybird.campaigns.transitions import RECIPIENT, RecipientEvent, RecipientState
 from relaybird.db.bulk import insert_rows
 from relaybird.events.transitions import Moved, apply_transition, move_many
 from relaybird.models import CampaignCount, Recipient
@@ -24,7 +24,7 @@ def move_recipients(
     ids: Sequence[int],
     *,
     source: RecipientState,
-    event: str,
+    event: RecipientEvent,
     target: RecipientState,
     actor: str,
     reason: str | None = None,
@@ -58,7 +58,7 @@ def move_recipient(
     session: Session,
     recipient_id: int,
     *,
-    event: str,
+    event: RecipientEvent,
     target: RecipientState | None = None,
     actor: str,
     workspace_id: int | None = None,

@@ -14,7 +14,7 @@ from relaybird.campaigns import repository
 from relaybird.campaigns.recipients import add_counts
 from relaybird.campaigns.schemas import RetryRequest
 from relaybird.campaigns.service import get
-from relaybird.campaigns.transitions import CAMPAIGN, CampaignState, RecipientState
+from relaybird.campaigns.transitions import CAMPAIGN, CampaignEvent, CampaignState, RecipientState
 from relaybird.config import Settings
 from relaybird.consent import service as consent
 from relaybird.errors import Conflict, InvalidInput
@@ -113,12 +113,12 @@ def retry(
         raise Conflict(f"campaign {parent.id} has no recipient to retry in {names}")
     add_counts(session, {(child.id, RecipientState.INITIAL.value): n})
     repository.add_total(session, child.id, n)
-    CAMPAIGN.resolve(None, "created", CampaignState.NOT_STARTED)
+    CAMPAIGN.resolve(None, CampaignEvent.CREATED, CampaignState.NOT_STARTED)
     record(
         session,
         CAMPAIGN,
         [Moved(child.id, workspace_id, None, CampaignState.NOT_STARTED.value)],
-        event="created",
+        event=CampaignEvent.CREATED,
         actor=actor,
         reason=f"retry of campaign {parent.id} ({names}): {n} recipients",
         at=at,

@@ -22,7 +22,9 @@ from relaybird.campaigns.transitions import (
     CAMPAIGN,
     CLAIMABLE,
     FAILED_STATES,
+    CampaignEvent,
     CampaignState,
+    RecipientEvent,
     RecipientState,
 )
 from relaybird.db.notify import DISPATCH, notify
@@ -124,12 +126,12 @@ def create(
         created_at=at,
         updated_at=at,
     )
-    CAMPAIGN.resolve(None, "created", CampaignState.NOT_STARTED)
+    CAMPAIGN.resolve(None, CampaignEvent.CREATED, CampaignState.NOT_STARTED)
     record(
         session,
         CAMPAIGN,
         [Moved(campaign.id, workspace_id, None, CampaignState.NOT_STARTED.value)],
-        event="created",
+        event=CampaignEvent.CREATED,
         actor=actor,
         at=at,
     )
@@ -139,7 +141,7 @@ def create(
 def _move(
     session: Session,
     campaign_id: int,
-    event: str,
+    event: CampaignEvent,
     *,
     actor: str,
     at: datetime,
@@ -221,7 +223,13 @@ def start(
 ) -> Moved:
     _check_template(session, workspace_id, campaign_id)
     return _move(
-        session, campaign_id, "start", actor=actor, at=at, workspace_id=workspace_id, started_at=at
+        session,
+        campaign_id,
+        CampaignEvent.START,
+        actor=actor,
+        at=at,
+        workspace_id=workspace_id,
+        started_at=at,
     )
 
 
@@ -232,7 +240,7 @@ def start_scheduled(session: Session, campaign_id: int, *, at: datetime) -> Move
     moved = _move(
         session,
         campaign_id,
-        "scheduled_start",
+        CampaignEvent.SCHEDULED_START,
         target=CampaignState.RUNNING,
         actor="scheduler",
         at=at,
@@ -261,7 +269,7 @@ def pause(
     return _move(
         session,
         campaign_id,
-        "pause",
+        CampaignEvent.PAUSE,
         actor=actor,
         at=at,
         workspace_id=workspace_id,
@@ -285,7 +293,7 @@ def auto_pause(
     return _move(
         session,
         campaign_id,
-        "auto_pause",
+        CampaignEvent.AUTO_PAUSE,
         target=CampaignState.PAUSED,
         actor=actor,
         at=at,
@@ -363,7 +371,7 @@ def resume_for_template(session: Session, template: Template, *, at: datetime) -
             moved = _move(
                 session,
                 campaign_id,
-                "auto_resume",
+                CampaignEvent.AUTO_RESUME,
                 target=CampaignState.RUNNING,
                 actor="template-webhook",
                 at=at,
@@ -390,7 +398,7 @@ def resume(
     return _move(
         session,
         campaign_id,
-        "resume",
+        CampaignEvent.RESUME,
         actor=actor,
         at=at,
         workspace_id=workspace_id,
@@ -406,7 +414,13 @@ def end(
     """ENDED now; its waiting recipients are canceled by ``cancel_waiting`` in short batches
     (the scheduler finishes the job if the process dies in between)."""
     return _move(
-        session, campaign_id, "end", actor=actor, at=at, workspace_id=workspace_id, finished_at=at
+        session,
+        campaign_id,
+        CampaignEvent.END,
+        actor=actor,
+        at=at,
+        workspace_id=workspace_id,
+        finished_at=at,
     )
 
 
@@ -423,7 +437,7 @@ def cancel_waiting(
                 session,
                 ids,
                 source=state,
-                event="campaign_ended",
+                event=RecipientEvent.CAMPAIGN_ENDED,
                 target=RecipientState.CANCELED_BY_ADMIN,
                 actor=actor,
                 reason="the campaign was ended",
@@ -446,7 +460,7 @@ def complete_if_done(session: Session, campaign_id: int, *, at: datetime) -> boo
     moved = _move(
         session,
         campaign_id,
-        "complete",
+        CampaignEvent.COMPLETE,
         target=CampaignState.COMPLETED,
         actor="dispatcher",
         at=at,
@@ -476,7 +490,7 @@ def remove_recipient(
     return move_recipient(
         session,
         recipient_id,
-        event="removed",
+        event=RecipientEvent.REMOVED,
         actor=actor,
         workspace_id=workspace_id,
         reason="removed by an admin",
@@ -540,7 +554,9 @@ def recipient_history(
         entity_id=recipient.id,
         from_state=None,
         to_state=_import_state(recipient),
-        event="imported_invalid" if recipient.invalid_reason else "imported",
+        event=RecipientEvent.IMPORTED_INVALID
+        if recipient.invalid_reason
+        else RecipientEvent.IMPORTED,
         actor="import",
         reason=recipient.invalid_reason or f"row {recipient.row_number}",
         error_code=None,

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from relaybird.campaigns import costs
 from relaybird.campaigns.recipients import move_recipient, move_recipients
-from relaybird.campaigns.transitions import PROVIDER_RANK, RECIPIENT, RecipientState
+from relaybird.campaigns.transitions import PROVIDER_RANK, RECIPIENT, RecipientEvent, RecipientState
 from relaybird.errors import IllegalTransition
 from relaybird.inbox.handlers import ApplyContext, Registry
 from relaybird.models import Campaign, Recipient, Sender
@@ -38,12 +38,12 @@ ACTOR = "webhook"
 NOT_ON_WHATSAPP = 131026
 
 # provider status → (table event, target). `played` (a voice note was played) implies read.
-STATUS_MOVES: dict[str, tuple[str, RecipientState]] = {
-    "sent": ("status_sent", RecipientState.SENT),
-    "delivered": ("status_delivered", RecipientState.DELIVERED),
-    "read": ("status_read", RecipientState.READ),
-    "played": ("status_read", RecipientState.READ),
-    "failed": ("status_failed", RecipientState.DELIVERY_FAILED),
+STATUS_MOVES: dict[str, tuple[RecipientEvent, RecipientState]] = {
+    "sent": (RecipientEvent.STATUS_SENT, RecipientState.SENT),
+    "delivered": (RecipientEvent.STATUS_DELIVERED, RecipientState.DELIVERED),
+    "read": (RecipientEvent.STATUS_READ, RecipientState.READ),
+    "played": (RecipientEvent.STATUS_READ, RecipientState.READ),
+    "failed": (RecipientEvent.STATUS_FAILED, RecipientState.DELIVERY_FAILED),
 }
 
 
@@ -64,7 +64,7 @@ def recipient_id_of(callback: str | None) -> int | None:
 @dataclass(frozen=True)
 class _Move:
     source: RecipientState
-    event: str
+    event: RecipientEvent
     target: RecipientState
     error_code: int | None
     error_title: str | None
@@ -183,7 +183,7 @@ def _plan(state: RecipientState, items: list[MessageStatus]) -> list[_Move]:
         name, target = STATUS_MOVES[event.status]
         code = event.error_code
         if event.status == "failed" and code == NOT_ON_WHATSAPP:
-            name, target = "no_whatsapp_account", RecipientState.SENDING_FAILED
+            name, target = RecipientEvent.NO_WHATSAPP_ACCOUNT, RecipientState.SENDING_FAILED
         if PROVIDER_RANK.get(target, 0) <= PROVIDER_RANK.get(current, 0):
             continue  # stale or duplicate: statuses never move backwards
         if not RECIPIENT.can(current, name, target):
@@ -197,7 +197,9 @@ def _plan(state: RecipientState, items: list[MessageStatus]) -> list[_Move]:
 def _execute(session: Session, plans: dict[int, list[_Move]], ctx: ApplyContext) -> None:
     wave = 0
     while True:
-        groups: dict[tuple[RecipientState, str, RecipientState, int | None, str | None], list[int]]
+        groups: dict[
+            tuple[RecipientState, RecipientEvent, RecipientState, int | None, str | None], list[int]
+        ]
         groups = defaultdict(list)
         for rid, moves in plans.items():
             if wave < len(moves):
@@ -234,7 +236,7 @@ def _execute(session: Session, plans: dict[int, list[_Move]], ctx: ApplyContext)
 def _move_one(
     session: Session,
     rid: int,
-    event: str,
+    event: RecipientEvent,
     target: RecipientState,
     code: int | None,
     values: dict[str, object],

@@ -35,7 +35,22 @@ class RecipientEvent(StrEnum):
     OPTED_OUT = "opted_out"
 
 
+class CampaignEvent(StrEnum):
+    """The events of the CAMPAIGN table (history rows store the value)."""
+
+    CREATED = "created"
+    START = "start"
+    SCHEDULED_START = "scheduled_start"
+    PAUSE = "pause"
+    AUTO_PAUSE = "auto_pause"
+    RESUME = "resume"
+    AUTO_RESUME = "auto_resume"
+    COMPLETE = "complete"
+    END = "end"
+
+
 CAMPAIGN = StateMachine(
+    event_names=CampaignEvent,
     entity="campaign",
     states=CampaignState,
     rows=table(
@@ -81,6 +96,7 @@ ALLOWS_REMOVAL = frozenset({CampaignState.NOT_STARTED, CampaignState.PAUSED})
 
 
 RECIPIENT = StateMachine(
+    event_names=RecipientEvent,
     entity="recipient",
     states=RecipientState,
     rows=table(

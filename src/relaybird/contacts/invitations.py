@@ -26,6 +26,7 @@ from relaybird.contacts.errors import (
     InvitationSuperseded,
 )
 from relaybird.contacts.moves import move_contact
+from relaybird.contacts.transitions import ContactEvent
 from relaybird.errors import IllegalTransition
 from relaybird.events.mail import cancel_emails, queue_email
 from relaybird.models import Contact, Invitation
@@ -225,7 +226,7 @@ def accept(session: Session, raw_code: str, *, at: datetime) -> Found:
         move_contact(
             session,
             found.contact,
-            "invitation_accepted",
+            ContactEvent.INVITATION_ACCEPTED,
             f"invitation:{found.invitation.id}",
             at=at,
         )
@@ -255,7 +256,9 @@ def accept_by_id(session: Session, invitation_id: int, *, at: datetime) -> Found
     if not repository.claim_accept(session, invitation.id, at):
         return None
     with contextlib.suppress(IllegalTransition):
-        move_contact(session, contact, "invitation_accepted", f"invitation:{invitation.id}", at=at)
+        move_contact(
+            session, contact, ContactEvent.INVITATION_ACCEPTED, f"invitation:{invitation.id}", at=at
+        )
     return Found(invitation, contact, "accepted")
 
 
@@ -304,7 +307,7 @@ def expire(session: Session, invitation_id: int, *, at: datetime) -> bool:
         move_contact(
             session,
             contact,
-            "invitation_expired",
+            ContactEvent.INVITATION_EXPIRED,
             "scheduler",
             reason="not validated within the invitation delay",
             at=at,
@@ -332,12 +335,16 @@ def settle_delivery(
     if status == "SENT" and sent_at is not None:
         if not repository.claim_sent(session, invitation.id, sent_at, sent_at + expiry):
             return False
-        event, reason, at = "invitation_sent", "invitation e-mail sent", sent_at
+        event, reason, at = ContactEvent.INVITATION_SENT, "invitation e-mail sent", sent_at
     elif status == "FAILED":
         if not repository.claim_undeliverable(session, invitation.id, now):
             return False
         detail = f": {error}" if error else ""
-        event, reason, at = "invitation_undeliverable", f"the e-mail could not be sent{detail}", now
+        event, reason, at = (
+            ContactEvent.INVITATION_UNDELIVERABLE,
+            f"the e-mail could not be sent{detail}",
+            now,
+        )
     else:
         return False
     if contact is not None:

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from relaybird.contacts.transitions import CONTACT, ContactStatus, Network
+from relaybird.contacts.transitions import CONTACT, ContactEvent, ContactStatus, Network
 from relaybird.events.transitions import Moved, apply_transition
 from relaybird.kit.time import utcnow
 from relaybird.models import Contact
@@ -17,7 +17,7 @@ from relaybird.models import Contact
 def move_contact(
     session: Session,
     contact: Contact,
-    event: str,
+    event: ContactEvent,
     actor: str,
     *,
     target: ContactStatus | None = None,

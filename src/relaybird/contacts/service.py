@@ -19,6 +19,7 @@ from relaybird.contacts.transitions import (
     CONTACT,
     DIRECT_NETWORKS,
     INVITATION_NETWORKS,
+    ContactEvent,
     ContactStatus,
     Network,
     statuses_for,
@@ -36,7 +37,7 @@ __all__ = ["ContactDraft", "create_contact", "move_contact"]
 # Networks on which an invitation may be sent: always on WeChat and LINE, on request on WhatsApp.
 INVITABLE = frozenset({*INVITATION_NETWORKS, Network.WHATSAPP})
 # First events of a contact created by the system rather than a user (Direct inbound).
-AUTO_EVENTS = frozenset({"auto_onboarded", "auto_onboard_blocked"})
+AUTO_EVENTS = frozenset({ContactEvent.AUTO_ONBOARDED, ContactEvent.AUTO_ONBOARD_BLOCKED})
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ def create_contact(
     actor: str,
     at: datetime,
     invite_settings: InviteSettings | None = None,
-    event: str | None = None,
+    event: ContactEvent | None = None,
     reason: str | None = None,
     region: str = "US",
 ) -> Contact:
@@ -110,7 +111,7 @@ def create_contact(
             f"a {network} contact with this phone number or e-mail address already exists in "
             "the workspace (on Direct networks: for this owner)"
         ) from None
-    first = event or "created"
+    first = event or ContactEvent.CREATED
     move_contact(session, contact, first, actor, reason=reason, at=at)
     if inviting:
         assert invite_settings is not None
@@ -130,7 +131,7 @@ def find_contact(session: Session, workspace_id: int, contact_id: int) -> Contac
 def move_if_allowed(
     session: Session,
     contact: Contact,
-    event: str,
+    event: ContactEvent,
     *,
     actor: str,
     now: datetime,
@@ -183,7 +184,7 @@ def complete_profile(
     cleaned = validate_fields(
         Network(contact.network), replace(current, **given), complete=True, region=region
     )
-    move_contact(session, contact, "onboarded", actor, at=at)
+    move_contact(session, contact, ContactEvent.ONBOARDED, actor, at=at)
     repository.update_contact(
         session,
         contact.id,
@@ -364,7 +365,8 @@ def resend_invite(
         raise InvalidInput("email: the contact has no e-mail address to send the invitation to")
     # The move its sending will make must exist from here (409 illegal_transition otherwise).
     CONTACT[network].resolve(
-        None if contact.status is None else ContactStatus(contact.status), "invitation_sent"
+        None if contact.status is None else ContactStatus(contact.status),
+        ContactEvent.INVITATION_SENT,
     )
     owner = _owner(session, workspace_id, contact.owner_user_id, active_only=False)
     invitations.issue(session, contact, owner.name, invite_settings, at=at)

@@ -18,6 +18,22 @@ class Network(StrEnum):
     SMS_DIRECT = "SMS_DIRECT"
 
 
+class ContactEvent(StrEnum):
+    """The events of the CONTACT tables, every network's (history rows store the value)."""
+
+    CREATED = "created"
+    INVITATION_SENT = "invitation_sent"
+    INVITATION_UNDELIVERABLE = "invitation_undeliverable"
+    INVITATION_ACCEPTED = "invitation_accepted"
+    INVITATION_EXPIRED = "invitation_expired"
+    WELCOME_DELIVERED = "welcome_delivered"
+    WELCOME_NOT_ON_WHATSAPP = "welcome_not_on_whatsapp"
+    AUTO_ONBOARDED = "auto_onboarded"
+    AUTO_ONBOARD_BLOCKED = "auto_onboard_blocked"
+    ONBOARDED = "onboarded"
+    UNBLOCKED = "unblocked"
+
+
 # The seed's table: which statuses each network may take. Anything else is refused.
 AVAILABILITY: dict[ContactStatus, frozenset[Network]] = {
     ContactStatus.PENDING_CONFIRMATION: frozenset({Network.WHATSAPP, Network.WECHAT, Network.LINE}),
@@ -170,7 +186,7 @@ def statuses_for(network: Network) -> frozenset[ContactStatus]:
     return frozenset(s for s, networks in AVAILABILITY.items() if network in networks)
 
 
-def _machine(network: Network) -> StateMachine[ContactStatus]:
+def _machine(network: Network) -> StateMachine[ContactStatus, ContactEvent]:
     moves = tuple(
         Move(source, event, target, note)
         for networks, sources, event, target, note in _ROWS
@@ -178,6 +194,7 @@ def _machine(network: Network) -> StateMachine[ContactStatus]:
         for source in sources
     )
     return StateMachine(
+        event_names=ContactEvent,
         entity="contact",
         states=ContactStatus,
         state_field="status",
@@ -200,4 +217,6 @@ def _check_matrix() -> None:
 
 _check_matrix()
 
-CONTACT: dict[Network, StateMachine[ContactStatus]] = {n: _machine(n) for n in Network}
+CONTACT: dict[Network, StateMachine[ContactStatus, ContactEvent]] = {
+    n: _machine(n) for n in Network
+}

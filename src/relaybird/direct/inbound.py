@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from relaybird.config import Settings
 from relaybird.contacts import service as contacts
 from relaybird.contacts.service import ContactDraft
-from relaybird.contacts.transitions import ContactStatus, Network
+from relaybird.contacts.transitions import ContactEvent, ContactStatus, Network
 from relaybird.contacts.validation import ContactFields, normalise_phone
 from relaybird.direct.schemas import DirectInbound
 from relaybird.errors import InvalidInput, Unauthorized
@@ -111,7 +111,7 @@ def receive(
             ContactDraft(network, number.user_id, ContactFields(phone=caller)),
             actor=ACTOR,
             at=now,
-            event="auto_onboard_blocked" if blocked else "auto_onboarded",
+            event=ContactEvent.AUTO_ONBOARD_BLOCKED if blocked else ContactEvent.AUTO_ONBOARDED,
             reason="number on the user's block list"
             if blocked
             else f"{body.kind} to a virtual number",

@@ -20,7 +20,7 @@ from relaybird.config import Settings
 from relaybird.contacts import service as contacts
 from relaybird.contacts import users
 from relaybird.contacts.errors import ActionNotOnNetwork
-from relaybird.contacts.transitions import DIRECT_NETWORKS, Network
+from relaybird.contacts.transitions import DIRECT_NETWORKS, ContactEvent, Network
 from relaybird.contacts.validation import ContactFields, normalise_phone
 from relaybird.direct import repository as blocklist
 from relaybird.errors import Conflict, NotFound
@@ -143,7 +143,7 @@ def unblock(
     now: datetime,
 ) -> Moved:
     contact = _direct_contact(session, workspace_id, contact_id)
-    contacts.move_contact(session, contact, "unblocked", actor, at=now)
+    contacts.move_contact(session, contact, ContactEvent.UNBLOCKED, actor, at=now)
     return _release(session, settings, contact, actor=actor, now=now)
 
 

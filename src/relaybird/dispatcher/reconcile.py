@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from relaybird.campaigns import service as campaigns
 from relaybird.campaigns.recipients import move_recipients
-from relaybird.campaigns.transitions import RecipientState
+from relaybird.campaigns.transitions import RecipientEvent, RecipientState
 from relaybird.config import DeliveryPolicy
 from relaybird.dispatcher import repository
 from relaybird.models import Recipient
@@ -40,7 +40,7 @@ def reconcile_expired(
             session,
             ids,
             source=RecipientState.IN_PROGRESS,
-            event="not_started",
+            event=RecipientEvent.NOT_STARTED,
             target=target,
             actor="reconciler",
             reason="lease expired before its send started (crash?): put back untouched",
@@ -59,7 +59,7 @@ def reconcile_expired(
             session,
             ids,
             source=RecipientState.IN_PROGRESS,
-            event="lease_expired",
+            event=RecipientEvent.LEASE_EXPIRED,
             target=RecipientState.RETRY_SCHEDULED,
             actor="reconciler",
             reason="lease expired (crash?): sending again, policy at-least-once",
@@ -73,7 +73,7 @@ def reconcile_expired(
             session,
             ids,
             source=RecipientState.IN_PROGRESS,
-            event="outcome_unknown",
+            event=RecipientEvent.OUTCOME_UNKNOWN,
             target=RecipientState.ERROR,
             actor="reconciler",
             reason=title,

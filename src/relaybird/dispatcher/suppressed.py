@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from relaybird.campaigns import service as campaigns
 from relaybird.campaigns.recipients import move_recipients
-from relaybird.campaigns.transitions import RecipientState
+from relaybird.campaigns.transitions import RecipientEvent, RecipientState
 from relaybird.config import get_settings
 from relaybird.consent import service as consent
 from relaybird.dispatcher.repository import Due
@@ -105,7 +105,7 @@ def _remove(session: Session, ids: Sequence[int], source: RecipientState, now: d
             session,
             ids,
             source=source,
-            event="opted_out",
+            event=RecipientEvent.OPTED_OUT,
             target=RecipientState.REMOVED,
             actor="dispatcher",
             reason=consent.OPTED_OUT,

@@ -30,6 +30,7 @@ from relaybird.models import Transition
 from relaybird.models.base import Base
 
 S = TypeVar("S", bound=StrEnum)
+E = TypeVar("E", bound=StrEnum)
 
 _MAX_CAS_RETRIES = 8
 
@@ -58,11 +59,11 @@ class Moved:
 
 def apply_transition(
     session: Session,
-    machine: StateMachine[S],
+    machine: StateMachine[S, E],
     model: type[Base],
     entity_id: int,
     *,
-    event: str,
+    event: E,
     target: S | None = None,
     explicit_target: bool = False,
     workspace_id: int | None = None,
@@ -134,12 +135,12 @@ def apply_transition(
 
 def move_many(
     session: Session,
-    machine: StateMachine[S],
+    machine: StateMachine[S, E],
     model: type[Base],
     ids: Sequence[int],
     *,
     source: S | None,
-    event: str,
+    event: E,
     target: S | None,
     actor: str,
     reason: str | None = None,
@@ -199,10 +200,10 @@ _HISTORY_COLUMNS = (
 
 def record(
     session: Session,
-    machine: StateMachine[S],
+    machine: StateMachine[S, E],
     moved: Sequence[Moved],
     *,
-    event: str,
+    event: E,
     actor: str,
     reason: str | None = None,
     error_code: int | None = None,

@@ -16,6 +16,8 @@ from typing import Any, Generic, TypeVar
 from relaybird.errors import IllegalTransition
 
 S = TypeVar("S", bound=StrEnum)
+# The table's event names (a StrEnum per table; history rows store the value).
+E = TypeVar("E", bound=StrEnum)
 
 
 @dataclass(frozen=True)
@@ -27,11 +29,12 @@ class Move(Generic[S]):
 
 
 @dataclass
-class StateMachine(Generic[S]):
-    """One lifecycle: its entity name, its states, its table."""
+class StateMachine(Generic[S, E]):
+    """One lifecycle: its entity name, its states, its event names, its table."""
 
     entity: str
     states: type[S]
+    event_names: type[E]
     rows: tuple[Move[S], ...]
     # Events that may find the entity already in the target state (duplicates are no-ops).
     idempotent_events: frozenset[str] = frozenset()
@@ -46,6 +49,13 @@ class StateMachine(Generic[S]):
         for move in self.rows:
             index.setdefault((move.source, move.event), []).append(move.target)
         self._index = {key: tuple(dict.fromkeys(targets)) for key, targets in index.items()}
+        # Every event of the table is a member of its event enum (a typo in a row fails at
+        # import; the lifecycle table tests check that the enum names nothing more).
+        unnamed = set(self.events) - {str(e) for e in self.event_names}
+        if unnamed:
+            raise ValueError(
+                f"{self.entity}: events {sorted(unnamed)} are not in {self.event_names.__name__}"
+            )
         # A final state no row produces is a claim about a status this lifecycle never has
         # (docs would print it under a network that cannot take it): refuse it at import.
         unreachable = set(self.final_states) - {m.target for m in self.rows}
@@ -110,7 +120,7 @@ def table(*rows: tuple[Any, ...]) -> tuple[Move[Any], ...]:
     return tuple(moves)
 
 
-def rank_never_decreases(rank: Mapping[S, int], machine: StateMachine[S]) -> list[Move[S]]:
+def rank_never_decreases(rank: Mapping[S, int], machine: StateMachine[S, Any]) -> list[Move[S]]:
     """Rows that would move a ranked state to a lower rank (used by tests and docs)."""
     return [
         m
@@ -123,7 +133,7 @@ def _label(state: StrEnum | None) -> str:
     return "no status" if state is None else str(state)
 
 
-def markdown_table(machine: StateMachine[S], states: Iterable[S] | None = None) -> str:
+def markdown_table(machine: StateMachine[S, Any], states: Iterable[S] | None = None) -> str:
     """Render the table as Markdown: one row per (from, event) with its targets."""
     lines = ["| from | event | to | note |", "| --- | --- | --- | --- |"]
     grouped: dict[tuple[str, str], list[str]] = {}

@@ -22,7 +22,7 @@ from relaybird.rooms.errors import (
     RoomDeactivated,
     TemplateNeeded,
 )
-from relaybird.rooms.transitions import ROOM_MESSAGE, MessageStatus
+from relaybird.rooms.transitions import ROOM_MESSAGE, MessageEvent, MessageStatus
 
 SERVICE_WINDOW = WHATSAPP_WINDOW
 # Networks with a customer-service window (free-form messages only within it of the contact's
@@ -59,7 +59,7 @@ def _new(
     direction: str,
     kind: str,
     status: MessageStatus,
-    event: str,
+    event: MessageEvent,
     actor: str,
     now: datetime,
     contact_id: int | None = None,
@@ -124,7 +124,7 @@ def queue_out(
         direction="OUT",
         kind=kind,
         status=MessageStatus.PENDING,
-        event="queued",
+        event=MessageEvent.QUEUED,
         actor=actor,
         now=now,
         contact_id=contact.id,
@@ -235,7 +235,7 @@ def post_notice(
         direction="SYSTEM",
         kind=NOTICE,
         status=MessageStatus.POSTED,
-        event="posted",
+        event=MessageEvent.POSTED,
         actor=actor,
         now=now,
         contact_id=contact_id,
@@ -263,7 +263,7 @@ def receive(
         direction="IN",
         kind=kind,
         status=MessageStatus.HELD if held else MessageStatus.RECEIVED,
-        event="held" if held else "received",
+        event=MessageEvent.HELD if held else MessageEvent.RECEIVED,
         actor=actor,
         now=now,
         contact_id=contact.id,
@@ -296,7 +296,7 @@ def release_held(
         RoomMessage,
         [m.id for m in held],
         source=MessageStatus.HELD,
-        event="released",
+        event=MessageEvent.RELEASED,
         target=MessageStatus.RECEIVED,
         actor=actor,
         values={"updated_at": now},
@@ -309,10 +309,10 @@ def release_held(
 # --- status moves --------------------------------------------------------------------------
 
 _STATUS_EVENTS = {
-    "sent": ("status_sent", MessageStatus.SENT),
-    "delivered": ("status_delivered", MessageStatus.DELIVERED),
-    "read": ("status_read", MessageStatus.READ),
-    "failed": ("status_failed", MessageStatus.FAILED),
+    "sent": (MessageEvent.STATUS_SENT, MessageStatus.SENT),
+    "delivered": (MessageEvent.STATUS_DELIVERED, MessageStatus.DELIVERED),
+    "read": (MessageEvent.STATUS_READ, MessageStatus.READ),
+    "failed": (MessageEvent.STATUS_FAILED, MessageStatus.FAILED),
 }
 
 
@@ -365,7 +365,7 @@ def mark_sent(session: Session, message: RoomMessage, message_id: str, *, now: d
             ROOM_MESSAGE,
             RoomMessage,
             message.id,
-            event="accepted",
+            event=MessageEvent.ACCEPTED,
             target=MessageStatus.SENT,
             actor="rooms.sender",
             values={"updated_at": now},
@@ -391,7 +391,7 @@ def retry_later(
         ROOM_MESSAGE,
         RoomMessage,
         message.id,
-        event="retry_scheduled",
+        event=MessageEvent.RETRY_SCHEDULED,
         target=MessageStatus.PENDING,
         actor="rooms.sender",
         reason=error_title,
@@ -422,7 +422,7 @@ def mark_failed(
         RoomMessage,
         list(message_ids),
         source=MessageStatus.PENDING,
-        event="send_failed",
+        event=MessageEvent.SEND_FAILED,
         target=MessageStatus.FAILED,
         actor="rooms.sender",
         reason=error_title,

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from relaybird.contacts import service as contacts
+from relaybird.contacts.transitions import ContactEvent
 from relaybird.models import Contact, RoomMessage
 from relaybird.rooms import messages, repository
 
@@ -33,7 +34,9 @@ def _welcome_contact(session: Session, message: RoomMessage) -> Contact | None:
 def welcome_delivered(session: Session, message: RoomMessage, *, now: datetime, actor: str) -> None:
     contact = _welcome_contact(session, message)
     if contact is not None:
-        contacts.move_if_allowed(session, contact, "welcome_delivered", actor=actor, now=now)
+        contacts.move_if_allowed(
+            session, contact, ContactEvent.WELCOME_DELIVERED, actor=actor, now=now
+        )
 
 
 def not_on_whatsapp(session: Session, message: RoomMessage, *, now: datetime, actor: str) -> None:
@@ -43,7 +46,7 @@ def not_on_whatsapp(session: Session, message: RoomMessage, *, now: datetime, ac
     contacts.move_if_allowed(
         session,
         contact,
-        "welcome_not_on_whatsapp",
+        ContactEvent.WELCOME_NOT_ON_WHATSAPP,
         actor=actor,
         now=now,
         reason="welcome template failed: no WhatsApp account (131026)",

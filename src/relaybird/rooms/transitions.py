@@ -20,6 +20,7 @@ class RoomEvent(StrEnum):
 
 
 ROOM = StateMachine(
+    event_names=RoomEvent,
     entity="room",
     states=RoomStatus,
     state_field="status",
@@ -55,7 +56,25 @@ ROOM = StateMachine(
 )
 
 
+class MessageEvent(StrEnum):
+    """The events of the ROOM_MESSAGE table (history rows store the value)."""
+
+    QUEUED = "queued"
+    RECEIVED = "received"
+    HELD = "held"
+    POSTED = "posted"
+    RELEASED = "released"
+    ACCEPTED = "accepted"
+    RETRY_SCHEDULED = "retry_scheduled"
+    SEND_FAILED = "send_failed"
+    STATUS_DELIVERED = "status_delivered"
+    STATUS_READ = "status_read"
+    STATUS_FAILED = "status_failed"
+    STATUS_SENT = "status_sent"
+
+
 ROOM_MESSAGE = StateMachine(
+    event_names=MessageEvent,
     entity="room_message",
     states=MessageStatus,
     state_field="status",

@@ -127,7 +127,7 @@ class Usage:
 class Step:
     before: SenderView
     after: SenderView
-    event: str | None  # the SENDER table event when the status moves; None: fields only
+    event: SenderEvent | None  # the SENDER table event when the status moves; None: fields only
     reason: str
 
     @property
@@ -151,7 +151,7 @@ class Step:
         )
 
 
-def _step(view: SenderView, event: str | None, reason: str, **fields: object) -> Step:
+def _step(view: SenderView, event: SenderEvent | None, reason: str, **fields: object) -> Step:
     return Step(view, replace(view, **fields), event, reason)  # type: ignore[arg-type]
 
 

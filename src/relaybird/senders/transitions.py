@@ -64,6 +64,7 @@ class SenderEvent(StrEnum):
 
 
 SENDER = StateMachine(
+    event_names=SenderEvent,
     entity="sender",
     states=SenderStatus,
     state_field="status",

@@ -22,6 +22,7 @@ from relaybird.senders.transitions import (
     LIMIT_RECIPIENTS,
     MessagingLimit,
     QualityRating,
+    SenderEvent,
     SenderStatus,
 )
 
@@ -179,7 +180,7 @@ class NumberState:
         if step is None:
             return []
         self._keep(step)
-        if step.event == "quality_low":
+        if step.event == SenderEvent.QUALITY_LOW:
             return [self._quality_signal("FLAGGED", self.tier)]
         return []  # recovery shows only once it has held 7 days (``tick``)
 
@@ -205,7 +206,7 @@ class NumberState:
                 return []
             old = self.tier
             self._keep(step)
-            if step.event == "quality_recovered":
+            if step.event == SenderEvent.QUALITY_RECOVERED:
                 return [self._quality_signal("UNFLAGGED", self.tier)]
             return [self._quality_signal("DOWNGRADE", self.tier, old)] if step.limit_changed else []
         # Runs on every send: decide on the cheap upper bound (phones recorded) before pruning.

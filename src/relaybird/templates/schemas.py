@@ -12,6 +12,7 @@ from relaybird.templates.slots import ParameterFormat, TemplateSlots
 from relaybird.templates.transitions import (
     SENDABLE,
     TemplateCategory,
+    TemplateCategoryEvent,
     TemplateQuality,
     TemplateStatus,
 )
@@ -179,7 +180,10 @@ class TemplateHistoryItem(BaseModel):
     def of(cls, row: Transition) -> TemplateHistoryItem:
         if row.event.startswith("quality_"):
             what = "quality_score"
-        elif row.event in ("recategorised", "category_synced"):
+        elif row.event in (
+            TemplateCategoryEvent.RECATEGORISED,
+            TemplateCategoryEvent.CATEGORY_SYNCED,
+        ):
             what = "category"
         else:
             what = "status"

@@ -39,6 +39,8 @@ from relaybird.templates.transitions import (
     TEMPLATE,
     TEMPLATE_CATEGORY,
     TEMPLATE_QUALITY,
+    TemplateCategoryEvent,
+    TemplateEvent,
     TemplateQuality,
     TemplateStatus,
     parse_category,
@@ -234,14 +236,28 @@ def apply_catalogue(
         changed = _refresh(session, template, item, now=now)
         if template.status != status.value:
             _move(
-                session, template.id, "synced", status, actor=actor, reason="read at sync", at=now
+                session,
+                template.id,
+                TemplateEvent.SYNCED,
+                status,
+                actor=actor,
+                reason="read at sync",
+                at=now,
             )
             result.moved += 1
         if _settle_quality(session, template, item.quality_score, actor=actor, now=now):
             changed = True
         category = parse_category(item.category)
         if category is not None and template.category != category.value:
-            _move_category(session, template.id, "category_synced", category, actor, now, None)
+            _move_category(
+                session,
+                template.id,
+                TemplateCategoryEvent.CATEGORY_SYNCED,
+                category,
+                actor,
+                now,
+                None,
+            )
             changed = True
         result.updated += int(changed)
     for key, template in existing.items():
@@ -249,7 +265,7 @@ def apply_catalogue(
             _move(
                 session,
                 template.id,
-                "missing_at_sync",
+                TemplateEvent.MISSING_AT_SYNC,
                 TemplateStatus.DELETED,
                 actor=actor,
                 reason="no longer in Meta's catalogue",
@@ -300,7 +316,7 @@ def _create(
         session,
         TEMPLATE,
         [Moved(template.id, workspace_id, None, status.value)],
-        event="synced",
+        event=TemplateEvent.SYNCED,
         actor=actor,
         reason="first read at sync",
         data=_data(template),
@@ -339,7 +355,7 @@ def _reason(value: str | None) -> str | None:
 def _move(
     session: Session,
     template_id: int,
-    event: str,
+    event: TemplateEvent,
     target: TemplateStatus,
     *,
     actor: str,
@@ -392,7 +408,7 @@ def _settle_quality(
 def _move_category(
     session: Session,
     template_id: int,
-    event: str,
+    event: TemplateCategoryEvent,
     target: Any,
     actor: str,
     now: datetime,
@@ -607,7 +623,13 @@ def apply_category_update(
         previous = e.previous_category or template.category or "?"
         moves.append(
             _move_category(
-                session, template_id, "recategorised", new, WEBHOOK, at, f"{previous} → {new.value}"
+                session,
+                template_id,
+                TemplateCategoryEvent.RECATEGORISED,
+                new,
+                WEBHOOK,
+                at,
+                f"{previous} → {new.value}",
             )
         )
     return moves

@@ -23,6 +23,43 @@ class TemplateCategory(StrEnum):
     AUTHENTICATION = "AUTHENTICATION"
 
 
+class TemplateEvent(StrEnum):
+    """The events of the TEMPLATE (status) table (history rows store the value)."""
+
+    SYNCED = "synced"
+    MISSING_AT_SYNC = "missing_at_sync"
+    APPROVED = "approved"
+    PENDING = "pending"
+    REJECTED = "rejected"
+    PAUSED = "paused"
+    DISABLED = "disabled"
+    IN_APPEAL = "in_appeal"
+    FLAGGED = "flagged"
+    REINSTATED = "reinstated"
+    PENDING_DELETION = "pending_deletion"
+    DELETED = "deleted"
+    ARCHIVED = "archived"
+    UNARCHIVED = "unarchived"
+    LIMIT_EXCEEDED = "limit_exceeded"
+    LOCKED = "locked"
+
+
+class TemplateQualityEvent(StrEnum):
+    """The events of the TEMPLATE_QUALITY table: ``quality_`` + the score, lower-case."""
+
+    QUALITY_GREEN = "quality_green"
+    QUALITY_YELLOW = "quality_yellow"
+    QUALITY_RED = "quality_red"
+    QUALITY_UNKNOWN = "quality_unknown"
+
+
+class TemplateCategoryEvent(StrEnum):
+    """The events of the TEMPLATE_CATEGORY table (history rows store the value)."""
+
+    RECATEGORISED = "recategorised"
+    CATEGORY_SYNCED = "category_synced"
+
+
 # Only these may be sent (Meta: only APPROVED; FLAGGED and LOCKED are still APPROVED at Meta).
 SENDABLE = frozenset({TemplateStatus.APPROVED, TemplateStatus.FLAGGED, TemplateStatus.LOCKED})
 # Statuses that stop a campaign using the template (the next wave pauses campaigns on these).
@@ -43,6 +80,7 @@ _LIVE = (
 _ANY = (None, *_LIVE, TemplateStatus.PENDING_DELETION, TemplateStatus.DELETED)
 
 TEMPLATE = StateMachine(
+    event_names=TemplateEvent,
     entity="template",
     states=TemplateStatus,
     state_field="status",
@@ -215,39 +253,39 @@ TEMPLATE = StateMachine(
 
 # Meta's `event` of message_template_status_update → our event name. An open set at Meta: an
 # event not listed here is logged and left to the next sync.
-STATUS_EVENTS: dict[str, str] = {
-    "APPROVED": "approved",
-    "PENDING": "pending",
-    "REJECTED": "rejected",
-    "PAUSED": "paused",
-    "DISABLED": "disabled",
-    "IN_APPEAL": "in_appeal",
-    "FLAGGED": "flagged",
-    "REINSTATED": "reinstated",
-    "PENDING_DELETION": "pending_deletion",
-    "DELETED": "deleted",
-    "ARCHIVED": "archived",
-    "UNARCHIVED": "unarchived",
-    "LIMIT_EXCEEDED": "limit_exceeded",
-    "LOCKED": "locked",
+STATUS_EVENTS: dict[str, TemplateEvent] = {
+    "APPROVED": TemplateEvent.APPROVED,
+    "PENDING": TemplateEvent.PENDING,
+    "REJECTED": TemplateEvent.REJECTED,
+    "PAUSED": TemplateEvent.PAUSED,
+    "DISABLED": TemplateEvent.DISABLED,
+    "IN_APPEAL": TemplateEvent.IN_APPEAL,
+    "FLAGGED": TemplateEvent.FLAGGED,
+    "REINSTATED": TemplateEvent.REINSTATED,
+    "PENDING_DELETION": TemplateEvent.PENDING_DELETION,
+    "DELETED": TemplateEvent.DELETED,
+    "ARCHIVED": TemplateEvent.ARCHIVED,
+    "UNARCHIVED": TemplateEvent.UNARCHIVED,
+    "LIMIT_EXCEEDED": TemplateEvent.LIMIT_EXCEEDED,
+    "LOCKED": TemplateEvent.LOCKED,
 }
 # The status each event leads to (for the events whose target is not a table lookup away).
-EVENT_TARGET: dict[str, TemplateStatus] = {
-    "approved": TemplateStatus.APPROVED,
-    "pending": TemplateStatus.PENDING,
-    "rejected": TemplateStatus.REJECTED,
-    "paused": TemplateStatus.PAUSED,
-    "disabled": TemplateStatus.DISABLED,
-    "in_appeal": TemplateStatus.IN_APPEAL,
-    "flagged": TemplateStatus.FLAGGED,
-    "reinstated": TemplateStatus.APPROVED,
-    "pending_deletion": TemplateStatus.PENDING_DELETION,
-    "deleted": TemplateStatus.DELETED,
-    "archived": TemplateStatus.ARCHIVED,
-    "unarchived": TemplateStatus.APPROVED,
-    "limit_exceeded": TemplateStatus.LIMIT_EXCEEDED,
-    "locked": TemplateStatus.LOCKED,
-    "missing_at_sync": TemplateStatus.DELETED,
+EVENT_TARGET: dict[TemplateEvent, TemplateStatus] = {
+    TemplateEvent.APPROVED: TemplateStatus.APPROVED,
+    TemplateEvent.PENDING: TemplateStatus.PENDING,
+    TemplateEvent.REJECTED: TemplateStatus.REJECTED,
+    TemplateEvent.PAUSED: TemplateStatus.PAUSED,
+    TemplateEvent.DISABLED: TemplateStatus.DISABLED,
+    TemplateEvent.IN_APPEAL: TemplateStatus.IN_APPEAL,
+    TemplateEvent.FLAGGED: TemplateStatus.FLAGGED,
+    TemplateEvent.REINSTATED: TemplateStatus.APPROVED,
+    TemplateEvent.PENDING_DELETION: TemplateStatus.PENDING_DELETION,
+    TemplateEvent.DELETED: TemplateStatus.DELETED,
+    TemplateEvent.ARCHIVED: TemplateStatus.ARCHIVED,
+    TemplateEvent.UNARCHIVED: TemplateStatus.APPROVED,
+    TemplateEvent.LIMIT_EXCEEDED: TemplateStatus.LIMIT_EXCEEDED,
+    TemplateEvent.LOCKED: TemplateStatus.LOCKED,
+    TemplateEvent.MISSING_AT_SYNC: TemplateStatus.DELETED,
 }
 
 _QUALITIES = (
@@ -258,6 +296,7 @@ _QUALITIES = (
 )
 
 TEMPLATE_QUALITY = StateMachine(
+    event_names=TemplateQualityEvent,
     entity="template",
     states=TemplateQuality,
     state_field="quality_score",
@@ -275,6 +314,7 @@ _CATEGORIES = (
 )
 
 TEMPLATE_CATEGORY = StateMachine(
+    event_names=TemplateCategoryEvent,
     entity="template",
     states=TemplateCategory,
     state_field="category",
@@ -305,8 +345,8 @@ TEMPLATE_CATEGORY = StateMachine(
 )
 
 
-def quality_event(quality: TemplateQuality) -> str:
-    return f"quality_{quality.value.lower()}"
+def quality_event(quality: TemplateQuality) -> TemplateQualityEvent:
+    return TemplateQualityEvent(f"quality_{quality.value.lower()}")
 
 
 def parse_quality(value: str | None) -> TemplateQuality | None:
