@@ -100,6 +100,24 @@ class CampaignCount(Base):
     count: Mapped[int] = mapped_column(default=0)
 
 
+class CampaignActivity(Base):
+    """Per quarter-hour (UTC) of a campaign: how many of its recipients were sent (Meta accepted
+    them), delivered and read in it. Moved in the same transaction as each recipient (like
+    campaign_counts), so the per-hour series at a million recipients reads a few hundred rows.
+    Quarter hours, not hours: every time zone's offset is a multiple of 15 minutes, so the
+    series folds exactly into the hours of any zone (India, Nepal, Chatham...)."""
+
+    __tablename__ = "campaign_activity"
+
+    campaign_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True
+    )
+    bucket: Mapped[datetime] = mapped_column(primary_key=True)
+    sent: Mapped[int] = mapped_column(default=0)
+    delivered: Mapped[int] = mapped_column(default=0)
+    read: Mapped[int] = mapped_column(default=0)
+
+
 class Recipient(IdMixin, Base):
     """One row of an uploaded list: its own state, attempts and provider message id."""
 
@@ -131,6 +149,12 @@ class Recipient(IdMixin, Base):
     error_title: Mapped[str | None] = mapped_column(Text)
     invalid_reason: Mapped[str | None] = mapped_column(Text)
     replied_at: Mapped[datetime | None]
+    # When it first reached sent-or-later (Meta accepted it), delivered-or-later, and READ
+    # (campaigns/activity.py sets them with every move; the per-quarter-hour counters of
+    # campaign_activity count exactly these).
+    sent_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
+    read_at: Mapped[datetime | None]
     # What Meta bills for it, by the rate card, from its status webhooks' ``pricing``: millionths
     # of the card's currency (0: free, e.g. free_entry_point), and Meta's pricing category.
     cost_micros: Mapped[int | None] = mapped_column(BigInteger)
