@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -13,12 +14,14 @@ from fastapi.testclient import TestClient
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select, update
+from typer.testing import CliRunner
 
 from relaybird.campaigns import activity
 from relaybird.campaigns.analytics import campaign_analytics, hourly
 from relaybird.campaigns.rates import Totals
 from relaybird.campaigns.recipients import move_recipient, move_recipients
 from relaybird.campaigns.transitions import RECIPIENT, RecipientEvent, RecipientState
+from relaybird.cli.main import app
 from relaybird.consent import service as consent
 from relaybird.consent.schemas import Source
 from relaybird.context import AppContext
@@ -382,3 +385,27 @@ def test_activity_counters_survive_random_batches(ctx: AppContext, seed: int) ->
     with ctx.db.read() as s:
         per_quarter, stamped = activity_and_counts(s, cid)
     assert per_quarter == stamped
+
+
+def test_the_cli_shows_tables_and_json(
+    sqlite_ctx: AppContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RELAYBIRD_DATABASE_URL", sqlite_ctx.settings.database_url)
+    _, cid, _ = _scripted(sqlite_ctx)
+    runner = CliRunner()
+    r = runner.invoke(app, ["campaign", "analytics", str(cid)], env={"COLUMNS": "160"})
+    assert r.exit_code == 0, r.output
+    assert "77.8%" in r.output  # delivery rate, 7 of 9
+    assert "131026" in r.output and "Message undeliverable." in r.output
+    assert "2026-03-28 09:00 +0000" in r.output
+    r = runner.invoke(
+        app, ["campaign", "analytics", str(cid), "--json", "--time-zone", "Asia/Kolkata"]
+    )
+    assert r.exit_code == 0, r.output
+    body = json.loads(r.output)
+    assert body["totals"]["opted_out"] == 2
+    assert body["series"][1]["hours"][0]["hour"] == "2026-03-28T14:00:00+05:30"
+    r = runner.invoke(app, ["campaign", "analytics", str(cid), "--time-zone", "Nowhere/Land"])
+    assert r.exit_code == 1 and "unknown time zone" in r.output
+    r = runner.invoke(app, ["campaign", "analytics", "999"])
+    assert r.exit_code == 1 and "not found" in r.output

@@ -26,6 +26,7 @@ from relaybird.campaigns.schemas import (
     TemplateSpec,
 )
 from relaybird.campaigns.transitions import RecipientState
+from relaybird.cli import campaign_analytics
 from relaybird.cli.common import (
     ACTOR,
     CliFailure,
@@ -64,6 +65,7 @@ def register() -> None:
         ("show", show),
         ("preview", preview),
         ("export", export),
+        ("analytics", campaign_analytics.analytics),
         ("recipients", recipients),
         ("recipient", recipient),
         ("remove-recipient", remove_recipient),
