@@ -7,6 +7,8 @@ the answer at a million recipients costs about what it costs at a thousand
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -152,3 +154,14 @@ def _series_out(series: Series) -> SeriesOut:
         ],
         truncated=series.truncated,
     )
+
+
+def hourly_csv(out: AnalyticsOut) -> str:
+    """The last series of ``out`` (the zone asked for, else UTC) as CSV: hour, sent, delivered,
+    read; each hour in RFC 3339 with its offset."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(("hour", "sent", "delivered", "read"))
+    for h in out.series[-1].hours:
+        writer.writerow((h.hour.isoformat().replace("+00:00", "Z"), h.sent, h.delivered, h.read))
+    return buffer.getvalue()

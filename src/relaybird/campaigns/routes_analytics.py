@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -80,15 +78,9 @@ def analytics_csv(
 ) -> Response:
     zone = analytics.zone_named(time_zone)
     out = analytics.campaign_analytics(session, principal.workspace_id, campaign_id, zone=zone)
-    series = out.series[-1]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(("hour", "sent", "delivered", "read"))
-    for h in series.hours:
-        writer.writerow((h.hour.isoformat().replace("+00:00", "Z"), h.sent, h.delivered, h.read))
     name = f"campaign-{campaign_id}-hourly.csv"
     return Response(
-        buffer.getvalue(),
+        analytics.hourly_csv(out),
         media_type="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
