@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -32,6 +32,7 @@ from relaybird.campaigns.transitions import (
     RecipientState,
 )
 from relaybird.consent.schemas import SELF_LIFTED
+from relaybird.db.types import UTCDateTime
 from relaybird.events.transitions import Moved
 from relaybird.models import CampaignActivity, Recipient, Suppression
 
@@ -74,7 +75,8 @@ def stamps(
         inside = {t in m.states for t in targets}
         if inside == {True}:
             column: InstrumentedAttribute[datetime | None] = getattr(Recipient, m.stamp)
-            out[m.stamp] = func.coalesce(column, when)
+            # Typed as the column (UTC on both databases), not as a bare datetime.
+            out[m.stamp] = func.coalesce(column, bindparam(None, when, type_=UTCDateTime()))
         # A mixed event (some targets in, some out) would need the stamp per row; the table has
         # none, and tests/campaigns/test_activity.py keeps it that way.
     return out
@@ -168,21 +170,25 @@ def opted_out(session: Session, workspace_id: int, campaign_id: int) -> int:
     (an opt-out keyword, Meta's marketing stop, a 131050: consent.schemas.SELF_LIFTED) at or after
     that send. A number that opted in again (START) was lifted from the list and no longer counts;
     one suppressed before the send was never sent to (INVALID_RECORD / REMOVED "opted out").
-    Walks the workspace's suppressions, each a look-up on (campaign_id, phone)."""
+    Walks the workspace's suppressions, each a look-up on (campaign_id, phone): its cost grows
+    with the suppression list, not with the campaign."""
     sources = [s.value for s in SELF_LIFTED]
-    query = (
-        select(func.count(func.distinct(Suppression.phone)))
-        .select_from(Suppression)
-        .join(
-            Recipient,
-            (Recipient.campaign_id == campaign_id) & (Recipient.phone == Suppression.phone),
-        )
+    # Driven by the suppressions (few) with one (campaign_id, phone) look-up each: as a join,
+    # SQLite's planner walked the campaign's recipients instead (a million at a time).
+    sent_before = (
+        select(Recipient.id)
         .where(
-            Suppression.workspace_id == workspace_id,
-            Suppression.source.in_(sources),
+            Recipient.campaign_id == campaign_id,
+            Recipient.phone == Suppression.phone,
             Recipient.sent_at.is_not(None),
-            Suppression.created_at >= Recipient.sent_at,
+            Recipient.sent_at <= Suppression.created_at,
         )
+        .exists()
+    )
+    query = select(func.count()).where(
+        Suppression.workspace_id == workspace_id,
+        Suppression.source.in_(sources),
+        sent_before,
     )
     return int(session.scalar(query) or 0)
 
