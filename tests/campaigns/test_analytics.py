@@ -409,3 +409,10 @@ def test_the_cli_shows_tables_and_json(
     assert r.exit_code == 1 and "unknown time zone" in r.output
     r = runner.invoke(app, ["campaign", "analytics", "999"])
     assert r.exit_code == 1 and "not found" in r.output
+
+
+def test_the_failed_rows_index_covers_exactly_the_failed_states() -> None:
+    from relaybird.campaigns.transitions import FAILED_STATES
+    from relaybird.models.campaign import FAILED_WHERE
+
+    assert FAILED_WHERE == "state IN ({})".format(", ".join(f"'{s}'" for s in FAILED_STATES))

@@ -17,14 +17,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from relaybird.campaigns.transitions import (
     DELIVERED_OR_LATER,
-    FAILED_STATES,
     READ_STATES,
     RECIPIENT,
     SENT_OR_LATER,
@@ -35,6 +34,7 @@ from relaybird.consent.schemas import SELF_LIFTED
 from relaybird.db.types import UTCDateTime
 from relaybird.events.transitions import Moved
 from relaybird.models import CampaignActivity, Recipient, Suppression
+from relaybird.models.campaign import FAILED_WHERE
 
 BUCKET_MINUTES = 15
 
@@ -197,21 +197,35 @@ def failures(
     session: Session, campaign_id: int, *, limit: int
 ) -> list[tuple[str, int | None, str | None, int]]:
     """The failed recipients (FAILED_STATES) by state and error code, most first: (state, code,
-    a title stored with that code, count). Reads only the failed rows, through the claim index
-    (campaign_id, state, ...)."""
-    rows = session.execute(
-        select(
-            Recipient.state,
-            Recipient.error_code,
-            func.max(Recipient.error_title),
-            func.count(),
-        )
-        .where(
-            Recipient.campaign_id == campaign_id,
-            Recipient.state.in_([s.value for s in FAILED_STATES]),
-        )
+    a title stored with that code, count). The counts come from the partial index
+    ix_recipients_failed alone (failed rows only, covering); then one row per coded group gives
+    Meta's title as it was received."""
+    # The index's own predicate, as literal SQL: with bound parameters SQLite cannot see that
+    # the query implies it and reads the table instead (1.6 s instead of 0.03 s at 80,000).
+    failed = text(FAILED_WHERE)
+    groups = session.execute(
+        select(Recipient.state, Recipient.error_code, func.count())
+        .where(Recipient.campaign_id == campaign_id, failed)
         .group_by(Recipient.state, Recipient.error_code)
         .order_by(func.count().desc(), Recipient.state, Recipient.error_code)
         .limit(limit)
-    )
-    return [(str(state), code, title, int(n)) for state, code, title, n in rows]
+    ).all()
+    out = []
+    for state, code, n in groups:
+        title = None
+        if code is not None:
+            # A few rows of the group, not a search for a title (a group without one would be
+            # read whole); none among them: the caller falls back on the code's description.
+            titles = session.scalars(
+                select(Recipient.error_title)
+                .where(
+                    Recipient.campaign_id == campaign_id,
+                    failed,
+                    Recipient.state == state,
+                    Recipient.error_code == code,
+                )
+                .limit(3)
+            )
+            title = next((t for t in titles if t), None)
+        out.append((str(state), code, title, int(n)))
+    return out

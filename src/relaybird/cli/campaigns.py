@@ -461,7 +461,8 @@ def export(
     out: Annotated[Path, typer.Option(help="CSV file to write.")] = Path("campaign.csv"),
     workspace: WorkspaceOpt = "default",
 ) -> None:
-    """Write every recipient with its state, wamid, error and reply to a CSV file."""
+    """Write every recipient with its state, wamid, error, reply, cost and its sent, delivered
+    and read times to a CSV file."""
     ctx = context()
     with ctx.db.read() as session:
         service.get(session, auth.find_workspace(session, workspace).id, campaign_id)

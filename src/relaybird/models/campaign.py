@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from relaybird.db.types import BigId, StringEnum
@@ -118,6 +118,11 @@ class CampaignActivity(Base):
     read: Mapped[int] = mapped_column(default=0)
 
 
+# The failed states (campaigns/transitions.FAILED_STATES; a test keeps the two equal), as the
+# partial index ix_recipients_failed and the analytics query over it say them.
+FAILED_WHERE = "state IN ('SENDING_FAILED', 'DELIVERY_FAILED', 'ERROR', 'INVALID_RECORD')"
+
+
 class Recipient(IdMixin, Base):
     """One row of an uploaded list: its own state, attempts and provider message id."""
 
@@ -128,6 +133,16 @@ class Recipient(IdMixin, Base):
         Index("ix_recipients_campaign_phone", "campaign_id", "phone"),
         Index("ix_recipients_wamid", "wamid"),
         Index("ix_recipients_lease", "state", "lease_expires_at"),
+        # The analytics' failures by error code: only the failed rows (FAILED_STATES), and
+        # covering, so a million-row campaign's GROUP BY reads a small index, not the table.
+        Index(
+            "ix_recipients_failed",
+            "campaign_id",
+            "state",
+            "error_code",
+            sqlite_where=text(FAILED_WHERE),
+            postgresql_where=text(FAILED_WHERE),
+        ),
     )
 
     workspace_id: Mapped[int] = mapped_column(BigId, ForeignKey("workspaces.id"))

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 17:24:14.538077
+Create Date: 2026-11-30 17:57:01.017783
 """
 
 from collections.abc import Sequence
@@ -1171,6 +1171,17 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_recipients_claim", ["campaign_id", "state", "next_attempt_at"], unique=False
         )
+        batch_op.create_index(
+            "ix_recipients_failed",
+            ["campaign_id", "state", "error_code"],
+            unique=False,
+            sqlite_where=sa.text(
+                "state IN ('SENDING_FAILED', 'DELIVERY_FAILED', 'ERROR', 'INVALID_RECORD')"
+            ),
+            postgresql_where=sa.text(
+                "state IN ('SENDING_FAILED', 'DELIVERY_FAILED', 'ERROR', 'INVALID_RECORD')"
+            ),
+        )
         batch_op.create_index("ix_recipients_lease", ["state", "lease_expires_at"], unique=False)
         batch_op.create_index("ix_recipients_wamid", ["wamid"], unique=False)
 
@@ -1353,6 +1364,15 @@ def downgrade() -> None:
     with op.batch_alter_table("recipients", schema=None) as batch_op:
         batch_op.drop_index("ix_recipients_wamid")
         batch_op.drop_index("ix_recipients_lease")
+        batch_op.drop_index(
+            "ix_recipients_failed",
+            sqlite_where=sa.text(
+                "state IN ('SENDING_FAILED', 'DELIVERY_FAILED', 'ERROR', 'INVALID_RECORD')"
+            ),
+            postgresql_where=sa.text(
+                "state IN ('SENDING_FAILED', 'DELIVERY_FAILED', 'ERROR', 'INVALID_RECORD')"
+            ),
+        )
         batch_op.drop_index("ix_recipients_claim")
         batch_op.drop_index("ix_recipients_campaign_phone")
 
