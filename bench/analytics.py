@@ -93,6 +93,7 @@ def build(url: str, n: int) -> tuple[Any, int, int, str]:
             template_language="en",
             body_params=[],
             state="COMPLETED",
+            started_at=START,
             total=n,
             reply_count=n // 50,
         )
@@ -216,7 +217,7 @@ def baseline(session: Any, ws_id: int, cid: int) -> dict[str, Any]:
             .group_by(hour)
         ).all()
     out["failures"] = activity.failures(session, cid, limit=100)
-    out["opted_out"] = activity.opted_out(session, ws_id, cid)
+    out["opted_out"] = activity.opted_out(session, ws_id, cid, START)
     return out
 
 

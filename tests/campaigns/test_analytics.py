@@ -150,7 +150,8 @@ def test_folding_into_hours_loses_nothing(raw: list[tuple[int, int, int]], zone:
 def _campaign(ctx: AppContext, n: int) -> tuple[int, int, list[int]]:
     with ctx.db.write() as s:
         ws = make_workspace(s)
-        cid = make_campaign(s, ws, make_sender(s, ws), state="RUNNING")
+        sender = make_sender(s, ws)
+        cid = make_campaign(s, ws, sender, state="RUNNING", started_at=T0 - timedelta(hours=1))
         ids = make_recipients(s, ws, cid, n, at=T0 - timedelta(hours=1))
     return ws, cid, ids
 
@@ -266,6 +267,19 @@ def test_a_campaigns_day_in_numbers(ctx: AppContext) -> None:
         ("2026-03-28T16:00:00+05:30", 0, 0, 0),
         ("2026-03-28T17:00:00+05:30", 0, 0, 1),
     ]
+
+
+def test_an_opt_out_needs_a_send_before_it(ctx: AppContext) -> None:
+    ws, cid, ids = _scripted(ctx)
+    with ctx.db.write() as s:
+        phone = s.scalar(select(Recipient.phone).where(Recipient.id == ids[9]))  # sent 09:20
+        assert phone is not None
+        # STOP at 09:10, between the campaign's start and this recipient's send: not counted.
+        consent.suppress(s, ws, phone, Source.KEYWORD, reason=None, actor="t", now=_b(9, 10))
+    with ctx.db.read() as s:
+        assert campaign_analytics(s, ws, cid).totals.opted_out == 2
+        never = make_campaign(s, ws, make_sender(s, ws))  # never started: nothing sent
+        assert activity.opted_out(s, ws, never, None) == 0
 
 
 def test_the_stamps_are_the_first_time_each_milestone_was_reached(ctx: AppContext) -> None:

@@ -164,14 +164,19 @@ def counters(session: Session, campaign_id: int) -> dict[tuple[datetime, str], i
     return out
 
 
-def opted_out(session: Session, workspace_id: int, campaign_id: int) -> int:
+def opted_out(
+    session: Session, workspace_id: int, campaign_id: int, started_at: datetime | None
+) -> int:
     """Numbers of this campaign that opted out after it was sent to them: the recipient has a
     ``sent_at`` and its number is on the workspace's suppression list, put there by the person
     (an opt-out keyword, Meta's marketing stop, a 131050: consent.schemas.SELF_LIFTED) at or after
     that send. A number that opted in again (START) was lifted from the list and no longer counts;
     one suppressed before the send was never sent to (INVALID_RECORD / REMOVED "opted out").
-    Walks the workspace's suppressions, each a look-up on (campaign_id, phone): its cost grows
-    with the suppression list, not with the campaign."""
+    Walks the workspace's suppressions made since the campaign started (``started_at``; None:
+    it never sent), each a look-up on (campaign_id, phone): its cost grows with the opt-outs
+    since the start, not with the campaign."""
+    if started_at is None:
+        return 0
     sources = [s.value for s in SELF_LIFTED]
     # Driven by the suppressions (few) with one (campaign_id, phone) look-up each: as a join,
     # SQLite's planner walked the campaign's recipients instead (a million at a time).
@@ -188,6 +193,7 @@ def opted_out(session: Session, workspace_id: int, campaign_id: int) -> int:
     query = select(func.count()).where(
         Suppression.workspace_id == workspace_id,
         Suppression.source.in_(sources),
+        Suppression.created_at >= started_at,
         sent_before,
     )
     return int(session.scalar(query) or 0)

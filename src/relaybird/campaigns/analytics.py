@@ -117,7 +117,7 @@ def campaign_analytics(
     totals = Totals.of(
         summary.counts,
         replied=campaign.reply_count,
-        opted_out=activity.opted_out(session, workspace_id, campaign_id),
+        opted_out=activity.opted_out(session, workspace_id, campaign_id, campaign.started_at),
     )
     buckets = activity.buckets(session, campaign_id)
     zones: list[tzinfo] = [UTC] if zone is None or str(zone) == "UTC" else [UTC, zone]
