@@ -17,8 +17,10 @@ from sqlalchemy.orm import Session
 from relaybird.campaigns import templating
 from relaybird.campaigns.recipients import move_recipients
 from relaybird.campaigns.transitions import RecipientEvent, RecipientState
+from relaybird.campaigns.windows import Window
 from relaybird.dispatcher import repository
 from relaybird.dispatcher.suppressed import skip_suppressed
+from relaybird.kit.zones import CAMPAIGN_ZONE
 from relaybird.models import Campaign, Recipient
 from relaybird.senders import admission
 from relaybird.templates.builder import SendPlan
@@ -58,6 +60,9 @@ class Claim:
     at_limit: bool = False
     # RUNNING campaigns seen (even with nothing due), for completion checks.
     campaign_ids: list[int] = field(default_factory=list)
+    # Every campaign seen has a send window closed for all its zones now: nothing can come due
+    # before the next opening, so the runner asks again less often.
+    windows_closed: bool = False
 
 
 def claim(
@@ -77,11 +82,16 @@ def claim(
         campaigns.extend(repository.running_campaigns(session, sender_id, exclude))
         rows: list[repository.Due] = []
         only = turn.only(Recipient.phone)
+        closed = 0
         for campaign in campaigns:
             if len(rows) >= limit:
                 break
+            zones = open_zones(campaign, turn.now)
+            if zones == []:
+                closed += 1
+                continue
             found = repository.due_recipients(
-                session, campaign.id, turn.now, limit - len(rows), only
+                session, campaign.id, turn.now, limit - len(rows), only, zones
             )
             if found:
                 out.templates[campaign.id] = Template(
@@ -91,6 +101,7 @@ def claim(
                     templating.plan_of(session, campaign),
                 )
             rows.extend(found)
+        out.windows_closed = bool(campaigns) and closed == len(campaigns)
         # Opted out since the upload (issue 15): REMOVED here, before they could take room.
         return skip_suppressed(session, turn.sender, campaigns, rows, turn.now)
 
@@ -110,6 +121,14 @@ def claim(
     if not out.items:
         out.idle_reason = admitted.reason or "nothing due"
     return out
+
+
+def open_zones(campaign: Campaign, now: datetime) -> list[int] | None:
+    """The zones of ``campaign``'s recipients whose send window is open ``now`` (a few dozen
+    zone checks per claim, whatever the number of recipients); None: no window, any zone."""
+    if campaign.send_window is None:
+        return None
+    return Window.of(campaign.send_window).open_zones(campaign.zone_ids or [CAMPAIGN_ZONE], now)
 
 
 def _take(

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 15:35:54.506309
+Create Date: 2026-11-30 17:22:36.997919
 """
 
 from collections.abc import Sequence
@@ -599,6 +599,16 @@ def upgrade() -> None:
             sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
             nullable=True,
         ),
+        sa.Column(
+            "send_window",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=True,
+        ),
+        sa.Column(
+            "zone_ids",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=False,
+        ),
         sa.Column("started_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("finished_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column(
@@ -1107,6 +1117,7 @@ def upgrade() -> None:
         sa.Column("row_number", sa.Integer(), nullable=False),
         sa.Column("phone", sa.String(length=20), nullable=True),
         sa.Column("raw_phone", sa.String(length=64), nullable=True),
+        sa.Column("zone_id", sa.SmallInteger(), server_default="0", nullable=False),
         sa.Column(
             "params",
             sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
@@ -1153,6 +1164,11 @@ def upgrade() -> None:
         )
         batch_op.create_index("ix_recipients_lease", ["state", "lease_expires_at"], unique=False)
         batch_op.create_index("ix_recipients_wamid", ["wamid"], unique=False)
+        batch_op.create_index(
+            "ix_recipients_window",
+            ["campaign_id", "state", "zone_id", "next_attempt_at"],
+            unique=False,
+        )
 
     op.create_table(
         "room_contacts",
@@ -1331,6 +1347,7 @@ def downgrade() -> None:
 
     op.drop_table("room_contacts")
     with op.batch_alter_table("recipients", schema=None) as batch_op:
+        batch_op.drop_index("ix_recipients_window")
         batch_op.drop_index("ix_recipients_wamid")
         batch_op.drop_index("ix_recipients_lease")
         batch_op.drop_index("ix_recipients_claim")
