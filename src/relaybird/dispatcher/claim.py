@@ -60,8 +60,8 @@ class Claim:
     at_limit: bool = False
     # RUNNING campaigns seen (even with nothing due), for completion checks.
     campaign_ids: list[int] = field(default_factory=list)
-    # Every campaign seen has a send window closed for all its zones now: nothing can come due
-    # before the next opening, so the runner asks again less often.
+    # Every campaign seen has a send window and nothing due in its zones open now: what is
+    # left waits for a zone to open (or a retry's time), so the runner asks again less often.
     windows_closed: bool = False
 
 
@@ -87,12 +87,14 @@ def claim(
             if len(rows) >= limit:
                 break
             zones = open_zones(campaign, turn.now)
-            if zones == []:
-                closed += 1
-                continue
-            found = repository.due_recipients(
-                session, campaign.id, turn.now, limit - len(rows), only, zones
+            found = (
+                []
+                if zones == []
+                else repository.due_recipients(
+                    session, campaign.id, turn.now, limit - len(rows), only, zones
+                )
             )
+            closed += zones is not None and not found
             if found:
                 out.templates[campaign.id] = Template(
                     campaign.id,
