@@ -29,7 +29,9 @@ def window(
         "time_zone": "UTC",
         **kw,
     }
-    assert not check(stored["start"], stored["end"], stored["days"], "UTC", bool(kw.get("overnight")))
+    assert not check(
+        stored["start"], stored["end"], stored["days"], "UTC", bool(kw.get("overnight"))
+    )
     return Window.of(stored)
 
 

@@ -144,9 +144,7 @@ def test_upload_resolves_zones_and_the_timezone_column_overrides(
 
 def _claim(ctx: AppContext, sender_id: int) -> Any:
     with ctx.db.write() as s:
-        return claim(
-            s, sender_id, clock=ctx.clock.now, limit=100, lease=timedelta(seconds=60)
-        )
+        return claim(s, sender_id, clock=ctx.clock.now, limit=100, lease=timedelta(seconds=60))
 
 
 def test_claim_takes_only_open_zones_and_a_closed_campaign_waits(
