@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from relaybird.campaigns.windows import DAYS, Window, check
+from relaybird.campaigns.windows import DAYS, Window, check, hhmm, minutes
 from relaybird.kit.zones import CAMPAIGN_ZONE, zone_id
 
 PRAGUE = zone_id("Europe/Prague") or 0
@@ -167,3 +167,14 @@ def test_good_windows_pass() -> None:
     assert check("09:00", "20:00", ["MON"], "Europe/Prague", False) == []
     assert check("20:00", "08:00", list(DAYS), "UTC", True) == []
     assert check("00:00", "24:00", ["SUN"], "Asia/Tokyo", False) == []
+
+
+@given(st.text(max_size=8))
+def test_minutes_reads_hh_mm_or_says_why(text: str) -> None:
+    """The parser of every window time: a value, or a ValueError naming the text."""
+    try:
+        value = minutes(text)
+    except ValueError as exc:
+        assert repr(text) in str(exc)
+    else:
+        assert 0 <= value <= 1440 and hhmm(value) == text
