@@ -190,3 +190,32 @@ def test_paused_campaign_with_a_window_is_not_waiting(
     client.post(f"/api/v1/campaigns/{cid}/pause", headers=h)
     body = client.get(f"/api/v1/campaigns/{cid}", headers=h).json()
     assert body["state"] == "PAUSED" and body["next_window_at"] is None
+
+
+def test_a_retry_keeps_the_window_and_each_recipients_zone(
+    client: TestClient, ctx: AppContext, keys: KeyMaker
+) -> None:
+    from relaybird.campaigns.recipients import add_counts
+
+    h = keys.headers()
+    cid = new_campaign(client, ctx, h, send_window=WINDOW)["id"]
+    upload(client, h, cid, "phone,timezone\n+12125550001,Asia/Tokyo\n+420601123456,\n")
+    with ctx.db.write() as s:
+        s.execute(
+            Recipient.__table__.update()  # type: ignore[attr-defined]
+            .where(Recipient.campaign_id == cid)
+            .values(state="ERROR")
+        )
+        add_counts(s, {(cid, "INITIAL"): -2, (cid, "ERROR"): 2})
+        s.execute(Campaign.__table__.update().where(Campaign.id == cid).values(state="COMPLETED"))  # type: ignore[attr-defined]
+    r = client.post(f"/api/v1/campaigns/{cid}/retry", headers=h)
+    assert r.status_code == 201, r.text
+    child = r.json()
+    assert child["send_window"]["time_zone"] == "Europe/Prague"
+    with ctx.db.read() as s:
+        zones = sorted(
+            s.scalars(select(Recipient.zone_id).where(Recipient.campaign_id == child["id"]))
+        )
+        stored = s.get(Campaign, child["id"]).zone_ids  # type: ignore[union-attr]
+    assert zones == sorted([zone_id("Asia/Tokyo"), zone_id("Europe/Prague")])  # type: ignore[type-var]
+    assert stored == zones
