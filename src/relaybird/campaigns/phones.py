@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from relaybird.kit.phones import normalise
+from relaybird.kit.phones import normalise_typed
 from relaybird.kit.zones import CAMPAIGN_ZONE, zone_id, zone_of_number
 
 # The phone column's accepted names, compared case-insensitively (DESIGN.md §8).
@@ -52,7 +52,7 @@ def check_chunk(
         if not raw:
             reason = "empty phone"
         else:
-            phone = normalise(raw, region)
+            phone, kind = normalise_typed(raw, region)
             if phone is None:
                 reason = f"not a valid number: {raw[:32]!r}"
         if reason is None:
@@ -63,19 +63,19 @@ def check_chunk(
                     break
         zone = CAMPAIGN_ZONE
         if phone is not None:
-            zone, reason = _zone(cells, zone_index, phone)
+            zone, reason = _zone(cells, zone_index, phone, kind)
             if reason is not None:
                 phone = None
         out.append(Checked(row_number, phone, raw[:64], params, reason, zone))
     return out
 
 
-def _zone(cells: Sequence[str], index: int | None, phone: str) -> tuple[int, str | None]:
+def _zone(cells: Sequence[str], index: int | None, phone: str, kind: int) -> tuple[int, str | None]:
     """The row's zone: its time-zone cell when filled (an unknown name makes the row invalid:
     guessing would send at night), else its number's."""
     given = cells[index].strip() if index is not None and index < len(cells) else ""
     if not given:
-        return zone_of_number(phone), None
+        return zone_of_number(phone, kind), None
     found = zone_id(given)
     if found is None:
         return CAMPAIGN_ZONE, f"unknown time zone {given[:64]!r} (an IANA name, e.g. Europe/Prague)"

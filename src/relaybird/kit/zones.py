@@ -11,11 +11,10 @@ from __future__ import annotations
 from functools import cache
 from zoneinfo import ZoneInfo
 
-import phonenumbers
-from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE
-from phonenumbers.timezone import time_zones_for_number
+from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE, is_number_type_geographical
 from phonenumbers.tzdata import TIMEZONE_DATA, TIMEZONE_LONGEST_PREFIX
 
+from relaybird.kit.phones import normalise_typed
 from relaybird.kit.zone_names import NAMES
 
 CAMPAIGN_ZONE = 0
@@ -44,36 +43,42 @@ def loadable(name: str) -> bool:
     return True
 
 
-def zone_of_number(e164: str) -> int:
+def zone_of_number(e164: str, kind: int | None = None) -> int:
     """The zone ``phonenumbers.timezone.time_zones_for_number`` gives a valid E.164 number, or 0
-    when it gives several zones or none. That call costs ~18 µs (it re-parses and types the
-    number), so its answer is cached per prefix of the longest length its table uses (numbers
-    sharing 9 leading digits share their type and zone), and a calling code whose every entry
-    is one and the same zone (most countries) answers without it."""
+    when it gives several zones or none, without its cost (~18 µs a number: it parses, types
+    the number against the regions of its calling code, formats it again). That function
+    answers its table's longest-prefix entry for a geographical number (a fixed line, or a
+    mobile where mobiles are tied to a place) and its calling code's entry otherwise. Here the
+    table is read as zone ids once, at import: a calling code whose entries all name one zone
+    (most countries) answers at once; a number whose type does not tie it to a place answers
+    its code's zone; else the longest prefix's zone (a few dict look-ups). ``kind``: its
+    ``PhoneNumberType``, which the import's validation has already worked out
+    (``kit.phones.normalise_typed``); worked out here otherwise.
+    tests/kit/test_zones.py holds it equal to ``time_zones_for_number``."""
     digits = e164.lstrip("+")
-    for size in (1, 2, 3):
-        single = _SINGLE_ZONE_CODES.get(digits[:size])
-        if single is not None:
-            return single
-    key = digits[:TIMEZONE_LONGEST_PREFIX]
-    found = _BY_PREFIX.get(key)
-    if found is None:
-        try:
-            zones = tuple(time_zones_for_number(phonenumbers.parse(e164)))
-        except phonenumbers.NumberParseException:
-            zones = ()
-        found = _single(zones)
-        if len(_BY_PREFIX) >= _CACHE_MAX:
-            _BY_PREFIX.clear()
-        _BY_PREFIX[key] = found
-    return found
+    code = next((digits[:n] for n in (1, 2, 3) if digits[:n] in _CODES), None)
+    if code is None:
+        return CAMPAIGN_ZONE
+    single = _SINGLE_ZONE_CODES.get(code)
+    if single is not None:
+        return single
+    if kind is None:
+        kind = normalise_typed("+" + digits, "ZZ")[1]
+    if not is_number_type_geographical(kind, int(code)):
+        return _longest(code, len(code))
+    return _longest(digits, _LONGEST_OF.get(code, TIMEZONE_LONGEST_PREFIX))
 
 
-_CACHE_MAX = 200_000
-_BY_PREFIX: dict[str, int] = {}
+def _longest(digits: str, longest: int) -> int:
+    """The zone of the table's longest entry (at most ``longest`` digits) that prefixes
+    ``digits`` (0: none, or several)."""
+    for size in range(min(len(digits), longest), 0, -1):
+        zone = _BY_PREFIX.get(digits[:size])
+        if zone is not None:
+            return zone
+    return CAMPAIGN_ZONE
 
 
-@cache
 def _single(zones: tuple[str, ...]) -> int:
     if len(zones) != 1:
         return CAMPAIGN_ZONE
@@ -81,19 +86,32 @@ def _single(zones: tuple[str, ...]) -> int:
 
 
 def _single_zone_codes() -> dict[str, int]:
-    """Calling codes all of whose table entries name the same one zone."""
-    by_code: dict[str, set[tuple[str, ...]]] = {}
-    for prefix, zones in TIMEZONE_DATA.items():
-        for size in (1, 2, 3):
-            code = prefix[:size]
-            if int(code) in COUNTRY_CODE_TO_REGION_CODE:
-                by_code.setdefault(code, set()).add(tuple(zones))
-                break
+    """Calling codes all of whose table entries, their own included, name the same one zone."""
+    by_code: dict[str, set[int]] = {}
+    for prefix, zone in _BY_PREFIX.items():
+        code = next((prefix[:n] for n in (1, 2, 3) if prefix[:n] in _CODES), None)
+        if code is not None:
+            by_code.setdefault(code, set()).add(zone)
     return {
-        code: _single(next(iter(lists)))
-        for code, lists in by_code.items()
-        if len(lists) == 1 and _single(next(iter(lists))) != CAMPAIGN_ZONE
+        code: next(iter(found))
+        for code, found in by_code.items()
+        if len(found) == 1 and code in _BY_PREFIX and next(iter(found)) != CAMPAIGN_ZONE
     }
 
 
+_CODES = frozenset(str(code) for code in COUNTRY_CODE_TO_REGION_CODE)
+_BY_PREFIX = {prefix: _single(tuple(zones)) for prefix, zones in TIMEZONE_DATA.items()}
 _SINGLE_ZONE_CODES = _single_zone_codes()
+
+
+def _longest_of() -> dict[str, int]:
+    """The length of the longest entry under each calling code (where a look-up starts)."""
+    out: dict[str, int] = {}
+    for prefix in _BY_PREFIX:
+        code = next((prefix[:n] for n in (1, 2, 3) if prefix[:n] in _CODES), None)
+        if code is not None:
+            out[code] = max(out.get(code, 0), len(prefix))
+    return out
+
+
+_LONGEST_OF = _longest_of()
