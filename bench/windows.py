@@ -18,9 +18,11 @@ database for every run. Shapes:
 The rows come in blocks of one zone, ordered by UTC offset (a list sorted by country): at the
 benchmark's moment the first blocks are closed, so a claim that filtered rows instead of seeking
 the open zones in the index would read past them. Every shape claims until nothing is due or
-`--claim` recipients were sent (default: all). Prints
-each run's sends/s, the medians of `--runs` (default 3) runs, and each window shape's median as a
-share of the baseline's (goal ≥ 0.9). A full send through the simulator at a million recipients
+`--claim` recipients were sent (default: all). Prints each run's sends/s by the wall clock and
+by this process's CPU time (SQLite runs in it: the CPU figure is what a loaded machine disturbs
+least), the CPU milliseconds of one claim transaction (where the window acts), the medians of
+`--runs` (default 3) runs, and each window shape's medians as a share of the baseline's (goal
+≥ 0.9). A full send through the simulator at a million recipients
 takes longer than this shared machine allows per run; this is the path the window changes.
 
     .venv/bin/python bench/windows.py [--rows 1000000] [--claim N] [--runs 3]
@@ -142,8 +144,17 @@ def build(path: Path, rows: int, zones: list[int]) -> None:
     ctx.db.engine.dispose()
 
 
-def run(template: Path, workdir: Path, shape: str, limit: int) -> tuple[float, int]:
-    """One run on a fresh copy: (sends/s, recipients sent)."""
+class Timing:
+    """Wall-clock and CPU (this process: SQLite runs in it) seconds, of everything and of the
+    claim transactions alone (the part the window changes)."""
+
+    def __init__(self) -> None:
+        self.wall = self.cpu = self.claim_wall = self.claim_cpu = 0.0
+        self.sent = self.claims = 0
+
+
+def run(template: Path, workdir: Path, shape: str, limit: int) -> Timing:
+    """One run on a fresh copy."""
     from relaybird.config import DeliveryPolicy
     from relaybird.dispatcher import repository
     from relaybird.dispatcher.claim import claim
@@ -164,8 +175,10 @@ def run(template: Path, workdir: Path, shape: str, limit: int) -> tuple[float, i
         campaign.send_window = None if window is None else {**window, "days": list(DAYS)}
     policy = SendPolicy(RetryPolicy(4, timedelta(seconds=2)), DeliveryPolicy.AT_MOST_ONCE)
     sent = 0
-    started = time.perf_counter()
+    t = Timing()
+    started, started_cpu = time.perf_counter(), time.process_time()
     while sent < limit:
+        c0, c0_cpu = time.perf_counter(), time.process_time()
         with ctx.db.write() as s:
             got = claim(
                 s,
@@ -174,6 +187,9 @@ def run(template: Path, workdir: Path, shape: str, limit: int) -> tuple[float, i
                 limit=min(BATCH, limit - sent),
                 lease=timedelta(seconds=60),
             )
+        t.claim_wall += time.perf_counter() - c0
+        t.claim_cpu += time.process_time() - c0_cpu
+        t.claims += 1
         if not got.items:
             break
         ids = [i.id for i in got.items]
@@ -183,10 +199,11 @@ def run(template: Path, workdir: Path, shape: str, limit: int) -> tuple[float, i
         with ctx.db.write() as s:
             record(s, outcomes, now=ctx.clock.now(), policy=policy)
         sent += len(ids)
-    elapsed = time.perf_counter() - started
+    t.wall, t.cpu = time.perf_counter() - started, time.process_time() - started_cpu
+    t.sent = sent
     ctx.db.engine.dispose()
     path.unlink()
-    return sent / elapsed, sent
+    return t
 
 
 DAYS = ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"]
@@ -213,24 +230,48 @@ def main() -> None:
             f"{time.perf_counter() - t0:.1f} s ({size:.0f} MB); load {_load()}",
             flush=True,
         )
-        rates: dict[str, list[float]] = {s: [] for s in shapes}
-        counts: dict[str, int] = {}
+        runs: dict[str, list[Timing]] = {s: [] for s in shapes}
         for k in range(args.runs):
-            for shape in shapes:  # interleaved, so the machine's load hits every shape alike
-                rate, sent = run(template, workdir, shape, limit)
-                rates[shape].append(rate)
-                counts[shape] = sent
+            # Interleaved, each round in a rotated order: a load that drifts during the run
+            # (other work on the machine) hits every shape alike.
+            order = shapes[k % len(shapes) :] + shapes[: k % len(shapes)]
+            for shape in order:
+                t = run(template, workdir, shape, limit)
+                runs[shape].append(t)
+                per = 1000 * t.claim_cpu / t.claims
                 print(
-                    f"  run {k + 1} {shape:>9}: {sent:,} sent, {rate:,.0f} sends/s "
+                    f"  run {k + 1} {shape:>9}: {t.sent:,} sent, {t.sent / t.wall:,.0f} sends/s "
+                    f"wall, {t.sent / t.cpu:,.0f}/s of CPU, claim {per:.1f} ms CPU per batch "
                     f"(load {_load()})",
                     flush=True,
                 )
-    base = statistics.median(rates["none"]) if "none" in rates else None
-    print(f"\nmedians of {args.runs} runs (claim + start mark + record, batches of {BATCH}):")
+    print(
+        f"\nmedians of {args.runs} runs (claim + start mark + record, batches of {BATCH}; "
+        "ratio: shape / none):"
+    )
+    base = (
+        {
+            "wall": statistics.median(t.sent / t.wall for t in runs["none"]),
+            "cpu": statistics.median(t.sent / t.cpu for t in runs["none"]),
+            "claim": statistics.median(1000 * t.claim_cpu / t.claims for t in runs["none"]),
+        }
+        if "none" in runs
+        else None
+    )
     for shape in shapes:
-        median = statistics.median(rates[shape])
-        ratio = f"  ratio {median / base:.3f} of none" if base and shape != "none" else ""
-        print(f"  {shape:>9}: {median:,.0f} sends/s over {counts[shape]:,} sent{ratio}")
+        wall = statistics.median(t.sent / t.wall for t in runs[shape])
+        cpu = statistics.median(t.sent / t.cpu for t in runs[shape])
+        per = statistics.median(1000 * t.claim_cpu / t.claims for t in runs[shape])
+        line = (
+            f"  {shape:>9}: {wall:,.0f} sends/s wall, {cpu:,.0f} sends/s of CPU, claim "
+            f"{per:.1f} ms CPU per batch, over {runs[shape][-1].sent:,} sent"
+        )
+        if base and shape != "none":
+            line += (
+                f"  ratios: wall {wall / base['wall']:.3f}, CPU {cpu / base['cpu']:.3f}, "
+                f"claim CPU {per / base['claim']:.3f}"
+            )
+        print(line)
     print(f"load average {_load()}")
 
 

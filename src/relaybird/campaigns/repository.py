@@ -123,7 +123,7 @@ def add_total(session: Session, campaign_id: int, n: int) -> None:
 
 def pending_zones(session: Session, campaign_id: int, zones: Sequence[int]) -> list[int]:
     """Of ``zones``, those with a recipient still to claim (INITIAL or RETRY_SCHEDULED): one
-    probe of ix_recipients_window per zone and state."""
+    probe of ix_recipients_claim per zone and state."""
     out = []
     for zone in zones:
         for state in (RecipientState.INITIAL, RecipientState.RETRY_SCHEDULED):

@@ -71,11 +71,12 @@ def due_recipients(
     zones: Sequence[int] | None = None,
 ) -> list[Due]:
     """Due retries first, then never-tried ones. No ORDER BY: the claim index
-    (campaign_id, state, next_attempt_at) already yields rows in that order, and sorting a
-    million INITIAL rows by id would cost more than the claim. ``only``: a further condition
+    (campaign_id, state, zone_id, next_attempt_at) yields a campaign's rows of one state zone
+    by zone, each zone's in file order, and sorting a million INITIAL rows by id would cost
+    more than the claim. ``only``: a further condition
     (the recipients that cost no room, for a number at its limit). ``zones``: a campaign with a
-    send window: only recipients of these zones (those open now), found through
-    ix_recipients_window (campaign_id, state, zone_id, next_attempt_at)."""
+    send window: only recipients of these zones (those open now), sought zone by zone in
+    the same index."""
     extra = [] if only is None else [only]
     if zones is not None:
         extra.append(Recipient.zone_id.in_(list(zones)))

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 17:22:36.997919
+Create Date: 2026-11-30 17:57:15.777405
 """
 
 from collections.abc import Sequence
@@ -1160,15 +1160,12 @@ def upgrade() -> None:
             "ix_recipients_campaign_phone", ["campaign_id", "phone"], unique=False
         )
         batch_op.create_index(
-            "ix_recipients_claim", ["campaign_id", "state", "next_attempt_at"], unique=False
-        )
-        batch_op.create_index("ix_recipients_lease", ["state", "lease_expires_at"], unique=False)
-        batch_op.create_index("ix_recipients_wamid", ["wamid"], unique=False)
-        batch_op.create_index(
-            "ix_recipients_window",
+            "ix_recipients_claim",
             ["campaign_id", "state", "zone_id", "next_attempt_at"],
             unique=False,
         )
+        batch_op.create_index("ix_recipients_lease", ["state", "lease_expires_at"], unique=False)
+        batch_op.create_index("ix_recipients_wamid", ["wamid"], unique=False)
 
     op.create_table(
         "room_contacts",
@@ -1347,7 +1344,6 @@ def downgrade() -> None:
 
     op.drop_table("room_contacts")
     with op.batch_alter_table("recipients", schema=None) as batch_op:
-        batch_op.drop_index("ix_recipients_window")
         batch_op.drop_index("ix_recipients_wamid")
         batch_op.drop_index("ix_recipients_lease")
         batch_op.drop_index("ix_recipients_claim")
