@@ -120,8 +120,15 @@ def add_counts(session: Session, delta: Mapping[tuple[int, str], int]) -> None:
 
 
 def add_zones(session: Session, campaign_id: int, zones: set[int]) -> None:
-    """The campaign's ``zone_ids`` gain ``zones`` (the row is locked by the import's write)."""
-    known = session.scalar(select(Campaign.zone_ids).where(Campaign.id == campaign_id)) or []
+    """The campaign's ``zone_ids`` gain ``zones``. The row is locked first (PostgreSQL; SQLite's
+    writer holds the database): two imports into one campaign must not each write back what
+    they read, or a zone left out would never be claimed under a send window."""
+    known = (
+        session.scalar(
+            select(Campaign.zone_ids).where(Campaign.id == campaign_id).with_for_update()
+        )
+        or []
+    )
     if zones - set(known):
         session.execute(
             update(Campaign)
@@ -181,8 +188,8 @@ def import_recipients(
             )
         )
     insert_rows(session, table, IMPORT_COLUMNS, values)
-    add_zones(session, campaign_id, zones)
     delta: Counter[tuple[int, str]] = Counter()
     for row in rows:
         delta[(campaign_id, str(row["state"]))] += 1
     add_counts(session, delta)
+    add_zones(session, campaign_id, zones)  # after the counters, as every writer locks them
