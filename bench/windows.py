@@ -230,6 +230,7 @@ def main() -> None:
             f"{time.perf_counter() - t0:.1f} s ({size:.0f} MB); load {_load()}",
             flush=True,
         )
+        finding = find_due(template, shapes)
         runs: dict[str, list[Timing]] = {s: [] for s in shapes}
         for k in range(args.runs):
             # Interleaved, each round in a rotated order: a load that drifts during the run
@@ -272,7 +273,40 @@ def main() -> None:
                 f"claim CPU {per / base['claim']:.3f}"
             )
         print(line)
+    print("finding a batch of 500 due recipients alone (which zones are open + the indexed query,")
+    print("read-only, the full table; medians of 30, interleaved):")
+    for shape in shapes:
+        ms = statistics.median(finding[shape]) * 1000
+        base_ms = statistics.median(finding["none"]) * 1000 if "none" in finding else None
+        ratio = f"  {base_ms / ms:.3f} of none's rate" if base_ms and shape != "none" else ""
+        print(f"  {shape:>9}: {ms:.2f} ms CPU{ratio}")
     print(f"load average {_load()}")
+
+
+def find_due(template: Path, shapes: list[str]) -> dict[str, list[float]]:
+    """CPU seconds of what a window changes in a claim: ``open_zones`` and the due query."""
+    from relaybird.db import Database
+    from relaybird.dispatcher import repository
+    from relaybird.dispatcher.claim import open_zones
+    from relaybird.models import Campaign
+
+    db = Database(f"sqlite:///{template}")
+    out: dict[str, list[float]] = {s: [] for s in shapes}
+    with db.read() as s:
+        campaign = s.get(Campaign, 1)
+        assert campaign is not None
+        for _ in range(30):
+            for shape in shapes:
+                window = SHAPES[shape]
+                campaign.send_window = None if window is None else {**window, "days": DAYS}
+                started = time.process_time()
+                zones = open_zones(campaign, NOW)
+                found = repository.due_recipients(s, 1, NOW, BATCH, None, zones)
+                out[shape].append(time.process_time() - started)
+                assert len(found) == BATCH
+        s.rollback()
+    db.engine.dispose()
+    return out
 
 
 def _load() -> str:

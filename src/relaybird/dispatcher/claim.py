@@ -8,9 +8,11 @@ ones move to IN_PROGRESS with a lease. Recipients left out stay exactly as they 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from sqlalchemy.orm import Session
 
@@ -127,10 +129,19 @@ def claim(
 
 def open_zones(campaign: Campaign, now: datetime) -> list[int] | None:
     """The zones of ``campaign``'s recipients whose send window is open ``now`` (a few dozen
-    zone checks per claim, whatever the number of recipients); None: no window, any zone."""
+    zone checks, whatever the number of recipients); None: no window, any zone. Worked out once
+    a minute per window and zones: a window opens and closes on whole minutes, and so do the
+    zones' offsets, so the answer holds for the whole UTC minute."""
     if campaign.send_window is None:
         return None
-    return Window.of(campaign.send_window).open_zones(campaign.zone_ids or [CAMPAIGN_ZONE], now)
+    key = json.dumps(campaign.send_window, sort_keys=True)
+    zones = tuple(campaign.zone_ids or [CAMPAIGN_ZONE])
+    return list(_open_zones(key, zones, now.replace(second=0, microsecond=0)))
+
+
+@lru_cache(maxsize=256)
+def _open_zones(window: str, zones: tuple[int, ...], minute: datetime) -> tuple[int, ...]:
+    return tuple(Window.of(json.loads(window)).open_zones(zones, minute))
 
 
 def _take(
