@@ -112,8 +112,9 @@ def due_recipients(
 def mark_started(session: Session, ids: Sequence[int], now: datetime) -> set[int]:
     """These claimed sends start now (crash recovery judges only started ones "outcome
     unknown"), except those whose campaign is no longer RUNNING (paused by an admin or by a
-    template webhook, ended, since the claim): their ids are returned, not started, for the
-    dispatcher to give back untouched."""
+    template webhook, ended, since the claim) and those crash recovery took back (no longer
+    IN_PROGRESS): their ids are returned, not started, for the dispatcher to give back
+    untouched."""
     if not ids:
         return set()
     stopped = set(
@@ -125,12 +126,18 @@ def mark_started(session: Session, ids: Sequence[int], now: datetime) -> set[int
     )
     go = [i for i in ids if i not in stopped]
     if go:
-        session.execute(
-            update(Recipient)
-            .where(Recipient.id.in_(go), Recipient.state == RecipientState.IN_PROGRESS.value)
-            .values(send_started_at=now),
-            execution_options={"synchronize_session": False},
+        started = set(
+            session.scalars(
+                update(Recipient)
+                .where(Recipient.id.in_(go), Recipient.state == RecipientState.IN_PROGRESS.value)
+                .values(send_started_at=now)
+                .returning(Recipient.id),
+                execution_options={"synchronize_session": False},
+            )
         )
+        # Not IN_PROGRESS any more: its lease ran out before it started (a stalled process)
+        # and crash recovery put it back for another claim. Sending it now would send it twice.
+        stopped |= set(go) - started
     return stopped
 
 
