@@ -121,6 +121,27 @@ def add_total(session: Session, campaign_id: int, n: int) -> None:
     )
 
 
+def pending_zones(session: Session, campaign_id: int, zones: Sequence[int]) -> list[int]:
+    """Of ``zones``, those with a recipient still to claim (INITIAL or RETRY_SCHEDULED): one
+    probe of ix_recipients_claim per zone and state."""
+    out = []
+    for zone in zones:
+        for state in (RecipientState.INITIAL, RecipientState.RETRY_SCHEDULED):
+            found = session.scalar(
+                select(Recipient.id)
+                .where(
+                    Recipient.campaign_id == campaign_id,
+                    Recipient.state == state.value,
+                    Recipient.zone_id == zone,
+                )
+                .limit(1)
+            )
+            if found is not None:
+                out.append(zone)
+                break
+    return out
+
+
 def set_campaign_fields(session: Session, campaign_id: int, **values: Any) -> None:
     session.execute(update(Campaign).where(Campaign.id == campaign_id).values(**values))
 
@@ -495,7 +516,7 @@ def running_ids(session: Session) -> list[int]:
 # What a retry copies of a recipient: its input (row, phone, values), never the first try's
 # outcome (state, attempts, wamid, errors, cost, reply). A column added later is an outcome
 # until it is listed here.
-RETRY_COPIED = ("workspace_id", "row_number", "phone", "raw_phone", "params")
+RETRY_COPIED = ("workspace_id", "row_number", "phone", "raw_phone", "zone_id", "params")
 
 
 def copy_for_retry(

@@ -174,7 +174,9 @@ class SenderRunner:
                     return
             else:
                 idle_since = None
-            idle = self.tuning.at_limit_poll if got.at_limit else self.tuning.idle_poll
+            # At the limit, or every campaign outside its send window: ask again less often.
+            slow = got.at_limit or got.windows_closed
+            idle = self.tuning.at_limit_poll if slow else self.tuning.idle_poll
             await self._sleep(stop, idle if self.inflight == 0 else 0.02)
 
     def _grow_workers(self, workers: list[asyncio.Task[None]], rate: int) -> None:
