@@ -39,6 +39,7 @@ def _seed(ctx: AppContext) -> tuple[int, int, int]:
                 params=[],
                 state="DELIVERED",
                 wamid=f"wamid.out-{i}",
+                send_started_at=now,
                 created_at=now,
                 updated_at=now,
             )
@@ -95,7 +96,10 @@ def test_replies_are_stored_listed_counted_and_exported(
     ).json()["items"]
     assert [r["wamid"] for r in mine] == ["wamid.in-2"]
     buttons = client.get(f"/api/v1/campaigns/{cid}/replies/buttons", headers=admin).json()
-    assert sorted((b["button"], b["count"]) for b in buttons) == [("MORE", 1), ("STOP_PROMOS", 1)]
+    assert sorted((b["button"], b["label"], b["count"], b["recipients"]) for b in buttons) == [
+        ("MORE", "More", 1, 1),
+        ("STOP_PROMOS", "Stop promotions", 1, 1),
+    ]
     campaign = client.get(f"/api/v1/campaigns/{cid}", headers=admin).json()
     assert campaign["reply_count"] == 2  # each recipient's first reply
     csv = client.get(f"/api/v1/campaigns/{cid}/replies.csv", headers=admin)
