@@ -6,13 +6,15 @@ The live run against the simulator is tests/rooms/test_answers_live.py."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
+from typer.testing import CliRunner
 
 from relaybird.auth.roles import Role
+from relaybird.cli.main import app
 from relaybird.context import AppContext
 from relaybird.kit.time import ManualClock, rfc3339
 from relaybird.models import Contact, Recipient, Room, RoomMessage, User
@@ -299,3 +301,37 @@ def test_an_existing_contact_and_its_own_room_are_reused(
             )
         ).all()
     assert "hi" not in to_shared
+
+
+def test_the_cli_lists_replies_and_buttons_and_answers(
+    sqlite_ctx: AppContext, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`relaybird campaign replies|buttons|answer` (the CLI runs on the real clock)."""
+    monkeypatch.setenv("RELAYBIRD_DATABASE_URL", sqlite_ctx.settings.database_url)
+    clock.advance(datetime.now(UTC) - timedelta(hours=30) - clock.now())
+    cid, _ = _seed(sqlite_ctx)
+    _reply(sqlite_ctx, "wamid.old", "an old one")  # 30 h ago: its window is closed...
+    clock.advance(timedelta(hours=30))
+    runner = CliRunner()
+    r = runner.invoke(app, ["campaign", "replies", str(cid), "--json"])
+    assert r.exit_code == 0, r.output
+    [old] = json.loads(r.output)
+    r = runner.invoke(app, ["campaign", "answer", str(cid), str(old["id"]), "--text", "hi"])
+    assert r.exit_code == 1 and "window" in r.output and "closed at" in r.output, r.output
+    _reply(sqlite_ctx, "wamid.new", "a new one")  # ...until the number writes again
+    r = runner.invoke(app, ["campaign", "replies", str(cid)])
+    assert r.exit_code == 0 and "a new one" in r.output, r.output
+    r = runner.invoke(
+        app, ["campaign", "answer", str(cid), str(old["id"]), "--text", "hi", "--json"]
+    )
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.output)
+    assert out["room_created"] is True and out["message"]["status"] == "PENDING"
+    r = runner.invoke(app, ["campaign", "answer", str(cid), str(old["id"]), "--text", "again"])
+    assert r.exit_code == 0 and f"room {out['room_id']}" in r.output, r.output
+    r = runner.invoke(app, ["campaign", "answer", str(cid), str(old["id"]), "--text", " "])
+    assert r.exit_code == 1 and "must not be empty" in r.output, r.output
+    r = runner.invoke(app, ["campaign", "answer", str(cid), "999", "--text", "x"])
+    assert r.exit_code == 1 and "not found" in r.output, r.output
+    r = runner.invoke(app, ["campaign", "buttons", str(cid)])
+    assert r.exit_code == 0, r.output
