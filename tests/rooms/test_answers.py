@@ -17,53 +17,10 @@ from relaybird.auth.roles import Role
 from relaybird.cli.main import app
 from relaybird.context import AppContext
 from relaybird.kit.time import ManualClock, rfc3339
-from relaybird.models import Contact, Recipient, Room, RoomMessage, User
-from relaybird.providers.whatsapp import wire
+from relaybird.models import Contact, Room, RoomMessage, User
 from relaybird.rooms import answers
-from tests.consent.helpers import apply_body
 from tests.factories import KeyMaker, make_campaign, make_sender, make_workspace
-
-PNID = "pn-answers"
-PHONE = "+12125550100"
-
-
-def _seed(ctx: AppContext, *, with_user: bool = True) -> tuple[int, int]:
-    """A workspace with a sender, a user, a COMPLETED campaign sent to PHONE; returns
-    (campaign id, recipient id)."""
-    now = ctx.clock.now()
-    with ctx.db.write() as session:
-        ws = make_workspace(session)
-        if with_user:
-            session.add(User(workspace_id=ws, name="Ana", email="ana@example.com", role="agent"))
-        sender = make_sender(session, ws, phone_number_id=PNID)
-        cid = make_campaign(session, ws, sender, state="COMPLETED")
-        r = Recipient(
-            workspace_id=ws,
-            campaign_id=cid,
-            row_number=2,
-            phone=PHONE,
-            params=[],
-            state="DELIVERED",
-            wamid="wamid.out-1",
-            send_started_at=now,
-            created_at=now,
-            updated_at=now,
-        )
-        session.add(r)
-        session.flush()
-        return cid, r.id
-
-
-def _reply(ctx: AppContext, wamid: str, text: str = "Yes please") -> None:
-    message = {
-        "from": PHONE.lstrip("+"),
-        "id": wamid,
-        "timestamp": str(int(ctx.clock.now().timestamp())),
-        "type": "text",
-        "text": {"body": text},
-    }
-    value = wire.messages_value(PNID, "15550000000", messages=[message])
-    apply_body(ctx, json.dumps(wire.envelope("waba-1", "messages", value)).encode())
+from tests.rooms.reply_helpers import PHONE, inbound_reply, seed_reply_campaign
 
 
 def _reply_id(client: TestClient, headers: dict[str, str], cid: int) -> int:
@@ -83,9 +40,9 @@ def _counts(ctx: AppContext) -> tuple[int, int, int]:
 def test_an_answer_opens_a_room_for_the_number_then_reuses_it(
     ctx: AppContext, client: TestClient, keys: KeyMaker, clock: ManualClock
 ) -> None:
-    cid, _ = _seed(ctx)
+    cid, _ = seed_reply_campaign(ctx)
     clock.advance(timedelta(hours=1))
-    _reply(ctx, "wamid.in-1")
+    inbound_reply(ctx, "wamid.in-1")
     admin = keys.headers()
     reply = _reply_id(client, admin, cid)
     r = client.post(
@@ -130,8 +87,8 @@ def test_an_answer_opens_a_room_for_the_number_then_reuses_it(
 def test_the_window_is_24_hours_from_the_numbers_last_message(
     ctx: AppContext, client: TestClient, keys: KeyMaker, clock: ManualClock
 ) -> None:
-    cid, _ = _seed(ctx)
-    _reply(ctx, "wamid.in-1")
+    cid, _ = seed_reply_campaign(ctx)
+    inbound_reply(ctx, "wamid.in-1")
     wrote = clock.now()
     admin = keys.headers()
     reply = _reply_id(client, admin, cid)
@@ -155,7 +112,7 @@ def test_the_window_is_24_hours_from_the_numbers_last_message(
     # earlier reply as well.
     clock.advance(timedelta(hours=30))
     assert client.post(url, json={"text": "Still there?"}, headers=admin).status_code == 409
-    _reply(ctx, "wamid.in-2", "I am back")
+    inbound_reply(ctx, "wamid.in-2", "I am back")
     clock.advance(timedelta(hours=23))
     assert client.post(url, json={"text": "Welcome back"}, headers=admin).status_code == 201
 
@@ -175,8 +132,8 @@ def test_the_window_is_24_hours_from_the_numbers_last_message(
 def test_bad_input_is_a_422_that_changes_nothing(
     ctx: AppContext, client: TestClient, keys: KeyMaker, body: dict[str, object], field: str
 ) -> None:
-    cid, _ = _seed(ctx)
-    _reply(ctx, "wamid.in-1")
+    cid, _ = seed_reply_campaign(ctx)
+    inbound_reply(ctx, "wamid.in-1")
     admin = keys.headers()
     reply = _reply_id(client, admin, cid)
     before = _counts(ctx)
@@ -189,8 +146,8 @@ def test_bad_input_is_a_422_that_changes_nothing(
 def test_the_longest_text_whatsapp_takes_is_accepted(
     ctx: AppContext, client: TestClient, keys: KeyMaker
 ) -> None:
-    cid, _ = _seed(ctx)
-    _reply(ctx, "wamid.in-1")
+    cid, _ = seed_reply_campaign(ctx)
+    inbound_reply(ctx, "wamid.in-1")
     admin = keys.headers()
     reply = _reply_id(client, admin, cid)
     text = "é" * answers.TEXT_MAX
@@ -204,8 +161,8 @@ def test_the_longest_text_whatsapp_takes_is_accepted(
 def test_only_the_campaigns_workspace_and_agents_may_answer(
     ctx: AppContext, client: TestClient, keys: KeyMaker
 ) -> None:
-    cid, _ = _seed(ctx)
-    _reply(ctx, "wamid.in-1")
+    cid, _ = seed_reply_campaign(ctx)
+    inbound_reply(ctx, "wamid.in-1")
     admin = keys.headers()
     reply = _reply_id(client, admin, cid)
     with ctx.db.write() as session:
@@ -236,8 +193,8 @@ def test_only_the_campaigns_workspace_and_agents_may_answer(
 def test_a_workspace_without_a_user_is_told_to_create_one(
     ctx: AppContext, client: TestClient, keys: KeyMaker
 ) -> None:
-    cid, _ = _seed(ctx, with_user=False)
-    _reply(ctx, "wamid.in-1")
+    cid, _ = seed_reply_campaign(ctx, with_user=False)
+    inbound_reply(ctx, "wamid.in-1")
     admin = keys.headers()
     reply = _reply_id(client, admin, cid)
     r = client.post(
@@ -251,7 +208,7 @@ def test_an_existing_contact_and_its_own_room_are_reused(
 ) -> None:
     """A number already in a room with others gets a room of its own (an answer never reaches
     anyone else); its existing contact is the one used."""
-    cid, _ = _seed(ctx)
+    cid, _ = seed_reply_campaign(ctx)
     admin = keys.headers()
     with ctx.db.write() as session:
         owner = session.scalar(select(User.id))
@@ -287,7 +244,7 @@ def test_an_existing_contact_and_its_own_room_are_reused(
     ).json()["id"]
     for c in contacts:
         client.post(f"/api/v1/rooms/{shared}/contacts", json={"contact_id": c}, headers=admin)
-    _reply(ctx, "wamid.in-1")
+    inbound_reply(ctx, "wamid.in-1")
     reply = _reply_id(client, admin, cid)
     got = client.post(
         f"/api/v1/campaigns/{cid}/replies/{reply}/answer", json={"text": "hi"}, headers=admin
@@ -309,8 +266,8 @@ def test_the_cli_lists_replies_and_buttons_and_answers(
     """`relaybird campaign replies|buttons|answer` (the CLI runs on the real clock)."""
     monkeypatch.setenv("RELAYBIRD_DATABASE_URL", sqlite_ctx.settings.database_url)
     clock.advance(datetime.now(UTC) - timedelta(hours=30) - clock.now())
-    cid, _ = _seed(sqlite_ctx)
-    _reply(sqlite_ctx, "wamid.old", "an old one")  # 30 h ago: its window is closed...
+    cid, _ = seed_reply_campaign(sqlite_ctx)
+    inbound_reply(sqlite_ctx, "wamid.old", "an old one")  # 30 h ago: its window is closed...
     clock.advance(timedelta(hours=30))
     runner = CliRunner()
     r = runner.invoke(app, ["campaign", "replies", str(cid), "--json"])
@@ -318,7 +275,7 @@ def test_the_cli_lists_replies_and_buttons_and_answers(
     [old] = json.loads(r.output)
     r = runner.invoke(app, ["campaign", "answer", str(cid), str(old["id"]), "--text", "hi"])
     assert r.exit_code == 1 and "window" in r.output and "closed at" in r.output, r.output
-    _reply(sqlite_ctx, "wamid.new", "a new one")  # ...until the number writes again
+    inbound_reply(sqlite_ctx, "wamid.new", "a new one")  # ...until the number writes again
     r = runner.invoke(app, ["campaign", "replies", str(cid)])
     assert r.exit_code == 0 and "a new one" in r.output, r.output
     r = runner.invoke(

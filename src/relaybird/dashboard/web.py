@@ -55,6 +55,18 @@ def admin_with_csrf(sess: Session, csrf: Annotated[str, Form()] = "") -> Dashboa
 AdminForm = Annotated[DashboardSession, Depends(admin_with_csrf)]
 
 
+def agent_with_csrf(sess: Session, csrf: Annotated[str, Form()] = "") -> DashboardSession:
+    """Forms agents may post too (contacts, answers to replies); CSRF checked as everywhere."""
+    if not check_csrf(sess, csrf):
+        raise Forbidden("the form expired or did not come from this dashboard; reload the page")
+    if not sess.principal.role.allows(Role.AGENT):
+        raise Forbidden("only agents and admins can do this")
+    return sess
+
+
+AgentForm = Annotated[DashboardSession, Depends(agent_with_csrf)]
+
+
 def render(
     request: Request,
     sess: DashboardSession | None,
