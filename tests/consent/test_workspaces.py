@@ -11,7 +11,6 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from relaybird.campaigns.recipients import add_counts
 from relaybird.context import AppContext
 from relaybird.dispatcher.claim import claim
 from relaybird.dispatcher.repository import mark_started
@@ -19,32 +18,18 @@ from relaybird.dispatcher.suppressed import drop_opted_out
 from relaybird.models import Recipient
 from tests.campaigns.helpers import new_campaign, upload
 from tests.consent.helpers import apply_body, inbound_text
-from tests.factories import KeyMaker, make_campaign, make_sender, make_workspace
+from tests.factories import KeyMaker, make_campaign, make_recipient, make_sender, make_workspace
 
 PHONE = "+12125550123"
 
 
 def _running_campaign(ctx: AppContext, slug: str, pnid: str) -> tuple[int, int, int]:
     """A workspace with a sender and a RUNNING campaign holding PHONE; (ws, sender, recipient)."""
-    now = ctx.clock.now()
     with ctx.db.write() as session:
         ws = make_workspace(session, slug)
         sender = make_sender(session, ws, phone_number_id=pnid)
         cid = make_campaign(session, ws, sender, state="RUNNING")
-        r = Recipient(
-            workspace_id=ws,
-            campaign_id=cid,
-            row_number=2,
-            phone=PHONE,
-            params=[],
-            state="INITIAL",
-            created_at=now,
-            updated_at=now,
-        )
-        session.add(r)
-        session.flush()
-        add_counts(session, {(cid, "INITIAL"): 1})
-        return ws, sender, r.id
+        return ws, sender, make_recipient(session, ws, cid, PHONE, at=ctx.clock.now())
 
 
 def test_a_stop_in_workspace_a_does_not_suppress_workspace_b(

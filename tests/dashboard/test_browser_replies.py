@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,13 +15,10 @@ from sqlalchemy import select
 
 from relaybird.auth.roles import Role
 from relaybird.context import AppContext
-from relaybird.db import Database
-from relaybird.kit.time import SystemClock
-from relaybird.models import CampaignReply, Recipient, Sender
-from tests.conftest import make_settings
+from relaybird.models import CampaignReply, Sender
 from tests.dashboard.helpers import PASSWORD, make_user
-from tests.factories import make_campaign, make_workspace, new_sender
-from tests.fixtures.live_server import LiveServer, start_live_server
+from tests.factories import make_campaign, make_recipient, make_workspace, new_sender
+from tests.fixtures.live_server import LiveServer
 from tests.fixtures.simulator import SimHandle
 from tests.rooms.helpers import wait_for
 
@@ -30,41 +26,13 @@ pytestmark = pytest.mark.browser
 PHONE = "+12125550188"
 
 
-@pytest.fixture
-def app_ctx(sqlite_url: str, simulator: SimHandle) -> Iterator[AppContext]:
-    """Real time (the loops, the simulator and the browser share it)."""
-    settings = make_settings(sqlite_url, graph_api_url=simulator.url)
-    ctx = AppContext(settings=settings, db=Database(sqlite_url), clock=SystemClock())
-    yield ctx
-    ctx.db.dispose()
-
-
-@pytest.fixture
-def server(app_ctx: AppContext) -> Iterator[LiveServer]:
-    live = start_live_server(app_ctx, loops=True)
-    yield live
-    live.stop()
-
-
 def _sent_campaign(ctx: AppContext, sender_id: int) -> int:
     """A COMPLETED campaign whose one message went to PHONE just now."""
-    now = ctx.clock.now()
     with ctx.db.write() as s:
         ws = make_workspace(s)
         cid = make_campaign(s, ws, sender_id, state="COMPLETED", name="Spring offers")
-        s.add(
-            Recipient(
-                workspace_id=ws,
-                campaign_id=cid,
-                row_number=2,
-                phone=PHONE,
-                params=[],
-                state="DELIVERED",
-                wamid="wamid.spring-1",
-                send_started_at=now,
-                created_at=now,
-                updated_at=now,
-            )
+        make_recipient(
+            s, ws, cid, PHONE, state="DELIVERED", wamid="wamid.spring-1", at=ctx.clock.now()
         )
     return cid
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 
 from relaybird.context import AppContext
-from relaybird.models import Recipient, User
+from relaybird.models import User
 from relaybird.providers.whatsapp import wire
 from tests.consent.helpers import apply_body
-from tests.factories import make_campaign, make_sender, make_workspace
+from tests.factories import make_campaign, make_recipient, make_sender, make_workspace
 
 PNID = "pn-answers"
 PHONE = "+12125550100"
@@ -18,28 +18,16 @@ PHONE = "+12125550100"
 def seed_reply_campaign(ctx: AppContext, *, with_user: bool = True) -> tuple[int, int]:
     """A workspace with a sender, a user, a COMPLETED campaign sent to PHONE; returns
     (campaign id, recipient id)."""
-    now = ctx.clock.now()
     with ctx.db.write() as session:
         ws = make_workspace(session)
         if with_user:
             session.add(User(workspace_id=ws, name="Ana", email="ana@example.com", role="agent"))
         sender = make_sender(session, ws, phone_number_id=PNID)
         cid = make_campaign(session, ws, sender, state="COMPLETED")
-        r = Recipient(
-            workspace_id=ws,
-            campaign_id=cid,
-            row_number=2,
-            phone=PHONE,
-            params=[],
-            state="DELIVERED",
-            wamid="wamid.out-1",
-            send_started_at=now,
-            created_at=now,
-            updated_at=now,
+        rid = make_recipient(
+            session, ws, cid, PHONE, state="DELIVERED", wamid="wamid.out-1", at=ctx.clock.now()
         )
-        session.add(r)
-        session.flush()
-        return cid, r.id
+        return cid, rid
 
 
 def inbound_reply(ctx: AppContext, wamid: str, text: str = "Yes please") -> None:

@@ -28,6 +28,16 @@ def _reply_id(client: TestClient, headers: dict[str, str], cid: int) -> int:
     return int(items[-1]["id"])
 
 
+def _answerable(
+    ctx: AppContext, client: TestClient, keys: KeyMaker, **seed: bool
+) -> tuple[int, int, dict[str, str]]:
+    """A campaign, its number's reply, an admin key: (campaign id, reply id, headers)."""
+    cid, _ = seed_reply_campaign(ctx, **seed)
+    inbound_reply(ctx, "wamid.in-1")
+    admin = keys.headers()
+    return cid, _reply_id(client, admin, cid), admin
+
+
 def _counts(ctx: AppContext) -> tuple[int, int, int]:
     with ctx.db.read() as session:
         return (
@@ -132,10 +142,7 @@ def test_the_window_is_24_hours_from_the_numbers_last_message(
 def test_bad_input_is_a_422_that_changes_nothing(
     ctx: AppContext, client: TestClient, keys: KeyMaker, body: dict[str, object], field: str
 ) -> None:
-    cid, _ = seed_reply_campaign(ctx)
-    inbound_reply(ctx, "wamid.in-1")
-    admin = keys.headers()
-    reply = _reply_id(client, admin, cid)
+    cid, reply, admin = _answerable(ctx, client, keys)
     before = _counts(ctx)
     r = client.post(f"/api/v1/campaigns/{cid}/replies/{reply}/answer", json=body, headers=admin)
     assert r.status_code == 422, r.text
@@ -146,10 +153,7 @@ def test_bad_input_is_a_422_that_changes_nothing(
 def test_the_longest_text_whatsapp_takes_is_accepted(
     ctx: AppContext, client: TestClient, keys: KeyMaker
 ) -> None:
-    cid, _ = seed_reply_campaign(ctx)
-    inbound_reply(ctx, "wamid.in-1")
-    admin = keys.headers()
-    reply = _reply_id(client, admin, cid)
+    cid, reply, admin = _answerable(ctx, client, keys)
     text = "é" * answers.TEXT_MAX
     r = client.post(
         f"/api/v1/campaigns/{cid}/replies/{reply}/answer", json={"text": text}, headers=admin
@@ -161,10 +165,7 @@ def test_the_longest_text_whatsapp_takes_is_accepted(
 def test_only_the_campaigns_workspace_and_agents_may_answer(
     ctx: AppContext, client: TestClient, keys: KeyMaker
 ) -> None:
-    cid, _ = seed_reply_campaign(ctx)
-    inbound_reply(ctx, "wamid.in-1")
-    admin = keys.headers()
-    reply = _reply_id(client, admin, cid)
+    cid, reply, admin = _answerable(ctx, client, keys)
     with ctx.db.write() as session:
         other = make_campaign(session, make_workspace(session), make_sender(session, 1))
     body = {"text": "hi"}
@@ -193,10 +194,7 @@ def test_only_the_campaigns_workspace_and_agents_may_answer(
 def test_a_workspace_without_a_user_is_told_to_create_one(
     ctx: AppContext, client: TestClient, keys: KeyMaker
 ) -> None:
-    cid, _ = seed_reply_campaign(ctx, with_user=False)
-    inbound_reply(ctx, "wamid.in-1")
-    admin = keys.headers()
-    reply = _reply_id(client, admin, cid)
+    cid, reply, admin = _answerable(ctx, client, keys, with_user=False)
     r = client.post(
         f"/api/v1/campaigns/{cid}/replies/{reply}/answer", json={"text": "hi"}, headers=admin
     )

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 
 from relaybird.cli.apiclient import ApiClient
 from relaybird.context import AppContext
@@ -17,14 +16,9 @@ from relaybird.providers.whatsapp.client import WhatsAppCloudClient
 from tests.factories import KeyMaker, new_sender
 from tests.fixtures.live_server import LiveServer
 from tests.fixtures.simulator import SimHandle
-from tests.rooms.helpers import make_user, wait_for
+from tests.rooms.helpers import make_user, room_messages, wait_for
 
 PHONE = "+12125550177"
-
-
-def _messages(api: ApiClient, room: int) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = api.get(f"/api/v1/rooms/{room}/messages")["items"]
-    return items
 
 
 def test_live_a_reply_is_shown_answered_and_its_status_comes_back(
@@ -58,7 +52,11 @@ def test_live_a_reply_is_shown_answered_and_its_status_comes_back(
     simulator.inbound(pnid, PHONE.lstrip("+"), "Is it still on?", context_wamid=sent["wamid"])
     [reply] = wait_for(lambda: api.get(f"/api/v1/campaigns/{cid}/replies")["items"])
     [recipient] = api.get(f"/api/v1/campaigns/{cid}/recipients")["items"]
-    assert (reply["recipient_id"], reply["text"]) == (recipient["id"], "Is it still on?")
+    assert (reply["recipient_id"], reply["type"], reply["text"]) == (
+        recipient["id"],
+        "text",
+        "Is it still on?",
+    )
     assert recipient["replied_at"] is not None
     mine = api.get(f"/api/v1/campaigns/{cid}/replies?recipient_id={recipient['id']}")["items"]
     assert [r["id"] for r in mine] == [reply["id"]]
@@ -80,13 +78,13 @@ def test_live_a_reply_is_shown_answered_and_its_status_comes_back(
     settled = wait_for(
         lambda: [
             m
-            for m in _messages(api, answer["room_id"])
+            for m in room_messages(api, answer["room_id"])
             if m["id"] == message_id and m["status"] in ("DELIVERED", "READ")
         ]
     )
     assert settled[0]["wamid"] == out["wamid"]
     # The conversation reads in order in the room; the reply counted once.
-    assert [(m["direction"], m["text"]) for m in _messages(api, answer["room_id"])] == [
+    assert [(m["direction"], m["text"]) for m in room_messages(api, answer["room_id"])] == [
         ("IN", "Is it still on?"),
         ("OUT", "Yes, until Sunday!"),
     ]
