@@ -136,6 +136,8 @@ def test_the_window_is_24_hours_from_the_numbers_last_message(
         ({"text": "a\x00b"}, "text"),
         ({}, "text"),
         ({"text": "hi", "user_id": 999}, "user_id"),
+        ({"text": "hi", "user_id": 2**63}, "user_id"),
+        ({"text": "hi", "user_id": 0}, "user_id"),
         ({"text": "hi", "template": "x"}, "template"),
     ],
 )

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from relaybird.contacts.schemas import RowId
 from relaybird.contacts.transitions import Network
 
 
@@ -152,7 +153,7 @@ class AnswerIn(BaseModel):
         description="Free-form text (WhatsApp's limit: 4096 characters; not blank). Only inside "
         "the 24 h customer-service window opened by the number's last message.",
     )
-    user_id: int | None = Field(
+    user_id: RowId | None = Field(
         default=None,
         description="The user answering, who owns the contact and room if they are created. "
         "Default: the dashboard user, else the contact's owner, else the workspace's first "
