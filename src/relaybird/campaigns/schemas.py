@@ -305,8 +305,13 @@ class ReplyPage(BaseModel):
 
 
 class ButtonCount(BaseModel):
-    button: str
-    count: int
+    button: str = Field(
+        description="What the button sends back: a template quick reply's `payload`, an "
+        "interactive reply button's or list row's `id`."
+    )
+    label: str | None = Field(description="The text the button showed (its `text` / `title`).")
+    count: int = Field(description="Taps: every reply with this button.")
+    recipients: int = Field(description="Distinct recipients who tapped it.")
 
 
 class PreviewOut(BaseModel):

@@ -126,7 +126,7 @@ def on_inbound(session: Session, events: Sequence[InboundMessage], ctx: ApplyCon
                         room,
                         contact,
                         wamid=event.wamid,
-                        kind="TEXT" if event.type == "text" else event.type.upper()[:16],
+                        kind=messages.inbound_kind(event.type),
                         text=event.text,
                         held=False,
                         actor=ACTOR,

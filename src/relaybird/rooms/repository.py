@@ -228,6 +228,15 @@ def whatsapp_rooms(session: Session, sender_id: int, contact_ids: Sequence[int])
     )
 
 
+def first_active_user(session: Session, workspace_id: int) -> User | None:
+    return session.scalar(
+        select(User)
+        .where(User.workspace_id == workspace_id, User.active.is_(True))
+        .order_by(User.id)
+        .limit(1)
+    )
+
+
 def whatsapp_contacts(session: Session, workspace_id: int, phone: str) -> list[Contact]:
     return list(
         session.scalars(
