@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from relaybird.auth import service as auth
 from relaybird.auth.roles import Role
+from relaybird.campaigns import activity
 from relaybird.campaigns.recipients import add_counts
 from relaybird.context import AppContext
 from relaybird.kit.time import utcnow
@@ -162,3 +163,11 @@ def counters_and_counts(
     counters = {str(k): int(v) for k, v in session.execute(counters_q).all() if v}
     counted = {str(k): int(v) for k, v in session.execute(counted_q).all()}
     return counters, counted
+
+
+def activity_and_counts(
+    session: Session, campaign_id: int
+) -> tuple[dict[tuple[datetime, str], int], dict[tuple[datetime, str], int]]:
+    """The activity counters (sent / delivered / read per quarter hour) and the same counted
+    from the recipient rows (campaigns/activity.py's invariant): the two must always agree."""
+    return activity.counters(session, campaign_id), activity.counted_slow(session, campaign_id)

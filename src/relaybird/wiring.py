@@ -122,6 +122,7 @@ def api_routers() -> list[APIRouter]:
     """Routers mounted under /api/v1 (each domain owns its routes module)."""
     from relaybird.auth.routes import router as auth_router
     from relaybird.campaigns.routes import router as campaigns_router
+    from relaybird.campaigns.routes_analytics import router as campaign_analytics
     from relaybird.campaigns.routes_audience import router as audiences
     from relaybird.campaigns.routes_replies import router as campaign_replies
     from relaybird.connectors.routes import router as connectors
@@ -152,6 +153,7 @@ def api_routers() -> list[APIRouter]:
         campaigns_router,
         campaign_replies,
         reply_answers,
+        campaign_analytics,
         audiences,
         suppressions,
         events_router,

@@ -229,6 +229,9 @@ def export_rows(
                 Recipient.updated_at,
                 Recipient.cost_micros,
                 Recipient.cost_category,
+                Recipient.sent_at,
+                Recipient.delivered_at,
+                Recipient.read_at,
             )
             .where(Recipient.campaign_id == campaign_id, Recipient.id > last)
             .order_by(Recipient.id)

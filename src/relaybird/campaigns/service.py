@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from relaybird.campaigns import repository, templating
+from relaybird.campaigns.rates import Totals
 from relaybird.campaigns.recipients import move_recipient, move_recipients
 from relaybird.campaigns.schemas import ButtonCount, CampaignCreate
 from relaybird.campaigns.transitions import (
@@ -37,7 +38,6 @@ from relaybird.models import Campaign, CampaignReply, Recipient, Sender, Templat
 from relaybird.templates import service as templates
 
 PENDING = (RecipientState.INITIAL, RecipientState.IN_PROGRESS, RecipientState.RETRY_SCHEDULED)
-REACHED = (RecipientState.SENT, RecipientState.DELIVERED, RecipientState.READ)
 # Senders in these statuses send nothing business-initiated; a RUNNING campaign on one waits.
 SENDER_WAITS = {
     "PENDING": "the sender is not registered yet (PENDING)",
@@ -81,8 +81,8 @@ class Summary:
 
     @property
     def reply_rate(self) -> float:
-        reached = sum(self.counts.get(s, 0) for s in REACHED)
-        return round(self.campaign.reply_count / reached, 4) if reached else 0.0
+        """Replied / delivered (campaigns/rates.py); 0 before any delivery."""
+        return Totals.of(self.counts, replied=self.campaign.reply_count).reply_rate or 0.0
 
 
 def get(session: Session, workspace_id: int, campaign_id: int) -> Campaign:

@@ -105,6 +105,12 @@ def kind_of(code: int) -> ErrorKind:
     return _fallback(code)
 
 
+def describe(code: int) -> str | None:
+    """What the table says a code means (a title to show when Meta's own was not kept)."""
+    row = ERROR_TABLE.get(code)
+    return row[1] if row else None
+
+
 def _fallback(code: int) -> ErrorKind:
     if code in _PERMISSION_RANGE:
         return ErrorKind.SENDER_STOP
