@@ -2,7 +2,7 @@
 p99 ≤ 50 ms).
 
     python bench/webhooks.py [--per-body 1,50] [--levels 1,8,32,64] [--seconds 3] [--postgres URL]
-                             [--applier-only EVENTS] [--profile DIR]
+                             [--applier-only EVENTS] [--profile DIR] [--repeat N]
 
 1. Starts `relaybird api` (the real app under uvicorn, no background loops) in its own process on
    a fresh database (a SQLite file by default).
@@ -29,6 +29,7 @@ import json
 import os
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -212,7 +213,7 @@ def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
     )
     import urllib.request
 
-    for _ in range(300):
+    for _ in range(1200):  # a loaded machine can take a minute to start it
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1).read()
             return proc
@@ -221,6 +222,7 @@ def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
                 detail = proc.stderr.read().decode() if proc.stderr else "server died"
                 raise SystemExit(detail) from None
             time.sleep(0.1)
+    proc.kill()
     raise SystemExit("server did not start")
 
 
@@ -312,6 +314,12 @@ def main() -> None:
     parser.add_argument("--levels", default="1,8,32,64", help="client concurrency (comma list)")
     parser.add_argument("--seconds", type=float, default=3.0, help="per level")
     parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="alternate baseline and signed runs this many times per shape; print medians",
+    )
+    parser.add_argument(
         "--postgres",
         default=None,
         help="an admin PostgreSQL URL: benchmark on a fresh database there",
@@ -388,30 +396,34 @@ def run_door(url: str, args: argparse.Namespace) -> None:
     start = 0
     rows: list[tuple[Any, ...]] = []
     try:
-        for per_body in [int(x) for x in args.per_body.split(",")]:
-            for level in [int(x) for x in args.levels.split(",")]:
-                base = run_client(hook, level, args.seconds, per_body, 10**9, sign=False)
-                door_svg = None
-                if args.profile and per_body == 1 and level == 8:
-                    door_svg = args.profile / f"door.{args.profile_format}"
-                with profiled(server.pid, door_svg):
-                    real = run_client(hook, level, args.seconds, per_body, start, sign=True)
-                start += real["used"]
-                ratio = real["requests_per_s"] / base["requests_per_s"] if base["ok"] else 0
-                rows.append(
-                    (
-                        per_body,
-                        level,
-                        real["events_per_s"],
-                        real["requests_per_s"],
-                        real["p50_ms"],
-                        real["p99_ms"],
-                        base["requests_per_s"],
-                        base["p99_ms"],
-                        ratio,
-                        sum(real["codes"].values()) - real["ok"],
-                    )
+        shapes = [
+            (per_body, level)
+            for per_body in [int(x) for x in args.per_body.split(",")]
+            for level in [int(x) for x in args.levels.split(",")]
+        ]
+        for per_body, level in shapes * args.repeat:
+            base = run_client(hook, level, args.seconds, per_body, 10**9, sign=False)
+            door_svg = None
+            if args.profile and per_body == 1 and level == 8:
+                door_svg = args.profile / f"door.{args.profile_format}"
+            with profiled(server.pid, door_svg):
+                real = run_client(hook, level, args.seconds, per_body, start, sign=True)
+            start += real["used"]
+            ratio = real["requests_per_s"] / base["requests_per_s"] if base["ok"] else 0
+            rows.append(
+                (
+                    per_body,
+                    level,
+                    real["events_per_s"],
+                    real["requests_per_s"],
+                    real["p50_ms"],
+                    real["p99_ms"],
+                    base["requests_per_s"],
+                    base["p99_ms"],
+                    ratio,
+                    sum(real["codes"].values()) - real["ok"],
                 )
+            )
     finally:
         server.terminate()
         server.wait(10)
@@ -429,6 +441,15 @@ def run_door(url: str, args: argparse.Namespace) -> None:
             f"{r[0]:>8} {r[1]:>5} {r[2]:>10,.0f} {r[3]:>8,.0f} {r[4]:>7.1f} {r[5]:>7.1f}"
             f" | {r[6]:>10,.0f} {r[7]:>8.1f} {r[8]:>6.2f} {r[9]:>6}"
         )
+    if args.repeat > 1:
+        print(f"medians of {args.repeat} alternations (each signed run right after its baseline):")
+        for per_body, level in dict.fromkeys((r[0], r[1]) for r in rows):
+            runs = [r for r in rows if (r[0], r[1]) == (per_body, level)]
+            m = [statistics.median(r[i] for r in runs) for i in range(2, 9)]
+            print(
+                f"{per_body:>8} {level:>5} {m[0]:>10,.0f} {m[1]:>8,.0f} {m[2]:>7.1f} {m[3]:>7.1f}"
+                f" | {m[4]:>10,.0f} {m[5]:>8.1f} {m[6]:>6.2f}"
+            )
 
 
 if __name__ == "__main__":

@@ -344,8 +344,10 @@ def test_batch_moves_look_rows_up_by_id_not_by_state(sqlite_ctx: AppContext) -> 
 
     from relaybird.events.transitions import _unindexed
 
-    stmt = sa_update(Recipient).where(
-        Recipient.id.in_([1, 2, 3]), _unindexed(Recipient.state) == "SENT"
+    stmt = (
+        sa_update(Recipient)
+        .where(Recipient.id.in_([1, 2, 3]), _unindexed(Recipient.state) == "SENT")
+        .values(state="DELIVERED")
     )
     with sqlite_ctx.db.read() as session:
         connection = session.connection()
