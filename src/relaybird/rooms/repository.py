@@ -297,6 +297,23 @@ def message_by_wamid(session: Session, wamid: str) -> RoomMessage | None:
     )
 
 
+def out_messages_by_wamid(session: Session, wamids: Sequence[str]) -> dict[str, RoomMessage]:
+    """``message_by_wamid`` for many wamids in one query (a status batch): the first outgoing
+    message of each wamid found; wamids of no room message are absent."""
+    found: dict[str, RoomMessage] = {}
+    unique = sorted(set(wamids))
+    for lo in range(0, len(unique), 500):
+        rows = session.scalars(
+            select(RoomMessage)
+            .where(RoomMessage.wamid.in_(unique[lo : lo + 500]), RoomMessage.direction == "OUT")
+            .order_by(RoomMessage.id)
+            .execution_options(populate_existing=True)
+        )
+        for message in rows:
+            found.setdefault(str(message.wamid), message)
+    return found
+
+
 def inbound_by_wamid(session: Session, workspace_id: int, wamid: str) -> RoomMessage | None:
     return session.scalar(
         select(RoomMessage)
