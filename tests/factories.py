@@ -112,6 +112,36 @@ def make_recipients(
     return [r.id for r in rows]
 
 
+def make_recipient(
+    session: Session,
+    workspace_id: int,
+    campaign_id: int,
+    phone: str,
+    *,
+    state: str = "INITIAL",
+    wamid: str | None = None,
+    at: datetime | None = None,
+) -> int:
+    """One recipient of ``phone`` in ``state``, counted; with ``wamid`` it was sent at ``at``."""
+    when = at or utcnow()
+    row = Recipient(
+        workspace_id=workspace_id,
+        campaign_id=campaign_id,
+        row_number=2,
+        phone=phone,
+        params=[],
+        state=state,
+        wamid=wamid,
+        send_started_at=when if wamid else None,
+        created_at=when,
+        updated_at=when,
+    )
+    session.add(row)
+    session.flush()
+    add_counts(session, {(campaign_id, state): 1})
+    return row.id
+
+
 def new_sender(ctx: AppContext, workspace: str = "default", **kw: Any) -> int:
     """A sender in ``workspace`` (CONNECTED unless told), in its own transaction."""
     with ctx.db.write() as session:

@@ -135,6 +135,7 @@ def api_routers() -> list[APIRouter]:
     from relaybird.mail.routes import router as emails
     from relaybird.rooms.routes import contacts_router as contact_deletion
     from relaybird.rooms.routes import router as rooms
+    from relaybird.rooms.routes_answers import router as reply_answers
     from relaybird.senders.routes import router as senders_router
     from relaybird.templates.routes import router as templates
     from relaybird.templates.routes import sender_router as sender_templates
@@ -151,6 +152,7 @@ def api_routers() -> list[APIRouter]:
         dead_letters,
         campaigns_router,
         campaign_replies,
+        reply_answers,
         campaign_analytics,
         audiences,
         suppressions,

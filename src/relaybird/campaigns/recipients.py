@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, update
+from sqlalchemy import ColumnElement, Table, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -19,7 +19,8 @@ from relaybird.campaigns.transitions import RECIPIENT, RecipientEvent, Recipient
 from relaybird.db.bulk import insert_rows
 from relaybird.events.transitions import Moved, apply_transition, move_many
 from relaybird.kit.time import utcnow
-from relaybird.models import CampaignCount, Recipient
+from relaybird.kit.zones import CAMPAIGN_ZONE, zone_of_number
+from relaybird.models import Campaign, CampaignCount, Recipient
 
 
 def move_recipients(
@@ -125,6 +126,24 @@ def add_counts(session: Session, delta: Mapping[tuple[int, str], int]) -> None:
         session.execute(stmt)
 
 
+def add_zones(session: Session, campaign_id: int, zones: set[int]) -> None:
+    """The campaign's ``zone_ids`` gain ``zones``. The row is locked first (PostgreSQL; SQLite's
+    writer holds the database): two imports into one campaign must not each write back what
+    they read, or a zone left out would never be claimed under a send window."""
+    known = (
+        session.scalar(
+            select(Campaign.zone_ids).where(Campaign.id == campaign_id).with_for_update()
+        )
+        or []
+    )
+    if zones - set(known):
+        session.execute(
+            update(Campaign)
+            .where(Campaign.id == campaign_id)
+            .values(zone_ids=sorted(zones | set(known)))
+        )
+
+
 def touch(session: Session, ids: Sequence[int], at: datetime) -> None:
     session.execute(update(Recipient).where(Recipient.id.in_(list(ids))).values(updated_at=at))
 
@@ -135,6 +154,7 @@ IMPORT_COLUMNS = (
     "row_number",
     "phone",
     "raw_phone",
+    "zone_id",
     "params",
     "state",
     "attempts",
@@ -151,18 +171,32 @@ def import_recipients(
     counters by the same amounts. The "imported" history entry of each row is its own
     created_at/state/invalid_reason (see campaigns.service.recipient_history): writing a history
     row and an outbox event per row would triple the cost of a million-row import, so the import
-    emits one campaign event instead."""
+    emits one campaign event instead.
+
+    Each row's ``zone_id`` (kit/zones.py) is its own when given (the upload's ``timezone``
+    column), else its number's; the campaign's ``zone_ids`` gain the new ones (what a send
+    window's claim looks at)."""
     if not rows:
         return
     table = Recipient.__table__
     assert isinstance(table, Table)
-    insert_rows(
-        session,
-        table,
-        IMPORT_COLUMNS,
-        [tuple(row.get(c, 0 if c == "attempts" else None) for c in IMPORT_COLUMNS) for row in rows],
-    )
+    values = []
+    zones: set[int] = set()
+    for row in rows:
+        zone = row.get("zone_id")
+        if zone is None:
+            zone = zone_of_number(row["phone"]) if row.get("phone") else CAMPAIGN_ZONE
+        if row["state"] == RecipientState.INITIAL:
+            zones.add(zone)
+        values.append(
+            tuple(
+                zone if c == "zone_id" else row.get(c, 0 if c == "attempts" else None)
+                for c in IMPORT_COLUMNS
+            )
+        )
+    insert_rows(session, table, IMPORT_COLUMNS, values)
     delta: Counter[tuple[int, str]] = Counter()
     for row in rows:
         delta[(campaign_id, str(row["state"]))] += 1
     add_counts(session, delta)
+    add_zones(session, campaign_id, zones)  # after the counters, as every writer locks them

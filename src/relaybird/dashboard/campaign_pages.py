@@ -50,7 +50,9 @@ def campaign_list(
 ) -> HTMLResponse:
     ws = sess.principal.workspace_id
     with ctx.db.read() as session:
-        items, last = campaigns.list_page(session, ws, after_id=after, limit=PAGE)
+        items, last = campaigns.list_page(
+            session, ws, after_id=after, limit=PAGE, now=ctx.clock.now()
+        )
         health = ops.sender_health(session, ctx.clock.now(), ws)
         refused = refusals.recent(session, ctx.clock.now())
         catalogue = [
@@ -172,9 +174,10 @@ def _lifecycle(ctx: AppContext, ws: int, campaign_id: int, action: str, actor: s
 
 def _live_values(ctx: AppContext, sess: DashboardSession, campaign_id: int) -> dict[str, Any]:
     ws = sess.principal.workspace_id
+    now = ctx.clock.now()
     with ctx.db.read() as session:
-        summary = campaigns.summary(session, ws, campaign_id)
-        health = {h.sender.id: h for h in ops.sender_health(session, ctx.clock.now(), ws)}.get(
+        summary = campaigns.summary(session, ws, campaign_id, now=now)
+        health = {h.sender.id: h for h in ops.sender_health(session, now, ws)}.get(
             summary.campaign.sender_id
         )
     progress = ops.progress(summary)
@@ -187,7 +190,7 @@ def _live_values(ctx: AppContext, sess: DashboardSession, campaign_id: int) -> d
         "sent": ops.sent(summary),
         "failed": ops.failed(summary),
         "failed_detail": ops.failed_detail(summary),
-        "eta": ops.eta(progress.pending, health) if running else None,
+        "eta": ops.campaign_eta(summary, health, now) if running else None,
         "states": STATES,
     }
 

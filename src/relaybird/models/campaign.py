@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, text
+from sqlalchemy import BigInteger, ForeignKey, Index, SmallInteger, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from relaybird.db.types import BigId, StringEnum
@@ -83,6 +83,12 @@ class Campaign(IdMixin, TimestampMixin, Base):
     parent_campaign_id: Mapped[int | None] = mapped_column(
         BigId, ForeignKey("campaigns.id", ondelete="SET NULL"), index=True
     )
+    # When recipients may be sent to, in each one's own time zone (campaigns/windows.py
+    # ``Window``: start, end, days, time_zone, overnight); None: any time.
+    send_window: Mapped[dict[str, Any] | None] = mapped_column(Json)
+    # The zones (kit/zones.py ids) its recipients were imported in, sorted: the few a claim
+    # checks against the window (0: the window's own zone).
+    zone_ids: Mapped[list[int]] = mapped_column(Json, default=list)
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
 
@@ -128,8 +134,10 @@ class Recipient(IdMixin, Base):
 
     __tablename__ = "recipients"
     __table_args__ = (
-        # The dispatcher's claim: due recipients of a campaign by state and time.
-        Index("ix_recipients_claim", "campaign_id", "state", "next_attempt_at"),
+        # The dispatcher's claim: due recipients of a campaign by state, zone (a send window
+        # claims the zones open now: zone_id IN (...)) and time. One index for both kinds of
+        # campaign, so a recipient's every move maintains no more indexes than before windows.
+        Index("ix_recipients_claim", "campaign_id", "state", "zone_id", "next_attempt_at"),
         Index("ix_recipients_campaign_phone", "campaign_id", "phone"),
         Index("ix_recipients_wamid", "wamid"),
         Index("ix_recipients_lease", "state", "lease_expires_at"),
@@ -151,6 +159,8 @@ class Recipient(IdMixin, Base):
     # E.164; None for an INVALID_RECORD whose phone could not be read.
     phone: Mapped[str | None] = mapped_column(String(20))
     raw_phone: Mapped[str | None] = mapped_column(String(64))
+    # Its time zone (kit/zones.py: 0 = the campaign window's zone), resolved once at import.
+    zone_id: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
     params: Mapped[list[str]] = mapped_column(Json, default=list)
     state: Mapped[RecipientState] = mapped_column(StringEnum(RecipientState, 24))
     attempts: Mapped[int] = mapped_column(default=0)

@@ -96,10 +96,12 @@ def snapshot(session: Session, now: datetime) -> Snapshot:
     )
 
 
-def active_campaigns(session: Session, workspace_id: int | None = None) -> list[Summary]:
+def active_campaigns(
+    session: Session, workspace_id: int | None = None, *, now: datetime | None = None
+) -> list[Summary]:
     """RUNNING and PAUSED campaigns with their counters and waiting reasons."""
     return campaigns.summaries(
-        session, repo.campaigns_in(session, ACTIVE_CAMPAIGN_STATES, workspace_id)
+        session, repo.campaigns_in(session, ACTIVE_CAMPAIGN_STATES, workspace_id), now=now
     )
 
 
@@ -151,6 +153,13 @@ def eta(pending: int, health: SenderHealth | None) -> timedelta | None:
         return sending
     windows = -(-(pending - room) // health.capacity)  # ceil
     return sending + WINDOW * windows
+
+
+def campaign_eta(summary: Summary, health: SenderHealth | None, now: datetime) -> timedelta | None:
+    """``eta`` of the campaign's pending recipients, with the hours its send window is closed
+    added (the wait until it opens, and every closed stretch the sending runs into)."""
+    left = eta(progress(summary).pending, health)
+    return None if left is None else summary.sending_time(left, now)
 
 
 def sent(summary: Summary) -> int:

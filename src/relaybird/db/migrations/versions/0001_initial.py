@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 17:57:01.017783
+Create Date: 2026-11-30 18:31:53.821855
 """
 
 from collections.abc import Sequence
@@ -599,6 +599,16 @@ def upgrade() -> None:
             sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
             nullable=True,
         ),
+        sa.Column(
+            "send_window",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=True,
+        ),
+        sa.Column(
+            "zone_ids",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=False,
+        ),
         sa.Column("started_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("finished_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column(
@@ -1124,6 +1134,7 @@ def upgrade() -> None:
         sa.Column("row_number", sa.Integer(), nullable=False),
         sa.Column("phone", sa.String(length=20), nullable=True),
         sa.Column("raw_phone", sa.String(length=64), nullable=True),
+        sa.Column("zone_id", sa.SmallInteger(), server_default="0", nullable=False),
         sa.Column(
             "params",
             sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
@@ -1169,7 +1180,9 @@ def upgrade() -> None:
             "ix_recipients_campaign_phone", ["campaign_id", "phone"], unique=False
         )
         batch_op.create_index(
-            "ix_recipients_claim", ["campaign_id", "state", "next_attempt_at"], unique=False
+            "ix_recipients_claim",
+            ["campaign_id", "state", "zone_id", "next_attempt_at"],
+            unique=False,
         )
         batch_op.create_index(
             "ix_recipients_failed",
