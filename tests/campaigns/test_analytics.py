@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, update
 from typer.testing import CliRunner
@@ -115,6 +115,7 @@ def test_the_series_is_bounded() -> None:
     assert series.truncated
 
 
+@settings(deadline=None)  # no timing in tests: a loaded machine may take its time per example
 @given(
     st.lists(
         st.tuples(st.integers(0, 24 * 4 * 10), st.integers(0, 5), st.integers(0, 5)),
@@ -356,6 +357,18 @@ def test_the_hourly_csv_and_the_export_carry_the_times(
         "2026-03-28T10:10:00Z",
     )
     assert lines[11]["sent_at"] == "" and lines[10]["error_code"] == "131026"
+
+
+def test_the_campaigns_window_zone_is_the_default(ctx: AppContext) -> None:
+    ws, cid, _ = _scripted(ctx)
+    window = {"start": "09:00", "end": "20:00", "days": ["MON", "SAT"], "time_zone": "Asia/Kolkata"}
+    with ctx.db.write() as s:
+        s.execute(update(Campaign).where(Campaign.id == cid).values(send_window=window))
+    with ctx.db.read() as s:
+        default = campaign_analytics(s, ws, cid)
+        asked = campaign_analytics(s, ws, cid, zone=ZoneInfo("Europe/Prague"))
+    assert [x.time_zone for x in default.series] == ["UTC", "Asia/Kolkata"]
+    assert [x.time_zone for x in asked.series] == ["UTC", "Europe/Prague"]
 
 
 def test_an_empty_campaign_has_no_rates_yet(

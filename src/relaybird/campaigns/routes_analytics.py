@@ -20,7 +20,8 @@ TimeZone = Annotated[
         max_length=64,
         description="An IANA time zone (e.g. Europe/Prague, Asia/Kolkata): the per-hour series "
         "is given in it too, each hour labelled with its offset (a day with a clock change has "
-        "23 or 25 hours). Default: UTC only.",
+        "23 or 25 hours). Default: the campaign's send-window zone, if it has a window; else "
+        "UTC only.",
     ),
 ]
 

@@ -466,5 +466,5 @@ class AnalyticsOut(BaseModel):
     )
     series: list[SeriesOut] = Field(
         description="Sends, deliveries and reads per hour: in UTC first, then in `time_zone` "
-        "when one was asked for."
+        "(default: the campaign's send-window zone, if any)."
     )

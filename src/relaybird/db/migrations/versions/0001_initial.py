@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 18:31:53.821855
+Create Date: 2026-11-30 18:43:02.641419
 """
 
 from collections.abc import Sequence
