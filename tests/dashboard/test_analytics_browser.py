@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,34 +16,16 @@ from relaybird.campaigns.schemas import AnalyticsOut
 from relaybird.campaigns.transitions import CampaignState
 from relaybird.context import AppContext
 from relaybird.dashboard import fmt
-from relaybird.db import Database
-from relaybird.kit.time import SystemClock
 from relaybird.models import Campaign, Sender
-from tests.conftest import make_settings
 from tests.dashboard.helpers import PASSWORD, make_user
 from tests.factories import new_sender
-from tests.fixtures.live_server import LiveServer, start_live_server
+from tests.fixtures.live_server import LiveServer
 from tests.fixtures.simulator import SimHandle
 
 pytestmark = pytest.mark.browser
 ROWS = 40
 NOT_ON_WHATSAPP = ("+12125552003", "+12125552007")
 STOPPER = "+12125552011"
-
-
-@pytest.fixture
-def app_ctx(sqlite_url: str, simulator: SimHandle) -> Iterator[AppContext]:
-    settings = make_settings(sqlite_url, graph_api_url=simulator.url)
-    ctx = AppContext(settings=settings, db=Database(sqlite_url), clock=SystemClock())
-    yield ctx
-    ctx.db.dispose()
-
-
-@pytest.fixture
-def server(app_ctx: AppContext) -> Iterator[LiveServer]:
-    live = start_live_server(app_ctx, loops=True)
-    yield live
-    live.stop()
 
 
 def _settled(ctx: AppContext, campaign_id: int, want: Any, timeout: float = 180.0) -> AnalyticsOut:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from relaybird.campaigns import repository
 from relaybird.campaigns.costs import MICROS
+from relaybird.db import Database
 from relaybird.kit.time import rfc3339
 
 COLUMNS = (
@@ -73,3 +74,10 @@ def lines(session: Session, campaign_id: int) -> Iterator[str]:
             buffer.seek(0)
             buffer.truncate()
     yield buffer.getvalue()
+
+
+def stream(db: Database, campaign_id: int) -> Iterator[str]:
+    """``lines`` in a read session of its own, for a streamed answer (the caller checked the
+    campaign's workspace): the API's and the dashboard's export."""
+    with db.read() as session:
+        yield from lines(session, campaign_id)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import shutil
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -531,12 +530,8 @@ def export_csv(campaign_id: int, principal: Viewer, ctx: Ctx) -> StreamingRespon
     with ctx.db.read() as session:
         service.get(session, principal.workspace_id, campaign_id)
 
-    def body() -> Iterator[str]:
-        with ctx.db.read() as session:
-            yield from export.lines(session, campaign_id)
-
     return StreamingResponse(
-        body(),
+        export.stream(ctx.db, campaign_id),
         media_type="text/csv",
         headers={"Content-Disposition": f'attachment; filename="campaign-{campaign_id}.csv"'},
     )
