@@ -1,5 +1,6 @@
 """Moving recipients: the only way a recipient's state changes, so the per-state counters
-(campaign_counts) move in the same transaction as the rows they count."""
+(campaign_counts) and the activity counters (campaign_activity: sent, delivered, read per
+quarter hour, see campaigns/activity.py) move in the same transaction as the rows they count."""
 
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from relaybird.campaigns import activity
 from relaybird.campaigns.transitions import RECIPIENT, RecipientEvent, RecipientState
 from relaybird.db.bulk import insert_rows
 from relaybird.events.transitions import Moved, apply_transition, move_many
+from relaybird.kit.time import utcnow
 from relaybird.kit.zones import CAMPAIGN_ZONE, zone_of_number
 from relaybird.models import Campaign, CampaignCount, Recipient
 
@@ -35,6 +38,7 @@ def move_recipients(
     at: datetime | None = None,
 ) -> list[Moved]:
     """Batch move (see events.transitions.move_many); counters follow."""
+    when = at or utcnow()
     moved = move_many(
         session,
         RECIPIENT,
@@ -46,10 +50,10 @@ def move_recipients(
         actor=actor,
         reason=reason,
         error_code=error_code,
-        values=values,
+        values={**activity.stamps(event, target, when), **(values or {})},
         extra_where=extra_where,
-        returning=("campaign_id",),
-        at=at,
+        returning=activity.RETURNING,
+        at=when,
     )
     bump_counts(session, moved)
     return moved
@@ -69,6 +73,7 @@ def move_recipient(
     at: datetime | None = None,
 ) -> Moved:
     """Single move with compare-and-set (see events.transitions.apply_transition)."""
+    when = at or utcnow()
     moved = apply_transition(
         session,
         RECIPIENT,
@@ -80,9 +85,9 @@ def move_recipient(
         workspace_id=workspace_id,
         reason=reason,
         error_code=error_code,
-        values=values,
-        returning=("campaign_id",),
-        at=at,
+        values={**activity.stamps(event, target, when), **(values or {})},
+        returning=activity.RETURNING,
+        at=when,
     )
     if moved.changed:
         bump_counts(session, [moved])
@@ -90,7 +95,8 @@ def move_recipient(
 
 
 def bump_counts(session: Session, moved: Sequence[Moved]) -> None:
-    """Apply the counter deltas of ``moved`` (Moved.extra[0] is the campaign id)."""
+    """Apply the counter deltas of ``moved`` (Moved.extra: activity.RETURNING, the campaign id
+    first): the per-state counters and the activity counters."""
     delta: Counter[tuple[int, str]] = Counter()
     for m in moved:
         if not m.changed:
@@ -101,6 +107,7 @@ def bump_counts(session: Session, moved: Sequence[Moved]) -> None:
         if m.target is not None:
             delta[(campaign_id, m.target)] += 1
     add_counts(session, delta)
+    activity.add(session, activity.delta(moved))
 
 
 def add_counts(session: Session, delta: Mapping[tuple[int, str], int]) -> None:

@@ -518,7 +518,9 @@ def remove_recipient(
 @router.get(
     "/{campaign_id}/export.csv",
     summary="Export the results as CSV",
-    description="One line per recipient: row, phone, state, attempts, wamid, error, reply. A "
+    description="One line per recipient: row, phone, state, attempts, wamid, error code and "
+    "title, invalid reason, reply, cost, and when it was sent (accepted by Meta), delivered and "
+    "read (`sent_at`, `delivered_at`, `read_at`, RFC 3339 UTC, empty when not reached). A "
     "cell a spreadsheet would run as a formula (starting with = + - @, a tab or a carriage "
     "return, other than a plain number such as an E.164 phone) is prefixed with `'` (OWASP CSV "
     "injection).",

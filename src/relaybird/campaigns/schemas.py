@@ -207,7 +207,10 @@ class CampaignOut(BaseModel):
         "definition."
     )
     reply_count: int
-    reply_rate: float = Field(description="Recipients who replied / recipients sent to.")
+    reply_rate: float = Field(
+        description="Recipients who replied / recipients delivered (DELIVERED or READ); 0 before "
+        "any delivery. The rates are defined once: `GET /campaigns/{id}/analytics`."
+    )
     parent_campaign_id: int | None = Field(
         default=None, description="The campaign this one retries (`POST .../retry`), if any."
     )
@@ -305,8 +308,13 @@ class ReplyPage(BaseModel):
 
 
 class ButtonCount(BaseModel):
-    button: str
-    count: int
+    button: str = Field(
+        description="What the button sends back: a template quick reply's `payload`, an "
+        "interactive reply button's or list row's `id`."
+    )
+    label: str | None = Field(description="The text the button showed (its `text` / `title`).")
+    count: int = Field(description="Taps: every reply with this button.")
+    recipients: int = Field(description="Distinct recipients who tapped it.")
 
 
 class PreviewOut(BaseModel):
@@ -392,3 +400,71 @@ class SenderCost(BaseModel):
     rate_card: RateCardOut
     actual: ActualOut
     campaigns: list[SenderCampaignCost]
+
+
+class AnalyticsTotals(BaseModel):
+    recipients: int = Field(description="Every recipient of the campaign, invalid rows included.")
+    sent: int = Field(
+        description="Recipients Meta accepted: SENT, DELIVERED, READ or DELIVERY_FAILED (a "
+        "131026 reported after the accept makes it SENDING_FAILED: a failure, not a send)."
+    )
+    delivered: int = Field(description="DELIVERED or READ.")
+    read: int = Field(description="READ.")
+    replied: int = Field(description="Recipients who replied (their first reply counts).")
+    opted_out: int = Field(
+        description="Numbers sent this campaign that are on the suppression list by their own "
+        "doing (opt-out keyword, Meta's marketing stop, 131050) since that send; one that opted "
+        "in again no longer counts."
+    )
+    failed: int = Field(
+        description="Recipients in a failed final state (SENDING_FAILED, DELIVERY_FAILED, ERROR, "
+        "INVALID_RECORD): the `failed` of the campaign, the CLI and the dashboard."
+    )
+
+
+class AnalyticsRates(BaseModel):
+    delivery_rate: float | None = Field(description="delivered / sent; null before any send.")
+    read_rate: float | None = Field(description="read / delivered; null before any delivery.")
+    reply_rate: float | None = Field(description="replied / delivered.")
+    opt_out_rate: float | None = Field(description="opted_out / delivered.")
+    failure_rate: float | None = Field(description="failed / recipients.")
+
+
+class FailureRow(BaseModel):
+    state: RecipientState = Field(description="One of the failed states.")
+    error_code: int | None = Field(description="Meta's error code; null when there is none.")
+    title: str | None = Field(
+        description="Meta's title for the code as received (else relaybird's description of the "
+        "code; for rows without a code, what the state means)."
+    )
+    count: int
+
+
+class HourOut(BaseModel):
+    hour: datetime = Field(description="Start of the hour, in the series' time zone.")
+    sent: int = Field(description="Recipients first accepted by Meta in this hour.")
+    delivered: int = Field(description="Recipients first delivered (or read) in this hour.")
+    read: int = Field(description="Recipients read in this hour.")
+
+
+class SeriesOut(BaseModel):
+    time_zone: str = Field(description="IANA name: UTC, or the zone asked for.")
+    hours: list[HourOut] = Field(
+        description="Every hour from the first activity to the last (zeros included), at most "
+        "the first 744 (31 days)."
+    )
+    truncated: bool = Field(description="True when activity went on past those hours.")
+
+
+class AnalyticsOut(BaseModel):
+    campaign_id: int
+    state: CampaignState
+    totals: AnalyticsTotals
+    rates: AnalyticsRates
+    failures: list[FailureRow] = Field(
+        description="Failed recipients by state and error code, most first (at most 100 rows)."
+    )
+    series: list[SeriesOut] = Field(
+        description="Sends, deliveries and reads per hour: in UTC first, then in `time_zone` "
+        "when one was asked for."
+    )

@@ -15,8 +15,9 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from relaybird.campaigns import repository, templating
+from relaybird.campaigns.rates import Totals
 from relaybird.campaigns.recipients import move_recipient, move_recipients
-from relaybird.campaigns.schemas import CampaignCreate
+from relaybird.campaigns.schemas import ButtonCount, CampaignCreate
 from relaybird.campaigns.transitions import (
     ALLOWS_REMOVAL,
     CAMPAIGN,
@@ -37,7 +38,6 @@ from relaybird.models import Campaign, CampaignReply, Recipient, Sender, Templat
 from relaybird.templates import service as templates
 
 PENDING = (RecipientState.INITIAL, RecipientState.IN_PROGRESS, RecipientState.RETRY_SCHEDULED)
-REACHED = (RecipientState.SENT, RecipientState.DELIVERED, RecipientState.READ)
 # Senders in these statuses send nothing business-initiated; a RUNNING campaign on one waits.
 SENDER_WAITS = {
     "PENDING": "the sender is not registered yet (PENDING)",
@@ -45,8 +45,6 @@ SENDER_WAITS = {
     "BANNED": "the sender is BANNED",
     "RESTRICTED": "the sender reached its messaging limit (RESTRICTED)",
 }
-# How long after our message a recipient's inbound message counts as a reply to the campaign.
-REPLY_WINDOW = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -83,8 +81,8 @@ class Summary:
 
     @property
     def reply_rate(self) -> float:
-        reached = sum(self.counts.get(s, 0) for s in REACHED)
-        return round(self.campaign.reply_count / reached, 4) if reached else 0.0
+        """Replied / delivered (campaigns/rates.py); 0 before any delivery."""
+        return Totals.of(self.counts, replied=self.campaign.reply_count).reply_rate or 0.0
 
 
 def get(session: Session, workspace_id: int, campaign_id: int) -> Campaign:
@@ -647,16 +645,19 @@ def record_reply(
     phone: str,
     at: datetime,
     *,
+    window: timedelta,
     quoted: str | None = None,
     message: InboundReply | None = None,
 ) -> int | None:
-    """An inbound message from ``phone`` to ``sender_id``: the recipient whose message it quotes
-    (``quoted`` wamid), else the latest one sent to that phone in the last 7 days, has replied;
-    the message is stored against it (``message``: every reply, once per wamid), and its first
-    reply counts for its campaign. Returns the campaign id, if any."""
-    found = repository.recipient_by_wamid(session, sender_id, quoted) if quoted else None
+    """An inbound message from ``phone`` to ``sender_id`` at ``at``: the recipient whose message
+    it quotes (``quoted`` wamid), else the latest one sent to that phone, has replied, if that
+    send started at most ``window`` before (the setting ``campaign_reply_window``; exactly
+    ``window`` still counts). The message is stored against it (``message``: every reply, once
+    per wamid), and its first reply counts for its campaign. Returns the campaign id, if any."""
+    since = at - window
+    found = repository.recipient_by_wamid(session, sender_id, quoted, since) if quoted else None
     if found is None:
-        found = repository.latest_recipient_for_phone(session, sender_id, phone, at - REPLY_WINDOW)
+        found = repository.latest_recipient_for_phone(session, sender_id, phone, since)
     if found is None:
         return None
     recipient_id, campaign_id = found
@@ -695,9 +696,13 @@ def replies_page(
     return paginate(session, query, CampaignReply.id, cursor=cursor, limit=limit)
 
 
-def button_counts(session: Session, workspace_id: int, campaign_id: int) -> list[tuple[str, int]]:
+def button_counts(session: Session, workspace_id: int, campaign_id: int) -> list[ButtonCount]:
+    """Per button tapped in reply to the campaign: its payload/id, label, taps, recipients."""
     get(session, workspace_id, campaign_id)
-    return repository.button_counts(session, campaign_id)
+    return [
+        ButtonCount(button=b, label=label, count=n, recipients=people)
+        for b, label, n, people in repository.button_counts(session, campaign_id)
+    ]
 
 
 def reply_rows(session: Session, campaign_id: int) -> Iterator[tuple[CampaignReply, str | None]]:

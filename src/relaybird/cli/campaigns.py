@@ -27,6 +27,7 @@ from relaybird.campaigns.schemas import (
     TemplateSpec,
 )
 from relaybird.campaigns.transitions import RecipientState
+from relaybird.cli import campaign_analytics
 from relaybird.cli.common import (
     ACTOR,
     CliFailure,
@@ -90,6 +91,7 @@ def register() -> None:
         ("show", show),
         ("preview", preview),
         ("export", export),
+        ("analytics", campaign_analytics.analytics),
         ("recipients", recipients),
         ("recipient", recipient),
         ("remove-recipient", remove_recipient),
@@ -540,7 +542,8 @@ def export(
     out: Annotated[Path, typer.Option(help="CSV file to write.")] = Path("campaign.csv"),
     workspace: WorkspaceOpt = "default",
 ) -> None:
-    """Write every recipient with its state, wamid, error and reply to a CSV file."""
+    """Write every recipient with its state, wamid, error, reply, cost and its sent, delivered
+    and read times to a CSV file."""
     ctx = context()
     with ctx.db.read() as session:
         service.get(session, auth.find_workspace(session, workspace).id, campaign_id)

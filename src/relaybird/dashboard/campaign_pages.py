@@ -5,14 +5,15 @@ from __future__ import annotations
 import asyncio
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from relaybird.api.deps import Ctx
-from relaybird.campaigns import retry, templating, uploads
+from relaybird.campaigns import analytics, export, retry, templating, uploads
 from relaybird.campaigns import service as campaigns
 from relaybird.campaigns.schemas import CampaignCreate, RetryRequest, TemplateSpec
 from relaybird.campaigns.transitions import ALLOWS_REMOVAL, RECIPIENT, RecipientState
@@ -204,9 +205,15 @@ def campaign_detail(
     phone: str | None = None,
     after: int | None = None,
     row: int | None = None,
+    time_zone: str | None = None,
 ) -> HTMLResponse:
     ws = sess.principal.workspace_id
     live = _live_values(ctx, sess, campaign_id)
+    try:
+        zone = analytics.zone_named(time_zone)
+        zone_problem = None
+    except InvalidInput as exc:
+        zone, zone_problem = None, exc.detail
     upload = uploads.latest(ctx, ws, campaign_id)
     with ctx.db.read() as session:
         try:
@@ -215,6 +222,7 @@ def campaign_detail(
             preview = None
     chosen = RecipientState(state) if state in STATES else None
     with ctx.db.read() as session:
+        stats = analytics.campaign_analytics(session, ws, campaign_id, zone=zone)
         if phone and phone.strip():
             rows, last = campaigns.search_recipients(
                 session, ws, campaign_id, phone, state=chosen, after_id=after, limit=PAGE
@@ -238,6 +246,46 @@ def campaign_detail(
         upload=upload,
         preview=preview,
         preview_row=row,
+        stats=stats,
+        series=stats.series[-1],
+        hours=[(h.hour, h.sent, h.delivered, h.read) for h in stats.series[-1].hours],
+        time_zone=str(zone) if zone else "",
+        zone_problem=zone_problem,
+    )
+
+
+@router.get("/campaigns/{campaign_id}/analytics.csv")
+def analytics_csv(
+    sess: Session, ctx: Ctx, campaign_id: int, time_zone: str | None = None
+) -> Response:
+    """The per-hour series as CSV (the API's GET .../analytics.csv, for a dashboard session)."""
+    zone = analytics.zone_named(time_zone)
+    with ctx.db.read() as session:
+        stats = analytics.campaign_analytics(
+            session, sess.principal.workspace_id, campaign_id, zone=zone
+        )
+    name = f"campaign-{campaign_id}-hourly.csv"
+    return Response(
+        analytics.hourly_csv(stats),
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get("/campaigns/{campaign_id}/export.csv")
+def export_csv(sess: Session, ctx: Ctx, campaign_id: int) -> StreamingResponse:
+    """Every recipient with its state, times, error and cost (the API's GET .../export.csv)."""
+    with ctx.db.read() as session:
+        campaigns.get(session, sess.principal.workspace_id, campaign_id)
+
+    def body() -> Iterator[str]:
+        with ctx.db.read() as session:
+            yield from export.lines(session, campaign_id)
+
+    return StreamingResponse(
+        body(),
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="campaign-{campaign_id}.csv"'},
     )
 
 

@@ -48,6 +48,7 @@ from relaybird.providers.port import (
     SendResult,
     TemplateMessage,
 )
+from relaybird.providers.whatsapp.errors import TEMPLATE_STATE_CODES
 from relaybird.templates.builder import SlotValueError
 
 log = logging.getLogger("relaybird.dispatcher")
@@ -311,7 +312,9 @@ class SenderRunner:
             if error.kind == ErrorKind.SENDER_STOP:
                 if self.stops.sender_stopped(reason, now_m):
                     log.warning("sender %s stopped: %s", self.sender_id, reason)
-            elif self.stops.campaign_stopped(work.item.campaign_id, reason, now_m):
+            elif self.stops.campaign_stopped(
+                work.item.campaign_id, reason, now_m, on_template=error.code in TEMPLATE_STATE_CODES
+            ):
                 log.warning("campaign %s stopped: %s", work.item.campaign_id, reason)
         elif self.pace.failed(error, started):
             # Throttled, a sender-wide outage, or a burst of one-off failures: every worker
@@ -367,6 +370,7 @@ class SenderRunner:
                 now=self.ctx.clock.now(),
                 policy=self.policy,
                 pauses=stops.pauses,
+                on_template=stops.on_template,
                 sender_stop=self.sender_id if stops.sender else None,
                 rng=self.rng,
             )

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from relaybird.campaigns import service as campaigns
 from relaybird.campaigns.service import Summary
-from relaybird.campaigns.transitions import RecipientState
+from relaybird.campaigns.transitions import SENT_OR_LATER, RecipientState
 from relaybird.errors import NotFound
 from relaybird.inbox import refusals
 from relaybird.models import Sender, Transition
@@ -19,13 +19,8 @@ from relaybird.senders.tiers import capacity
 from relaybird.senders.transitions import MessagingLimit
 
 WINDOW = timedelta(hours=24)
-# A send the provider accepted, whatever happened to it afterwards.
-ACCEPTED = (
-    RecipientState.SENT,
-    RecipientState.DELIVERED,
-    RecipientState.READ,
-    RecipientState.DELIVERY_FAILED,
-)
+# A send the provider accepted, whatever happened to it afterwards (campaigns.transitions).
+ACCEPTED = tuple(s for s in RecipientState if s in SENT_OR_LATER)
 REFUSED = (RecipientState.SENDING_FAILED, RecipientState.ERROR)
 ACTIVE_CAMPAIGN_STATES = ("RUNNING", "PAUSED")
 
