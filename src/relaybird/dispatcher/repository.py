@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -103,13 +104,28 @@ def due_recipients(
     return rows
 
 
-def mark_started(session: Session, ids: Sequence[int], now: datetime) -> set[int]:
+@dataclass(frozen=True)
+class Started:
+    stopped: set[int]  # their campaign stopped since the claim: give them back untouched
+    lost: set[int]  # no longer this claim's (see mark_started): neither sent nor recorded
+
+
+def mark_started(
+    session: Session,
+    ids: Sequence[int],
+    now: datetime,
+    leases: Mapping[int, datetime | None] | None = None,
+) -> Started:
     """These claimed sends start now (crash recovery judges only started ones "outcome
     unknown"), except those whose campaign is no longer RUNNING (paused by an admin or by a
-    template webhook, ended, since the claim): their ids are returned, not started, for the
-    dispatcher to give back untouched."""
+    template webhook, ended, since the claim): ``stopped``, not started, for the dispatcher to
+    give back untouched. With ``leases`` (id → the lease its claim set), a row that no longer
+    carries its claim's lease, or is no longer IN_PROGRESS, is not started either: ``lost``.
+    That claim waited past its lease (a stalled process), the reconciler put the recipient back
+    and it may be claimed again: the later claim sends it, this one must not (nor record
+    anything for it)."""
     if not ids:
-        return set()
+        return Started(set(), set())
     stopped = set(
         session.scalars(
             select(Recipient.id)
@@ -118,14 +134,32 @@ def mark_started(session: Session, ids: Sequence[int], now: datetime) -> set[int
         )
     )
     go = [i for i in ids if i not in stopped]
-    if go:
+    if not go:
+        return Started(stopped, set())
+    in_progress = Recipient.state == RecipientState.IN_PROGRESS.value
+    if leases is None:
         session.execute(
-            update(Recipient)
-            .where(Recipient.id.in_(go), Recipient.state == RecipientState.IN_PROGRESS.value)
-            .values(send_started_at=now),
+            update(Recipient).where(Recipient.id.in_(go), in_progress).values(send_started_at=now),
             execution_options={"synchronize_session": False},
         )
-    return stopped
+        return Started(stopped, set())
+    by_lease: dict[datetime | None, list[int]] = defaultdict(list)
+    for i in go:
+        by_lease[leases.get(i)].append(i)
+    started: set[int] = set()
+    for until, group in by_lease.items():
+        if until is None:
+            continue  # no lease known: not provably this claim's
+        started.update(
+            session.scalars(
+                update(Recipient)
+                .where(Recipient.id.in_(group), in_progress, Recipient.lease_expires_at == until)
+                .values(send_started_at=now)
+                .returning(Recipient.id),
+                execution_options={"synchronize_session": False},
+            )
+        )
+    return Started(stopped, set(go) - started)
 
 
 def set_per_row(session: Session, rows: Sequence[dict[str, Any]]) -> None:
