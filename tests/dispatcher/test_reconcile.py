@@ -228,3 +228,29 @@ def test_a_claim_that_outwaited_its_lease_never_starts_the_send(ctx: AppContext)
     }
     assert [by_id[i.id].state for i in first.items].count("INITIAL") == 1
     assert counters_match(ctx, cid)
+
+
+def test_a_claim_taken_back_before_it_started_is_not_started(ctx: AppContext) -> None:
+    """A stalled dispatcher's claim outlives its lease before the send starts: crash recovery
+    puts it back (INITIAL, for another claim). The stalled one must not send it then: marking
+    it started leaves it alone instead (else the recipient would get the message twice)."""
+    from relaybird.dispatcher.repository import mark_started
+
+    cid = campaign_with(ctx, new_sender(ctx), phones(2))
+    with ctx.db.write() as s:
+        got = claim(
+            s,
+            campaign(ctx, cid).sender_id,
+            clock=ctx.clock.now,
+            limit=10,
+            lease=timedelta(seconds=3),
+        )
+    ids = [i.id for i in got.items]
+    assert len(ids) == 2
+    ctx.clock.advance(timedelta(seconds=4))  # type: ignore[attr-defined]
+    with ctx.db.write() as s:
+        assert reconcile_expired(s, now=ctx.clock.now(), policy=DeliveryPolicy.AT_MOST_ONCE) == 2
+    with ctx.db.write() as s:
+        assert mark_started(s, ids, ctx.clock.now()).lost == set(ids)
+    rows = recipients(ctx, cid)
+    assert [(r.state, r.send_started_at) for r in rows] == [("INITIAL", None)] * 2

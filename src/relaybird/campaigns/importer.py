@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from relaybird.campaigns import repository
-from relaybird.campaigns.phones import Checked, check_chunk, find_phone_column
+from relaybird.campaigns.phones import Checked, check_chunk, find_phone_column, find_zone_column
 from relaybird.campaigns.readers import Progress, RefusedRow, UploadLimits, read_rows
 from relaybird.campaigns.recipients import import_recipients
 from relaybird.campaigns.templating import RowCheck, column_slots, row_check
@@ -49,15 +49,21 @@ class Layout:
     phone_index: int
     param_indexes: tuple[int, ...]
     param_names: tuple[str, ...]
+    zone_index: int | None = None  # the optional time-zone column
 
     def project(self, cells: Sequence[str]) -> list[str]:
-        """Only the cells this layout reads: the phone, then the parameters in order."""
-        return [cells[i] if i < len(cells) else "" for i in (self.phone_index, *self.param_indexes)]
+        """Only the cells this layout reads: the phone, the parameters in order, the zone."""
+        zone = () if self.zone_index is None else (self.zone_index,)
+        return [
+            cells[i] if i < len(cells) else ""
+            for i in (self.phone_index, *self.param_indexes, *zone)
+        ]
 
     def projected(self) -> Layout:
         """The layout of ``project``'s rows."""
         n = len(self.param_indexes)
-        return Layout(0, tuple(range(1, n + 1)), self.param_names)
+        zone = None if self.zone_index is None else n + 1
+        return Layout(0, tuple(range(1, n + 1)), self.param_names, zone)
 
 
 def layout_for(
@@ -92,7 +98,7 @@ def layout_for(
             f"the file lacks the template parameter column(s) {', '.join(map(repr, missing))}"
         )
     indexes = tuple(names.index(p.strip().lower()) for p in body_params)
-    return Layout(phone_index, indexes, tuple(body_params))
+    return Layout(phone_index, indexes, tuple(body_params), find_zone_column(header))
 
 
 def check_header(
@@ -149,21 +155,23 @@ def check_rows(
     param_names: Sequence[str],
     region: str,
     template: RowCheck | None = None,
+    zone_index: int | None = None,
 ) -> list[Checked]:
     """``check_chunk``, then (a campaign with a slot mapping) each valid row's values against
     the template's slots and Meta's limits: an empty or too long value makes the row invalid
     with the slot named in its reason, instead of the bare empty-column check."""
     if template is None:
-        return check_chunk(rows, phone_index, param_indexes, param_names, region)
+        return check_chunk(rows, phone_index, param_indexes, param_names, region, zone_index)
     out = []
-    for c, (_, cells) in zip(check_chunk(rows, phone_index, (), (), region), rows, strict=True):
+    checked = check_chunk(rows, phone_index, (), (), region, zone_index)
+    for c, (_, cells) in zip(checked, rows, strict=True):
         if getattr(cells, "reason", None) is not None:
             out.append(c)
             continue
         params = tuple(cells[i].strip() if i < len(cells) else "" for i in param_indexes)
         reason = c.reason if c.reason is not None else template.reason(params)
         phone = c.phone if reason is None else None
-        out.append(Checked(c.row, phone, c.raw_phone, params, reason))
+        out.append(Checked(c.row, phone, c.raw_phone, params, reason, c.zone_id))
     return out
 
 
@@ -177,7 +185,14 @@ def _validated(
     """Validated chunks in file order. With ``workers``, validation (phonenumbers: the costly
     part) runs in that many processes, a few chunks ahead, while this thread stores the previous
     chunks; memory stays bounded by the chunks in flight."""
-    args = (layout.phone_index, layout.param_indexes, layout.param_names, region, template)
+    args = (
+        layout.phone_index,
+        layout.param_indexes,
+        layout.param_names,
+        region,
+        template,
+        layout.zone_index,
+    )
     if workers <= 0:
         for part in parts:
             yield check_rows(part, *args)
@@ -322,6 +337,7 @@ def _store(
                     "row_number": c.row,
                     "phone": phone,
                     "raw_phone": c.raw_phone,
+                    "zone_id": c.zone_id,
                     "params": list(c.params),
                     "state": (RecipientState.INITIAL if valid else RecipientState.INVALID_RECORD),
                     "attempts": 0,

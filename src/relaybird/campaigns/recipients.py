@@ -1,5 +1,6 @@
 """Moving recipients: the only way a recipient's state changes, so the per-state counters
-(campaign_counts) move in the same transaction as the rows they count."""
+(campaign_counts) and the activity counters (campaign_activity: sent, delivered, read per
+quarter hour, see campaigns/activity.py) move in the same transaction as the rows they count."""
 
 from __future__ import annotations
 
@@ -8,15 +9,18 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, update
+from sqlalchemy import ColumnElement, Table, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from relaybird.campaigns import activity
 from relaybird.campaigns.transitions import RECIPIENT, RecipientEvent, RecipientState
 from relaybird.db.bulk import insert_rows
 from relaybird.events.transitions import Moved, apply_transition, move_many
-from relaybird.models import CampaignCount, Recipient
+from relaybird.kit.time import utcnow
+from relaybird.kit.zones import CAMPAIGN_ZONE, zone_of_number
+from relaybird.models import Campaign, CampaignCount, Recipient
 
 
 def move_recipients(
@@ -34,6 +38,7 @@ def move_recipients(
     at: datetime | None = None,
 ) -> list[Moved]:
     """Batch move (see events.transitions.move_many); counters follow."""
+    when = at or utcnow()
     moved = move_many(
         session,
         RECIPIENT,
@@ -45,10 +50,10 @@ def move_recipients(
         actor=actor,
         reason=reason,
         error_code=error_code,
-        values=values,
+        values={**activity.stamps(event, target, when), **(values or {})},
         extra_where=extra_where,
-        returning=("campaign_id",),
-        at=at,
+        returning=activity.RETURNING,
+        at=when,
     )
     bump_counts(session, moved)
     return moved
@@ -68,6 +73,7 @@ def move_recipient(
     at: datetime | None = None,
 ) -> Moved:
     """Single move with compare-and-set (see events.transitions.apply_transition)."""
+    when = at or utcnow()
     moved = apply_transition(
         session,
         RECIPIENT,
@@ -79,9 +85,9 @@ def move_recipient(
         workspace_id=workspace_id,
         reason=reason,
         error_code=error_code,
-        values=values,
-        returning=("campaign_id",),
-        at=at,
+        values={**activity.stamps(event, target, when), **(values or {})},
+        returning=activity.RETURNING,
+        at=when,
     )
     if moved.changed:
         bump_counts(session, [moved])
@@ -89,7 +95,8 @@ def move_recipient(
 
 
 def bump_counts(session: Session, moved: Sequence[Moved]) -> None:
-    """Apply the counter deltas of ``moved`` (Moved.extra[0] is the campaign id)."""
+    """Apply the counter deltas of ``moved`` (Moved.extra: activity.RETURNING, the campaign id
+    first): the per-state counters and the activity counters."""
     delta: Counter[tuple[int, str]] = Counter()
     for m in moved:
         if not m.changed:
@@ -100,6 +107,7 @@ def bump_counts(session: Session, moved: Sequence[Moved]) -> None:
         if m.target is not None:
             delta[(campaign_id, m.target)] += 1
     add_counts(session, delta)
+    activity.add(session, activity.delta(moved))
 
 
 def add_counts(session: Session, delta: Mapping[tuple[int, str], int]) -> None:
@@ -120,6 +128,24 @@ def add_counts(session: Session, delta: Mapping[tuple[int, str], int]) -> None:
     session.execute(stmt)
 
 
+def add_zones(session: Session, campaign_id: int, zones: set[int]) -> None:
+    """The campaign's ``zone_ids`` gain ``zones``. The row is locked first (PostgreSQL; SQLite's
+    writer holds the database): two imports into one campaign must not each write back what
+    they read, or a zone left out would never be claimed under a send window."""
+    known = (
+        session.scalar(
+            select(Campaign.zone_ids).where(Campaign.id == campaign_id).with_for_update()
+        )
+        or []
+    )
+    if zones - set(known):
+        session.execute(
+            update(Campaign)
+            .where(Campaign.id == campaign_id)
+            .values(zone_ids=sorted(zones | set(known)))
+        )
+
+
 def touch(session: Session, ids: Sequence[int], at: datetime) -> None:
     session.execute(update(Recipient).where(Recipient.id.in_(list(ids))).values(updated_at=at))
 
@@ -130,6 +156,7 @@ IMPORT_COLUMNS = (
     "row_number",
     "phone",
     "raw_phone",
+    "zone_id",
     "params",
     "state",
     "attempts",
@@ -146,18 +173,32 @@ def import_recipients(
     counters by the same amounts. The "imported" history entry of each row is its own
     created_at/state/invalid_reason (see campaigns.service.recipient_history): writing a history
     row and an outbox event per row would triple the cost of a million-row import, so the import
-    emits one campaign event instead."""
+    emits one campaign event instead.
+
+    Each row's ``zone_id`` (kit/zones.py) is its own when given (the upload's ``timezone``
+    column), else its number's; the campaign's ``zone_ids`` gain the new ones (what a send
+    window's claim looks at)."""
     if not rows:
         return
     table = Recipient.__table__
     assert isinstance(table, Table)
-    insert_rows(
-        session,
-        table,
-        IMPORT_COLUMNS,
-        [tuple(row.get(c, 0 if c == "attempts" else None) for c in IMPORT_COLUMNS) for row in rows],
-    )
+    values = []
+    zones: set[int] = set()
+    for row in rows:
+        zone = row.get("zone_id")
+        if zone is None:
+            zone = zone_of_number(row["phone"]) if row.get("phone") else CAMPAIGN_ZONE
+        if row["state"] == RecipientState.INITIAL:
+            zones.add(zone)
+        values.append(
+            tuple(
+                zone if c == "zone_id" else row.get(c, 0 if c == "attempts" else None)
+                for c in IMPORT_COLUMNS
+            )
+        )
+    insert_rows(session, table, IMPORT_COLUMNS, values)
     delta: Counter[tuple[int, str]] = Counter()
     for row in rows:
         delta[(campaign_id, str(row["state"]))] += 1
     add_counts(session, delta)
+    add_zones(session, campaign_id, zones)  # after the counters, as every writer locks them

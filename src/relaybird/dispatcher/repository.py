@@ -69,12 +69,18 @@ def due_recipients(
     now: datetime,
     limit: int,
     only: ColumnElement[bool] | None = None,
+    zones: Sequence[int] | None = None,
 ) -> list[Due]:
     """Due retries first, then never-tried ones. No ORDER BY: the claim index
-    (campaign_id, state, next_attempt_at) already yields rows in that order, and sorting a
-    million INITIAL rows by id would cost more than the claim. ``only``: a further condition
-    (the recipients that cost no room, for a number at its limit)."""
+    (campaign_id, state, zone_id, next_attempt_at) yields a campaign's rows of one state zone
+    by zone, each zone's in file order, and sorting a million INITIAL rows by id would cost
+    more than the claim. ``only``: a further condition
+    (the recipients that cost no room, for a number at its limit). ``zones``: a campaign with a
+    send window: only recipients of these zones (those open now), sought zone by zone in
+    the same index."""
     extra = [] if only is None else [only]
+    if zones is not None:
+        extra.append(Recipient.zone_id.in_(list(zones)))
     rows = [
         _due(r)
         for r in session.execute(
@@ -119,11 +125,11 @@ def mark_started(
     """These claimed sends start now (crash recovery judges only started ones "outcome
     unknown"), except those whose campaign is no longer RUNNING (paused by an admin or by a
     template webhook, ended, since the claim): ``stopped``, not started, for the dispatcher to
-    give back untouched. With ``leases`` (id → the lease its claim set), a row that no longer
-    carries its claim's lease, or is no longer IN_PROGRESS, is not started either: ``lost``.
-    That claim waited past its lease (a stalled process), the reconciler put the recipient back
-    and it may be claimed again: the later claim sends it, this one must not (nor record
-    anything for it)."""
+    give back untouched; and those no longer this claim's: ``lost``, neither started nor to be
+    recorded. A row is lost when it is no longer IN_PROGRESS or (with ``leases``: id → the lease
+    its claim set) no longer carries its claim's lease: that claim waited past its lease (a
+    stalled process), crash recovery put the recipient back and another claim may hold it now.
+    Sending it here would send it twice."""
     if not ids:
         return Started(set(), set())
     stopped = set(
@@ -134,28 +140,19 @@ def mark_started(
         )
     )
     go = [i for i in ids if i not in stopped]
-    if not go:
-        return Started(stopped, set())
-    in_progress = Recipient.state == RecipientState.IN_PROGRESS.value
-    if leases is None:
-        session.execute(
-            update(Recipient).where(Recipient.id.in_(go), in_progress).values(send_started_at=now),
-            execution_options={"synchronize_session": False},
-        )
-        return Started(stopped, set())
     by_lease: dict[datetime | None, list[int]] = defaultdict(list)
     for i in go:
-        by_lease[leases.get(i)].append(i)
+        by_lease[leases.get(i) if leases is not None else None].append(i)
     started: set[int] = set()
     for until, group in by_lease.items():
-        if until is None:
-            continue  # no lease known: not provably this claim's
+        guard = [Recipient.id.in_(group), Recipient.state == RecipientState.IN_PROGRESS.value]
+        if leases is not None:
+            if until is None:
+                continue  # no lease known: not provably this claim's
+            guard.append(Recipient.lease_expires_at == until)
         started.update(
             session.scalars(
-                update(Recipient)
-                .where(Recipient.id.in_(group), in_progress, Recipient.lease_expires_at == until)
-                .values(send_started_at=now)
-                .returning(Recipient.id),
+                update(Recipient).where(*guard).values(send_started_at=now).returning(Recipient.id),
                 execution_options={"synchronize_session": False},
             )
         )
