@@ -69,7 +69,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_http(url: str, timeout: float = 60) -> None:
+def wait_http(url: str, timeout: float = 240) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -523,7 +523,10 @@ def main() -> None:
         help="write py-spy flame graphs of serve/api/worker into this folder (py-spy installed)",
     )
     parser.add_argument(
-        "--profile-raw", action="store_true", help="with --profile: collapsed stacks (.txt)"
+        "--profile-format",
+        choices=("svg", "txt"),
+        default="svg",
+        help="with --profile: flame graphs (svg) or collapsed stacks (txt)",
     )
     parser.add_argument(
         "--count-statements",
@@ -561,7 +564,7 @@ def main() -> None:
                     args.postgres_url,
                     args.mps,
                     args.profile,
-                    args.profile_raw,
+                    args.profile_format == "txt",
                     args.count_statements,
                 )
                 r = results[shape.tag]
