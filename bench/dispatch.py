@@ -6,6 +6,14 @@ Three processes, as in production: `relaybird simulator` (plays Meta, signed web
 recipients/s until every recipient was sent (all persisted), recipients/s until every status
 webhook was applied too, the bare client's sends/s, and the ratio (goal ≥ 0.8, and ≥ 1,000/s).
 
+The cost model (docs/deploy.md, Sizing): for each shape it also prints the CPU time each process
+spent per recipient, from the start of the campaigns until every webhook was applied, read from
+the OS (/proc/<pid>/stat, children included): `serve` or `api` and each `worker`, the PostgreSQL
+server processes serving the bench database (backends and autovacuum, found in
+pg_stat_activity) and the server's shared background processes (WAL writer, checkpointer,
+background writer: shared with anything else on that server), the simulator; and, for the bare
+client's run, the client's and the simulator's CPU per send.
+
     .venv/bin/python bench/dispatch.py [--recipients 100000] [--runs 1] [--senders 1]
     .venv/bin/python bench/dispatch.py --postgres --workers 1,2 --senders 4
 
@@ -36,7 +44,7 @@ import tempfile
 import time
 import urllib.request
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +69,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_http(url: str, timeout: float = 60) -> None:
+def wait_http(url: str, timeout: float = 240) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -79,6 +87,93 @@ def call(method: str, url: str, body: Any = None, raw: bytes | None = None, ctyp
     with urllib.request.urlopen(req, timeout=600) as response:
         payload = response.read()
     return json.loads(payload) if payload else None
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _proc_cpu(pid: int) -> tuple[float, int] | None:
+    """(user + system CPU seconds, parent pid) of a live process, or None."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            raw = f.read()
+    except OSError:
+        return None
+    fields = raw[raw.rindex(b")") + 2 :].split()  # after "pid (comm) "
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS, int(fields[1])
+
+
+def _process_tree(pid: int) -> list[int]:
+    """``pid`` and its live descendants (e.g. an import's process pool)."""
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            got = _proc_cpu(int(entry))
+            if got is not None:
+                parents.setdefault(got[1], []).append(int(entry))
+    tree, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        tree.append(p)
+        todo.extend(parents.get(p, []))
+    return tree
+
+
+@dataclass
+class CpuMeter:
+    """CPU seconds per role (a role: one or more processes) over a window, read from /proc.
+
+    Sample often: a process first seen after ``start`` counts from 0 (it was born in the
+    window), and one that ends keeps its last sampled figure (what it spent after that is lost,
+    at most one sampling period)."""
+
+    roles: dict[str, list[int]] = field(default_factory=dict)  # fixed processes (+ children)
+    base: dict[tuple[str, int], float] = field(default_factory=dict)
+    last: dict[tuple[str, int], float] = field(default_factory=dict)
+    started: bool = False
+
+    def start(self, postgres: list[tuple[str, int]] | None = None) -> None:
+        self.sample(postgres)
+        self.base = dict(self.last)
+        self.started = True
+
+    def sample(self, postgres: list[tuple[str, int]] | None = None) -> None:
+        seen: list[tuple[str, int]] = list(postgres or [])
+        for role, pids in self.roles.items():
+            for pid in pids:
+                seen += [(role, p) for p in _process_tree(pid)]
+        for key in seen:
+            got = _proc_cpu(key[1])
+            if got is None:
+                continue
+            if key not in self.last and self.started:
+                self.base.setdefault(key, 0.0)  # born in the window
+            self.last[key] = got[0]
+
+    def seconds(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for key, value in self.last.items():
+            out[key[0]] = out.get(key[0], 0.0) + value - self.base.get(key, value)
+        return out
+
+
+def postgres_processes(conn: Any, database: str) -> list[tuple[str, int]]:
+    """The server processes of ``database`` (backends, autovacuum) and the shared ones."""
+    rows = conn.execute(
+        text(
+            "SELECT pid, datname, backend_type FROM pg_stat_activity WHERE pid <> pg_backend_pid()"
+        )
+    ).all()
+    out: list[tuple[str, int]] = []
+    for pid, datname, backend_type in rows:
+        if datname == database:
+            out.append(("postgres (bench db)", int(pid)))
+        elif datname is None and backend_type in SHARED_BACKENDS:
+            out.append(("postgres (shared bg)", int(pid)))
+    return out
+
+
+SHARED_BACKENDS = ("walwriter", "checkpointer", "background writer", "autovacuum launcher")
 
 
 async def bare_client(sim_url: str, n: int, concurrency: int = 64) -> float:
@@ -121,9 +216,26 @@ class Shape:
     clean: str | None = None  # the tag of the same shape without errors
 
 
+@dataclass
+class Result:
+    bare: float  # seconds the bare client took
+    t_sent: float
+    t_all: float
+    cpu: dict[str, float]  # role → CPU seconds from start until all applied
+    bare_cpu: dict[str, float]  # role → CPU seconds during the bare client's run
+
+
 def engine_run(
-    workdir: Path, n: int, shape: Shape, senders: int, admin_url: str, mps: int = 1_000_000
-) -> tuple[float, ...]:
+    workdir: Path,
+    n: int,
+    shape: Shape,
+    senders: int,
+    admin_url: str,
+    mps: int = 1_000_000,
+    profile: Path | None = None,
+    profile_raw: bool = False,
+    count_statements: Path | None = None,
+) -> Result:
     tag = shape.tag
     sqlite_url = f"sqlite:///{workdir / f'{tag}-{uuid.uuid4().hex[:8]}.db'}"  # one per run
     url = create_database(admin_url) if shape.postgres else sqlite_url
@@ -133,6 +245,7 @@ def engine_run(
     sim_url = f"http://127.0.0.1:{sim_port}"
     procs: list[subprocess.Popen[bytes]] = []
     log = (workdir / f"{tag}.log").open("ab")
+    meter = CpuMeter()
     try:
         procs.append(
             subprocess.Popen(
@@ -152,6 +265,7 @@ def engine_run(
                 stderr=subprocess.STDOUT,
             )
         )
+        meter.roles["simulator"] = [procs[0].pid]
         env = {
             **os.environ,
             "RELAYBIRD_DATABASE_URL": url,
@@ -162,11 +276,23 @@ def engine_run(
         }
         commands = [[str(BIN), "api" if shape.postgres else "serve", "--port", str(api_port)]]
         commands += [[str(BIN), "worker"]] * shape.workers
-        for command in commands:
+        for k, command in enumerate(commands):
+            role = command[1]
+            if count_statements is not None:  # bench/sqlcount.py: statements per process
+                count_statements.mkdir(parents=True, exist_ok=True)
+                out = count_statements / f"{tag}-{role}-{k}-{uuid.uuid4().hex[:6]}.json"
+                command = [sys.executable, str(Path(__file__).with_name("sqlcount.py")), str(out)]
+                command += commands[k][1:]
             procs.append(subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT))
+            meter.roles.setdefault(role, []).append(procs[-1].pid)
         wait_http(f"{sim_url}/_sim/config")
         wait_http(f"{api}/healthz")
+        bare_meter = CpuMeter({"simulator": [procs[0].pid]})
+        bare_meter.start()
+        client_cpu = time.process_time()
         bare = asyncio.run(bare_client(sim_url, n))
+        bare_meter.sample()
+        bare_cpu = bare_meter.seconds() | {"bare client": time.process_time() - client_cpu}
         print(f"  [{tag}] bare aiohttp client: {n / bare:,.0f} sends/s", flush=True)
         # No webhook URL during the bare run (its statuses are dropped: they are not ours);
         # relaybird's webhooks go on now.
@@ -183,40 +309,61 @@ def engine_run(
         for k in range(senders):
             part = share if k < senders - 1 else n - share * (senders - 1)
             campaigns.append(_campaign(api, sim_url, url, k, part, mps))
-        started = time.perf_counter()
-        for cid in campaigns:
-            call("POST", f"{api}/api/v1/campaigns/{cid}/start")
-        t_sent = None
-        watcher = Database(url)
-        while True:
-            totals: dict[str, int] = {}
+        # One connection of the driver's own, to the bench database: it watches the inbox and
+        # (PostgreSQL) lists the server processes serving that database.
+        watcher = create_engine(normalise_url(url), isolation_level="AUTOCOMMIT")
+        with watcher.connect() as conn:
+            database = make_url(normalise_url(url)).database or ""
+
+            def server() -> list[tuple[str, int]] | None:
+                return postgres_processes(conn, database) if shape.postgres else None
+
+            meter.start(server())
+            if profile is not None:
+                procs += spy(profile, tag, meter.roles, log, raw=profile_raw)
+            started = time.perf_counter()
             for cid in campaigns:
-                for state, count in call("GET", f"{api}/api/v1/campaigns/{cid}")["counts"].items():
-                    totals[state] = totals.get(state, 0) + int(count or 0)
-            now = time.perf_counter()
-            if t_sent is None and not any(totals.get(s) for s in PENDING):
-                t_sent = now - started
-                print(f"  [{tag}] all sent: {n / t_sent:,.0f} recipients/s", flush=True)
-            if t_sent is not None:
-                sim = call("GET", f"{sim_url}/_sim/webhooks")
-                with watcher.read() as s:
-                    open_rows = s.scalar(
-                        select(func.count())
-                        .select_from(InboxEvent)
-                        .where(InboxEvent.status.in_(["PENDING", "RETRY"]))
-                    )
-                if sim["pending"] == 0 and open_rows == 0:
-                    t_all = now - started
-                    break
-            if now - started > 1800:
-                raise RuntimeError(f"not done after 30 min: {totals}")
-            time.sleep(0.2)
+                call("POST", f"{api}/api/v1/campaigns/{cid}/start")
+            t_sent = None
+            open_rows_q = (
+                select(func.count())
+                .select_from(InboxEvent)
+                .where(InboxEvent.status.in_(["PENDING", "RETRY"]))
+            )
+            while True:
+                totals: dict[str, int] = {}
+                for cid in campaigns:
+                    counts = call("GET", f"{api}/api/v1/campaigns/{cid}")["counts"]
+                    for state, count in counts.items():
+                        totals[state] = totals.get(state, 0) + int(count or 0)
+                meter.sample(server())
+                now = time.perf_counter()
+                if t_sent is None and not any(totals.get(s) for s in PENDING):
+                    t_sent = now - started
+                    print(f"  [{tag}] all sent: {n / t_sent:,.0f} recipients/s", flush=True)
+                if t_sent is not None:
+                    sim = call("GET", f"{sim_url}/_sim/webhooks")
+                    open_rows = conn.execute(open_rows_q).scalar()
+                    if sim["pending"] == 0 and open_rows == 0:
+                        t_all = now - started
+                        break
+                if now - started > 1800:
+                    raise RuntimeError(f"not done after 30 min: {totals}")
+                time.sleep(0.2)
+            failed = conn.execute(
+                text(
+                    "SELECT error_title, count(*) FROM recipients WHERE state IN"
+                    " ('ERROR', 'SENDING_FAILED') GROUP BY error_title ORDER BY 2 DESC LIMIT 5"
+                )
+            ).all()
+            if failed:
+                print(f"  [{tag}] failed sends: {[tuple(r) for r in failed]}", flush=True)
         watcher.dispose()
         print(f"  [{tag}] final counts: { {k: v for k, v in totals.items() if v} }")
-        return bare, t_sent, t_all
+        return Result(bare, t_sent, t_all, meter.seconds(), bare_cpu)
     finally:
-        for p in procs:
-            p.send_signal(signal.SIGTERM)
+        for p in reversed(procs):  # py-spy first (SIGINT: it writes its flame graph)
+            p.send_signal(signal.SIGINT if "py-spy" in str(p.args) else signal.SIGTERM)
         for p in procs:
             try:
                 p.wait(20)
@@ -225,6 +372,27 @@ def engine_run(
         log.close()
         if shape.postgres:
             drop_database(admin_url, url)
+
+
+def spy(
+    folder: Path, tag: str, roles: dict[str, list[int]], log: Any, raw: bool = False
+) -> list[subprocess.Popen[bytes]]:
+    """py-spy flame graphs of relaybird's own processes (not the simulator) while the campaign
+    runs: ``folder/<shape>-<process>[-k].svg`` (``raw``: collapsed stacks, ``.txt``)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for role, pids in roles.items():
+        if role == "simulator":
+            continue
+        for k, pid in enumerate(pids):
+            name = f"{tag}-{role}" + (f"-{k + 1}" if len(pids) > 1 else "") + ".svg"
+            command = [str(BIN.parent / "py-spy"), "record", "--nonblocking", "--subprocesses"]
+            if raw:
+                command += ["--format", "raw"]
+                name = name.replace(".svg", ".txt")
+            command += ["--rate", "200", "-o", str(folder / name), "--pid", str(pid)]
+            out.append(subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT))
+    return out
 
 
 def _campaign(api: str, sim_url: str, url: str, k: int, n: int, mps: int) -> int:
@@ -349,6 +517,22 @@ def main() -> None:
         default=0.0,
         help="also run every shape with this share of sends failing with 131000, e.g. 0.05",
     )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="write py-spy flame graphs of serve/api/worker into this folder (py-spy installed)",
+    )
+    parser.add_argument(
+        "--profile-format",
+        choices=("svg", "txt"),
+        default="svg",
+        help="with --profile: flame graphs (svg) or collapsed stacks (txt)",
+    )
+    parser.add_argument(
+        "--count-statements",
+        type=Path,
+        help="run relaybird under bench/sqlcount.py: SQL statements per process into this folder",
+    )
     args = parser.parse_args()
     n = args.recipients
     shapes = [Shape("sqlite-serve")]
@@ -364,23 +548,43 @@ def main() -> None:
     results: dict[str, dict[str, list[float]]] = {
         sh.tag: {"bare": [], "sent": [], "all": []} for sh in shapes
     }
+    cpu: dict[str, dict[str, list[float]]] = {sh.tag: {} for sh in shapes}  # ms per recipient
+    bare_cpu: dict[str, dict[str, list[float]]] = {sh.tag: {} for sh in shapes}  # ms per send
+    cores: dict[str, dict[str, list[float]]] = {sh.tag: {} for sh in shapes}  # CPU s / wall s
+    loads: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         for run in range(args.runs):
             for shape in shapes:
-                bare, t_sent, t_all = engine_run(
-                    Path(tmp), n, shape, args.senders, args.postgres_url, args.mps
+                loads.append(Path("/proc/loadavg").read_text().split()[0])
+                got = engine_run(
+                    Path(tmp),
+                    n,
+                    shape,
+                    args.senders,
+                    args.postgres_url,
+                    args.mps,
+                    args.profile,
+                    args.profile_format == "txt",
+                    args.count_statements,
                 )
                 r = results[shape.tag]
-                r["bare"].append(n / bare)
-                r["sent"].append(n / t_sent)
-                r["all"].append(n / t_all)
+                r["bare"].append(n / got.bare)
+                r["sent"].append(n / got.t_sent)
+                r["all"].append(n / got.t_all)
+                for role, seconds in got.cpu.items():
+                    cpu[shape.tag].setdefault(role, []).append(1000 * seconds / n)
+                    cores[shape.tag].setdefault(role, []).append(seconds / got.t_all)
+                for role, seconds in got.bare_cpu.items():
+                    bare_cpu[shape.tag].setdefault(role, []).append(1000 * seconds / n)
                 print(
-                    f"  run {run + 1} {shape.tag}: bare {n / bare:,.0f}/s · relaybird sent"
-                    f" {n / t_sent:,.0f}/s · all webhooks applied {n / t_all:,.0f}/s",
+                    f"  run {run + 1} {shape.tag}: bare {n / got.bare:,.0f}/s · relaybird sent"
+                    f" {n / got.t_sent:,.0f}/s · all webhooks applied {n / got.t_all:,.0f}/s"
+                    f" · load {loads[-1]}",
                     flush=True,
                 )
     print(
         f"\nrecipients: {n:,} over {args.senders} sender(s); medians of {args.runs} run(s);"
+        f" load average (1 min) at each run's start: {', '.join(loads)};"
         " goal ≥ 1,000 recipients/s and ratio ≥ 0.8"
     )
     print(
@@ -397,6 +601,21 @@ def main() -> None:
             f"{shape.tag:<28} {bare_m:>13,.0f} {sent_m:>11,.0f} {all_m:>14,.0f}"
             f" {sent_m / bare_m:>6.2f}{versus}"
         )
+    print(
+        "\nCPU per recipient, from the start until every webhook was applied (ms; medians), and"
+        " the cores each role kept busy meanwhile"
+    )
+    print(f"{'shape':<28} {'process':<22} {'CPU ms/recipient':>17} {'cores busy':>11}")
+    for shape in shapes:
+        total = 0.0
+        for role, values in sorted(cpu[shape.tag].items()):
+            ms = statistics.median(values)
+            total += ms
+            busy = statistics.median(cores[shape.tag][role])
+            print(f"{shape.tag:<28} {role:<22} {ms:>17.3f} {busy:>11.2f}")
+        print(f"{shape.tag:<28} {'all of the above':<22} {total:>17.3f}")
+        for role, values in sorted(bare_cpu[shape.tag].items()):
+            print(f"{shape.tag:<28} {role + ' (bare run)':<22} {statistics.median(values):>17.3f}")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,8 @@ from relaybird.campaigns.recipients import move_recipients
 from relaybird.campaigns.transitions import RecipientState
 from relaybird.config import DeliveryPolicy
 from relaybird.context import AppContext
-from relaybird.dispatcher.claim import claim
+from relaybird.dispatcher import repository as dispatch_repo
+from relaybird.dispatcher.claim import Claimed, claim
 from relaybird.dispatcher.jobs import reconcile_leases
 from relaybird.dispatcher.reconcile import reconcile_expired
 from relaybird.models import Recipient
@@ -155,7 +156,6 @@ def test_after_a_crash_only_started_sends_are_outcome_unknown(ctx: AppContext) -
     """Issue 12 item 15 at the seam: of what a dead dispatcher had claimed, the sends it had
     started are "outcome unknown"; the rest go back untouched (INITIAL, or RETRY_SCHEDULED for
     a retry), their attempt not counted."""
-    from relaybird.dispatcher import repository as dispatch_repo
 
     cid = campaign_with(ctx, new_sender(ctx), phones(6))
     ids = [r.id for r in recipients(ctx, cid)]
@@ -196,10 +196,44 @@ def new_sender_id(ctx: AppContext, cid: int) -> int:
     return campaign(ctx, cid).sender_id
 
 
+def test_a_claim_that_outwaited_its_lease_never_starts_the_send(ctx: AppContext) -> None:
+    """A stalled process: its claim's lease ran out before the send started, the reconciler put
+    the recipients back and a second claim took some of them. The first claim starts none of
+    them (the second claim's send is the only one); the second claim starts its own."""
+    cid = campaign_with(ctx, new_sender(ctx), phones(3))
+    sender_id = new_sender_id(ctx, cid)
+    now = ctx.clock.now()
+    with ctx.db.write() as s:
+        first = claim(s, sender_id, clock=lambda: now, limit=10, lease=timedelta(seconds=3))
+    assert len(first.items) == 3
+    ctx.clock.advance(timedelta(seconds=5))  # type: ignore[attr-defined]
+    assert reconcile_leases(ctx) == 3  # put back untouched: INITIAL
+    later = ctx.clock.now()
+    with ctx.db.write() as s:
+        second = claim(s, sender_id, clock=lambda: later, limit=2, lease=timedelta(seconds=3))
+    assert len(second.items) == 2
+
+    def start(items: list[Claimed]) -> dispatch_repo.Started:
+        with ctx.db.write() as s:
+            leases = {i.id: i.lease_until for i in items}
+            return dispatch_repo.mark_started(s, [i.id for i in items], later, leases)
+
+    stale = start(first.items)
+    assert stale.lost == {i.id for i in first.items} and not stale.stopped
+    fresh = start(second.items)
+    assert not fresh.lost and not fresh.stopped
+    by_id = {r.id: r for r in recipients(ctx, cid)}
+    assert {i for i, r in by_id.items() if r.send_started_at is not None} == {
+        i.id for i in second.items
+    }
+    assert [by_id[i.id].state for i in first.items].count("INITIAL") == 1
+    assert counters_match(ctx, cid)
+
+
 def test_a_claim_taken_back_before_it_started_is_not_started(ctx: AppContext) -> None:
     """A stalled dispatcher's claim outlives its lease before the send starts: crash recovery
     puts it back (INITIAL, for another claim). The stalled one must not send it then: marking
-    it started gives it back instead (else the recipient would get the message twice)."""
+    it started leaves it alone instead (else the recipient would get the message twice)."""
     from relaybird.dispatcher.repository import mark_started
 
     cid = campaign_with(ctx, new_sender(ctx), phones(2))
@@ -217,6 +251,6 @@ def test_a_claim_taken_back_before_it_started_is_not_started(ctx: AppContext) ->
     with ctx.db.write() as s:
         assert reconcile_expired(s, now=ctx.clock.now(), policy=DeliveryPolicy.AT_MOST_ONCE) == 2
     with ctx.db.write() as s:
-        assert mark_started(s, ids, ctx.clock.now()) == set(ids)
+        assert mark_started(s, ids, ctx.clock.now()).lost == set(ids)
     rows = recipients(ctx, cid)
     assert [(r.state, r.send_started_at) for r in rows] == [("INITIAL", None)] * 2

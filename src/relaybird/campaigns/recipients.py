@@ -117,13 +117,15 @@ def add_counts(session: Session, delta: Mapping[tuple[int, str], int]) -> None:
         return
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    for (campaign_id, state), n in items:
-        stmt = insert(CampaignCount).values(campaign_id=campaign_id, state=state, count=n)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["campaign_id", "state"],
-            set_={"count": CampaignCount.count + n},
-        )
-        session.execute(stmt)
+    # One statement for every counter of the batch (rows in the sorted order above).
+    stmt = insert(CampaignCount).values(
+        [{"campaign_id": c, "state": state, "count": n} for (c, state), n in items]
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["campaign_id", "state"],
+        set_={"count": CampaignCount.count + stmt.excluded.count},
+    )
+    session.execute(stmt)
 
 
 def add_zones(session: Session, campaign_id: int, zones: set[int]) -> None:

@@ -45,6 +45,10 @@ class Claimed:
     params: tuple[str, ...]
     source: RecipientState  # the state it was claimed from (to put it back untouched)
     attempts: int  # including this one
+    # This claim's lease on the row: the send starts only while the row still carries it (the
+    # reconciler may have put a recipient back, and a later claim taken it, while this claim
+    # waited in a stalled process; that later claim sends it, this one never does).
+    lease_until: datetime | None = None
 
 
 @dataclass
@@ -173,7 +177,9 @@ def _take(
             )
         )
     return [
-        Claimed(r.id, r.campaign_id, r.phone, r.params, RecipientState(r.state), r.attempts + 1)
+        Claimed(
+            r.id, r.campaign_id, r.phone, r.params, RecipientState(r.state), r.attempts + 1, until
+        )
         for r in chosen
         if r.id in moved
     ]

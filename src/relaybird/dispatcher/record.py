@@ -1,12 +1,12 @@
 """Recording send outcomes: the third short transaction of a send, one per batch of results.
 
 ``outcomes.decide`` says what each outcome means (pure); this module writes the decisions: one
-``move_recipients`` per group of equal decisions (same event, target and error), the per-row
-fields (wamids; retry times of the rows that really moved), then the stops' effects: a
-template-stop auto-pauses its campaign with the reason; a sender-stop moves the number's status
-(``senders.on_send_error``: RESTRICTED or OFFLINE), so its campaigns stay RUNNING and wait with a
-visible reason, as for any other cause, and resume by themselves when a later reading says it can
-send.
+``move_recipients`` per group of equal decisions (same event, target and error), writing the
+per-row fields (wamids; retry times of the rows that really moved) in that same UPDATE, then the
+stops' effects: a template-stop auto-pauses its campaign with the reason; a sender-stop moves the
+number's status (``senders.on_send_error``: RESTRICTED or OFFLINE), so its campaigns stay RUNNING
+and wait with a visible reason, as for any other cause, and resume by themselves when a later
+reading says it can send.
 A status webhook may have moved the recipient already (it can beat the send call's answer): the
 compare-and-set moves skip such rows, and the wamid is stored on them all the same.
 """
@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
 from relaybird.campaigns import service as campaigns
@@ -76,35 +76,53 @@ def write(session: Session, decisions: Sequence[Decision], *, now: datetime) -> 
     groups: dict[_Group, list[Decision]] = defaultdict(list)
     for d in decisions:
         groups[(d.event, d.back_to, d.error_code, d.error_title)].append(d)
-    wamids: list[dict[str, Any]] = []
-    retry_at: list[dict[str, Any]] = []
+    late_wamids: list[dict[str, Any]] = []
     for members in groups.values():
-        first = members[0]
-        released = first.event == RecipientEvent.RELEASED
-        moved = move_recipients(
-            session,
-            [d.recipient_id for d in members],
-            source=RecipientState.IN_PROGRESS,
-            event=first.event,
-            target=first.target,
-            actor="dispatcher",
-            reason=RELEASE_REASON if released else first.error_title,
-            error_code=first.error_code,
-            values=_values(first, now),
-            at=now,
-        )
-        if first.event == RecipientEvent.ACCEPTED:
-            wamids += [{"id": d.recipient_id, "wamid": d.wamid} for d in members]
-        elif first.event == RecipientEvent.TRANSIENT_ERROR:
-            # Only rows that really moved to RETRY_SCHEDULED get a time (a webhook may have won).
-            ids = {m.id for m in moved}
-            retry_at += [
-                {"id": d.recipient_id, "next_attempt_at": now + d.retry_in}
-                for d in members
-                if d.recipient_id in ids and d.retry_in is not None
-            ]
-    repository.set_per_row(session, wamids)
-    repository.set_per_row(session, retry_at)
+        for start in range(0, len(members), _CHUNK):
+            late_wamids += _move(session, members[start : start + _CHUNK], now)
+    repository.set_per_row(session, late_wamids)
+
+
+# Rows per statement: the per-row values ride in one CASE, two parameters a row.
+_CHUNK = 1000
+
+
+def _move(session: Session, members: Sequence[Decision], now: datetime) -> list[dict[str, Any]]:
+    """One statement moves the group, with its per-row fields (the wamid of an accepted send,
+    the next attempt of a retried one) written by the same UPDATE, so each row is written once.
+    Returns the wamids of accepted sends whose row did not move (a status webhook won the
+    race): they are stored all the same."""
+    first = members[0]
+    released = first.event == RecipientEvent.RELEASED
+    values = _values(first, now)
+    if first.event == RecipientEvent.ACCEPTED:
+        values["wamid"] = _per_row({d.recipient_id: d.wamid for d in members})
+    elif first.event == RecipientEvent.TRANSIENT_ERROR:
+        # Only rows that really move to RETRY_SCHEDULED get a time (a webhook may have won).
+        retry = {d.recipient_id: now + d.retry_in for d in members if d.retry_in is not None}
+        if retry:
+            values["next_attempt_at"] = _per_row(retry, Recipient.next_attempt_at)
+    moved = move_recipients(
+        session,
+        [d.recipient_id for d in members],
+        source=RecipientState.IN_PROGRESS,
+        event=first.event,
+        target=first.target,
+        actor="dispatcher",
+        reason=RELEASE_REASON if released else first.error_title,
+        error_code=first.error_code,
+        values=values,
+        at=now,
+    )
+    if first.event != RecipientEvent.ACCEPTED:
+        return []
+    ids = {m.id for m in moved}
+    return [{"id": d.recipient_id, "wamid": d.wamid} for d in members if d.recipient_id not in ids]
+
+
+def _per_row(by_id: dict[int, Any], otherwise: Any = None) -> Any:
+    """A CASE giving each row its own value by id (the ids compared as the BIGINT column)."""
+    return case(*[(Recipient.id == i, v) for i, v in by_id.items()], else_=otherwise)
 
 
 def _values(d: Decision, now: datetime) -> dict[str, Any]:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -109,14 +110,28 @@ def due_recipients(
     return rows
 
 
-def mark_started(session: Session, ids: Sequence[int], now: datetime) -> set[int]:
+@dataclass(frozen=True)
+class Started:
+    stopped: set[int]  # their campaign stopped since the claim: give them back untouched
+    lost: set[int]  # no longer this claim's (see mark_started): neither sent nor recorded
+
+
+def mark_started(
+    session: Session,
+    ids: Sequence[int],
+    now: datetime,
+    leases: Mapping[int, datetime | None] | None = None,
+) -> Started:
     """These claimed sends start now (crash recovery judges only started ones "outcome
     unknown"), except those whose campaign is no longer RUNNING (paused by an admin or by a
-    template webhook, ended, since the claim) and those crash recovery took back (no longer
-    IN_PROGRESS): their ids are returned, not started, for the dispatcher to give back
-    untouched."""
+    template webhook, ended, since the claim): ``stopped``, not started, for the dispatcher to
+    give back untouched; and those no longer this claim's: ``lost``, neither started nor to be
+    recorded. A row is lost when it is no longer IN_PROGRESS or (with ``leases``: id → the lease
+    its claim set) no longer carries its claim's lease: that claim waited past its lease (a
+    stalled process), crash recovery put the recipient back and another claim may hold it now.
+    Sending it here would send it twice."""
     if not ids:
-        return set()
+        return Started(set(), set())
     stopped = set(
         session.scalars(
             select(Recipient.id)
@@ -125,20 +140,23 @@ def mark_started(session: Session, ids: Sequence[int], now: datetime) -> set[int
         )
     )
     go = [i for i in ids if i not in stopped]
-    if go:
-        started = set(
+    by_lease: dict[datetime | None, list[int]] = defaultdict(list)
+    for i in go:
+        by_lease[leases.get(i) if leases is not None else None].append(i)
+    started: set[int] = set()
+    for until, group in by_lease.items():
+        guard = [Recipient.id.in_(group), Recipient.state == RecipientState.IN_PROGRESS.value]
+        if leases is not None:
+            if until is None:
+                continue  # no lease known: not provably this claim's
+            guard.append(Recipient.lease_expires_at == until)
+        started.update(
             session.scalars(
-                update(Recipient)
-                .where(Recipient.id.in_(go), Recipient.state == RecipientState.IN_PROGRESS.value)
-                .values(send_started_at=now)
-                .returning(Recipient.id),
+                update(Recipient).where(*guard).values(send_started_at=now).returning(Recipient.id),
                 execution_options={"synchronize_session": False},
             )
         )
-        # Not IN_PROGRESS any more: its lease ran out before it started (a stalled process)
-        # and crash recovery put it back for another claim. Sending it now would send it twice.
-        stopped |= set(go) - started
-    return stopped
+    return Started(stopped, set(go) - started)
 
 
 def set_per_row(session: Session, rows: Sequence[dict[str, Any]]) -> None:

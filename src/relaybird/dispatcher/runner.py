@@ -217,7 +217,7 @@ class SenderRunner:
             if not ready:
                 continue
             try:
-                stopped = await asyncio.to_thread(self._mark_started_tx, [w.item.id for w in ready])
+                started = await asyncio.to_thread(self._mark_started_tx, [w.item for w in ready])
             except Exception:
                 log.exception(
                     "sender %s: marking %d sends started failed", self.sender_id, len(ready)
@@ -230,7 +230,15 @@ class SenderRunner:
                 self.picked.clear()
                 await self.picked.wait()
             for work in ready:
-                if work.item.id in stopped:
+                if work.item.id in started.lost:
+                    # No longer this claim's (it outwaited its lease): not sent, not recorded.
+                    log.warning(
+                        "sender %s: recipient %s outwaited its lease; not sent by this claim",
+                        self.sender_id,
+                        work.item.id,
+                    )
+                    self.inflight -= 1
+                elif work.item.id in started.stopped:
                     # Its campaign stopped since the claim (paused, e.g. by a template webhook;
                     # ended): give back this one, and at once the rest claimed before now.
                     self.stops.campaign_gone(work.item.campaign_id, marked)
@@ -375,13 +383,15 @@ class SenderRunner:
                 rng=self.rng,
             )
 
-    def _mark_started_tx(self, ids: list[int]) -> set[int]:
+    def _mark_started_tx(self, items: list[Claimed]) -> repository.Started:
         with self.ctx.db.write() as session:
             now = self.ctx.clock.now()
             # Opted out since the claim (issue 15): REMOVED now, given back like a stopped one's.
-            dropped = drop_opted_out(session, ids, now)
-            kept = [i for i in ids if i not in dropped]
-            return dropped | repository.mark_started(session, kept, now)
+            dropped = drop_opted_out(session, [i.id for i in items], now)
+            kept = [i for i in items if i.id not in dropped]
+            leases = {i.id: i.lease_until for i in kept}
+            started = repository.mark_started(session, [i.id for i in kept], now, leases)
+            return repository.Started(dropped | started.stopped, started.lost)
 
     def _renew_lease(self) -> bool:
         ttl = max(self.ctx.settings.lease, timedelta(seconds=5))

@@ -69,7 +69,7 @@ class WhatsAppCloudClient:
         self, sender: SenderCredentials, message: TemplateMessage
     ) -> SendResult:
         try:
-            body = wire.template_request(
+            body = wire.template_payload(
                 message.to,
                 message.template_name,
                 message.language,
@@ -87,10 +87,10 @@ class WhatsAppCloudClient:
     async def send_text(
         self, sender: SenderCredentials, to: str, text: str, callback_data: str | None = None
     ) -> SendResult:
-        return await self._send(sender, wire.text_request(to, text, callback_data))
+        body = wire.text_request(to, text, callback_data)
+        return await self._send(sender, body.model_dump(mode="json", exclude_none=True))
 
-    async def _send(self, sender: SenderCredentials, body: wire.SendRequest) -> SendResult:
-        payload = body.model_dump(mode="json", exclude_none=True)
+    async def _send(self, sender: SenderCredentials, payload: dict[str, Any]) -> SendResult:
         try:
             status, data = await self._request(
                 "POST", self._url(sender.phone_number_id, "messages"), sender, json_body=payload
@@ -99,9 +99,8 @@ class WhatsAppCloudClient:
             return SendResult(error=exc.error)
         if status == 200:
             try:
-                response = wire.SendResponse.model_validate(data)
-                return SendResult(message_id=response.messages[0].id)
-            except (ValidationError, IndexError):
+                return SendResult(message_id=wire.send_response_id(data))
+            except ValueError:
                 # A 200 we cannot read: Meta probably accepted it. Ambiguous, not a failure.
                 return SendResult(
                     error=transport_error(f"unreadable 200 response: {data!r:.200}", ambiguous=True)
@@ -215,11 +214,11 @@ class WhatsAppCloudClient:
             async with self._http().request(
                 method, url, json=json_body, params=params, headers=headers, data=form
             ) as response:
-                text = await response.text()
+                raw = await response.read()  # JSON: no charset sniffing of the text
                 try:
-                    data = json.loads(text) if text else None
+                    data = json.loads(raw) if raw else None
                 except ValueError:
-                    data = {"_raw": text[:500]}
+                    data = {"_raw": raw[:500].decode("utf-8", "replace")}
                 return response.status, data
         except aiohttp.ConnectionTimeoutError as exc:
             raise _Transport(transport_error(f"connect timeout: {exc}", ambiguous=False)) from None

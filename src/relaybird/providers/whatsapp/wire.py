@@ -115,6 +115,77 @@ def template_request(
     )
 
 
+def template_payload(
+    to: str,
+    name: str,
+    language: str,
+    body_params: tuple[str, ...] | list[str] = (),
+    callback_data: str | None = None,
+    components: Sequence[Mapping[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The JSON body of ``template_request(...)`` (``model_dump(mode="json",
+    exclude_none=True)``), built straight as a dict for the common send (positional body text,
+    or none): the dispatcher's hot path, where building and dumping five models per send cost
+    more than the rest of the request. Anything else (components, a value of another type, a
+    callback past 512 characters) goes through the models, which validate it (ValidationError)."""
+    if (
+        components is None
+        and type(to) is str
+        and type(name) is str
+        and type(language) is str
+        and (callback_data is None or (type(callback_data) is str and len(callback_data) <= 512))
+        and all(type(p) is str for p in body_params)
+    ):
+        template: dict[str, Any] = {
+            "name": name,
+            "language": {"code": language, "policy": "deterministic"},
+            "components": (
+                [{"type": "body", "parameters": [{"type": "text", "text": p} for p in body_params]}]
+                if body_params
+                else []
+            ),
+        }
+        body: dict[str, Any] = {
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": to,
+            "type": "template",
+            "template": template,
+        }
+        if callback_data is not None:
+            body["biz_opaque_callback_data"] = callback_data
+        return body
+    request = template_request(to, name, language, body_params, callback_data, components)
+    return request.model_dump(mode="json", exclude_none=True)
+
+
+def send_response_id(data: Any) -> str:
+    """The wamid of a send's 200 answer (``SendResponse``'s first message id); ValueError when
+    the answer is not that shape. The usual answer is read straight; anything else goes
+    through the model."""
+    if isinstance(data, dict):
+        messages = data.get("messages")
+        contacts = data.get("contacts", [])
+        if (
+            type(messages) is list
+            and messages
+            and type(messages[0]) is dict
+            and type(messages[0].get("id")) is str
+            and type(messages[0].get("message_status", "")) is str
+            and type(contacts) is list
+            and all(
+                type(c) is dict and type(c.get("input")) is str and type(c.get("wa_id")) is str
+                for c in contacts
+            )
+            and type(data.get("messaging_product", "")) is str
+        ):
+            return str(messages[0]["id"])
+    response = SendResponse.model_validate(data)  # raises ValidationError (a ValueError)
+    if not response.messages:
+        raise ValueError("no message in the answer")
+    return response.messages[0].id
+
+
 def text_request(to: str, body: str, callback_data: str | None = None) -> SendRequest:
     return SendRequest(
         to=to, type="text", text=TextBody(body=body), biz_opaque_callback_data=callback_data
