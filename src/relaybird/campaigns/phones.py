@@ -1,28 +1,40 @@
 """Validating one chunk of uploaded rows: phone numbers to E.164 (kit/phones.py), template
-parameters present.
+parameters present, and (a campaign with a slot mapping) each row's values against the
+template's slots.
 
 Pure functions of their arguments (no database, no settings), so a chunk can be validated in a
-worker process while the importer writes the previous one.
+worker process while the importer writes the previous one. A worker imports only this module
+and what it needs (kit/phones.py; templates/values.py for a mapped campaign), never the app: it
+starts in a fraction of the time, and it does all of a row's per-row work (the params' JSON
+text included), so the importer's own thread only decides duplicates and opt-outs and stores.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import TYPE_CHECKING, NamedTuple
 
 from relaybird.kit.phones import normalise
+
+if TYPE_CHECKING:
+    from relaybird.templates.values import RowCheck
 
 # The phone column's accepted names, compared case-insensitively (DESIGN.md §8).
 PHONE_COLUMNS = ("phone", "guest phone number", "phone_number", "msisdn")
 
+_encode = json.JSONEncoder().encode
 
-@dataclass(frozen=True)
-class Checked:
+
+class Checked(NamedTuple):
+    """One validated row (a tuple: cheap to build and to send back from a worker process)."""
+
     row: int
     phone: str | None  # E.164 when valid
     raw_phone: str
     params: tuple[str, ...]
-    reason: str | None  # None: valid (duplicates are decided later, across chunks)
+    reason: str | None  # None: valid (duplicates and opt-outs are decided later, when stored)
+    params_json: str = "[]"  # ``params`` as the recipients.params column stores them
 
 
 def check_chunk(
@@ -31,15 +43,22 @@ def check_chunk(
     param_indexes: Sequence[int],
     param_names: Sequence[str],
     region: str,
+    template: RowCheck | None = None,
 ) -> list[Checked]:
+    """Each row's phone to E.164 and its parameters; then either every parameter must be
+    non-empty or, with a ``template`` (a campaign with a slot mapping), each valid row's values
+    are checked against the template's slots and Meta's limits: an empty or too long value
+    makes the row invalid with the slot named in its reason."""
     out: list[Checked] = []
+    append = out.append
     for row_number, cells in rows:
         refused = getattr(cells, "reason", None)  # readers.RefusedRow: over an upload limit
         if refused is not None:
-            out.append(Checked(row_number, None, "", (), refused))
+            append(Checked(row_number, None, "", (), refused))
             continue
-        raw = cells[phone_index].strip() if phone_index < len(cells) else ""
-        params = tuple(cells[i].strip() if i < len(cells) else "" for i in param_indexes)
+        width = len(cells)
+        raw = cells[phone_index].strip() if phone_index < width else ""
+        params = tuple(cells[i].strip() if i < width else "" for i in param_indexes)
         reason: str | None = None
         phone: str | None = None
         if not raw:
@@ -49,12 +68,16 @@ def check_chunk(
             if phone is None:
                 reason = f"not a valid number: {raw[:32]!r}"
         if reason is None:
-            for name, value in zip(param_names, params, strict=True):
-                if not value:
-                    reason = f"missing template parameter {name!r}"
-                    phone = None
-                    break
-        out.append(Checked(row_number, phone, raw[:64], params, reason))
+            if template is not None:
+                reason = template.reason(params)
+            else:
+                for name, value in zip(param_names, params, strict=True):
+                    if not value:
+                        reason = f"missing template parameter {name!r}"
+                        break
+            if reason is not None:
+                phone = None
+        append(Checked(row_number, phone, raw[:64], params, reason, _encode(params)))
     return out
 
 

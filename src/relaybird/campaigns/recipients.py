@@ -135,27 +135,37 @@ IMPORT_COLUMNS = (
     "created_at",
     "updated_at",
 )
+_STATE = IMPORT_COLUMNS.index("state")
 
 
 def import_recipients(
     session: Session, campaign_id: int, rows: Sequence[Mapping[str, Any]]
 ) -> None:
-    """Insert uploaded rows (INITIAL or INVALID_RECORD) with one multi-row INSERT and move the
-    counters by the same amounts. The "imported" history entry of each row is its own
-    created_at/state/invalid_reason (see campaigns.service.recipient_history): writing a history
-    row and an outbox event per row would triple the cost of a million-row import, so the import
-    emits one campaign event instead."""
+    """Insert uploaded rows (INITIAL or INVALID_RECORD), given as dicts: see ``insert_imported``."""
+    insert_imported(
+        session,
+        campaign_id,
+        [tuple(row.get(c, 0 if c == "attempts" else None) for c in IMPORT_COLUMNS) for row in rows],
+    )
+
+
+def insert_imported(
+    session: Session,
+    campaign_id: int,
+    rows: Sequence[Sequence[Any]],
+    *,
+    params_encoded: bool = False,
+) -> None:
+    """Insert uploaded rows (INITIAL or INVALID_RECORD), tuples in ``IMPORT_COLUMNS`` order,
+    with one multi-row INSERT and move the counters by the same amounts. ``params_encoded``:
+    each row's params are already JSON text. The "imported" history entry of each row is its
+    own created_at/state/invalid_reason (see campaigns.service.recipient_history): writing a
+    history row and an outbox event per row would triple the cost of a million-row import, so
+    the import emits one campaign event instead."""
     if not rows:
         return
     table = Recipient.__table__
     assert isinstance(table, Table)
-    insert_rows(
-        session,
-        table,
-        IMPORT_COLUMNS,
-        [tuple(row.get(c, 0 if c == "attempts" else None) for c in IMPORT_COLUMNS) for row in rows],
-    )
-    delta: Counter[tuple[int, str]] = Counter()
-    for row in rows:
-        delta[(campaign_id, str(row["state"]))] += 1
-    add_counts(session, delta)
+    insert_rows(session, table, IMPORT_COLUMNS, rows, encoded=("params",) if params_encoded else ())
+    states = Counter(str(row[_STATE]) for row in rows)
+    add_counts(session, {(campaign_id, state): n for state, n in states.items()})

@@ -22,6 +22,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from relaybird.campaigns.transitions import CampaignState, RecipientState
+from relaybird.db.bulk import one_of
 from relaybird.db.types import UTCDateTime
 from relaybird.models import (
     Campaign,
@@ -126,20 +127,21 @@ def set_campaign_fields(session: Session, campaign_id: int, **values: Any) -> No
 
 
 def phones_taken(session: Session, campaign_id: int, phones: Sequence[str]) -> dict[str, int]:
-    """phone → row number of the earlier valid recipient with it, for the duplicate check."""
+    """phone → row number of the earlier valid recipient with it, for the duplicate check (one
+    statement per chunk, on the campaign+phone index)."""
     if not phones:
         return {}
-    taken: dict[str, int] = {}
-    # Chunked so the IN list stays within every driver's parameter limit.
-    for i in range(0, len(phones), 900):
-        part = phones[i : i + 900]
+    return {
+        str(phone): int(row)
         for phone, row in session.execute(
             select(Recipient.phone, func.min(Recipient.row_number))
-            .where(Recipient.campaign_id == campaign_id, Recipient.phone.in_(part))
+            .where(
+                Recipient.campaign_id == campaign_id,
+                one_of(session, Recipient.phone, phones),
+            )
             .group_by(Recipient.phone)
-        ):
-            taken[str(phone)] = int(row)
-    return taken
+        )
+    }
 
 
 def get_recipient(
