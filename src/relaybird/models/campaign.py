@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from relaybird.db.types import BigId, StringEnum
@@ -107,9 +107,27 @@ class Recipient(IdMixin, Base):
     __table_args__ = (
         # The dispatcher's claim: due recipients of a campaign by state and time.
         Index("ix_recipients_claim", "campaign_id", "state", "next_attempt_at"),
+        # The duplicate check of an import, and the recipients list by phone prefix (keyset
+        # on phone, id).
         Index("ix_recipients_campaign_phone", "campaign_id", "phone"),
-        Index("ix_recipients_wamid", "wamid"),
-        Index("ix_recipients_lease", "state", "lease_expires_at"),
+        # The recipients list of one state, keyset on id (GET .../recipients?state=).
+        Index("ix_recipients_list", "campaign_id", "state", "id"),
+        # Partial: only the rows that have one, so an imported row (no wamid, no lease yet)
+        # costs no entry in either. Every query on them compares the column (= / IN / <), which
+        # implies IS NOT NULL, so both databases use them.
+        Index(
+            "ix_recipients_wamid",
+            "wamid",
+            sqlite_where=text("wamid IS NOT NULL"),
+            postgresql_where=text("wamid IS NOT NULL"),
+        ),
+        Index(
+            "ix_recipients_lease",
+            "state",
+            "lease_expires_at",
+            sqlite_where=text("lease_expires_at IS NOT NULL"),
+            postgresql_where=text("lease_expires_at IS NOT NULL"),
+        ),
     )
 
     workspace_id: Mapped[int] = mapped_column(BigId, ForeignKey("workspaces.id"))

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 15:35:54.506309
+Create Date: 2026-11-30 17:40:10.987800
 """
 
 from collections.abc import Sequence
@@ -1151,8 +1151,21 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_recipients_claim", ["campaign_id", "state", "next_attempt_at"], unique=False
         )
-        batch_op.create_index("ix_recipients_lease", ["state", "lease_expires_at"], unique=False)
-        batch_op.create_index("ix_recipients_wamid", ["wamid"], unique=False)
+        batch_op.create_index(
+            "ix_recipients_lease",
+            ["state", "lease_expires_at"],
+            unique=False,
+            sqlite_where=sa.text("lease_expires_at IS NOT NULL"),
+            postgresql_where=sa.text("lease_expires_at IS NOT NULL"),
+        )
+        batch_op.create_index("ix_recipients_list", ["campaign_id", "state", "id"], unique=False)
+        batch_op.create_index(
+            "ix_recipients_wamid",
+            ["wamid"],
+            unique=False,
+            sqlite_where=sa.text("wamid IS NOT NULL"),
+            postgresql_where=sa.text("wamid IS NOT NULL"),
+        )
 
     op.create_table(
         "room_contacts",
@@ -1331,8 +1344,17 @@ def downgrade() -> None:
 
     op.drop_table("room_contacts")
     with op.batch_alter_table("recipients", schema=None) as batch_op:
-        batch_op.drop_index("ix_recipients_wamid")
-        batch_op.drop_index("ix_recipients_lease")
+        batch_op.drop_index(
+            "ix_recipients_wamid",
+            sqlite_where=sa.text("wamid IS NOT NULL"),
+            postgresql_where=sa.text("wamid IS NOT NULL"),
+        )
+        batch_op.drop_index("ix_recipients_list")
+        batch_op.drop_index(
+            "ix_recipients_lease",
+            sqlite_where=sa.text("lease_expires_at IS NOT NULL"),
+            postgresql_where=sa.text("lease_expires_at IS NOT NULL"),
+        )
         batch_op.drop_index("ix_recipients_claim")
         batch_op.drop_index("ix_recipients_campaign_phone")
 
