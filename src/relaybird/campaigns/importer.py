@@ -10,10 +10,9 @@ one HTTP request.
 from __future__ import annotations
 
 import logging
-import multiprocessing
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from functools import cached_property
 from operator import itemgetter
@@ -34,6 +33,7 @@ from relaybird.db.after_commit import log_after_commit
 from relaybird.errors import AppError, Conflict, InvalidInput, found
 from relaybird.events.outbox import emit
 from relaybird.kit.time import rfc3339
+from relaybird.kit.workers import Pool
 from relaybird.models import Campaign
 from relaybird.templates.values import RowCheck
 
@@ -173,8 +173,9 @@ def _validated(
         for part in parts:
             yield check_chunk(part, *args)
         return
-    # spawn, not fork: the importer runs in a thread of a server with other threads.
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+    # Processes started for this import, importing only phones.py (kit/workers.py): not fork,
+    # since the importer runs in a thread of a server with other threads.
+    with Pool(workers) as pool:
         pending: deque[Future[list[Checked]]] = deque()
         for part in parts:
             pending.append(pool.submit(check_chunk, part, *args))
