@@ -164,7 +164,7 @@ def _validated(
     region: str,
     workers: int,
     template: RowCheck | None = None,
-) -> Iterator[list[Checked]]:
+) -> Iterator[Checked]:
     """Validated chunks in file order. With ``workers``, validation (phonenumbers: the costly
     part) runs in that many processes, a few chunks ahead, while this thread stores the previous
     chunks; memory stays bounded by the chunks in flight."""
@@ -176,7 +176,7 @@ def _validated(
     # Processes started for this import, importing only phones.py (kit/workers.py): not fork,
     # since the importer runs in a thread of a server with other threads.
     with Pool(workers) as pool:
-        pending: deque[Future[list[Checked]]] = deque()
+        pending: deque[Future[Checked]] = deque()
         for part in parts:
             pending.append(pool.submit(check_chunk, part, *args))
             if len(pending) > 2 * workers:
@@ -273,7 +273,7 @@ def _store(
     workspace_id: int,
     campaign_id: int,
     import_id: int,
-    checked: list[Checked],
+    checked: Checked,
     totals: dict[str, int],
     errors: list[dict[str, Any]],
     progress: Progress,
@@ -291,19 +291,25 @@ def _store(
         if campaign is None or campaign.state not in ACCEPTS_UPLOADS:
             state = "deleted" if campaign is None else campaign.state
             raise Conflict(f"the campaign is {state}: the rest of the file was not imported")
-        valid_phones = [c.phone for c in checked if c.phone is not None]
+        valid_phones = [phone for phone in checked.phones if phone is not None]
         first_row = repository.phones_taken(session, campaign_id, valid_phones)
         opted_out = _opted_out(ctx, session, campaign, valid_phones)
         rows: list[tuple[Any, ...]] = []
         accepted = 0
-        for c in checked:
-            reason, phone = c.reason, c.phone
+        for number, phone, raw_phone, params, reason in zip(
+            checked.rows,
+            checked.phones,
+            checked.raw_phones,
+            checked.params,
+            checked.reasons,
+            strict=True,
+        ):
             if phone is not None:
                 earlier = first_row.get(phone)
                 if earlier is not None:
                     reason, phone = f"duplicate of row {earlier}", None
                 else:
-                    first_row[phone] = c.row
+                    first_row[phone] = number
                     if phone in opted_out:
                         reason = consent.OPTED_OUT  # the number stays shown
             if reason is None:
@@ -312,16 +318,16 @@ def _store(
             else:
                 target = RecipientState.INVALID_RECORD
                 if len(errors) < MAX_ERRORS:
-                    errors.append({"row": c.row, "reason": reason})
-            # recipients.IMPORT_COLUMNS
+                    errors.append({"row": number, "reason": reason})
+            # recipients.IMPORT_COLUMNS; params are JSON text already (phones.check_chunk)
             rows.append(
                 (
                     workspace_id,
                     campaign_id,
-                    c.row,
+                    number,
                     phone,
-                    c.raw_phone,
-                    c.params_json,
+                    raw_phone,
+                    params,
                     target,
                     0,
                     reason,

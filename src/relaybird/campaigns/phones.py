@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, NamedTuple
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from relaybird.kit.phones import normalise
 
@@ -26,15 +27,27 @@ PHONE_COLUMNS = ("phone", "guest phone number", "phone_number", "msisdn")
 _encode = json.JSONEncoder().encode
 
 
-class Checked(NamedTuple):
-    """One validated row (a tuple: cheap to build and to send back from a worker process)."""
+@dataclass
+class Checked:
+    """One chunk's rows validated, column by column: a handful of lists of strings, cheap to
+    send back from a worker process (a tuple per row costs more to unpickle than to check)."""
 
-    row: int
-    phone: str | None  # E.164 when valid
-    raw_phone: str
-    params: tuple[str, ...]
-    reason: str | None  # None: valid (duplicates and opt-outs are decided later, when stored)
-    params_json: str = "[]"  # ``params`` as the recipients.params column stores them
+    rows: list[int] = field(default_factory=list)
+    phones: list[str | None] = field(default_factory=list)  # E.164 when valid
+    raw_phones: list[str] = field(default_factory=list)
+    params: list[str] = field(default_factory=list)  # JSON text, as recipients.params stores it
+    # None: valid (duplicates and opt-outs are decided later, when stored)
+    reasons: list[str | None] = field(default_factory=list)
+
+    def add(self, row: int, phone: str | None, raw: str, params: str, reason: str | None) -> None:
+        self.rows.append(row)
+        self.phones.append(phone)
+        self.raw_phones.append(raw)
+        self.params.append(params)
+        self.reasons.append(reason)
+
+    def __len__(self) -> int:
+        return len(self.rows)
 
 
 def check_chunk(
@@ -44,17 +57,17 @@ def check_chunk(
     param_names: Sequence[str],
     region: str,
     template: RowCheck | None = None,
-) -> list[Checked]:
+) -> Checked:
     """Each row's phone to E.164 and its parameters; then either every parameter must be
     non-empty or, with a ``template`` (a campaign with a slot mapping), each valid row's values
     are checked against the template's slots and Meta's limits: an empty or too long value
     makes the row invalid with the slot named in its reason."""
-    out: list[Checked] = []
-    append = out.append
+    out = Checked()
+    add = out.add
     for row_number, cells in rows:
         refused = getattr(cells, "reason", None)  # readers.RefusedRow: over an upload limit
         if refused is not None:
-            append(Checked(row_number, None, "", (), refused))
+            add(row_number, None, "", "[]", refused)
             continue
         width = len(cells)
         raw = cells[phone_index].strip() if phone_index < width else ""
@@ -77,7 +90,7 @@ def check_chunk(
                         break
             if reason is not None:
                 phone = None
-        append(Checked(row_number, phone, raw[:64], params, reason, _encode(params)))
+        add(row_number, phone, raw[:64], _encode(params), reason)
     return out
 
 
