@@ -81,11 +81,11 @@ def dashboard_opener(base: str) -> urllib.request.OpenerDirector:
     """A cookie-holding client logged in to the dashboard with the admin key."""
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    page = opener.open(f"{base}/login").read().decode()
+    page = opener.open(f"{base}/ui/login").read().decode()
     match = re.search(r'name="csrf" value="([^"]*)"', page)
     assert match, "no csrf field on the login page"
     form = urllib.parse.urlencode({"csrf": html.unescape(match.group(1)), "api_key": KEY})
-    opener.open(f"{base}/login", data=form.encode()).read()
+    opener.open(f"{base}/ui/login", data=form.encode()).read()
     return opener
 
 
@@ -147,8 +147,8 @@ def run(workdir: Path, n: int, mps: int, run_seconds: float, samples: int) -> di
             stderr=subprocess.STDOUT,
         )
         procs.append(serve)
-        wait_http(f"{sim}/_sim/config")
-        wait_http(f"{api}/healthz")
+        wait_http(f"{sim}/_sim/config", timeout=300)
+        wait_http(f"{api}/healthz", timeout=300)
         call("POST", f"{sim}/_sim/config", {"webhook_url": f"{api}/webhooks/whatsapp"})
         out["hwm_idle"] = proc_status(serve.pid, "VmHWM")
         pnid, token = "million-0", "million-token-0"
@@ -193,6 +193,7 @@ def run(workdir: Path, n: int, mps: int, run_seconds: float, samples: int) -> di
             # Let it run, then measure the pages while it still sends.
             time.sleep(max(0.0, run_seconds - (time.perf_counter() - started)))
             out["latency"] = pages(api, cid, samples)
+            out["sql"] = queries(url, cid, samples)
             out["sent_while_measured"] = call("GET", f"{api}/api/v1/campaigns/{cid}")["counts"]
         out["hwm_running"] = proc_status(serve.pid, "VmHWM")
         out["rss_samples"] = rss.samples
@@ -216,9 +217,9 @@ def pages(api: str, cid: int, samples: int) -> dict[str, tuple[float, float]]:
     targets: dict[str, Any] = {
         "healthz (bare server)": lambda: urllib.request.urlopen(f"{api}/healthz").read(),
         "API campaign read": lambda: call("GET", base),
-        "dashboard campaign page": lambda: dash.open(f"{api}/campaigns/{cid}").read(),
+        "dashboard campaign page": lambda: dash.open(f"{api}/ui/campaigns/{cid}").read(),
         "dashboard page, SENT + prefix": lambda: dash.open(
-            f"{api}/campaigns/{cid}?state=SENT&phone=1415"
+            f"{api}/ui/campaigns/{cid}?state=SENT&phone=1415"
         ).read(),
     }
     lists = {
@@ -237,6 +238,67 @@ def pages(api: str, cid: int, samples: int) -> dict[str, tuple[float, float]]:
         link = f"{base}/recipients?limit=100&{query}"
         targets[f"recipients: {name}"] = lambda link=link: call("GET", link)
     return {name: timed(fetch, samples) for name, fetch in targets.items()}
+
+
+def queries(url: str, cid: int, samples: int) -> dict[str, tuple[float, float]]:
+    """The same reads in this process, straight on the database file (WAL: beside the running
+    server): what each costs the database at this size, without HTTP and the server's load."""
+    from relaybird.campaigns import service
+    from relaybird.campaigns.transitions import RecipientState
+    from relaybird.db import Database
+    from relaybird.models import Campaign
+
+    db = Database(url)
+    with db.read() as s:
+        campaign = s.get(Campaign, cid)
+        assert campaign is not None
+        workspace_id = int(campaign.workspace_id)
+        first = service.recipients_page(s, workspace_id, cid, state=None, after_id=None, limit=1)
+        middle = first[0][0].id + 500_000
+    page = 100
+
+    def read(fn: Any) -> Any:
+        def run() -> None:
+            with db.read() as s:
+                fn(s)
+
+        return run
+
+    def listed(state: str | None, after: int | None = None) -> Any:
+        chosen = RecipientState(state) if state else None
+        return read(
+            lambda s: service.recipients_page(
+                s, workspace_id, cid, state=chosen, after_id=after, limit=page
+            )
+        )
+
+    def searched(prefix: str, state: str | None = None) -> Any:
+        chosen = RecipientState(state) if state else None
+        return read(
+            lambda s: service.search_recipients(
+                s, workspace_id, cid, prefix, state=chosen, cursor=None, limit=page
+            )
+        )
+
+    targets = {
+        "campaign summary (the API read's counts)": read(
+            lambda s: service.summary(s, workspace_id, cid)
+        ),
+        "recipients: first page": listed(None),
+        "recipients: page from the middle": listed(None, middle),
+        "recipients: state=INITIAL": listed("INITIAL"),
+        "recipients: state=SENT": listed("SENT"),
+        "recipients: state=INVALID_RECORD": listed("INVALID_RECORD"),
+        "recipients: state=INVALID_RECORD, middle": listed("INVALID_RECORD", middle),
+        "recipients: prefix +1212 (1/6 of all)": searched("1212"),
+        "recipients: prefix +14152 (rare)": searched("14152"),
+        "recipients: prefix +1212 + SENT": searched("1212", "SENT"),
+        "recipients: prefix +1646 + INVALID_RECORD": searched("1646", "INVALID_RECORD"),
+    }
+    try:
+        return {name: timed(fetch, samples) for name, fetch in targets.items()}
+    finally:
+        db.dispose()
 
 
 def main() -> None:
@@ -276,6 +338,10 @@ def main() -> None:
     for name, (median, p90) in r["latency"].items():
         flag = "" if name.startswith("healthz") or median <= GOAL_MS else "  over the goal"
         print(f"{name:<44} {median:>10.1f} {p90:>8.1f}{flag}")
+    print(f"\n{'the same reads in-process, on the database':<44} {'median ms':>10} {'p90 ms':>8}")
+    for name, (median, p90) in r["sql"].items():
+        flag = "" if median <= GOAL_MS else "  over the goal"
+        print(f"{name:<44} {median:>10.2f} {p90:>8.2f}{flag}")
 
 
 if __name__ == "__main__":
