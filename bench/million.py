@@ -21,9 +21,7 @@ import argparse
 import html
 import http.cookiejar
 import importlib
-import os
 import re
-import signal
 import statistics
 import subprocess
 import sys
@@ -37,7 +35,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from dispatch import BIN, KEY, SECRET, _sender, call, free_port, wait_http
+from dispatch import BIN, KEY, SECRET, _sender, call, free_port, server_env, stop, wait_http
 
 from relaybird.db import migrate as db_migrate
 from relaybird.kit.pagination import encode_cursor
@@ -132,17 +130,9 @@ def run(workdir: Path, n: int, mps: int, run_seconds: float, samples: int) -> di
                 stderr=subprocess.STDOUT,
             )
         )
-        env = {
-            **os.environ,
-            "RELAYBIRD_DATABASE_URL": url,
-            "RELAYBIRD_GRAPH_API_URL": sim,
-            "RELAYBIRD_WHATSAPP_APP_SECRET": SECRET,
-            "RELAYBIRD_BOOTSTRAP_ADMIN_KEY": KEY,
-            "RELAYBIRD_LOG_LEVEL": "WARNING",
-        }
         serve = subprocess.Popen(
             [str(BIN), "serve", "--port", str(api_port)],
-            env=env,
+            env=server_env(url, sim),
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -199,13 +189,7 @@ def run(workdir: Path, n: int, mps: int, run_seconds: float, samples: int) -> di
         out["rss_samples"] = rss.samples
         return out
     finally:
-        for p in procs:
-            p.send_signal(signal.SIGTERM)
-        for p in procs:
-            try:
-                p.wait(20)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop(procs)
         log.close()
 
 
