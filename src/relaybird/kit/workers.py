@@ -97,28 +97,29 @@ class Pool:
             else:
                 future.set_exception(value)
 
-    def _fail_rest(self) -> None:
-        """A worker died: the calls still queued fail too (their order can no longer hold)."""
+    def _unsent(self) -> list[Future[Any]]:
+        """Take every call still queued (a shutdown marker met on the way is put back)."""
+        taken: list[Future[Any]] = []
         while True:
             try:
                 item = self._calls.get_nowait()
             except queue.Empty:
-                return
+                return taken
             if item is None:
                 self._calls.put(None)  # for the other threads
-                return
-            if item[0].set_running_or_notify_cancel():
-                item[0].set_exception(WorkerDied("a worker process ended"))
+                return taken
+            taken.append(item[0])
+
+    def _fail_rest(self) -> None:
+        """A worker died: the calls still queued fail too (their order can no longer hold)."""
+        for future in self._unsent():
+            if future.set_running_or_notify_cancel():
+                future.set_exception(WorkerDied("a worker process ended"))
 
     def shutdown(self) -> None:
         """Calls not yet sent are cancelled; the ones running finish; the workers end."""
-        while True:
-            try:
-                item = self._calls.get_nowait()
-            except queue.Empty:
-                break
-            if item is not None:
-                item[0].cancel()
+        for future in self._unsent():
+            future.cancel()
         for _ in self._threads:
             self._calls.put(None)
         for proc in self._procs:
