@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck fmt install migrate serve docs migration screenshots bench-dispatch bench-import bench-million bench-webhooks clean
+.PHONY: demo test lint typecheck fmt install migrate serve docs migration screenshots bench-dispatch bench-import bench-million bench-webhooks bench-windows clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -56,6 +56,9 @@ bench-million: $(STAMP)
 
 bench-webhooks: $(STAMP)
 	$(BIN)/python bench/webhooks.py
+
+bench-windows: $(STAMP)
+	$(BIN)/python bench/windows.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache

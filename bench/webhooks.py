@@ -2,6 +2,7 @@
 p99 ≤ 50 ms).
 
     python bench/webhooks.py [--per-body 1,50] [--levels 1,8,32,64] [--seconds 3] [--postgres URL]
+                             [--applier-only EVENTS] [--profile DIR] [--repeat N]
 
 1. Starts `relaybird api` (the real app under uvicorn, no background loops) in its own process on
    a fresh database (a SQLite file by default).
@@ -12,20 +13,29 @@ p99 ≤ 50 ms).
    answered 401, nothing stored), i.e. the receiver without the durable write.
 3. The applier then applies everything stored (statuses move real recipients SENT → DELIVERED);
    events/s, against a parse-only baseline over the same bodies.
+
+``--applier-only EVENTS`` skips the HTTP part: EVENTS statuses are stored straight into the inbox
+(bodies of the first ``--per-body`` size) and only the applier is measured. ``--profile DIR``
+records py-spy flame graphs (DIR/applier.svg, and DIR/door.svg for the server during the signed
+one-status-per-POST runs) while measuring; py-spy is in the dev extras.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
+import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +54,7 @@ def client_main(
 ) -> None:
     import aiohttp
 
-    from relaybird.providers.whatsapp import signature, wire
+    from relaybird.providers.whatsapp import signature
 
     counter = iter(range(start, 10**12))
     latencies: list[float] = []
@@ -52,16 +62,7 @@ def client_main(
     nonce = uuid.uuid4().hex[:8]
 
     def body() -> bytes:
-        statuses = [
-            wire.status_object(
-                f"wamid.B{next(counter) % POOL}", "delivered", "15550001111", 1_700_000_000
-            )
-            for _ in range(per_body)
-        ]
-        value = wire.messages_value("bench-pn", "15550000000", statuses=statuses)
-        envelope = wire.envelope("bench-waba", "messages", value)
-        envelope["entry"][0]["nonce"] = nonce  # every body distinct: nothing deduplicated
-        return json.dumps(envelope).encode()
+        return status_body(counter, per_body, nonce)
 
     async def worker(http: aiohttp.ClientSession, deadline: float) -> None:
         while time.perf_counter() < deadline:
@@ -99,6 +100,22 @@ def client_main(
             }
         )
     )
+
+
+def status_body(counter: Any, per_body: int, nonce: str) -> bytes:
+    """A signed-to-be body of ``per_body`` delivered statuses for pool wamids (as Meta sends)."""
+    from relaybird.providers.whatsapp import wire
+
+    statuses = [
+        wire.status_object(
+            f"wamid.B{next(counter) % POOL}", "delivered", "15550001111", 1_700_000_000
+        )
+        for _ in range(per_body)
+    ]
+    value = wire.messages_value("bench-pn", "15550000000", statuses=statuses)
+    envelope = wire.envelope("bench-waba", "messages", value)
+    envelope["entry"][0]["nonce"] = nonce  # every body distinct: nothing deduplicated
+    return json.dumps(envelope).encode()
 
 
 def run_client(
@@ -196,7 +213,7 @@ def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
     )
     import urllib.request
 
-    for _ in range(300):
+    for _ in range(1200):  # a loaded machine can take a minute to start it
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1).read()
             return proc
@@ -205,13 +222,60 @@ def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
                 detail = proc.stderr.read().decode() if proc.stderr else "server died"
                 raise SystemExit(detail) from None
             time.sleep(0.1)
+    proc.kill()
     raise SystemExit("server did not start")
+
+
+@contextlib.contextmanager
+def profiled(pid: int, out: Path | None) -> Iterator[None]:
+    """py-spy records ``pid`` into the flame graph ``out`` while the block runs (None: not)."""
+    if out is None:
+        yield
+        return
+    spy_args = ["record", "--pid", str(pid), "--output", str(out), "--rate", "250"]
+    if out.suffix == ".txt":  # collapsed stacks, for reading with other tools
+        spy_args += ["--format", "raw"]
+    spy = subprocess.Popen(
+        [str(Path(sys.executable).parent / "py-spy"), *spy_args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    time.sleep(1.0)  # let it attach
+    try:
+        yield
+    finally:
+        spy.send_signal(signal.SIGINT)
+        spy.wait(60)
+
+
+def store_directly(url: str, events: int, per_body: int) -> None:
+    """``events`` statuses into the inbox as the door stores them, without the HTTP part."""
+    import hashlib
+
+    from relaybird.db import Database
+    from relaybird.inbox import repository as repo
+    from relaybird.kit.time import utcnow
+
+    db = Database(url)
+    counter = iter(range(10**12))
+    nonce = uuid.uuid4().hex[:8]
+    bodies = [status_body(counter, per_body, nonce) for _ in range(max(1, events // per_body))]
+    for lo in range(0, len(bodies), 1000):
+        with db.write() as session:
+            repo.insert_ignore(
+                session,
+                [
+                    repo.NewEvent("whatsapp", hashlib.sha256(b).hexdigest(), b, utcnow())
+                    for b in bodies[lo : lo + 1000]
+                ],
+            )
+    db.dispose()
 
 
 # --- applier ---------------------------------------------------------------------------------
 
 
-def measure_applier(url: str) -> tuple[float, float, int]:
+def measure_applier(url: str, profile: Path | None = None) -> tuple[float, float, int]:
     from relaybird.config import Settings
     from relaybird.context import AppContext
     from relaybird.inbox import applier
@@ -230,10 +294,11 @@ def measure_applier(url: str) -> tuple[float, float, int]:
 
     registry = registered_handlers()
     events = 0
-    t0 = time.perf_counter()
-    while (step := applier.apply_batch(ctx, registry, limit=applier.BATCH_ROWS)).rows:
-        events += step.events
-    elapsed = time.perf_counter() - t0
+    with profiled(os.getpid(), profile):
+        t0 = time.perf_counter()
+        while (step := applier.apply_batch(ctx, registry, limit=applier.BATCH_ROWS)).rows:
+            events += step.events
+        elapsed = time.perf_counter() - t0
     ctx.db.dispose()
     return events / elapsed, parse_rate, events
 
@@ -249,12 +314,40 @@ def main() -> None:
     parser.add_argument("--levels", default="1,8,32,64", help="client concurrency (comma list)")
     parser.add_argument("--seconds", type=float, default=3.0, help="per level")
     parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="alternate baseline and signed runs this many times per shape; print medians",
+    )
+    parser.add_argument(
         "--postgres",
         default=None,
         help="an admin PostgreSQL URL: benchmark on a fresh database there",
     )
+    parser.add_argument(
+        "--applier-only",
+        type=int,
+        default=0,
+        metavar="EVENTS",
+        help="skip the HTTP part: store EVENTS statuses directly, measure the applier",
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="record py-spy flame graphs into DIR (applier.svg, door.svg)",
+    )
+    parser.add_argument(
+        "--profile-format",
+        choices=("svg", "txt"),
+        default="svg",
+        help="flame graphs (svg) or collapsed stacks (txt)",
+    )
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
+    if args.profile is not None:
+        args.profile.mkdir(parents=True, exist_ok=True)
 
     tmp = tempfile.mkdtemp(prefix="relaybird-bench-")
     pg_name = None
@@ -277,37 +370,68 @@ def main() -> None:
         url = f"sqlite:///{tmp}/bench.db"
     print(f"database: {url.split('@')[-1]}  (preparing {POOL:,} recipients)")
     prepare_database(url)
+    if args.applier_only:
+        store_directly(url, args.applier_only, int(args.per_body.split(",")[0]))
+    else:
+        run_door(url, args)
+    applier_svg = args.profile / f"applier.{args.profile_format}" if args.profile else None
+    rate, parse_rate, events = measure_applier(url, applier_svg)
+    print(
+        f"\nAPPLIER  {events:,} stored status events applied (SENT → DELIVERED on real recipients,"
+        f" where the wamid pool allows)   load {os.getloadavg()[0]:.2f}"
+    )
+    print(
+        f"  applier: {rate:,.0f} events/s   parse-only baseline: {parse_rate:,.0f} events/s"
+        f"   ratio {rate / parse_rate:.2f}"
+    )
+    if pg_name is not None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
+
+
+def run_door(url: str, args: argparse.Namespace) -> None:
     port = free_port()
     server = start_server(url, port)
     hook = f"http://127.0.0.1:{port}/webhooks/whatsapp"
     start = 0
     rows: list[tuple[Any, ...]] = []
     try:
-        for per_body in [int(x) for x in args.per_body.split(",")]:
-            for level in [int(x) for x in args.levels.split(",")]:
-                base = run_client(hook, level, args.seconds, per_body, 10**9, sign=False)
+        shapes = [
+            (per_body, level)
+            for per_body in [int(x) for x in args.per_body.split(",")]
+            for level in [int(x) for x in args.levels.split(",")]
+        ]
+        for per_body, level in shapes * args.repeat:
+            base = run_client(hook, level, args.seconds, per_body, 10**9, sign=False)
+            door_svg = None
+            if args.profile and per_body == 1 and level == 8:
+                door_svg = args.profile / f"door.{args.profile_format}"
+            with profiled(server.pid, door_svg):
                 real = run_client(hook, level, args.seconds, per_body, start, sign=True)
-                start += real["used"]
-                ratio = real["requests_per_s"] / base["requests_per_s"] if base["ok"] else 0
-                rows.append(
-                    (
-                        per_body,
-                        level,
-                        real["events_per_s"],
-                        real["requests_per_s"],
-                        real["p50_ms"],
-                        real["p99_ms"],
-                        base["requests_per_s"],
-                        base["p99_ms"],
-                        ratio,
-                        sum(real["codes"].values()) - real["ok"],
-                    )
+            start += real["used"]
+            ratio = real["requests_per_s"] / base["requests_per_s"] if base["ok"] else 0
+            rows.append(
+                (
+                    per_body,
+                    level,
+                    real["events_per_s"],
+                    real["requests_per_s"],
+                    real["p50_ms"],
+                    real["p99_ms"],
+                    base["requests_per_s"],
+                    base["p99_ms"],
+                    ratio,
+                    sum(real["codes"].values()) - real["ok"],
                 )
+            )
     finally:
         server.terminate()
         server.wait(10)
 
-    print("\nINGEST  (200 = committed; baseline = same POSTs wrongly signed → 401, nothing stored)")
+    print(
+        "\nINGEST  (200 = committed; baseline = same POSTs wrongly signed → 401, nothing stored)"
+        f"   load {os.getloadavg()[0]:.2f}"
+    )
     print(
         f"{'per POST':>8} {'conc':>5} {'events/s':>10} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7}"
         f" | {'base req/s':>10} {'base p99':>8} {'ratio':>6} {'errors':>6}"
@@ -317,19 +441,15 @@ def main() -> None:
             f"{r[0]:>8} {r[1]:>5} {r[2]:>10,.0f} {r[3]:>8,.0f} {r[4]:>7.1f} {r[5]:>7.1f}"
             f" | {r[6]:>10,.0f} {r[7]:>8.1f} {r[8]:>6.2f} {r[9]:>6}"
         )
-
-    rate, parse_rate, events = measure_applier(url)
-    print(
-        f"\nAPPLIER  {events:,} stored status events applied (SENT → DELIVERED on real recipients,"
-        f" where the wamid pool allows)"
-    )
-    print(
-        f"  applier: {rate:,.0f} events/s   parse-only baseline: {parse_rate:,.0f} events/s"
-        f"   ratio {rate / parse_rate:.2f}"
-    )
-    if pg_name is not None:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
+    if args.repeat > 1:
+        print(f"medians of {args.repeat} alternations (each signed run right after its baseline):")
+        for per_body, level in dict.fromkeys((r[0], r[1]) for r in rows):
+            runs = [r for r in rows if (r[0], r[1]) == (per_body, level)]
+            m = [statistics.median(r[i] for r in runs) for i in range(2, 9)]
+            print(
+                f"{per_body:>8} {level:>5} {m[0]:>10,.0f} {m[1]:>8,.0f} {m[2]:>7.1f} {m[3]:>7.1f}"
+                f" | {m[4]:>10,.0f} {m[5]:>8.1f} {m[6]:>6.2f}"
+            )
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from relaybird.auth import service as auth
 from relaybird.auth.roles import Role
+from relaybird.campaigns import activity
 from relaybird.campaigns.recipients import add_counts
 from relaybird.context import AppContext
 from relaybird.kit.time import utcnow
@@ -111,6 +112,36 @@ def make_recipients(
     return [r.id for r in rows]
 
 
+def make_recipient(
+    session: Session,
+    workspace_id: int,
+    campaign_id: int,
+    phone: str,
+    *,
+    state: str = "INITIAL",
+    wamid: str | None = None,
+    at: datetime | None = None,
+) -> int:
+    """One recipient of ``phone`` in ``state``, counted; with ``wamid`` it was sent at ``at``."""
+    when = at or utcnow()
+    row = Recipient(
+        workspace_id=workspace_id,
+        campaign_id=campaign_id,
+        row_number=2,
+        phone=phone,
+        params=[],
+        state=state,
+        wamid=wamid,
+        send_started_at=when if wamid else None,
+        created_at=when,
+        updated_at=when,
+    )
+    session.add(row)
+    session.flush()
+    add_counts(session, {(campaign_id, state): 1})
+    return row.id
+
+
 def new_sender(ctx: AppContext, workspace: str = "default", **kw: Any) -> int:
     """A sender in ``workspace`` (CONNECTED unless told), in its own transaction."""
     with ctx.db.write() as session:
@@ -132,3 +163,11 @@ def counters_and_counts(
     counters = {str(k): int(v) for k, v in session.execute(counters_q).all() if v}
     counted = {str(k): int(v) for k, v in session.execute(counted_q).all()}
     return counters, counted
+
+
+def activity_and_counts(
+    session: Session, campaign_id: int
+) -> tuple[dict[tuple[datetime, str], int], dict[tuple[datetime, str], int]]:
+    """The activity counters (sent / delivered / read per quarter hour) and the same counted
+    from the recipient rows (campaigns/activity.py's invariant): the two must always agree."""
+    return activity.counters(session, campaign_id), activity.counted_slow(session, campaign_id)

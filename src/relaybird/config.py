@@ -108,6 +108,14 @@ class Settings(BaseSettings):
         "AUTHENTICATION; JSON list); empty: a suppressed number gets no template at all. "
         "MARKETING is never exempt. A workspace's consent settings override it.",
     )
+    campaign_reply_window: Duration = Field(
+        default=timedelta(days=7),
+        ge=timedelta(minutes=1),
+        le=timedelta(days=90),
+        description="How long after a campaign message was sent an inbound message from its "
+        "number is linked to it as a reply (counted from the send, inclusive: a message exactly "
+        "this long after it still counts). Between 1 minute and 90 days, e.g. `7d`, `48h`.",
+    )
     sms_opt_in_text: str = Field(
         default=(
             "{user} would like to text you at this number. Reply YES to receive messages, STOP "

@@ -122,6 +122,7 @@ def api_routers() -> list[APIRouter]:
     """Routers mounted under /api/v1 (each domain owns its routes module)."""
     from relaybird.auth.routes import router as auth_router
     from relaybird.campaigns.routes import router as campaigns_router
+    from relaybird.campaigns.routes_analytics import router as campaign_analytics
     from relaybird.campaigns.routes_audience import router as audiences
     from relaybird.campaigns.routes_replies import router as campaign_replies
     from relaybird.connectors.routes import router as connectors
@@ -134,6 +135,7 @@ def api_routers() -> list[APIRouter]:
     from relaybird.mail.routes import router as emails
     from relaybird.rooms.routes import contacts_router as contact_deletion
     from relaybird.rooms.routes import router as rooms
+    from relaybird.rooms.routes_answers import router as reply_answers
     from relaybird.senders.routes import router as senders_router
     from relaybird.templates.routes import router as templates
     from relaybird.templates.routes import sender_router as sender_templates
@@ -150,6 +152,8 @@ def api_routers() -> list[APIRouter]:
         dead_letters,
         campaigns_router,
         campaign_replies,
+        reply_answers,
+        campaign_analytics,
         audiences,
         suppressions,
         events_router,

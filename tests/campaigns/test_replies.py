@@ -1,24 +1,26 @@
 """Replies stored against the recipient they answer: by quoted message, else the latest send on
-that number; listed per campaign and recipient, counted per button, exported; live from the
-simulator."""
+that number, within the reply window; listed per campaign and recipient, counted per button,
+exported. Live from the simulator (a reply on its recipient, then answered):
+tests/rooms/test_answers_live.py."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
+from sqlalchemy import select
 
-from relaybird.cli.apiclient import ApiClient
+from relaybird.config import Settings
 from relaybird.context import AppContext
-from relaybird.models import Recipient
+from relaybird.kit.time import ManualClock
+from relaybird.models import CampaignReply, Recipient
 from relaybird.providers.whatsapp import wire
-from relaybird.providers.whatsapp.client import WhatsAppCloudClient
 from tests.consent.helpers import apply_body
+from tests.data import TEMPLATE_FIXTURES
 from tests.factories import KeyMaker, make_campaign, make_sender, make_workspace
-from tests.fixtures.live_server import LiveServer
-from tests.fixtures.simulator import SimHandle
-from tests.rooms.helpers import wait_for
 
 PNID = "pn-replies"
 
@@ -39,6 +41,7 @@ def _seed(ctx: AppContext) -> tuple[int, int, int]:
                 params=[],
                 state="DELIVERED",
                 wamid=f"wamid.out-{i}",
+                send_started_at=now,
                 created_at=now,
                 updated_at=now,
             )
@@ -95,7 +98,10 @@ def test_replies_are_stored_listed_counted_and_exported(
     ).json()["items"]
     assert [r["wamid"] for r in mine] == ["wamid.in-2"]
     buttons = client.get(f"/api/v1/campaigns/{cid}/replies/buttons", headers=admin).json()
-    assert sorted((b["button"], b["count"]) for b in buttons) == [("MORE", 1), ("STOP_PROMOS", 1)]
+    assert sorted((b["button"], b["label"], b["count"], b["recipients"]) for b in buttons) == [
+        ("MORE", "More", 1, 1),
+        ("STOP_PROMOS", "Stop promotions", 1, 1),
+    ]
     campaign = client.get(f"/api/v1/campaigns/{cid}", headers=admin).json()
     assert campaign["reply_count"] == 2  # each recipient's first reply
     csv = client.get(f"/api/v1/campaigns/{cid}/replies.csv", headers=admin)
@@ -108,37 +114,113 @@ def test_replies_are_stored_listed_counted_and_exported(
     assert client.get("/api/v1/campaigns/999/replies", headers=admin).status_code == 404
 
 
-def test_live_a_reply_from_the_simulator_shows_on_its_recipient(
-    ctx: AppContext,
-    simulator: SimHandle,
-    live_server_factory: Callable[..., LiveServer],
-    keys: KeyMaker,
+def _linked(ctx: AppContext) -> list[tuple[str, int]]:
+    with ctx.db.read() as session:
+        rows = session.execute(
+            select(CampaignReply.wamid, CampaignReply.recipient_id).order_by(CampaignReply.id)
+        ).all()
+    return [(w, r) for w, r in rows]
+
+
+def test_a_reply_is_linked_within_the_window_counted_from_the_send(
+    ctx: AppContext, clock: ManualClock
 ) -> None:
-    pnid, token = "5571", "tok-5571"
-    simulator.add_number(pnid, token, waba_id="100000000000571")
-    ctx.provider = WhatsAppCloudClient(simulator.url, "v23.0")
-    server = live_server_factory(loops=True)
-    simulator.configure(webhook_url=server.whatsapp_webhook_url)
-    api = ApiClient(server.url, keys.create())
-    with ctx.db.write() as session:
-        sender = make_sender(
-            session, make_workspace(session), phone_number_id=pnid, access_token=token
-        )
-    body = {
-        "name": "r",
-        "sender_id": sender,
-        "template": {"name": "hello", "language": "en_US", "body_params": []},
-    }
-    cid = api.post("/api/v1/campaigns", body)["id"]
-    api.upload(f"/api/v1/campaigns/{cid}/recipients", "a.csv", b"phone\n+12125550105\n")
-    api.post(f"/api/v1/campaigns/{cid}/start")
-    [sent] = wait_for(lambda: simulator.sent("+12125550105"))
-    simulator.inbound(pnid, "12125550105", "Thanks!", context_wamid=sent["wamid"])
-    [reply] = wait_for(lambda: api.get(f"/api/v1/campaigns/{cid}/replies")["items"])
-    recipient = api.get(f"/api/v1/campaigns/{cid}/recipients")["items"][0]
-    assert (reply["recipient_id"], reply["text"], reply["type"]) == (
-        recipient["id"],
-        "Thanks!",
-        "text",
+    """The default window is 7 days from the send, inclusive; one second more and the message
+    is nobody's reply. A status webhook moving the recipient later does not stretch it."""
+    _cid, first, second = _seed(ctx)
+    sent = clock.now()
+    with ctx.db.write() as session:  # a late "read" status: updated_at moves, the send does not
+        session.get(Recipient, first).updated_at = sent + timedelta(days=6)  # type: ignore[union-attr]
+    at = int((sent + timedelta(days=7)).timestamp())
+    apply_body(ctx, _message("wamid.edge", "12125550100", at, type="text", text={"body": "a"}))
+    apply_body(ctx, _message("wamid.late", "12125550100", at + 1, type="text", text={"body": "b"}))
+    # Quoting the campaign message does not stretch it either.
+    quoted = {"from": "15550000000", "id": "wamid.out-1"}
+    apply_body(
+        ctx,
+        _message(
+            "wamid.late-q", "12125550101", at + 1, type="text", text={"body": "c"}, context=quoted
+        ),
     )
-    assert recipient["replied_at"] is not None
+    apply_body(
+        ctx,
+        _message(
+            "wamid.edge-q", "12125550101", at, type="text", text={"body": "d"}, context=quoted
+        ),
+    )
+    assert _linked(ctx) == [("wamid.edge", first), ("wamid.edge-q", second)]
+
+
+def test_the_reply_window_is_a_setting(ctx: AppContext, clock: ManualClock) -> None:
+    ctx.settings = ctx.settings.model_copy(update={"campaign_reply_window": timedelta(hours=48)})
+    _cid, first, _second = _seed(ctx)
+    at = int((clock.now() + timedelta(hours=48)).timestamp())
+    apply_body(ctx, _message("wamid.in", "12125550100", at, type="text", text={"body": "a"}))
+    apply_body(ctx, _message("wamid.out", "12125550100", at + 1, type="text", text={"body": "b"}))
+    assert _linked(ctx) == [("wamid.in", first)]
+
+
+def test_the_reply_window_setting_is_bounded() -> None:
+    assert Settings(campaign_reply_window="7d").campaign_reply_window == timedelta(days=7)
+    assert Settings().campaign_reply_window == timedelta(days=7)
+    assert Settings(campaign_reply_window="36h").campaign_reply_window == timedelta(hours=36)
+    for bad in ("0s", "30s", "91d", "soon", "-1d"):
+        with pytest.raises(ValidationError):
+            Settings(campaign_reply_window=bad)
+
+
+def test_interactive_reply_buttons_and_list_rows_count_per_button(
+    ctx: AppContext, client: TestClient, keys: KeyMaker
+) -> None:
+    """Meta's interactive replies (``interactive.button_reply`` / ``list_reply``: id and title,
+    the shape of its "Reply buttons" webhook) beside a template's quick reply (the fixture)."""
+    cid, first, second = _seed(ctx)
+    ts = int(ctx.clock.now().timestamp())
+    for wamid, who, reply in (
+        (
+            "wamid.i1",
+            "12125550100",
+            {"type": "button_reply", "button_reply": {"id": "yes-1", "title": "Yes"}},
+        ),
+        (
+            "wamid.i2",
+            "12125550101",
+            {"type": "button_reply", "button_reply": {"id": "yes-1", "title": "Yes"}},
+        ),
+        (
+            "wamid.i3",
+            "12125550100",
+            {"type": "button_reply", "button_reply": {"id": "yes-1", "title": "Yes"}},
+        ),
+        (
+            "wamid.i4",
+            "12125550101",
+            {
+                "type": "list_reply",
+                "list_reply": {"id": "row-2", "title": "Tuesday", "description": "9-12"},
+            },
+        ),
+    ):
+        apply_body(ctx, _message(wamid, who, ts, type="interactive", interactive=reply))
+    body = json.loads(
+        (TEMPLATE_FIXTURES / "inbound-quick-reply-button-unsubscribe--meta-doc.json").read_bytes()
+    )
+    value = body["entry"][0]["changes"][0]["value"]
+    value["metadata"]["phone_number_id"] = PNID
+    value["messages"][0].update({"from": "12125550100", "timestamp": str(ts)})
+    apply_body(ctx, json.dumps(body).encode())
+    admin = keys.headers()
+    buttons = client.get(f"/api/v1/campaigns/{cid}/replies/buttons", headers=admin).json()
+    assert [(b["button"], b["label"], b["count"], b["recipients"]) for b in buttons] == [
+        ("yes-1", "Yes", 3, 2),
+        ("Unsubscribe", "Unsubscribe", 1, 1),
+        ("row-2", "Tuesday", 1, 1),
+    ]
+    replies = client.get(f"/api/v1/campaigns/{cid}/replies", headers=admin).json()["items"]
+    assert [(r["type"], r["text"], r["button"]) for r in replies][:2] == [
+        ("interactive", "Yes", "yes-1"),
+        ("interactive", "Yes", "yes-1"),
+    ]
+    other = keys.headers(workspace="elsewhere")
+    assert client.get(f"/api/v1/campaigns/{cid}/replies/buttons", headers=other).status_code == 404
+    assert first and second

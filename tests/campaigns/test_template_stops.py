@@ -5,6 +5,7 @@ campaign of the workspace sending it from its business account — and no other.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -12,6 +13,10 @@ from sqlalchemy import select
 from relaybird.campaigns import service as campaign_service
 from relaybird.cli.apiclient import ApiClient
 from relaybird.context import AppContext
+from relaybird.dispatcher.outcomes import SendPolicy
+from relaybird.dispatcher.record import record
+from relaybird.dispatcher.retry import RetryPolicy
+from relaybird.dispatcher.stops import Stops, Unwritten
 from relaybird.inbox.handlers import ApplyContext
 from relaybird.models import Campaign, Template, Transition
 from relaybird.providers.whatsapp import events as ev
@@ -227,3 +232,56 @@ def test_the_quality_guard_acts_on_red_and_on_yellow_only_when_asked(ctx: AppCon
     # Back to GREEN: the auto_resume one runs again by itself, the other waits for a user.
     quality("GREEN")
     assert states() == {"unguarded": "RUNNING", "red": "PAUSED", "yellow": "RUNNING"}
+
+
+def test_a_send_refused_for_the_templates_state_pauses_so_that_meta_unpausing_resumes(
+    ctx: AppContext,
+) -> None:
+    """The race a loaded machine shows: the dispatcher's send is refused with 132015 before
+    Meta's PAUSED webhook is applied, so the dispatcher pauses the campaign, not the webhook.
+    That pause names the template, and Meta making it sendable again resumes the campaign
+    (auto_resume), as a webhook's pause would. A 132000 (our payload, not Meta's state of the
+    template) pauses without naming it: only a user resumes that one."""
+    with ctx.db.write() as session:
+        ws = make_workspace(session)
+        sender = make_sender(session, ws, waba_id=WABA)
+        item = {"name": NAME, "language": "en_US", "components": [{"type": "BODY", "text": "x"}]}
+        templates.apply_catalogue(
+            session, ws, WABA, [catalogue_item(item, id=META_ID)], actor="s", now=ctx.clock.now()
+        )
+        tid = session.scalars(select(Template.id).where(Template.meta_id == META_ID)).one()
+        on_it = dict(template_name=NAME, template_language="en_US", template_id=tid)
+        by_state = make_campaign(session, ws, sender, state="RUNNING", auto_resume=True, **on_it)
+        by_payload = make_campaign(session, ws, sender, state="RUNNING", auto_resume=True, **on_it)
+    stops = Stops()
+    assert stops.campaign_stopped(by_state, "template error 132015: paused", 1.0, on_template=True)
+    assert stops.campaign_stopped(by_payload, "template error 132000: count", 1.0)
+    unwritten = stops.unwritten()
+    assert unwritten.on_template == frozenset({by_state})
+    with ctx.db.write() as session:
+        record(
+            session,
+            [],
+            now=ctx.clock.now(),
+            policy=SendPolicy(RetryPolicy(3, timedelta(seconds=2))),
+            pauses=unwritten.pauses,
+            on_template=unwritten.on_template,
+        )
+    stops.written(unwritten)
+    assert stops.unwritten() == Unwritten()
+    with ctx.db.read() as session:
+        paused = {cid: session.get(Campaign, cid) for cid in (by_state, by_payload)}
+        assert [(c.state, c.paused_by) for c in paused.values()] == [("PAUSED", "engine")] * 2  # type: ignore[union-attr]
+        assert paused[by_state].paused_template_id == tid  # type: ignore[union-attr]
+        assert paused[by_payload].paused_template_id is None  # type: ignore[union-attr]
+    # Meta's PAUSED then APPROVED webhooks arrive: the template's own pause finds nothing RUNNING,
+    # the un-pause resumes the campaign the dispatcher paused for it, and only that one.
+    with ctx.db.write() as session:
+        template = session.get(Template, tid)
+        assert template is not None and templates.is_sendable(template)
+        assert campaign_service.resume_for_template(session, template, at=ctx.clock.now()) == [
+            by_state
+        ]
+    with ctx.db.read() as session:
+        assert session.get(Campaign, by_state).state == "RUNNING"  # type: ignore[union-attr]
+        assert session.get(Campaign, by_payload).state == "PAUSED"  # type: ignore[union-attr]

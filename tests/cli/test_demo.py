@@ -31,6 +31,13 @@ def _folder(output: str) -> Path:
     return Path(found.group(1))
 
 
+def _as_in_a_terminal() -> None:
+    # Ctrl-C as in a terminal: a suite started in the background (`cmd &` in a script) runs
+    # with SIGINT ignored, which its children inherit, and a Python started so never turns
+    # SIGINT into KeyboardInterrupt.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_hints_work_when_pasted_and_ctrl_c_removes_the_folder(tmp_path: Path) -> None:
     out = tmp_path / "demo.out"
     with out.open("w") as sink:
@@ -40,6 +47,7 @@ def test_hints_work_when_pasted_and_ctrl_c_removes_the_folder(tmp_path: Path) ->
             stderr=subprocess.STDOUT,
             env=_env(),
             cwd=tmp_path,
+            preexec_fn=_as_in_a_terminal,
         )
         try:
             for _ in range(1200):
@@ -67,7 +75,12 @@ def test_hints_work_when_pasted_and_ctrl_c_removes_the_folder(tmp_path: Path) ->
             assert folder.exists()
         finally:
             proc.send_signal(signal.SIGINT)
-            proc.wait(timeout=60)
+            try:
+                proc.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+                raise
     assert not folder.exists()
 
 

@@ -5,7 +5,6 @@ without a reload, see the sender go RESTRICTED, pause, remove a recipient."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -14,9 +13,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from relaybird.context import AppContext
-from relaybird.db import Database
 from relaybird.events.mail import queue_email
-from relaybird.kit.time import SystemClock
 from relaybird.models import (
     BlockedNumber,
     Contact,
@@ -28,31 +25,14 @@ from relaybird.models import (
     Sender,
     User,
 )
-from tests.conftest import make_settings
 from tests.dashboard.helpers import PASSWORD, make_user
 from tests.factories import new_sender
-from tests.fixtures.live_server import LiveServer, start_live_server
+from tests.fixtures.live_server import LiveServer
 from tests.fixtures.simulator import SimHandle
 
 pytestmark = pytest.mark.browser
 LIMIT = 50  # TIER_50: the sender is RESTRICTED after 50 unique recipients
 ROWS = 80
-
-
-@pytest.fixture
-def app_ctx(sqlite_url: str, simulator: SimHandle) -> Iterator[AppContext]:
-    """Real time (the loops and the browser share it), the simulator as the Graph API."""
-    settings = make_settings(sqlite_url, graph_api_url=simulator.url)
-    ctx = AppContext(settings=settings, db=Database(sqlite_url), clock=SystemClock())
-    yield ctx
-    ctx.db.dispose()
-
-
-@pytest.fixture
-def server(app_ctx: AppContext) -> Iterator[LiveServer]:
-    live = start_live_server(app_ctx, loops=True)
-    yield live
-    live.stop()
 
 
 def _seed_network_pages(ctx: AppContext) -> None:

@@ -194,3 +194,29 @@ def test_after_a_crash_only_started_sends_are_outcome_unknown(ctx: AppContext) -
 
 def new_sender_id(ctx: AppContext, cid: int) -> int:
     return campaign(ctx, cid).sender_id
+
+
+def test_a_claim_taken_back_before_it_started_is_not_started(ctx: AppContext) -> None:
+    """A stalled dispatcher's claim outlives its lease before the send starts: crash recovery
+    puts it back (INITIAL, for another claim). The stalled one must not send it then: marking
+    it started gives it back instead (else the recipient would get the message twice)."""
+    from relaybird.dispatcher.repository import mark_started
+
+    cid = campaign_with(ctx, new_sender(ctx), phones(2))
+    with ctx.db.write() as s:
+        got = claim(
+            s,
+            campaign(ctx, cid).sender_id,
+            clock=ctx.clock.now,
+            limit=10,
+            lease=timedelta(seconds=3),
+        )
+    ids = [i.id for i in got.items]
+    assert len(ids) == 2
+    ctx.clock.advance(timedelta(seconds=4))  # type: ignore[attr-defined]
+    with ctx.db.write() as s:
+        assert reconcile_expired(s, now=ctx.clock.now(), policy=DeliveryPolicy.AT_MOST_ONCE) == 2
+    with ctx.db.write() as s:
+        assert mark_started(s, ids, ctx.clock.now()) == set(ids)
+    rows = recipients(ctx, cid)
+    assert [(r.state, r.send_started_at) for r in rows] == [("INITIAL", None)] * 2

@@ -280,3 +280,79 @@ def test_prune_deletes_only_old_applied_bodies(ctx: AppContext, clock: ManualClo
 def test_empty_registry_applies_everything(ctx: AppContext) -> None:
     store(ctx, statuses_body([status("wamid.X", "read")]))
     assert applier.apply_batch(ctx, Registry()).applied == 1
+
+
+def test_a_step_stops_at_max_events_and_the_rest_follows(ctx: AppContext) -> None:
+    """Bodies are taken whole until a step holds ``max_events`` events; the step says more is
+    due, the next ones apply the rest, and every move is counted exactly once."""
+    campaign, ids = campaign_with(ctx, 30)
+    for lo in range(0, 30, 3):  # ten bodies of three statuses
+        store(ctx, statuses_body([status(f"wamid.{r}", "delivered") for r in ids[lo : lo + 3]]))
+    first = applier.apply_batch(ctx, registered_handlers(), max_events=7)
+    assert (first.rows, first.events, first.more) == (3, 9, True)  # whole bodies: 3 + 3 + 3
+    steps = [first]
+    while (step := applier.apply_batch(ctx, registered_handlers(), max_events=7)).rows:
+        steps.append(step)
+    assert sum(s.events for s in steps) == 30 and not steps[-1].more
+    assert states(ctx, ids) == ["DELIVERED"] * 30
+    assert counts(ctx, campaign) == {"DELIVERED": 30}
+    with ctx.db.read() as session:
+        history = session.scalars(
+            select(Transition.entity_id).where(Transition.to_state == "DELIVERED")
+        ).all()
+    assert sorted(history) == sorted(ids)
+
+
+def test_one_huge_body_is_still_applied_in_one_step(ctx: AppContext) -> None:
+    """A body over ``max_events`` is never split nor starved: a step takes at least one body."""
+    campaign, ids = campaign_with(ctx, 20)
+    store(ctx, statuses_body([status(f"wamid.{r}", "read") for r in ids]))
+    step = applier.apply_batch(ctx, registered_handlers(), max_events=5)
+    assert (step.rows, step.events, step.applied) == (1, 20, 1)
+    assert counts(ctx, campaign) == {"READ": 20}
+
+
+def test_due_rows_are_taken_oldest_first_across_fresh_and_retried(
+    ctx: AppContext, clock: ManualClock
+) -> None:
+    """Due candidates come from one query per kind (fresh, retried) but are merged by id; a
+    retried row not due yet waits, and ``limit`` counts over all of them."""
+    for i in range(6):
+        store(ctx, statuses_body([status(f"wamid.x{i}", "delivered")]))
+    now = clock.now()
+    with ctx.db.write() as session:
+        got = [r.id for r in repository.due_candidates(session, now, 100)]
+        repository.mark_retry(session, got[1], attempts=1, next_at=now, error="e")
+        repository.mark_retry(
+            session, got[2], attempts=1, next_at=now + timedelta(hours=1), error="e"
+        )
+        repository.mark_applied(session, [got[3]], now)
+    with ctx.db.read() as session:
+        assert [r.id for r in repository.due_candidates(session, now, 100)] == [
+            got[0],
+            got[1],
+            got[4],
+            got[5],
+        ]
+        assert [r.id for r in repository.due_candidates(session, now, 2)] == got[:2]
+
+
+def test_batch_moves_look_rows_up_by_id_not_by_state(sqlite_ctx: AppContext) -> None:
+    """The batch UPDATE of a status wave must find its rows by primary key: an index led by the
+    state column (every SENT recipient) would make each wave cost the whole table."""
+    from sqlalchemy import update as sa_update
+
+    from relaybird.events.transitions import _unindexed
+
+    stmt = (
+        sa_update(Recipient)
+        .where(Recipient.id.in_([1, 2, 3]), _unindexed(Recipient.state) == "SENT")
+        .values(state="DELIVERED")
+    )
+    with sqlite_ctx.db.read() as session:
+        connection = session.connection()
+        sql = str(
+            stmt.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True})
+        ).replace("__[POSTCOMPILE_id_1]", "1, 2, 3")
+        plan = " ".join(str(r[-1]) for r in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
+    assert "PRIMARY KEY" in plan and "ix_recipients" not in plan, plan

@@ -19,6 +19,7 @@ from relaybird.kit.state_machine import StateMachine
 from relaybird.models import Recipient
 from relaybird.senders.transitions import SENDER, SenderStatus
 from tests.factories import (
+    activity_and_counts,
     counters_and_counts,
     make_campaign,
     make_recipients,
@@ -116,6 +117,8 @@ def test_recipient_sequences_through_the_database(
         assert states == {k: str(v) for k, v in expected.items()}
         counters, counted = counters_and_counts(s, cid)
         assert counters == counted
+        activity_counters, activity_counted = activity_and_counts(s, cid)
+        assert activity_counters == activity_counted
         for rid in ids:
             chain = history(s, "recipient", rid, ws)
             state: str | None = "INITIAL"

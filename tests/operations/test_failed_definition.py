@@ -61,10 +61,20 @@ def test_the_api_dashboard_and_cli_agree_on_failed(
     api = client.get(f"/api/v1/campaigns/{campaign}", headers=keys.headers(Role.VIEWER)).json()
     assert api["failed"] == 24
     assert sum(api["counts"][s.value] for s in FAILED_STATES) == 24
+    analytics = client.get(
+        f"/api/v1/campaigns/{campaign}/analytics", headers=keys.headers(Role.VIEWER)
+    ).json()
+    assert analytics["totals"]["failed"] == 24
+    assert {(f["state"], f["count"]) for f in analytics["failures"]} == {
+        ("DELIVERY_FAILED", 21),
+        ("SENDING_FAILED", 2),
+        ("ERROR", 1),
+    }
     logged_in(client, ctx, "ana@example.com", Role.VIEWER)
     detail = client.get(f"/ui/campaigns/{campaign}").text
     assert 'id="kpi-failed">24<' in detail
     assert "delivery 21" in detail
+    assert "24 of 31" in detail  # the analytics card's failure rate
     listing = client.get("/ui/campaigns").text
     assert ">24<" in listing
 

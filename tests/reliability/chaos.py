@@ -7,7 +7,8 @@ reordered webhooks, while one process is killed with SIGKILL every few seconds a
 At the end it checks the invariants and prints its figures:
 - every recipient is done sending (none INITIAL / IN_PROGRESS / RETRY_SCHEDULED);
 - nobody was sent twice (the simulator's record of accepted sends);
-- the per-state counters equal COUNT(*); every recipient's history is one valid chain;
+- the per-state counters equal COUNT(*), and so do the activity counters (sent / delivered /
+  read per quarter hour); every recipient's history is one valid chain;
 - a second, small sender at TIER_250 never sent to more than 250 unique recipients;
 - no event lost: one outbox event per history row.
 `tests/reliability/test_chaos.py` runs a reduced version in `make test`.
@@ -39,7 +40,7 @@ from relaybird.db import migrate as db_migrate
 from relaybird.db.engine import normalise_url
 from relaybird.lifecycles import LIFECYCLES
 from relaybird.models import OutboxEvent, Recipient, Transition
-from tests.factories import counters_and_counts
+from tests.factories import activity_and_counts, counters_and_counts
 
 LIFECYCLES_BY_ENTITY = {m.entity: m.event_type for m in LIFECYCLES.values()}
 
@@ -400,6 +401,11 @@ def _check(db: Database, sim_url: str, big: int, small: int, figures: Figures) -
             counters, counted = counters_and_counts(s, cid)
             if counted != counters:
                 problems.append(f"campaign {cid}: counters {counters} != COUNT(*) {counted}")
+            per_quarter, stamped = activity_and_counts(s, cid)
+            if per_quarter != stamped:
+                problems.append(
+                    f"campaign {cid}: activity counters {per_quarter} != COUNT(*) {stamped}"
+                )
         chains = collections.defaultdict(list)
         for eid, frm, to in s.execute(
             select(Transition.entity_id, Transition.from_state, Transition.to_state)

@@ -63,3 +63,9 @@ def post_direct(
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read())
+
+
+def room_messages(api: ApiClient, room: int) -> list[dict[str, Any]]:
+    """A room's messages, oldest first (the first page)."""
+    items: list[dict[str, Any]] = api.get(f"/api/v1/rooms/{room}/messages")["items"]
+    return items

@@ -7,10 +7,14 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
+import phonenumbers
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from relaybird.providers.whatsapp.events import MessageStatus
 from relaybird.providers.whatsapp.parse import parse_body
+from relaybird.templates import pricing
 from relaybird.templates.pricing import (
     BUILT_IN,
     RateCardError,
@@ -173,3 +177,25 @@ def test_a_malformed_card_fails_with_a_clear_error(
 def test_a_missing_card_says_so(tmp_path: Path) -> None:
     with pytest.raises(RateCardError, match="cannot read it"):
         load_rate_card(tmp_path / "nope.json")
+
+
+@given(
+    st.one_of(
+        st.text(alphabet="0123456789+ -x", max_size=22),
+        st.builds(
+            lambda code, rest: f"{code}{rest}",
+            st.sampled_from(sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE)),
+            st.text(alphabet="0123456789", max_size=19),
+        ),
+    )
+)
+def test_country_of_answers_as_the_full_metadata_match(phone: str) -> None:
+    """The fast path (a calling code of one country) and the remembered lookups answer exactly
+    what phonenumbers' full parse and match answer."""
+    try:
+        number = phonenumbers.parse("+" + phone.lstrip("+"), None)
+        region = phonenumbers.region_code_for_number(number)
+        expected = None if region in (None, "ZZ", "001") else region
+    except phonenumbers.NumberParseException:
+        expected = None
+    assert pricing.country_of(phone) == (expected if phone else None)

@@ -29,7 +29,16 @@ COLUMNS = (
     "updated_at",
     "cost",  # by the rate card, from the status webhooks' pricing (its currency)
     "pricing_category",
+    # When it first reached sent-or-later (Meta accepted it), delivered-or-later, READ: the
+    # timestamps the analytics' per-hour series counts (campaigns/activity.py), UTC.
+    "sent_at",
+    "delivered_at",
+    "read_at",
 )
+_TIMES = {
+    COLUMNS.index(c) for c in ("replied_at", "updated_at", "sent_at", "delivered_at", "read_at")
+}
+_COST = COLUMNS.index("cost")
 
 
 # OWASP "CSV injection": a cell a spreadsheet would read as a formula (=cmd|' /C calc'!A0,
@@ -54,9 +63,10 @@ def lines(session: Session, campaign_id: int) -> Iterator[str]:
     writer.writerow(COLUMNS)
     for i, row in enumerate(repository.export_rows(session, campaign_id), start=1):
         values = list(row)
-        values[10] = rfc3339(values[10])
-        values[11] = rfc3339(values[11])
-        values[12] = None if values[12] is None else Decimal(values[12]) / MICROS
+        for column in _TIMES:
+            values[column] = rfc3339(values[column])
+        if values[_COST] is not None:
+            values[_COST] = Decimal(values[_COST]) / MICROS
         writer.writerow(["" if v is None else cell(v) for v in values])
         if i % 1000 == 0:
             yield buffer.getvalue()

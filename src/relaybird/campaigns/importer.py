@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from relaybird.campaigns import repository
-from relaybird.campaigns.phones import Checked, check_chunk, find_phone_column
+from relaybird.campaigns.phones import Checked, check_chunk, find_phone_column, find_zone_column
 from relaybird.campaigns.readers import Progress, RefusedRow, UploadLimits, read_rows
 from relaybird.campaigns.recipients import insert_imported
 from relaybird.campaigns.templating import column_slots, row_check
@@ -52,16 +52,18 @@ class Layout:
     phone_index: int
     param_indexes: tuple[int, ...]
     param_names: tuple[str, ...]
+    zone_index: int | None = None  # the optional time-zone column
 
     @cached_property
     def _read(self) -> tuple[int, tuple[int, ...], Callable[[Sequence[str]], Sequence[str]]]:
         """The cells a row needs for ``project``'s fast path, the indexes, their getter."""
-        indexes = (self.phone_index, *self.param_indexes)
+        zone = () if self.zone_index is None else (self.zone_index,)
+        indexes = (self.phone_index, *self.param_indexes, *zone)
         getter = itemgetter(*indexes) if len(indexes) > 1 else lambda c: (c[indexes[0]],)
         return max(indexes) + 1, indexes, getter
 
     def project(self, cells: Sequence[str]) -> Sequence[str]:
-        """Only the cells this layout reads: the phone, then the parameters in order."""
+        """Only the cells this layout reads: the phone, the parameters in order, the zone."""
         width, indexes, read = self._read
         if len(cells) >= width:
             return read(cells)
@@ -70,7 +72,8 @@ class Layout:
     def projected(self) -> Layout:
         """The layout of ``project``'s rows."""
         n = len(self.param_indexes)
-        return Layout(0, tuple(range(1, n + 1)), self.param_names)
+        zone = None if self.zone_index is None else n + 1
+        return Layout(0, tuple(range(1, n + 1)), self.param_names, zone)
 
 
 def layout_for(
@@ -105,7 +108,7 @@ def layout_for(
             f"the file lacks the template parameter column(s) {', '.join(map(repr, missing))}"
         )
     indexes = tuple(names.index(p.strip().lower()) for p in body_params)
-    return Layout(phone_index, indexes, tuple(body_params))
+    return Layout(phone_index, indexes, tuple(body_params), find_zone_column(header))
 
 
 def check_header(
@@ -168,7 +171,14 @@ def _validated(
     """Validated chunks in file order. With ``workers``, validation (phonenumbers: the costly
     part) runs in that many processes, a few chunks ahead, while this thread stores the previous
     chunks; memory stays bounded by the chunks in flight."""
-    args = (layout.phone_index, layout.param_indexes, layout.param_names, region, template)
+    args = (
+        layout.phone_index,
+        layout.param_indexes,
+        layout.param_names,
+        region,
+        template,
+        layout.zone_index,
+    )
     if workers <= 0:
         for part in parts:
             yield check_chunk(part, *args)
@@ -296,12 +306,14 @@ def _store(
         opted_out = _opted_out(ctx, session, campaign, valid_phones)
         rows: list[tuple[Any, ...]] = []
         accepted = 0
-        for number, phone, raw_phone, params, reason in zip(
+        zones: set[int] = set()
+        for number, phone, raw_phone, params, reason, zone in zip(
             checked.rows,
             checked.phones,
             checked.raw_phones,
             checked.params,
             checked.reasons,
+            checked.zone_ids,
             strict=True,
         ):
             if phone is not None:
@@ -314,6 +326,7 @@ def _store(
                         reason = consent.OPTED_OUT  # the number stays shown
             if reason is None:
                 accepted += 1
+                zones.add(zone)
                 target = RecipientState.INITIAL
             else:
                 target = RecipientState.INVALID_RECORD
@@ -327,6 +340,7 @@ def _store(
                     number,
                     phone,
                     raw_phone,
+                    zone,
                     params,
                     target,
                     0,
@@ -338,7 +352,7 @@ def _store(
         totals["accepted"] += accepted
         totals["invalid"] += len(rows) - accepted
         totals["rows"] += len(rows)
-        insert_imported(session, campaign_id, rows, params_encoded=True)
+        insert_imported(session, campaign_id, rows, zones, params_encoded=True)
         repository.add_total(session, campaign_id, len(rows))
         repository.update_import(
             session,

@@ -16,13 +16,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from relaybird.kit.phones import normalise
+from relaybird.kit.phones import normalise_typed
+from relaybird.kit.zones import CAMPAIGN_ZONE, zone_id, zone_of_number
 
 if TYPE_CHECKING:
     from relaybird.templates.values import RowCheck
 
 # The phone column's accepted names, compared case-insensitively (DESIGN.md §8).
 PHONE_COLUMNS = ("phone", "guest phone number", "phone_number", "msisdn")
+# An optional column giving the recipient's IANA time zone (send windows), overriding the one
+# its number implies.
+ZONE_COLUMNS = ("timezone", "time_zone")
 
 _encode = json.JSONEncoder().encode
 
@@ -38,13 +42,23 @@ class Checked:
     params: list[str] = field(default_factory=list)  # JSON text, as recipients.params stores it
     # None: valid (duplicates and opt-outs are decided later, when stored)
     reasons: list[str | None] = field(default_factory=list)
+    zone_ids: list[int] = field(default_factory=list)  # kit/zones.py: the row's, or its number's
 
-    def add(self, row: int, phone: str | None, raw: str, params: str, reason: str | None) -> None:
+    def add(
+        self,
+        row: int,
+        phone: str | None,
+        raw: str,
+        params: str,
+        reason: str | None,
+        zone: int = CAMPAIGN_ZONE,
+    ) -> None:
         self.rows.append(row)
         self.phones.append(phone)
         self.raw_phones.append(raw)
         self.params.append(params)
         self.reasons.append(reason)
+        self.zone_ids.append(zone)
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -57,11 +71,13 @@ def check_chunk(
     param_names: Sequence[str],
     region: str,
     template: RowCheck | None = None,
+    zone_index: int | None = None,
 ) -> Checked:
     """Each row's phone to E.164 and its parameters; then either every parameter must be
     non-empty or, with a ``template`` (a campaign with a slot mapping), each valid row's values
     are checked against the template's slots and Meta's limits: an empty or too long value
-    makes the row invalid with the slot named in its reason."""
+    makes the row invalid with the slot named in its reason. ``zone_index``: the column naming
+    the row's time zone, if the file has one (else the number's zone)."""
     out = Checked()
     add = out.add
     for row_number, cells in rows:
@@ -74,10 +90,11 @@ def check_chunk(
         params = tuple(cells[i].strip() if i < width else "" for i in param_indexes)
         reason: str | None = None
         phone: str | None = None
+        kind = 0
         if not raw:
             reason = "empty phone"
         else:
-            phone = normalise(raw, region)
+            phone, kind = normalise_typed(raw, region)
             if phone is None:
                 reason = f"not a valid number: {raw[:32]!r}"
         if reason is None:
@@ -90,8 +107,30 @@ def check_chunk(
                         break
             if reason is not None:
                 phone = None
-        add(row_number, phone, raw[:64], _encode(params), reason)
+        zone = CAMPAIGN_ZONE
+        if phone is not None:
+            zone, reason = _zone(cells, zone_index, phone, kind)
+            if reason is not None:
+                phone = None
+        add(row_number, phone, raw[:64], _encode(params), reason, zone)
     return out
+
+
+def _zone(cells: Sequence[str], index: int | None, phone: str, kind: int) -> tuple[int, str | None]:
+    """The row's zone: its time-zone cell when filled (an unknown name makes the row invalid:
+    guessing would send at night), else its number's."""
+    given = cells[index].strip() if index is not None and index < len(cells) else ""
+    if not given:
+        return zone_of_number(phone, kind), None
+    found = zone_id(given)
+    if found is None:
+        return CAMPAIGN_ZONE, f"unknown time zone {given[:64]!r} (an IANA name, e.g. Europe/Prague)"
+    return found, None
+
+
+def find_zone_column(header: Sequence[str]) -> int | None:
+    names = [h.strip().lower() for h in header]
+    return next((names.index(a) for a in ZONE_COLUMNS if a in names), None)
 
 
 def find_phone_column(header: Sequence[str]) -> int | None:

@@ -1,5 +1,6 @@
 """Moving recipients: the only way a recipient's state changes, so the per-state counters
-(campaign_counts) move in the same transaction as the rows they count."""
+(campaign_counts) and the activity counters (campaign_activity: sent, delivered, read per
+quarter hour, see campaigns/activity.py) move in the same transaction as the rows they count."""
 
 from __future__ import annotations
 
@@ -8,15 +9,18 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, update
+from sqlalchemy import ColumnElement, Table, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from relaybird.campaigns import activity
 from relaybird.campaigns.transitions import RECIPIENT, RecipientEvent, RecipientState
 from relaybird.db.bulk import insert_rows
 from relaybird.events.transitions import Moved, apply_transition, move_many
-from relaybird.models import CampaignCount, Recipient
+from relaybird.kit.time import utcnow
+from relaybird.kit.zones import CAMPAIGN_ZONE, zone_of_number
+from relaybird.models import Campaign, CampaignCount, Recipient
 
 
 def move_recipients(
@@ -34,6 +38,7 @@ def move_recipients(
     at: datetime | None = None,
 ) -> list[Moved]:
     """Batch move (see events.transitions.move_many); counters follow."""
+    when = at or utcnow()
     moved = move_many(
         session,
         RECIPIENT,
@@ -45,10 +50,10 @@ def move_recipients(
         actor=actor,
         reason=reason,
         error_code=error_code,
-        values=values,
+        values={**activity.stamps(event, target, when), **(values or {})},
         extra_where=extra_where,
-        returning=("campaign_id",),
-        at=at,
+        returning=activity.RETURNING,
+        at=when,
     )
     bump_counts(session, moved)
     return moved
@@ -68,6 +73,7 @@ def move_recipient(
     at: datetime | None = None,
 ) -> Moved:
     """Single move with compare-and-set (see events.transitions.apply_transition)."""
+    when = at or utcnow()
     moved = apply_transition(
         session,
         RECIPIENT,
@@ -79,9 +85,9 @@ def move_recipient(
         workspace_id=workspace_id,
         reason=reason,
         error_code=error_code,
-        values=values,
-        returning=("campaign_id",),
-        at=at,
+        values={**activity.stamps(event, target, when), **(values or {})},
+        returning=activity.RETURNING,
+        at=when,
     )
     if moved.changed:
         bump_counts(session, [moved])
@@ -89,7 +95,8 @@ def move_recipient(
 
 
 def bump_counts(session: Session, moved: Sequence[Moved]) -> None:
-    """Apply the counter deltas of ``moved`` (Moved.extra[0] is the campaign id)."""
+    """Apply the counter deltas of ``moved`` (Moved.extra: activity.RETURNING, the campaign id
+    first): the per-state counters and the activity counters."""
     delta: Counter[tuple[int, str]] = Counter()
     for m in moved:
         if not m.changed:
@@ -100,6 +107,7 @@ def bump_counts(session: Session, moved: Sequence[Moved]) -> None:
         if m.target is not None:
             delta[(campaign_id, m.target)] += 1
     add_counts(session, delta)
+    activity.add(session, activity.delta(moved))
 
 
 def add_counts(session: Session, delta: Mapping[tuple[int, str], int]) -> None:
@@ -118,6 +126,24 @@ def add_counts(session: Session, delta: Mapping[tuple[int, str], int]) -> None:
         session.execute(stmt)
 
 
+def add_zones(session: Session, campaign_id: int, zones: set[int]) -> None:
+    """The campaign's ``zone_ids`` gain ``zones``. The row is locked first (PostgreSQL; SQLite's
+    writer holds the database): two imports into one campaign must not each write back what
+    they read, or a zone left out would never be claimed under a send window."""
+    known = (
+        session.scalar(
+            select(Campaign.zone_ids).where(Campaign.id == campaign_id).with_for_update()
+        )
+        or []
+    )
+    if zones - set(known):
+        session.execute(
+            update(Campaign)
+            .where(Campaign.id == campaign_id)
+            .values(zone_ids=sorted(zones | set(known)))
+        )
+
+
 def touch(session: Session, ids: Sequence[int], at: datetime) -> None:
     session.execute(update(Recipient).where(Recipient.id.in_(list(ids))).values(updated_at=at))
 
@@ -128,6 +154,7 @@ IMPORT_COLUMNS = (
     "row_number",
     "phone",
     "raw_phone",
+    "zone_id",
     "params",
     "state",
     "attempts",
@@ -141,27 +168,41 @@ _STATE = IMPORT_COLUMNS.index("state")
 def import_recipients(
     session: Session, campaign_id: int, rows: Sequence[Mapping[str, Any]]
 ) -> None:
-    """Insert uploaded rows (INITIAL or INVALID_RECORD), given as dicts: see ``insert_imported``."""
-    insert_imported(
-        session,
-        campaign_id,
-        [tuple(row.get(c, 0 if c == "attempts" else None) for c in IMPORT_COLUMNS) for row in rows],
-    )
+    """Insert uploaded rows (INITIAL or INVALID_RECORD), given as dicts: see ``insert_imported``.
+    Each row's ``zone_id`` (kit/zones.py) is its own when given (the upload's ``timezone``
+    column), else its number's."""
+    values = []
+    zones: set[int] = set()
+    for row in rows:
+        zone = row.get("zone_id")
+        if zone is None:
+            zone = zone_of_number(row["phone"]) if row.get("phone") else CAMPAIGN_ZONE
+        if row["state"] == RecipientState.INITIAL:
+            zones.add(zone)
+        values.append(
+            tuple(
+                zone if c == "zone_id" else row.get(c, 0 if c == "attempts" else None)
+                for c in IMPORT_COLUMNS
+            )
+        )
+    insert_imported(session, campaign_id, values, zones)
 
 
 def insert_imported(
     session: Session,
     campaign_id: int,
     rows: Sequence[Sequence[Any]],
+    zones: set[int],
     *,
     params_encoded: bool = False,
 ) -> None:
     """Insert uploaded rows (INITIAL or INVALID_RECORD), tuples in ``IMPORT_COLUMNS`` order,
-    with one multi-row INSERT and move the counters by the same amounts. ``params_encoded``:
-    each row's params are already JSON text. The "imported" history entry of each row is its
-    own created_at/state/invalid_reason (see campaigns.service.recipient_history): writing a
-    history row and an outbox event per row would triple the cost of a million-row import, so
-    the import emits one campaign event instead."""
+    with one multi-row INSERT and move the counters by the same amounts; the campaign's
+    ``zone_ids`` gain ``zones`` (the INITIAL rows' zones: what a send window's claim looks at).
+    ``params_encoded``: each row's params are already JSON text. The "imported" history entry
+    of each row is its own created_at/state/invalid_reason (see
+    campaigns.service.recipient_history): writing a history row and an outbox event per row
+    would triple the cost of a million-row import, so the import emits one campaign event."""
     if not rows:
         return
     table = Recipient.__table__
@@ -169,3 +210,4 @@ def insert_imported(
     insert_rows(session, table, IMPORT_COLUMNS, rows, encoded=("params",) if params_encoded else ())
     states = Counter(str(row[_STATE]) for row in rows)
     add_counts(session, {(campaign_id, state): n for state, n in states.items()})
+    add_zones(session, campaign_id, zones)  # after the counters, as every writer locks them

@@ -123,6 +123,27 @@ def add_total(session: Session, campaign_id: int, n: int) -> None:
     )
 
 
+def pending_zones(session: Session, campaign_id: int, zones: Sequence[int]) -> list[int]:
+    """Of ``zones``, those with a recipient still to claim (INITIAL or RETRY_SCHEDULED): one
+    probe of ix_recipients_claim per zone and state."""
+    out = []
+    for zone in zones:
+        for state in (RecipientState.INITIAL, RecipientState.RETRY_SCHEDULED):
+            found = session.scalar(
+                select(Recipient.id)
+                .where(
+                    Recipient.campaign_id == campaign_id,
+                    Recipient.state == state.value,
+                    Recipient.zone_id == zone,
+                )
+                .limit(1)
+            )
+            if found is not None:
+                out.append(zone)
+                break
+    return out
+
+
 def set_campaign_fields(session: Session, campaign_id: int, **values: Any) -> None:
     session.execute(update(Campaign).where(Campaign.id == campaign_id).values(**values))
 
@@ -211,6 +232,9 @@ def export_rows(
                 Recipient.updated_at,
                 Recipient.cost_micros,
                 Recipient.cost_category,
+                Recipient.sent_at,
+                Recipient.delivered_at,
+                Recipient.read_at,
             )
             .where(Recipient.campaign_id == campaign_id, Recipient.id > last)
             .order_by(Recipient.id)
@@ -236,7 +260,8 @@ def mark_replied(session: Session, recipient_id: int, at: datetime) -> bool:
 def latest_recipient_for_phone(
     session: Session, sender_id: int, phone: str, since: datetime
 ) -> tuple[int, int] | None:
-    """The most recent recipient row this sender sent to ``phone`` since ``since``."""
+    """The most recent recipient row this sender sent to ``phone`` (its send started since
+    ``since``: a later status webhook moving ``updated_at`` does not stretch the window)."""
     row = session.execute(
         select(Recipient.id, Recipient.campaign_id)
         .join(Campaign, Campaign.id == Recipient.campaign_id)
@@ -244,7 +269,7 @@ def latest_recipient_for_phone(
             Campaign.sender_id == sender_id,
             Recipient.phone == phone,
             Recipient.wamid.is_not(None),
-            Recipient.updated_at >= since,
+            Recipient.send_started_at >= since,
         )
         .order_by(Recipient.id.desc())
         .limit(1)
@@ -272,14 +297,41 @@ def replies_query(campaign_id: int, recipient_id: int | None = None) -> Select[A
     return query
 
 
-def button_counts(session: Session, campaign_id: int) -> list[tuple[str, int]]:
+def button_counts(session: Session, campaign_id: int) -> list[tuple[str, str | None, int, int]]:
+    """Per tapped button (payload or id): a label it was shown with, the taps, and how many
+    recipients tapped it. One grouped read on the campaign's replies index."""
+    taps = func.count()
     rows = session.execute(
-        select(CampaignReply.button, func.count())
+        select(
+            CampaignReply.button,
+            func.max(CampaignReply.text),
+            taps,
+            func.count(func.distinct(CampaignReply.recipient_id)),
+        )
         .where(CampaignReply.campaign_id == campaign_id, CampaignReply.button.is_not(None))
         .group_by(CampaignReply.button)
-        .order_by(func.count().desc(), CampaignReply.button)
+        .order_by(taps.desc(), CampaignReply.button)
     )
-    return [(str(b), int(n)) for b, n in rows]
+    return [(str(b), label, int(n), int(people)) for b, label, n, people in rows]
+
+
+def get_reply(session: Session, campaign_id: int, reply_id: int) -> CampaignReply | None:
+    return session.scalar(
+        select(CampaignReply).where(
+            CampaignReply.id == reply_id, CampaignReply.campaign_id == campaign_id
+        )
+    )
+
+
+def last_reply_at(session: Session, sender_id: int, phone: str) -> datetime | None:
+    """When ``phone`` last wrote to this sender, among the replies linked to its campaigns."""
+    at: datetime | None = session.scalar(
+        select(func.max(CampaignReply.received_at))
+        .join(Recipient, Recipient.id == CampaignReply.recipient_id)
+        .join(Campaign, Campaign.id == Recipient.campaign_id)
+        .where(Campaign.sender_id == sender_id, Recipient.phone == phone)
+    )
+    return at
 
 
 def reply_rows(session: Session, campaign_id: int, batch: int = 1000) -> Iterator[CampaignReply]:
@@ -391,11 +443,18 @@ def sender_id_by_phone_number_id(session: Session, phone_number_id: str) -> int 
     return None if found is None else int(found)
 
 
-def recipient_by_wamid(session: Session, sender_id: int, wamid: str) -> tuple[int, int] | None:
+def recipient_by_wamid(
+    session: Session, sender_id: int, wamid: str, since: datetime
+) -> tuple[int, int] | None:
+    """The recipient this sender sent message ``wamid`` to, if that send started since ``since``."""
     row = session.execute(
         select(Recipient.id, Recipient.campaign_id)
         .join(Campaign, Campaign.id == Recipient.campaign_id)
-        .where(Recipient.wamid == wamid, Campaign.sender_id == sender_id)
+        .where(
+            Recipient.wamid == wamid,
+            Campaign.sender_id == sender_id,
+            Recipient.send_started_at >= since,
+        )
         .limit(1)
     ).first()
     return None if row is None else (int(row[0]), int(row[1]))
@@ -504,7 +563,7 @@ def running_ids(session: Session) -> list[int]:
 # What a retry copies of a recipient: its input (row, phone, values), never the first try's
 # outcome (state, attempts, wamid, errors, cost, reply). A column added later is an outcome
 # until it is listed here.
-RETRY_COPIED = ("workspace_id", "row_number", "phone", "raw_phone", "params")
+RETRY_COPIED = ("workspace_id", "row_number", "phone", "raw_phone", "zone_id", "params")
 
 
 def copy_for_retry(

@@ -104,6 +104,8 @@ def retry(
         quality_guard=parent.quality_guard,
         quality_guard_yellow=parent.quality_guard_yellow,
         auto_resume=parent.auto_resume,
+        send_window=parent.send_window,
+        zone_ids=list(parent.zone_ids),
         parent_campaign_id=parent.id,
         created_at=at,
         updated_at=at,

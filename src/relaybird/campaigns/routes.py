@@ -20,6 +20,7 @@ from relaybird.campaigns.schemas import (
     CampaignCreate,
     CampaignOut,
     CampaignPage,
+    CampaignPatch,
     CategoryCost,
     EstimateOut,
     HistoryItem,
@@ -31,6 +32,7 @@ from relaybird.campaigns.schemas import (
     RetryRequest,
     SenderCampaignCost,
     SenderCost,
+    SendWindowOut,
     TemplateOut,
     UploadSummary,
 )
@@ -65,6 +67,8 @@ def to_out(s: service.Summary) -> CampaignOut:
         quality_guard_yellow=c.quality_guard_yellow,
         auto_resume=c.auto_resume,
         waiting_reason=s.waiting_reason,
+        send_window=None if c.send_window is None else SendWindowOut.of(c.send_window),
+        next_window_at=s.next_window_at,
         counts=s.counts,
         total=c.total,
         failed=s.failed,
@@ -102,15 +106,17 @@ Cursor = Annotated[str | None, Query(description="`next_cursor` of the previous 
     "resume): a name + language the catalogue lacks, a template that is not sendable (its "
     "status and Meta's reason), a body parameter count that is not the template's, named "
     "parameters, or a header or button that needs a value is a 422 naming the problem. No "
-    "catalogue yet: the name is free text, checked by Meta at the first send.",
+    "catalogue yet: the name is free text, checked by Meta at the first send. `send_window` "
+    '(e.g. `{"start": "09:00", "end": "20:00", "days": ["MON", "TUE", '
+    '"WED", "THU", "FRI", "SAT"], "time_zone": "Europe/Prague"}`) sends '
+    "to each recipient only while the window is open in the recipient's own time zone.",
 )
 def create_campaign(
     body: CampaignCreate, principal: Admin, session: WriteSession, ctx: Ctx
 ) -> CampaignOut:
-    campaign = service.create(
-        session, principal.workspace_id, body, actor=principal.actor, at=ctx.clock.now()
-    )
-    return to_out(service.summaries(session, [campaign])[0])
+    now = ctx.clock.now()
+    campaign = service.create(session, principal.workspace_id, body, actor=principal.actor, at=now)
+    return to_out(service.summaries(session, [campaign], now=now)[0])
 
 
 @router.get(
@@ -120,10 +126,12 @@ def create_campaign(
     description="Campaigns of the workspace, oldest first, with their per-state counts.",
 )
 def list_campaigns(
-    principal: Viewer, session: ReadSession, cursor: Cursor = None, limit: Limit = 50
+    principal: Viewer, session: ReadSession, ctx: Ctx, cursor: Cursor = None, limit: Limit = 50
 ) -> CampaignPage:
     after = decode_cursor(cursor) if cursor else None
-    items, last = service.list_page(session, principal.workspace_id, after_id=after, limit=limit)
+    items, last = service.list_page(
+        session, principal.workspace_id, after_id=after, limit=limit, now=ctx.clock.now()
+    )
     return CampaignPage(
         items=[to_out(s) for s in items], next_cursor=encode_cursor(last) if last else None
     )
@@ -232,10 +240,38 @@ def _actual_out(a: costs.Actual) -> ActualOut:
     summary="A campaign with its per-state counts",
     description="`counts` lists every recipient state; it is read from counters kept with each "
     "move, so it costs the same at a million recipients. `waiting_reason` says why a RUNNING "
-    "campaign is not sending (e.g. the sender is RESTRICTED until a time).",
+    "campaign is not sending (e.g. the sender is RESTRICTED until a time, or `waiting for "
+    "send window` while the window is closed for every recipient left, with "
+    "`next_window_at`).",
 )
-def get_campaign(campaign_id: int, principal: Viewer, session: ReadSession) -> CampaignOut:
-    return to_out(service.summary(session, principal.workspace_id, campaign_id))
+def get_campaign(
+    campaign_id: int, principal: Viewer, session: ReadSession, ctx: Ctx
+) -> CampaignOut:
+    return to_out(
+        service.summary(session, principal.workspace_id, campaign_id, now=ctx.clock.now())
+    )
+
+
+@router.patch(
+    "/{campaign_id}",
+    response_model=CampaignOut,
+    summary="Change a campaign's send window",
+    description="Sets (`send_window`: an object, see Create a campaign) or clears "
+    "(`send_window`: null) the campaign's send window, before or while it runs (the next "
+    "claim follows it) or while it is paused; a COMPLETED or ENDED campaign answers 409. A "
+    "field left out stays as it is. A bad window (end not after start without `overnight`, an "
+    "unknown `time_zone`, no `days`, a time that is not HH:MM) is a 422 listing every problem, "
+    "and changes nothing.",
+)
+def patch_campaign(
+    campaign_id: int, body: CampaignPatch, principal: Admin, session: WriteSession, ctx: Ctx
+) -> CampaignOut:
+    now = ctx.clock.now()
+    ws = principal.workspace_id
+    if "send_window" in body.model_fields_set:
+        window = None if body.send_window is None else body.send_window.stored()
+        service.set_window(session, ws, campaign_id, window, at=now)
+    return to_out(service.summary(session, ws, campaign_id, now=now))
 
 
 def _lifecycle_route(event: str, summary: str, description: str) -> None:
@@ -251,7 +287,7 @@ def _lifecycle_route(event: str, summary: str, description: str) -> None:
         else:
             service.end(session, ws, campaign_id, actor=principal.actor, at=now)
             service.cancel_waiting(session, campaign_id, actor=principal.actor, at=now)
-        return to_out(service.summary(session, ws, campaign_id))
+        return to_out(service.summary(session, ws, campaign_id, now=now))
 
     handler.__name__ = f"{event}_campaign"
     router.post(
@@ -507,7 +543,9 @@ def remove_recipient(
 @router.get(
     "/{campaign_id}/export.csv",
     summary="Export the results as CSV",
-    description="One line per recipient: row, phone, state, attempts, wamid, error, reply. A "
+    description="One line per recipient: row, phone, state, attempts, wamid, error code and "
+    "title, invalid reason, reply, cost, and when it was sent (accepted by Meta), delivered and "
+    "read (`sent_at`, `delivered_at`, `read_at`, RFC 3339 UTC, empty when not reached). A "
     "cell a spreadsheet would run as a formula (starting with = + - @, a tab or a carriage "
     "return, other than a plain number such as an E.164 phone) is prefixed with `'` (OWASP CSV "
     "injection).",

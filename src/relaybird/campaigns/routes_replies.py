@@ -25,9 +25,10 @@ router = APIRouter(prefix="/campaigns", tags=["campaigns"])
     response_model=ReplyPage,
     summary="A campaign's replies",
     description="Inbound messages linked to its recipients (the message they quote, else the "
-    "latest recipient on that number sent within 7 days), oldest first; `recipient_id` "
-    "narrows to one recipient. Every reply is kept; the campaign's `reply_count` counts each "
-    "recipient's first.",
+    "latest recipient on that number; either sent within `RELAYBIRD_CAMPAIGN_REPLY_WINDOW`, "
+    "default 7 days, before the reply), oldest first; `recipient_id` narrows to one recipient. "
+    "Every reply is kept; the campaign's `reply_count` counts each recipient's first. Answer "
+    "one with `POST .../replies/{reply_id}/answer`.",
 )
 def list_replies(
     campaign_id: int,
@@ -53,13 +54,14 @@ def list_replies(
 @router.get(
     "/{campaign_id}/replies/buttons",
     response_model=list[ButtonCount],
-    summary="Quick-reply buttons tapped, counted per button",
+    summary="Buttons tapped in reply, counted per button",
+    description="Template quick-reply buttons (`type: button`, by `payload`) and interactive "
+    "reply buttons / list rows (`type: interactive`, by `id`) tapped in replies linked to the "
+    "campaign: per button its label, taps and distinct recipients, most tapped first. 404 for "
+    "a campaign of another workspace.",
 )
 def button_counts(campaign_id: int, principal: Viewer, session: ReadSession) -> list[ButtonCount]:
-    return [
-        ButtonCount(button=b, count=n)
-        for b, n in service.button_counts(session, principal.workspace_id, campaign_id)
-    ]
+    return service.button_counts(session, principal.workspace_id, campaign_id)
 
 
 @router.get(

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from relaybird.campaigns.transitions import CampaignState, RecipientState
+from relaybird.campaigns.windows import DAYS, Window, check
 from relaybird.templates.mapping import SlotMapping
 
 
@@ -67,6 +68,79 @@ class TemplateOut(BaseModel):
     columns: list[str] = Field(description="The upload columns the campaign reads.")
 
 
+class SendWindowIn(BaseModel):
+    """When recipients may be sent to, in each one's own time zone."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    start: str = Field(
+        min_length=1, max_length=5, description="Opens at this local time, HH:MM (00:00-23:59)."
+    )
+    end: str = Field(
+        min_length=1,
+        max_length=5,
+        description="Closes at this local time, HH:MM (24:00: midnight). Must come after "
+        "`start`, unless `overnight`.",
+    )
+    days: list[str] = Field(
+        default_factory=lambda: list(DAYS),
+        max_length=7,
+        description="The days it opens on (MON TUE WED THU FRI SAT SUN; default every day). An "
+        "overnight window belongs to the day it opens.",
+    )
+    time_zone: str = Field(
+        min_length=1,
+        max_length=64,
+        description="An IANA zone (e.g. Europe/Prague): the window's zone for recipients whose "
+        "own zone is not known (their number spans several zones, e.g. a mobile in Russia or "
+        "Australia, and the upload has no `timezone` column).",
+    )
+    overnight: bool = Field(
+        default=False,
+        description="The window runs past midnight: `end` before `start` (e.g. 20:00-08:00).",
+    )
+
+    @model_validator(mode="after")
+    def _valid(self) -> SendWindowIn:
+        self.days = [d.strip().upper() for d in self.days]
+        problems = check(self.start, self.end, self.days, self.time_zone, self.overnight)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def stored(self) -> dict[str, Any]:
+        return self.model_dump()
+
+
+class SendWindowOut(BaseModel):
+    start: str
+    end: str
+    days: list[str]
+    time_zone: str
+    overnight: bool
+    description: str = Field(description="The window in words.")
+
+    @classmethod
+    def of(cls, stored: dict[str, Any]) -> SendWindowOut:
+        return cls(
+            start=stored["start"],
+            end=stored["end"],
+            days=list(stored["days"]),
+            time_zone=stored["time_zone"],
+            overnight=bool(stored.get("overnight", False)),
+            description=Window.of(stored).describe(),
+        )
+
+
+SEND_WINDOW_HELP = (
+    "A send window: recipients are sent to only while it is open in their own time zone (the "
+    "upload's `timezone` column, else the zone their number implies, else the window's "
+    "`time_zone`); the others wait (INITIAL, not failed) and the campaign says `waiting for "
+    "send window` when none is open. Null: any time. A bad window is a 422 that changes "
+    "nothing."
+)
+
+
 class CampaignCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -90,6 +164,15 @@ class CampaignCreate(BaseModel):
         description="Resume by itself when Meta makes its template sendable again after the "
         "template's stop (PAUSED, ...) auto-paused it.",
     )
+    send_window: SendWindowIn | None = Field(default=None, description=SEND_WINDOW_HELP)
+
+
+class CampaignPatch(BaseModel):
+    """The fields a campaign may change after it is created (only those given change)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    send_window: SendWindowIn | None = Field(default=None, description=SEND_WINDOW_HELP)
 
 
 class CampaignOut(BaseModel):
@@ -105,7 +188,16 @@ class CampaignOut(BaseModel):
     quality_guard_yellow: bool
     auto_resume: bool
     waiting_reason: str | None = Field(
-        description="Why a RUNNING campaign is not sending right now (sender restricted, ...)."
+        description="Why a RUNNING campaign is not sending right now (sender restricted, "
+        "waiting for send window, ...)."
+    )
+    send_window: SendWindowOut | None = Field(
+        default=None, description="When its recipients may be sent to (None: any time)."
+    )
+    next_window_at: datetime | None = Field(
+        default=None,
+        description="A RUNNING campaign waiting for its send window: when the first zone with "
+        "recipients still to send opens.",
     )
     counts: dict[str, int] = Field(description="Recipients per state (every state listed).")
     total: int = Field(description="Recipients uploaded, invalid records included.")
@@ -115,7 +207,10 @@ class CampaignOut(BaseModel):
         "definition."
     )
     reply_count: int
-    reply_rate: float = Field(description="Recipients who replied / recipients sent to.")
+    reply_rate: float = Field(
+        description="Recipients who replied / recipients delivered (DELIVERED or READ); 0 before "
+        "any delivery. The rates are defined once: `GET /campaigns/{id}/analytics`."
+    )
     parent_campaign_id: int | None = Field(
         default=None, description="The campaign this one retries (`POST .../retry`), if any."
     )
@@ -213,8 +308,13 @@ class ReplyPage(BaseModel):
 
 
 class ButtonCount(BaseModel):
-    button: str
-    count: int
+    button: str = Field(
+        description="What the button sends back: a template quick reply's `payload`, an "
+        "interactive reply button's or list row's `id`."
+    )
+    label: str | None = Field(description="The text the button showed (its `text` / `title`).")
+    count: int = Field(description="Taps: every reply with this button.")
+    recipients: int = Field(description="Distinct recipients who tapped it.")
 
 
 class PreviewOut(BaseModel):
@@ -300,3 +400,71 @@ class SenderCost(BaseModel):
     rate_card: RateCardOut
     actual: ActualOut
     campaigns: list[SenderCampaignCost]
+
+
+class AnalyticsTotals(BaseModel):
+    recipients: int = Field(description="Every recipient of the campaign, invalid rows included.")
+    sent: int = Field(
+        description="Recipients Meta accepted: SENT, DELIVERED, READ or DELIVERY_FAILED (a "
+        "131026 reported after the accept makes it SENDING_FAILED: a failure, not a send)."
+    )
+    delivered: int = Field(description="DELIVERED or READ.")
+    read: int = Field(description="READ.")
+    replied: int = Field(description="Recipients who replied (their first reply counts).")
+    opted_out: int = Field(
+        description="Numbers sent this campaign that are on the suppression list by their own "
+        "doing (opt-out keyword, Meta's marketing stop, 131050) since that send; one that opted "
+        "in again no longer counts."
+    )
+    failed: int = Field(
+        description="Recipients in a failed final state (SENDING_FAILED, DELIVERY_FAILED, ERROR, "
+        "INVALID_RECORD): the `failed` of the campaign, the CLI and the dashboard."
+    )
+
+
+class AnalyticsRates(BaseModel):
+    delivery_rate: float | None = Field(description="delivered / sent; null before any send.")
+    read_rate: float | None = Field(description="read / delivered; null before any delivery.")
+    reply_rate: float | None = Field(description="replied / delivered.")
+    opt_out_rate: float | None = Field(description="opted_out / delivered.")
+    failure_rate: float | None = Field(description="failed / recipients.")
+
+
+class FailureRow(BaseModel):
+    state: RecipientState = Field(description="One of the failed states.")
+    error_code: int | None = Field(description="Meta's error code; null when there is none.")
+    title: str | None = Field(
+        description="Meta's title for the code as received (else relaybird's description of the "
+        "code; for rows without a code, what the state means)."
+    )
+    count: int
+
+
+class HourOut(BaseModel):
+    hour: datetime = Field(description="Start of the hour, in the series' time zone.")
+    sent: int = Field(description="Recipients first accepted by Meta in this hour.")
+    delivered: int = Field(description="Recipients first delivered (or read) in this hour.")
+    read: int = Field(description="Recipients read in this hour.")
+
+
+class SeriesOut(BaseModel):
+    time_zone: str = Field(description="IANA name: UTC, or the zone asked for.")
+    hours: list[HourOut] = Field(
+        description="Every hour from the first activity to the last (zeros included), at most "
+        "the first 744 (31 days)."
+    )
+    truncated: bool = Field(description="True when activity went on past those hours.")
+
+
+class AnalyticsOut(BaseModel):
+    campaign_id: int
+    state: CampaignState
+    totals: AnalyticsTotals
+    rates: AnalyticsRates
+    failures: list[FailureRow] = Field(
+        description="Failed recipients by state and error code, most first (at most 100 rows)."
+    )
+    series: list[SeriesOut] = Field(
+        description="Sends, deliveries and reads per hour: in UTC first, then in `time_zone` "
+        "when one was asked for."
+    )

@@ -15,8 +15,9 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from relaybird.campaigns import repository, templating
+from relaybird.campaigns.rates import Totals
 from relaybird.campaigns.recipients import move_recipient, move_recipients
-from relaybird.campaigns.schemas import CampaignCreate
+from relaybird.campaigns.schemas import ButtonCount, CampaignCreate
 from relaybird.campaigns.transitions import (
     ALLOWS_REMOVAL,
     CAMPAIGN,
@@ -27,16 +28,16 @@ from relaybird.campaigns.transitions import (
     RecipientEvent,
     RecipientState,
 )
+from relaybird.campaigns.windows import Window
 from relaybird.db.notify import DISPATCH, notify
 from relaybird.errors import Conflict, IllegalTransition, InvalidInput, NotFound, found
 from relaybird.events.transitions import Moved, apply_transition, history, record
 from relaybird.kit.pagination import Page, decode_key_cursor, encode_key_cursor, paginate
-from relaybird.kit.time import readable
+from relaybird.kit.time import readable, utcnow
 from relaybird.models import Campaign, CampaignReply, Recipient, Sender, Template, Transition
 from relaybird.templates import service as templates
 
 PENDING = (RecipientState.INITIAL, RecipientState.IN_PROGRESS, RecipientState.RETRY_SCHEDULED)
-REACHED = (RecipientState.SENT, RecipientState.DELIVERED, RecipientState.READ)
 # Senders in these statuses send nothing business-initiated; a RUNNING campaign on one waits.
 SENDER_WAITS = {
     "PENDING": "the sender is not registered yet (PENDING)",
@@ -44,8 +45,6 @@ SENDER_WAITS = {
     "BANNED": "the sender is BANNED",
     "RESTRICTED": "the sender reached its messaging limit (RESTRICTED)",
 }
-# How long after our message a recipient's inbound message counts as a reply to the campaign.
-REPLY_WINDOW = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -53,6 +52,22 @@ class Summary:
     campaign: Campaign
     counts: dict[str, int]
     waiting_reason: str | None
+    # A RUNNING campaign with a send window: the zones with recipients still to send, and when
+    # the first of them opens while none is open (the waiting state; the ETA counts it).
+    window_zones: tuple[int, ...] = ()
+    next_window_at: datetime | None = None
+
+    @property
+    def window(self) -> Window | None:
+        stored = self.campaign.send_window
+        return None if stored is None else Window.of(stored)
+
+    def sending_time(self, work: timedelta, now: datetime) -> timedelta:
+        """``work`` of sending, stretched by the closed hours of its send window."""
+        window = self.window
+        if window is None or not self.window_zones:
+            return work
+        return window.sending_time(self.window_zones, now, work)
 
     @property
     def failed_parts(self) -> dict[str, int]:
@@ -66,8 +81,8 @@ class Summary:
 
     @property
     def reply_rate(self) -> float:
-        reached = sum(self.counts.get(s, 0) for s in REACHED)
-        return round(self.campaign.reply_count / reached, 4) if reached else 0.0
+        """Replied / delivered (campaigns/rates.py); 0 before any delivery."""
+        return Totals.of(self.counts, replied=self.campaign.reply_count).reply_rate or 0.0
 
 
 def get(session: Session, workspace_id: int, campaign_id: int) -> Campaign:
@@ -123,6 +138,7 @@ def create(
         quality_guard=body.quality_guard,
         quality_guard_yellow=body.quality_guard_yellow,
         auto_resume=body.auto_resume,
+        send_window=None if body.send_window is None else body.send_window.stored(),
         created_at=at,
         updated_at=at,
     )
@@ -499,21 +515,69 @@ def remove_recipient(
     )
 
 
-def summaries(session: Session, campaigns: list[Campaign]) -> list[Summary]:
+def summaries(
+    session: Session, campaigns: list[Campaign], *, now: datetime | None = None
+) -> list[Summary]:
+    """``now``: the clock's time (a send window's state depends on it; default: the system's)."""
+    now = now or utcnow()
     all_counts = repository.counts(session, [c.id for c in campaigns])
     senders = repository.senders_by_id(session, [c.sender_id for c in campaigns])
     out = []
     for c in campaigns:
         counts = {s.value: all_counts[c.id].get(s.value, 0) for s in RecipientState}
         waiting = None
+        zones: tuple[int, ...] = ()
+        next_at = None
         if c.state == CampaignState.RUNNING:
             sender = senders.get(c.sender_id)
             if sender is not None and sender.status in SENDER_WAITS:
                 waiting = _sender_wait(sender)
+            if c.send_window is not None and (
+                counts[RecipientState.INITIAL] or counts[RecipientState.RETRY_SCHEDULED]
+            ):
+                zones, next_at = _window_wait(session, c, now)
+                if next_at is not None and waiting is None:
+                    waiting = f"waiting for send window (opens {readable(next_at)})"
         elif c.state == CampaignState.NOT_STARTED and c.start_at is not None:
             waiting = f"scheduled to start at {readable(c.start_at)}"
-        out.append(Summary(c, counts, waiting))
+        out.append(Summary(c, counts, waiting, zones, next_at))
     return out
+
+
+def _window_wait(
+    session: Session, campaign: Campaign, now: datetime
+) -> tuple[tuple[int, ...], datetime | None]:
+    """The zones with recipients left to send (an indexed probe per zone of the campaign),
+    and, when the window is closed in all of them, when the first opens."""
+    assert campaign.send_window is not None
+    window = Window.of(campaign.send_window)
+    zones = tuple(repository.pending_zones(session, campaign.id, campaign.zone_ids or [0]))
+    if not zones or window.open_zones(zones, now):
+        return zones, None
+    return zones, window.next_opening(zones, now)
+
+
+def set_window(
+    session: Session,
+    workspace_id: int,
+    campaign_id: int,
+    window: dict[str, object] | None,
+    *,
+    at: datetime,
+) -> Campaign:
+    """Set or clear a campaign's send window (any time before it is finished: a running
+    campaign's next claim follows the new window)."""
+    campaign = get(session, workspace_id, campaign_id)
+    if campaign.state in (CampaignState.COMPLETED, CampaignState.ENDED):
+        raise Conflict(
+            f"the campaign is {campaign.state}: its send window can no longer change",
+            campaign_state=campaign.state,
+        )
+    repository.set_campaign_fields(session, campaign_id, send_window=window, updated_at=at)
+    session.refresh(campaign)
+    if campaign.state == CampaignState.RUNNING:
+        notify(session, DISPATCH)
+    return campaign
 
 
 def _sender_wait(sender: Sender) -> str:
@@ -531,8 +595,10 @@ def _sender_wait(sender: Sender) -> str:
     return waiting
 
 
-def summary(session: Session, workspace_id: int, campaign_id: int) -> Summary:
-    return summaries(session, [get(session, workspace_id, campaign_id)])[0]
+def summary(
+    session: Session, workspace_id: int, campaign_id: int, *, now: datetime | None = None
+) -> Summary:
+    return summaries(session, [get(session, workspace_id, campaign_id)], now=now)[0]
 
 
 def recipient_history(
@@ -579,16 +645,19 @@ def record_reply(
     phone: str,
     at: datetime,
     *,
+    window: timedelta,
     quoted: str | None = None,
     message: InboundReply | None = None,
 ) -> int | None:
-    """An inbound message from ``phone`` to ``sender_id``: the recipient whose message it quotes
-    (``quoted`` wamid), else the latest one sent to that phone in the last 7 days, has replied;
-    the message is stored against it (``message``: every reply, once per wamid), and its first
-    reply counts for its campaign. Returns the campaign id, if any."""
-    found = repository.recipient_by_wamid(session, sender_id, quoted) if quoted else None
+    """An inbound message from ``phone`` to ``sender_id`` at ``at``: the recipient whose message
+    it quotes (``quoted`` wamid), else the latest one sent to that phone, has replied, if that
+    send started at most ``window`` before (the setting ``campaign_reply_window``; exactly
+    ``window`` still counts). The message is stored against it (``message``: every reply, once
+    per wamid), and its first reply counts for its campaign. Returns the campaign id, if any."""
+    since = at - window
+    found = repository.recipient_by_wamid(session, sender_id, quoted, since) if quoted else None
     if found is None:
-        found = repository.latest_recipient_for_phone(session, sender_id, phone, at - REPLY_WINDOW)
+        found = repository.latest_recipient_for_phone(session, sender_id, phone, since)
     if found is None:
         return None
     recipient_id, campaign_id = found
@@ -627,9 +696,13 @@ def replies_page(
     return paginate(session, query, CampaignReply.id, cursor=cursor, limit=limit)
 
 
-def button_counts(session: Session, workspace_id: int, campaign_id: int) -> list[tuple[str, int]]:
+def button_counts(session: Session, workspace_id: int, campaign_id: int) -> list[ButtonCount]:
+    """Per button tapped in reply to the campaign: its payload/id, label, taps, recipients."""
     get(session, workspace_id, campaign_id)
-    return repository.button_counts(session, campaign_id)
+    return [
+        ButtonCount(button=b, label=label, count=n, recipients=people)
+        for b, label, n, people in repository.button_counts(session, campaign_id)
+    ]
 
 
 def reply_rows(session: Session, campaign_id: int) -> Iterator[tuple[CampaignReply, str | None]]:
@@ -651,13 +724,18 @@ class InboundReply:
 
 
 def list_page(
-    session: Session, workspace_id: int, *, after_id: int | None, limit: int
+    session: Session,
+    workspace_id: int,
+    *,
+    after_id: int | None,
+    limit: int,
+    now: datetime | None = None,
 ) -> tuple[list[Summary], int | None]:
     """A page of campaigns with their summaries, and the last id when there is a next page."""
     rows = repository.list_campaigns(session, workspace_id, after_id=after_id, limit=limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
-    return summaries(session, rows), (rows[-1].id if more and rows else None)
+    return summaries(session, rows, now=now), (rows[-1].id if more and rows else None)
 
 
 def recipients_page(

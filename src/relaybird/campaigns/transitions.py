@@ -305,3 +305,20 @@ FAILED_STATES: tuple[RecipientState, ...] = (
     RecipientState.ERROR,
     RecipientState.INVALID_RECORD,
 )
+# The milestones of the analytics (campaigns/analytics.py), each a set no recipient ever leaves
+# except SENT_OR_LATER, left only for SENDING_FAILED (a 131026 `failed` webhook after Meta had
+# accepted the send: not on WhatsApp after all; it is then a failure, not a send).
+# "Sent" = Meta accepted it (it has a wamid), whatever came after; the dashboard's and the API's
+# "sent" everywhere.
+SENT_OR_LATER: frozenset[RecipientState] = frozenset(
+    {
+        RecipientState.SENT,
+        RecipientState.DELIVERED,
+        RecipientState.READ,
+        RecipientState.DELIVERY_FAILED,
+    }
+)
+DELIVERED_OR_LATER: frozenset[RecipientState] = frozenset(
+    {RecipientState.DELIVERED, RecipientState.READ}
+)
+READ_STATES: frozenset[RecipientState] = frozenset({RecipientState.READ})

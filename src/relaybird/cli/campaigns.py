@@ -23,9 +23,11 @@ from relaybird.campaigns.schemas import (
     HistoryItem,
     RecipientOut,
     RetryRequest,
+    SendWindowIn,
     TemplateSpec,
 )
 from relaybird.campaigns.transitions import RecipientState
+from relaybird.cli import campaign_analytics
 from relaybird.cli.common import (
     ACTOR,
     CliFailure,
@@ -50,6 +52,30 @@ RecipientArg = Annotated[
     int, typer.Argument(help="The recipient's id (`relaybird campaign recipients`).")
 ]
 
+WindowStart = Annotated[
+    str | None,
+    typer.Option(help="Send window: opens at this local time of each recipient (HH:MM)."),
+]
+WindowEnd = Annotated[
+    str | None, typer.Option(help="Send window: closes at this local time (HH:MM, 24:00).")
+]
+WindowDays = Annotated[
+    str | None,
+    typer.Option(
+        help="Send window: the days it opens, e.g. MON,TUE,WED,THU,FRI,SAT (default all)."
+    ),
+]
+WindowZone = Annotated[
+    str | None,
+    typer.Option(
+        help="Send window: its IANA zone (e.g. Europe/Prague), for recipients whose own zone "
+        "is unknown (their number spans several zones)."
+    ),
+]
+WindowOvernight = Annotated[
+    bool, typer.Option(help="Send window: it runs past midnight (end before start).")
+]
+
 
 def register() -> None:
     for name, fn in (
@@ -61,9 +87,11 @@ def register() -> None:
         ("resume", resume),
         ("end", end),
         ("retry", retry_),
+        ("window", window),
         ("show", show),
         ("preview", preview),
         ("export", export),
+        ("analytics", campaign_analytics.analytics),
         ("recipients", recipients),
         ("recipient", recipient),
         ("remove-recipient", remove_recipient),
@@ -106,6 +134,11 @@ def create(
         bool,
         typer.Option(help="Resume by itself when Meta un-pauses the template that paused it."),
     ] = False,
+    window_start: WindowStart = None,
+    window_end: WindowEnd = None,
+    window_days: WindowDays = None,
+    window_zone: WindowZone = None,
+    window_overnight: WindowOvernight = False,
     workspace: WorkspaceOpt = "default",
     json_out: JsonOpt = False,
 ) -> None:
@@ -135,15 +168,63 @@ def create(
         quality_guard=quality_guard,
         quality_guard_yellow=quality_guard_yellow,
         auto_resume=auto_resume,
+        send_window=_window(window_start, window_end, window_days, window_zone, window_overnight),
     )
     with ctx.db.write() as session:
         ws = auth.find_workspace(session, workspace)
-        campaign = service.create(session, ws.id, body, actor=ACTOR, at=ctx.clock.now())
-        out = to_out(service.summaries(session, [campaign])[0])
+        now = ctx.clock.now()
+        campaign = service.create(session, ws.id, body, actor=ACTOR, at=now)
+        out = to_out(service.summaries(session, [campaign], now=now)[0])
     if json_out:
         print_json(out)
         return
     console.print(f"campaign [bold]{campaign.id}[/] created (NOT_STARTED)")
+
+
+def _window(
+    start: str | None, end: str | None, days: str | None, zone: str | None, overnight: bool
+) -> SendWindowIn | None:
+    """The window the --window-* options describe; None when none is given."""
+    if start is None and end is None and days is None and zone is None and not overnight:
+        return None
+    if start is None or end is None or zone is None:
+        raise CliFailure(
+            "a send window needs --window-start, --window-end and --window-zone", code=2
+        )
+    picked = [d.strip() for d in days.split(",") if d.strip()] if days is not None else None
+    extra: dict[str, Any] = {} if picked is None else {"days": picked}
+    return SendWindowIn(start=start, end=end, time_zone=zone, overnight=overnight, **extra)
+
+
+@friendly
+def window(
+    campaign_id: IdArg,
+    start: WindowStart = None,
+    end: WindowEnd = None,
+    days: WindowDays = None,
+    zone: WindowZone = None,
+    overnight: WindowOvernight = False,
+    clear: Annotated[bool, typer.Option(help="Remove the send window (send at any time).")] = False,
+    workspace: WorkspaceOpt = "default",
+    json_out: JsonOpt = False,
+) -> None:
+    """Set (--start, --end, --zone, [--days], [--overnight]) or --clear a campaign's send
+    window: recipients are sent to only while it is open in their own time zone."""
+    ctx = context()
+    chosen = None if clear else _window(start, end, days, zone, overnight)
+    if chosen is None and not clear:
+        raise CliFailure("give the window (--start, --end, --zone) or --clear", code=2)
+    with ctx.db.write() as session:
+        ws = auth.find_workspace(session, workspace).id
+        now = ctx.clock.now()
+        stored = None if chosen is None else chosen.stored()
+        service.set_window(session, ws, campaign_id, stored, at=now)
+        out = to_out(service.summary(session, ws, campaign_id, now=now))
+    if json_out:
+        print_json(out)
+        return
+    said = out.send_window.description if out.send_window else "none (any time)"
+    console.print(f"campaign {campaign_id}: send window {said}")
 
 
 @friendly
@@ -315,7 +396,7 @@ def show(
 def _show(campaign_id: int, workspace: str, json_out: bool = False) -> None:
     with opened() as ctx, ctx.db.read() as session:
         ws = auth.find_workspace(session, workspace).id
-        s = service.summary(session, ws, campaign_id)
+        s = service.summary(session, ws, campaign_id, now=ctx.clock.now())
     if json_out:
         print_json(to_out(s))
         return
@@ -330,6 +411,8 @@ def _show(campaign_id: int, workspace: str, json_out: bool = False) -> None:
     note = s.waiting_reason or c.pause_reason
     if note:
         console.print(f"[yellow]{note}[/]")
+    if s.window is not None:
+        console.print(f"send window: {s.window.describe()}")
     console.print(f"replies: {c.reply_count:,} ({s.reply_rate:.1%})")
 
 
@@ -459,7 +542,8 @@ def export(
     out: Annotated[Path, typer.Option(help="CSV file to write.")] = Path("campaign.csv"),
     workspace: WorkspaceOpt = "default",
 ) -> None:
-    """Write every recipient with its state, wamid, error and reply to a CSV file."""
+    """Write every recipient with its state, wamid, error, reply, cost and its sent, delivered
+    and read times to a CSV file."""
     ctx = context()
     with ctx.db.read() as session:
         service.get(session, auth.find_workspace(session, workspace).id, campaign_id)

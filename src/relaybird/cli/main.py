@@ -10,6 +10,7 @@ from relaybird.cli import contacts as contacts_cli
 from relaybird.cli import demo as demo_cli
 from relaybird.cli import emails, events, helpfmt, keys, rooms, senders, server, status, users
 from relaybird.cli import inbox as inbox_cli
+from relaybird.cli import replies as replies_cli
 from relaybird.cli import simulator as simulator_cli
 from relaybird.cli import suppressions as suppressions_cli
 from relaybird.cli import templates as templates_cli
@@ -43,6 +44,7 @@ app.add_typer(emails.app, name="emails")
 app.add_typer(suppressions_cli.app, name="suppressions")
 demo_cli.register(app)
 campaigns_cli.register()
+replies_cli.register()
 
 
 def main() -> None:

@@ -5,14 +5,17 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy.orm import Session
 
 from relaybird.auth import service as auth
 from relaybird.campaigns import service as campaigns
+from relaybird.campaigns.service import Summary
 from relaybird.cli.common import console, context, friendly
 from relaybird.context import AppContext
 from relaybird.inbox import refusals
@@ -60,7 +63,7 @@ def status(workspace: WorkspaceOpt = "default") -> None:
         ws = auth.find_workspace(session, workspace)
         now = ctx.clock.now()
         health = ops.sender_health(session, now, ws.id)
-        active = ops.active_campaigns(session, ws.id)
+        active = ops.active_campaigns(session, ws.id, now=now)
         refused = refusals.recent(session, now)
     by_id = {h.sender.id: h for h in health}
     senders = Table(
@@ -106,7 +109,7 @@ def status(workspace: WorkspaceOpt = "default") -> None:
         c = summary.campaign
         p = ops.progress(summary)
         sender = by_id.get(c.sender_id)
-        left = ops.eta(p.pending, sender)
+        left = ops.campaign_eta(summary, sender, now)
         table.add_row(
             str(c.id),
             c.name,
@@ -138,6 +141,16 @@ def _duration(seconds: float) -> str:
     return f"{seconds // 86400}d{seconds % 86400 // 3600:02d}h"
 
 
+def _watched(
+    ctx: AppContext, session: Session, workspace_id: int, campaign_id: int
+) -> tuple[Summary, timedelta | None]:
+    """The campaign's summary and ETA (send window included) as of the clock's now."""
+    now = ctx.clock.now()
+    summary = campaigns.summary(session, workspace_id, campaign_id, now=now)
+    health = {h.sender.id: h for h in ops.sender_health(session, now, workspace_id)}
+    return summary, ops.campaign_eta(summary, health.get(summary.campaign.sender_id), now)
+
+
 @campaign_app.command("watch")
 @friendly
 def watch(
@@ -150,7 +163,7 @@ def watch(
     with _opened() as ctx:
         with ctx.db.read() as session:
             ws = auth.find_workspace(session, workspace)
-            summary = campaigns.summary(session, ws.id, campaign_id)
+            summary, left = _watched(ctx, session, ws.id, campaign_id)
         columns = (
             TextColumn("[bold]{task.description}"),
             BarColumn(),
@@ -175,10 +188,12 @@ def watch(
                 note = summary.waiting_reason or c.pause_reason
                 if note:
                     detail += f" · {note}"
+                if left is not None and c.state == "RUNNING":
+                    detail += f" · ETA {_duration(left.total_seconds())}"
                 bar.update(task, total=p.total or 1, completed=p.done, detail=detail)
                 if c.state in FINAL_CAMPAIGN_STATES:
                     break
                 time.sleep(interval)
                 with ctx.db.read() as session:
-                    summary = campaigns.summary(session, ws.id, campaign_id)
+                    summary, left = _watched(ctx, session, ws.id, campaign_id)
         console.print(f"campaign {campaign_id} is {summary.campaign.state}")

@@ -119,6 +119,44 @@ def create_contact(
     return contact
 
 
+def contact_for_reply(
+    session: Session, workspace_id: int, phone: str, *, owner_user_id: int, actor: str, at: datetime
+) -> Contact:
+    """The workspace's WhatsApp contact for ``phone`` (E.164), created with the phone alone
+    when there is none: a campaign recipient who wrote back and is being answered (relaybird
+    knows nothing else of them; a user may complete the profile later). Its first move is
+    ``created``: no status, as every WhatsApp contact until a room's welcome decides."""
+    existing = repository.duplicate(
+        session, workspace_id, Network.WHATSAPP.value, phone=phone, email=None
+    )
+    if existing is not None:
+        return existing
+    owner = _owner(session, workspace_id, owner_user_id)
+    try:
+        with session.begin_nested():
+            contact = repository.add_contact(
+                session,
+                workspace_id=workspace_id,
+                network=Network.WHATSAPP.value,
+                owner_user_id=owner.id,
+                status=None,
+                phone=phone,
+                created_at=at,
+                updated_at=at,
+            )
+    except IntegrityError:
+        # A concurrent answer created it first (the unique index decided): that one it is.
+        again = repository.duplicate(
+            session, workspace_id, Network.WHATSAPP.value, phone=phone, email=None
+        )
+        assert again is not None
+        return again
+    move_contact(
+        session, contact, ContactEvent.CREATED, actor, reason="answering a campaign reply", at=at
+    )
+    return contact
+
+
 def get_contact(session: Session, workspace_id: int, contact_id: int) -> Contact:
     return found(find_contact(session, workspace_id, contact_id), f"contact {contact_id}")
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 import asyncio
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from relaybird.api.deps import Ctx
-from relaybird.campaigns import retry, templating, uploads
+from relaybird.campaigns import analytics, export, retry, templating, uploads
 from relaybird.campaigns import service as campaigns
 from relaybird.campaigns.schemas import CampaignCreate, RetryRequest, TemplateSpec
 from relaybird.campaigns.transitions import ALLOWS_REMOVAL, RECIPIENT, RecipientState
@@ -50,7 +51,9 @@ def campaign_list(
 ) -> HTMLResponse:
     ws = sess.principal.workspace_id
     with ctx.db.read() as session:
-        items, last = campaigns.list_page(session, ws, after_id=after, limit=PAGE)
+        items, last = campaigns.list_page(
+            session, ws, after_id=after, limit=PAGE, now=ctx.clock.now()
+        )
         health = ops.sender_health(session, ctx.clock.now(), ws)
         refused = refusals.recent(session, ctx.clock.now())
         catalogue = [
@@ -172,9 +175,10 @@ def _lifecycle(ctx: AppContext, ws: int, campaign_id: int, action: str, actor: s
 
 def _live_values(ctx: AppContext, sess: DashboardSession, campaign_id: int) -> dict[str, Any]:
     ws = sess.principal.workspace_id
+    now = ctx.clock.now()
     with ctx.db.read() as session:
-        summary = campaigns.summary(session, ws, campaign_id)
-        health = {h.sender.id: h for h in ops.sender_health(session, ctx.clock.now(), ws)}.get(
+        summary = campaigns.summary(session, ws, campaign_id, now=now)
+        health = {h.sender.id: h for h in ops.sender_health(session, now, ws)}.get(
             summary.campaign.sender_id
         )
     progress = ops.progress(summary)
@@ -187,7 +191,7 @@ def _live_values(ctx: AppContext, sess: DashboardSession, campaign_id: int) -> d
         "sent": ops.sent(summary),
         "failed": ops.failed(summary),
         "failed_detail": ops.failed_detail(summary),
-        "eta": ops.eta(progress.pending, health) if running else None,
+        "eta": ops.campaign_eta(summary, health, now) if running else None,
         "states": STATES,
     }
 
@@ -202,9 +206,15 @@ def campaign_detail(
     phone: str | None = None,
     after: Annotated[str | None, Query(max_length=200)] = None,
     row: int | None = None,
+    time_zone: str | None = None,
 ) -> HTMLResponse:
     ws = sess.principal.workspace_id
     live = _live_values(ctx, sess, campaign_id)
+    try:
+        zone = analytics.zone_named(time_zone)
+        zone_problem = None
+    except InvalidInput as exc:
+        zone, zone_problem = None, exc.detail
     upload = uploads.latest(ctx, ws, campaign_id)
     with ctx.db.read() as session:
         try:
@@ -214,6 +224,7 @@ def campaign_detail(
     chosen = RecipientState(state) if state in STATES else None
     next_after: str | None = None
     with ctx.db.read() as session:
+        stats = analytics.campaign_analytics(session, ws, campaign_id, zone=zone)
         if phone and phone.strip():
             rows, next_after = campaigns.search_recipients(
                 session, ws, campaign_id, phone, state=chosen, cursor=after, limit=PAGE
@@ -243,6 +254,46 @@ def campaign_detail(
         upload=upload,
         preview=preview,
         preview_row=row,
+        stats=stats,
+        series=stats.series[-1],
+        hours=[(h.hour, h.sent, h.delivered, h.read) for h in stats.series[-1].hours],
+        time_zone=str(zone) if zone else "",
+        zone_problem=zone_problem,
+    )
+
+
+@router.get("/campaigns/{campaign_id}/analytics.csv")
+def analytics_csv(
+    sess: Session, ctx: Ctx, campaign_id: int, time_zone: str | None = None
+) -> Response:
+    """The per-hour series as CSV (the API's GET .../analytics.csv, for a dashboard session)."""
+    zone = analytics.zone_named(time_zone)
+    with ctx.db.read() as session:
+        stats = analytics.campaign_analytics(
+            session, sess.principal.workspace_id, campaign_id, zone=zone
+        )
+    name = f"campaign-{campaign_id}-hourly.csv"
+    return Response(
+        analytics.hourly_csv(stats),
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get("/campaigns/{campaign_id}/export.csv")
+def export_csv(sess: Session, ctx: Ctx, campaign_id: int) -> StreamingResponse:
+    """Every recipient with its state, times, error and cost (the API's GET .../export.csv)."""
+    with ctx.db.read() as session:
+        campaigns.get(session, sess.principal.workspace_id, campaign_id)
+
+    def body() -> Iterator[str]:
+        with ctx.db.read() as session:
+            yield from export.lines(session, campaign_id)
+
+    return StreamingResponse(
+        body(),
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="campaign-{campaign_id}.csv"'},
     )
 
 

@@ -141,3 +141,101 @@ def timeline(segments: Sequence[tuple[datetime, str]], start: datetime, end: dat
         f'aria-label="status timeline" height="14"><rect width="100" height="14" fill="#e8ebef"/>'
         f"{''.join(parts)}</svg>"
     )
+
+
+# The analytics series: one colour per milestone, the states' own (SENT, DELIVERED, READ).
+SERIES_COLORS = {"sent": "#5b7fd6", "delivered": "#2f9e6a", "read": "#17795a"}
+
+
+def rate_bars(rows: Sequence[tuple[str, int, float | None, str]]) -> Markup:
+    """One bar per rate on a 0-100 % scale: (name, count, rate or None, "of what")."""
+    row_h, label_w, width = 26, 110, 520
+    bar_w = width - label_w - 170
+    out = []
+    for i, (name, n, value, of) in enumerate(rows):
+        y = i * row_h
+        w = bar_w * max(0.0, min(1.0, value or 0.0))
+        shown = "–" if value is None else f"{value:.1%}"
+        label = escape(name)
+        out.append(
+            f'<text x="{label_w - 8}" y="{y + 17}" text-anchor="end" class="lbl">{label}</text>'
+            f'<rect x="{label_w}" y="{y + 5}" width="{bar_w}" height="16" rx="3" fill="#e8ebef"/>'
+            f'<rect x="{label_w}" y="{y + 5}" width="{w:.1f}" height="16" rx="3" '
+            f'fill="{SERIES_COLORS.get(name, "#4c8eda")}"/>'
+            f'<text x="{label_w + bar_w + 8}" y="{y + 17}" class="val" data-rate="{label}">'
+            f"{escape(shown)}</text>"
+            f'<text x="{label_w + bar_w + 62}" y="{y + 17}" class="lbl">{n:,} {escape(of)}</text>'
+        )
+    height = len(rows) * row_h + 4
+    return Markup(  # noqa: S704 (every interpolated label went through escape())
+        f'<svg class="bars" viewBox="0 0 {width} {height}" role="img" aria-label="rates">'
+        f"{''.join(out)}</svg>"
+    )
+
+
+def hourly(hours: Sequence[tuple[datetime, int, int, int]], zone: str) -> Markup:
+    """Sends, deliveries and reads per hour as three lines over a shared axis, with a legend,
+    the y-axis maximum, a label every few hours and a tooltip per hour."""
+    width, height, left, right, top, bottom = 640, 200, 44, 10, 12, 34
+    plot_w, plot_h = width - left - right, height - top - bottom
+    if not hours:
+        return Markup(  # noqa: S704 (constant text)
+            f'<svg class="hourly" viewBox="0 0 {width} 40" role="img" aria-label="per hour">'
+            '<text x="10" y="24" class="lbl">nothing sent yet</text></svg>'
+        )
+    peak = max(max(s, d, r) for _, s, d, r in hours) or 1
+    step = plot_w / max(len(hours) - 1, 1)
+
+    def xy(i: int, v: int) -> str:
+        return f"{left + i * step:.1f},{top + plot_h - plot_h * v / peak:.1f}"
+
+    parts = [
+        f'<line x1="{left}" y1="{top + plot_h}" x2="{width - right}" y2="{top + plot_h}" '
+        'stroke="#c9ced6"/>',
+        f'<line x1="{left}" y1="{top}" x2="{width - right}" y2="{top}" stroke="#eef0f3"/>',
+        f'<text x="{left - 6}" y="{top + 4}" text-anchor="end" class="lbl">{peak:,}</text>',
+        f'<text x="{left - 6}" y="{top + plot_h + 4}" text-anchor="end" class="lbl">0</text>',
+    ]
+    columns = {
+        "sent": [h[1] for h in hours],
+        "delivered": [h[2] for h in hours],
+        "read": [h[3] for h in hours],
+    }
+    for name, values in columns.items():
+        points = [xy(i, v) for i, v in enumerate(values)]
+        color = SERIES_COLORS[name]
+        if len(hours) <= 48:  # few hours: mark each (a single hour is only its marks)
+            for point in points:
+                cx, cy = point.split(",")
+                parts.append(f'<circle cx="{cx}" cy="{cy}" r="2.5" fill="{color}"/>')
+        parts.append(
+            f'<polyline points="{" ".join(points)}" fill="none" stroke="{color}" '
+            f'stroke-width="2" data-series="{name}" data-total="{sum(values)}"/>'
+        )
+    every = max(1, len(hours) // 8)
+    for i, (start, sent, delivered, read) in enumerate(hours):
+        x = left + i * step
+        tip = (
+            f"{start:%Y-%m-%d %H:%M} {zone}: sent {sent:,}, delivered {delivered:,}, read {read:,}"
+        )
+        parts.append(
+            f'<rect x="{x - step / 2:.1f}" y="{top}" width="{max(step, 1):.1f}" '
+            f'height="{plot_h}" fill="transparent"><title>{escape(tip)}</title></rect>'
+        )
+        if i % every == 0:
+            label = f"{start:%H:%M}" if i and start.hour else f"{start:%d %b %H:%M}"
+            parts.append(
+                f'<text x="{x:.1f}" y="{height - 18}" text-anchor="middle" class="lbl">'
+                f"{escape(label)}</text>"
+            )
+    legend_x = left
+    for name, color in SERIES_COLORS.items():
+        parts.append(
+            f'<rect x="{legend_x}" y="{height - 10}" width="10" height="10" fill="{color}"/>'
+            f'<text x="{legend_x + 14}" y="{height - 1}" class="lbl">{name}</text>'
+        )
+        legend_x += 90
+    return Markup(  # noqa: S704 (every interpolated label went through escape())
+        f'<svg class="hourly" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="sent, delivered and read per hour ({escape(zone)})">{"".join(parts)}</svg>'
+    )

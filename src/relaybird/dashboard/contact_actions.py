@@ -3,32 +3,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Form
+from fastapi import APIRouter
 from fastapi.responses import Response
 
 from relaybird.api.deps import Ctx
-from relaybird.auth.roles import Role
 from relaybird.contacts import service
 from relaybird.contacts.invitations import InviteSettings
-from relaybird.dashboard.session import DashboardSession, check_csrf
-from relaybird.dashboard.web import PREFIX, Session, back
-from relaybird.errors import AppError, Forbidden
+from relaybird.dashboard.web import PREFIX, AgentForm, back
+from relaybird.errors import AppError
 from relaybird.rooms import service as rooms
 
 router = APIRouter()
-
-
-def agent_with_csrf(sess: Session, csrf: Annotated[str, Form()] = "") -> DashboardSession:
-    if not check_csrf(sess, csrf):
-        raise Forbidden("the form expired or did not come from this dashboard; reload the page")
-    if not sess.principal.role.allows(Role.AGENT):
-        raise Forbidden("only agents and admins can change contacts")
-    return sess
-
-
-AgentForm = Annotated[DashboardSession, Depends(agent_with_csrf)]
 
 
 @router.post("/contacts/{contact_id}/resend-invite")

@@ -32,6 +32,11 @@ def pct(value: float | None) -> str:
     return "–" if value is None else f"{value:.0%}"
 
 
+def rate(value: float | None) -> str:
+    """A rate to one decimal (77.8 %); – when there is nothing to divide by."""
+    return "–" if value is None else f"{value:.1%}"
+
+
 def num(value: int | float | None) -> str:
     if value is None:
         return "–"

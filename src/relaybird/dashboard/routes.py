@@ -16,6 +16,7 @@ from relaybird.dashboard import (
     campaign_pages,
     contact_actions,
     network_pages,
+    reply_actions,
     sender_pages,
     user_pages,
 )
@@ -38,6 +39,7 @@ router.include_router(campaign_pages.router)
 router.include_router(sender_pages.router)
 router.include_router(network_pages.router)
 router.include_router(contact_actions.router)
+router.include_router(reply_actions.router)
 router.include_router(user_pages.router)
 
 # The root of the site opens the dashboard.

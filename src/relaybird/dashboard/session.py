@@ -38,6 +38,11 @@ class DashboardSession:
     def is_admin(self) -> bool:
         return self.principal.role.allows(Role.ADMIN)
 
+    @property
+    def is_agent(self) -> bool:
+        """Agents and admins: they may change contacts and answer replies."""
+        return self.principal.role.allows(Role.AGENT)
+
 
 def _secret(ctx: AppContext) -> str:
     configured = ctx.settings.session_secret.get_secret_value()

@@ -43,16 +43,28 @@ def current(request: Request, ctx: Ctx) -> DashboardSession:
 Session = Annotated[DashboardSession, Depends(current)]
 
 
-def admin_with_csrf(sess: Session, csrf: Annotated[str, Form()] = "") -> DashboardSession:
-    """Every dashboard form posts ``csrf``; admin-only actions also need the admin role."""
+def _form_of(sess: DashboardSession, csrf: str, role: Role, who: str) -> DashboardSession:
     if not check_csrf(sess, csrf):
         raise Forbidden("the form expired or did not come from this dashboard; reload the page")
-    if not sess.principal.role.allows(Role.ADMIN):
-        raise Forbidden("only admins can do this")
+    if not sess.principal.role.allows(role):
+        raise Forbidden(f"only {who} can do this")
     return sess
 
 
+def admin_with_csrf(sess: Session, csrf: Annotated[str, Form()] = "") -> DashboardSession:
+    """Every dashboard form posts ``csrf``; admin-only actions also need the admin role."""
+    return _form_of(sess, csrf, Role.ADMIN, "admins")
+
+
 AdminForm = Annotated[DashboardSession, Depends(admin_with_csrf)]
+
+
+def agent_with_csrf(sess: Session, csrf: Annotated[str, Form()] = "") -> DashboardSession:
+    """Forms agents may post too (contacts, answers to replies)."""
+    return _form_of(sess, csrf, Role.AGENT, "agents and admins")
+
+
+AgentForm = Annotated[DashboardSession, Depends(agent_with_csrf)]
 
 
 def render(

@@ -8,17 +8,21 @@ ones move to IN_PROGRESS with a lease. Recipients left out stay exactly as they 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from sqlalchemy.orm import Session
 
 from relaybird.campaigns import templating
 from relaybird.campaigns.recipients import move_recipients
 from relaybird.campaigns.transitions import RecipientEvent, RecipientState
+from relaybird.campaigns.windows import Window
 from relaybird.dispatcher import repository
 from relaybird.dispatcher.suppressed import skip_suppressed
+from relaybird.kit.zones import CAMPAIGN_ZONE
 from relaybird.models import Campaign, Recipient
 from relaybird.senders import admission
 from relaybird.templates.builder import SendPlan
@@ -58,6 +62,9 @@ class Claim:
     at_limit: bool = False
     # RUNNING campaigns seen (even with nothing due), for completion checks.
     campaign_ids: list[int] = field(default_factory=list)
+    # Every campaign seen has a send window and nothing due in its zones open now: what is
+    # left waits for a zone to open (or a retry's time), so the runner asks again less often.
+    windows_closed: bool = False
 
 
 def claim(
@@ -77,12 +84,19 @@ def claim(
         campaigns.extend(repository.running_campaigns(session, sender_id, exclude))
         rows: list[repository.Due] = []
         only = turn.only(Recipient.phone)
+        closed = 0
         for campaign in campaigns:
             if len(rows) >= limit:
                 break
-            found = repository.due_recipients(
-                session, campaign.id, turn.now, limit - len(rows), only
+            zones = open_zones(campaign, turn.now)
+            found = (
+                []
+                if zones == []
+                else repository.due_recipients(
+                    session, campaign.id, turn.now, limit - len(rows), only, zones
+                )
             )
+            closed += zones is not None and not found
             if found:
                 out.templates[campaign.id] = Template(
                     campaign.id,
@@ -91,6 +105,7 @@ def claim(
                     templating.plan_of(session, campaign),
                 )
             rows.extend(found)
+        out.windows_closed = bool(campaigns) and closed == len(campaigns)
         # Opted out since the upload (issue 15): REMOVED here, before they could take room.
         return skip_suppressed(session, turn.sender, campaigns, rows, turn.now)
 
@@ -110,6 +125,23 @@ def claim(
     if not out.items:
         out.idle_reason = admitted.reason or "nothing due"
     return out
+
+
+def open_zones(campaign: Campaign, now: datetime) -> list[int] | None:
+    """The zones of ``campaign``'s recipients whose send window is open ``now`` (a few dozen
+    zone checks, whatever the number of recipients); None: no window, any zone. Worked out once
+    a minute per window and zones: a window opens and closes on whole minutes, and so do the
+    zones' offsets, so the answer holds for the whole UTC minute."""
+    if campaign.send_window is None:
+        return None
+    key = json.dumps(campaign.send_window, sort_keys=True)
+    zones = tuple(campaign.zone_ids or [CAMPAIGN_ZONE])
+    return list(_open_zones(key, zones, now.replace(second=0, microsecond=0)))
+
+
+@lru_cache(maxsize=256)
+def _open_zones(window: str, zones: tuple[int, ...], minute: datetime) -> tuple[int, ...]:
+    return tuple(Window.of(json.loads(window)).open_zones(zones, minute))
 
 
 def _take(

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from relaybird.campaigns import service as campaigns
@@ -28,7 +29,7 @@ from relaybird.campaigns.transitions import RecipientEvent, RecipientState
 from relaybird.dispatcher import repository
 from relaybird.dispatcher.outcomes import Decision, Outcome, SendPolicy, decide
 from relaybird.errors import IllegalTransition
-from relaybird.models import Recipient
+from relaybird.models import Campaign, Recipient
 from relaybird.senders import service as senders
 
 RELEASE_REASON = "put back untouched: the campaign or sender stopped"
@@ -44,19 +45,27 @@ def record(
     now: datetime,
     policy: SendPolicy,
     pauses: dict[int, str] | None = None,
+    on_template: frozenset[int] = frozenset(),
     sender_stop: int | None = None,
     rng: random.Random | None = None,
 ) -> set[int]:
     """Write every outcome and the auto-pauses (``pauses``: campaign → reason, template-stop
-    errors); ``sender_stop``: the sender whose send errors say it cannot send (its status moves;
-    its campaigns wait). Returns the campaigns touched."""
+    errors; ``on_template``: those of them Meta stopped by stopping their template, whose pause
+    names it so that Meta making it sendable again resumes them); ``sender_stop``: the sender
+    whose send errors say it cannot send (its status moves; its campaigns wait). Returns the
+    campaigns touched."""
     write(session, [decide(o, policy, rng) for o in outcomes], now=now)
     if sender_stop is not None:
         _sender_effect(session, sender_stop, outcomes, now)
     for campaign_id, reason in (pauses or {}).items():
         # Already paused by an admin or ended meanwhile: the reason changes nothing then.
         with contextlib.suppress(IllegalTransition):
-            campaigns.auto_pause(session, campaign_id, reason, at=now)
+            template_id = (
+                session.scalar(select(Campaign.template_id).where(Campaign.id == campaign_id))
+                if campaign_id in on_template
+                else None
+            )
+            campaigns.auto_pause(session, campaign_id, reason, at=now, template_id=template_id)
     touched = {o.item.campaign_id for o in outcomes}
     for campaign_id in touched:
         campaigns.complete_if_done(session, campaign_id, at=now)

@@ -68,12 +68,18 @@ def due_recipients(
     now: datetime,
     limit: int,
     only: ColumnElement[bool] | None = None,
+    zones: Sequence[int] | None = None,
 ) -> list[Due]:
     """Due retries first, then never-tried ones. No ORDER BY: the claim index
-    (campaign_id, state, next_attempt_at) already yields rows in that order, and sorting a
-    million INITIAL rows by id would cost more than the claim. ``only``: a further condition
-    (the recipients that cost no room, for a number at its limit)."""
+    (campaign_id, state, zone_id, next_attempt_at) yields a campaign's rows of one state zone
+    by zone, each zone's in file order, and sorting a million INITIAL rows by id would cost
+    more than the claim. ``only``: a further condition
+    (the recipients that cost no room, for a number at its limit). ``zones``: a campaign with a
+    send window: only recipients of these zones (those open now), sought zone by zone in
+    the same index."""
     extra = [] if only is None else [only]
+    if zones is not None:
+        extra.append(Recipient.zone_id.in_(list(zones)))
     rows = [
         _due(r)
         for r in session.execute(
@@ -106,8 +112,9 @@ def due_recipients(
 def mark_started(session: Session, ids: Sequence[int], now: datetime) -> set[int]:
     """These claimed sends start now (crash recovery judges only started ones "outcome
     unknown"), except those whose campaign is no longer RUNNING (paused by an admin or by a
-    template webhook, ended, since the claim): their ids are returned, not started, for the
-    dispatcher to give back untouched."""
+    template webhook, ended, since the claim) and those crash recovery took back (no longer
+    IN_PROGRESS): their ids are returned, not started, for the dispatcher to give back
+    untouched."""
     if not ids:
         return set()
     stopped = set(
@@ -119,12 +126,18 @@ def mark_started(session: Session, ids: Sequence[int], now: datetime) -> set[int
     )
     go = [i for i in ids if i not in stopped]
     if go:
-        session.execute(
-            update(Recipient)
-            .where(Recipient.id.in_(go), Recipient.state == RecipientState.IN_PROGRESS.value)
-            .values(send_started_at=now),
-            execution_options={"synchronize_session": False},
+        started = set(
+            session.scalars(
+                update(Recipient)
+                .where(Recipient.id.in_(go), Recipient.state == RecipientState.IN_PROGRESS.value)
+                .values(send_started_at=now)
+                .returning(Recipient.id),
+                execution_options={"synchronize_session": False},
+            )
         )
+        # Not IN_PROGRESS any more: its lease ran out before it started (a stalled process)
+        # and crash recovery put it back for another claim. Sending it now would send it twice.
+        stopped |= set(go) - started
     return stopped
 
 

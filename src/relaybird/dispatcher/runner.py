@@ -48,6 +48,7 @@ from relaybird.providers.port import (
     SendResult,
     TemplateMessage,
 )
+from relaybird.providers.whatsapp.errors import TEMPLATE_STATE_CODES
 from relaybird.templates.builder import SlotValueError
 
 log = logging.getLogger("relaybird.dispatcher")
@@ -173,7 +174,9 @@ class SenderRunner:
                     return
             else:
                 idle_since = None
-            idle = self.tuning.at_limit_poll if got.at_limit else self.tuning.idle_poll
+            # At the limit, or every campaign outside its send window: ask again less often.
+            slow = got.at_limit or got.windows_closed
+            idle = self.tuning.at_limit_poll if slow else self.tuning.idle_poll
             await self._sleep(stop, idle if self.inflight == 0 else 0.02)
 
     def _grow_workers(self, workers: list[asyncio.Task[None]], rate: int) -> None:
@@ -309,7 +312,9 @@ class SenderRunner:
             if error.kind == ErrorKind.SENDER_STOP:
                 if self.stops.sender_stopped(reason, now_m):
                     log.warning("sender %s stopped: %s", self.sender_id, reason)
-            elif self.stops.campaign_stopped(work.item.campaign_id, reason, now_m):
+            elif self.stops.campaign_stopped(
+                work.item.campaign_id, reason, now_m, on_template=error.code in TEMPLATE_STATE_CODES
+            ):
                 log.warning("campaign %s stopped: %s", work.item.campaign_id, reason)
         elif self.pace.failed(error, started):
             # Throttled, a sender-wide outage, or a burst of one-off failures: every worker
@@ -365,6 +370,7 @@ class SenderRunner:
                 now=self.ctx.clock.now(),
                 policy=self.policy,
                 pauses=stops.pauses,
+                on_template=stops.on_template,
                 sender_stop=self.sender_id if stops.sender else None,
                 rng=self.rng,
             )

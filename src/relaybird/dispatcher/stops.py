@@ -16,19 +16,30 @@ from dataclasses import dataclass, field
 class Unwritten:
     pauses: dict[int, str] = field(default_factory=dict)  # campaign → reason
     sender: str | None = None  # why the sender cannot send
+    # Campaigns stopped because Meta paused, disabled or withdrew their template: their
+    # auto-pause names the template, so Meta making it sendable again resumes them (auto_resume).
+    on_template: frozenset[int] = frozenset()
 
 
 class Stops:
     def __init__(self) -> None:
         self._pauses: dict[int, str] = {}  # campaign → reason, its auto-pause not written yet
+        self._on_template: set[int] = set()  # of those, stopped by the template's state at Meta
         self._marks: dict[int, float] = {}  # campaign → when it stopped
         self._sender: str | None = None
         self._sender_mark: float | None = None
 
-    def campaign_stopped(self, campaign_id: int, reason: str, at: float) -> bool:
-        """A template-stop error; True when it is news (not already waiting to be written)."""
+    def campaign_stopped(
+        self, campaign_id: int, reason: str, at: float, *, on_template: bool = False
+    ) -> bool:
+        """A template-stop error; True when it is news (not already waiting to be written).
+        ``on_template``: the error says Meta stopped the template itself (paused, disabled)."""
         news = campaign_id not in self._pauses
         self._pauses[campaign_id] = reason
+        if on_template:
+            self._on_template.add(campaign_id)
+        else:
+            self._on_template.discard(campaign_id)
         self._marks[campaign_id] = at
         return news
 
@@ -59,12 +70,13 @@ class Stops:
         return self._sender is not None
 
     def unwritten(self) -> Unwritten:
-        return Unwritten(dict(self._pauses), self._sender)
+        return Unwritten(dict(self._pauses), self._sender, frozenset(self._on_template))
 
     def written(self, done: Unwritten) -> None:
         """``done`` is committed; a stop seen again meanwhile (another reason) stays."""
         for campaign_id, reason in done.pauses.items():
             if self._pauses.get(campaign_id) == reason:
                 del self._pauses[campaign_id]
+                self._on_template.discard(campaign_id)
         if done.sender is not None and self._sender == done.sender:
             self._sender = None

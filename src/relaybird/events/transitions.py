@@ -17,7 +17,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, literal_column, select, update
 from sqlalchemy.orm import Session
 
 from relaybird.db.after_commit import log_after_commit
@@ -161,7 +161,7 @@ def move_many(
     machine.resolve(source, event, target, explicit=True)
     col = getattr(model, machine.state_field)
     id_col = model.id  # type: ignore[attr-defined]
-    guard = col.is_(None) if source is None else col == str(source)
+    guard = col.is_(None) if source is None else _unindexed(col) == str(source)
     stmt = (
         update(model)
         .where(id_col.in_(list(ids)), guard, *extra_where)
@@ -182,6 +182,16 @@ def move_many(
         at=at,
     )
     return moved
+
+
+def _unindexed(col: Any) -> Any:
+    """``col`` as an expression no planner looks up in an index (``col || ''``).
+
+    Without statistics (SQLite never has them unless ANALYZE ran; PostgreSQL until autovacuum
+    analyses a freshly filled table) both guess that ``state = ?`` matches a handful of rows, so
+    they walk an index led by the state column — every SENT recipient of every campaign,
+    hundreds of thousands — instead of the batch's ids. The ids drive; the state is a filter."""
+    return col.op("||")(literal_column("''"))
 
 
 _HISTORY_COLUMNS = (

@@ -5,6 +5,7 @@ from relaybird.models.api_key import ApiKey
 from relaybird.models.base import Base
 from relaybird.models.campaign import (
     Campaign,
+    CampaignActivity,
     CampaignCount,
     CampaignReply,
     Recipient,
@@ -29,6 +30,7 @@ __all__ = [
     "Base",
     "BlockedNumber",
     "Campaign",
+    "CampaignActivity",
     "CampaignCount",
     "CampaignReply",
     "Connector",

@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, text
+from sqlalchemy import BigInteger, ForeignKey, Index, SmallInteger, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from relaybird.db.types import BigId, StringEnum
@@ -83,6 +83,12 @@ class Campaign(IdMixin, TimestampMixin, Base):
     parent_campaign_id: Mapped[int | None] = mapped_column(
         BigId, ForeignKey("campaigns.id", ondelete="SET NULL"), index=True
     )
+    # When recipients may be sent to, in each one's own time zone (campaigns/windows.py
+    # ``Window``: start, end, days, time_zone, overnight); None: any time.
+    send_window: Mapped[dict[str, Any] | None] = mapped_column(Json)
+    # The zones (kit/zones.py ids) its recipients were imported in, sorted: the few a claim
+    # checks against the window (0: the window's own zone).
+    zone_ids: Mapped[list[int]] = mapped_column(Json, default=list)
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
 
@@ -100,13 +106,38 @@ class CampaignCount(Base):
     count: Mapped[int] = mapped_column(default=0)
 
 
+class CampaignActivity(Base):
+    """Per quarter-hour (UTC) of a campaign: how many of its recipients were sent (Meta accepted
+    them), delivered and read in it. Moved in the same transaction as each recipient (like
+    campaign_counts), so the per-hour series at a million recipients reads a few hundred rows.
+    Quarter hours, not hours: every time zone's offset is a multiple of 15 minutes, so the
+    series folds exactly into the hours of any zone (India, Nepal, Chatham...)."""
+
+    __tablename__ = "campaign_activity"
+
+    campaign_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True
+    )
+    bucket: Mapped[datetime] = mapped_column(primary_key=True)
+    sent: Mapped[int] = mapped_column(default=0)
+    delivered: Mapped[int] = mapped_column(default=0)
+    read: Mapped[int] = mapped_column(default=0)
+
+
+# The failed states (campaigns/transitions.FAILED_STATES; a test keeps the two equal), as the
+# partial index ix_recipients_failed and the analytics query over it say them.
+FAILED_WHERE = "state IN ('SENDING_FAILED', 'DELIVERY_FAILED', 'ERROR', 'INVALID_RECORD')"
+
+
 class Recipient(IdMixin, Base):
     """One row of an uploaded list: its own state, attempts and provider message id."""
 
     __tablename__ = "recipients"
     __table_args__ = (
-        # The dispatcher's claim: due recipients of a campaign by state and time.
-        Index("ix_recipients_claim", "campaign_id", "state", "next_attempt_at"),
+        # The dispatcher's claim: due recipients of a campaign by state, zone (a send window
+        # claims the zones open now: zone_id IN (...)) and time. One index for both kinds of
+        # campaign, so a recipient's every move maintains no more indexes than before windows.
+        Index("ix_recipients_claim", "campaign_id", "state", "zone_id", "next_attempt_at"),
         # The duplicate check of an import, and the recipients list by phone prefix (keyset
         # on phone, id).
         Index("ix_recipients_campaign_phone", "campaign_id", "phone"),
@@ -128,6 +159,16 @@ class Recipient(IdMixin, Base):
             sqlite_where=text("lease_expires_at IS NOT NULL"),
             postgresql_where=text("lease_expires_at IS NOT NULL"),
         ),
+        # The analytics' failures by error code: only the failed rows (FAILED_STATES), and
+        # covering, so a million-row campaign's GROUP BY reads a small index, not the table.
+        Index(
+            "ix_recipients_failed",
+            "campaign_id",
+            "state",
+            "error_code",
+            sqlite_where=text(FAILED_WHERE),
+            postgresql_where=text(FAILED_WHERE),
+        ),
     )
 
     workspace_id: Mapped[int] = mapped_column(BigId, ForeignKey("workspaces.id"))
@@ -136,6 +177,8 @@ class Recipient(IdMixin, Base):
     # E.164; None for an INVALID_RECORD whose phone could not be read.
     phone: Mapped[str | None] = mapped_column(String(20))
     raw_phone: Mapped[str | None] = mapped_column(String(64))
+    # Its time zone (kit/zones.py: 0 = the campaign window's zone), resolved once at import.
+    zone_id: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
     params: Mapped[list[str]] = mapped_column(Json, default=list)
     state: Mapped[RecipientState] = mapped_column(StringEnum(RecipientState, 24))
     attempts: Mapped[int] = mapped_column(default=0)
@@ -149,6 +192,12 @@ class Recipient(IdMixin, Base):
     error_title: Mapped[str | None] = mapped_column(Text)
     invalid_reason: Mapped[str | None] = mapped_column(Text)
     replied_at: Mapped[datetime | None]
+    # When it first reached sent-or-later (Meta accepted it), delivered-or-later, and READ
+    # (campaigns/activity.py sets them with every move; the per-quarter-hour counters of
+    # campaign_activity count exactly these).
+    sent_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
+    read_at: Mapped[datetime | None]
     # What Meta bills for it, by the rate card, from its status webhooks' ``pricing``: millionths
     # of the card's currency (0: free, e.g. free_entry_point), and Meta's pricing category.
     cost_micros: Mapped[int | None] = mapped_column(BigInteger)

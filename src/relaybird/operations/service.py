@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from relaybird.campaigns import service as campaigns
 from relaybird.campaigns.service import Summary
-from relaybird.campaigns.transitions import RecipientState
+from relaybird.campaigns.transitions import SENT_OR_LATER, RecipientState
 from relaybird.errors import NotFound
 from relaybird.inbox import refusals
 from relaybird.models import Sender, Transition
@@ -19,13 +19,8 @@ from relaybird.senders.tiers import capacity
 from relaybird.senders.transitions import MessagingLimit
 
 WINDOW = timedelta(hours=24)
-# A send the provider accepted, whatever happened to it afterwards.
-ACCEPTED = (
-    RecipientState.SENT,
-    RecipientState.DELIVERED,
-    RecipientState.READ,
-    RecipientState.DELIVERY_FAILED,
-)
+# A send the provider accepted, whatever happened to it afterwards (campaigns.transitions).
+ACCEPTED = tuple(s for s in RecipientState if s in SENT_OR_LATER)
 REFUSED = (RecipientState.SENDING_FAILED, RecipientState.ERROR)
 ACTIVE_CAMPAIGN_STATES = ("RUNNING", "PAUSED")
 
@@ -101,10 +96,12 @@ def snapshot(session: Session, now: datetime) -> Snapshot:
     )
 
 
-def active_campaigns(session: Session, workspace_id: int | None = None) -> list[Summary]:
+def active_campaigns(
+    session: Session, workspace_id: int | None = None, *, now: datetime | None = None
+) -> list[Summary]:
     """RUNNING and PAUSED campaigns with their counters and waiting reasons."""
     return campaigns.summaries(
-        session, repo.campaigns_in(session, ACTIVE_CAMPAIGN_STATES, workspace_id)
+        session, repo.campaigns_in(session, ACTIVE_CAMPAIGN_STATES, workspace_id), now=now
     )
 
 
@@ -156,6 +153,13 @@ def eta(pending: int, health: SenderHealth | None) -> timedelta | None:
         return sending
     windows = -(-(pending - room) // health.capacity)  # ceil
     return sending + WINDOW * windows
+
+
+def campaign_eta(summary: Summary, health: SenderHealth | None, now: datetime) -> timedelta | None:
+    """``eta`` of the campaign's pending recipients, with the hours its send window is closed
+    added (the wait until it opens, and every closed stretch the sending runs into)."""
+    left = eta(progress(summary).pending, health)
+    return None if left is None else summary.sending_time(left, now)
 
 
 def sent(summary: Summary) -> int:

@@ -35,7 +35,9 @@ def register(registry: Registry) -> None:
     registry.on(InboundMessage, on_inbound)
 
 
-def _ours(session: Session, event: MessageStatus) -> tuple[bool, RoomMessage | None]:
+def _ours(
+    session: Session, event: MessageStatus, by_wamid: dict[str, RoomMessage]
+) -> tuple[bool, RoomMessage | None]:
     data = event.callback_data or ""
     if data.startswith("m:"):
         try:
@@ -44,7 +46,7 @@ def _ours(session: Session, event: MessageStatus) -> tuple[bool, RoomMessage | N
             return True, None
     if data:
         return False, None
-    found = repository.message_by_wamid(session, event.wamid)
+    found = by_wamid.get(event.wamid)
     return found is not None, found
 
 
@@ -71,8 +73,13 @@ def on_statuses(
     session: Session, events: Sequence[MessageStatus], ctx: ApplyContext
 ) -> list[MessageStatus]:
     unmatched: list[MessageStatus] = []
+    # Statuses without callback data are matched by wamid: one query for the batch (most are
+    # campaign statuses, which no room message has).
+    by_wamid = repository.out_messages_by_wamid(
+        session, [e.wamid for e in events if not e.callback_data and e.wamid]
+    )
     for event in events:
-        mine, message = _ours(session, event)
+        mine, message = _ours(session, event, by_wamid)
         if not mine:
             unmatched.append(event)
             continue
@@ -82,6 +89,8 @@ def on_statuses(
             continue
         if event.wamid:
             repository.set_wamid(session, message.id, event.wamid)
+            # A later status of this batch without callback data finds it, as a lookup would.
+            by_wamid.setdefault(event.wamid, message)
         code = event.error_code
         title = event.errors[0].title if event.errors else None
         messages.apply_status(
@@ -126,7 +135,7 @@ def on_inbound(session: Session, events: Sequence[InboundMessage], ctx: ApplyCon
                         room,
                         contact,
                         wamid=event.wamid,
-                        kind="TEXT" if event.type == "text" else event.type.upper()[:16],
+                        kind=messages.inbound_kind(event.type),
                         text=event.text,
                         held=False,
                         actor=ACTOR,

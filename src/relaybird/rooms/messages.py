@@ -48,6 +48,11 @@ class Template:
     body_params: tuple[str, ...] = ()
 
 
+def inbound_kind(whatsapp_type: str) -> str:
+    """A room message's kind for an inbound WhatsApp message of this type (TEXT, BUTTON, ...)."""
+    return "TEXT" if whatsapp_type == "text" else whatsapp_type.upper()[:16]
+
+
 def window_open(contact: Contact, now: datetime) -> bool:
     return contact.window_expires_at is not None and contact.window_expires_at > now
 

@@ -356,6 +356,17 @@ async def deliver(ctx: AppContext, ids: list[int] | None = None) -> int:
     return len(works)
 
 
+async def deliver_after_commit(ctx: AppContext, ids: list[int]) -> None:
+    """A door's send of the messages it just committed: never fails the request (they are
+    PENDING, and the ``rooms.sender`` loop sends what this could not)."""
+    if not ids:
+        return
+    try:
+        await deliver(ctx, ids)
+    except Exception:
+        log.exception("sending room messages after commit failed; the loop will retry")
+
+
 async def _send_isolated(ctx: AppContext, work: Work) -> tuple[Work, SendResult | None]:
     """``send``, with whatever it raises kept to this message: FAILED with the reason (it may
     have gone out, so never retried), the messages sent with it recorded as usual."""

@@ -228,6 +228,15 @@ def whatsapp_rooms(session: Session, sender_id: int, contact_ids: Sequence[int])
     )
 
 
+def first_active_user(session: Session, workspace_id: int) -> User | None:
+    return session.scalar(
+        select(User)
+        .where(User.workspace_id == workspace_id, User.active.is_(True))
+        .order_by(User.id)
+        .limit(1)
+    )
+
+
 def whatsapp_contacts(session: Session, workspace_id: int, phone: str) -> list[Contact]:
     return list(
         session.scalars(
@@ -286,6 +295,23 @@ def message_by_wamid(session: Session, wamid: str) -> RoomMessage | None:
         .limit(1)
         .execution_options(populate_existing=True)
     )
+
+
+def out_messages_by_wamid(session: Session, wamids: Sequence[str]) -> dict[str, RoomMessage]:
+    """``message_by_wamid`` for many wamids in one query (a status batch): the first outgoing
+    message of each wamid found; wamids of no room message are absent."""
+    found: dict[str, RoomMessage] = {}
+    unique = sorted(set(wamids))
+    for lo in range(0, len(unique), 500):
+        rows = session.scalars(
+            select(RoomMessage)
+            .where(RoomMessage.wamid.in_(unique[lo : lo + 500]), RoomMessage.direction == "OUT")
+            .order_by(RoomMessage.id)
+            .execution_options(populate_existing=True)
+        )
+        for message in rows:
+            found.setdefault(str(message.wamid), message)
+    return found
 
 
 def inbound_by_wamid(session: Session, workspace_id: int, wamid: str) -> RoomMessage | None:

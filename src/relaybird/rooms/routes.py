@@ -8,7 +8,6 @@ leaves a PENDING message for the ``rooms.sender`` loop, never a message sent twi
 from __future__ import annotations
 
 import asyncio
-import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
@@ -18,7 +17,6 @@ from relaybird.api.deps import Agent, Ctx, ReadSession, Viewer, WriteSession
 from relaybird.api.problems import PROBLEM_RESPONSES
 from relaybird.contacts.schemas import ContactId
 from relaybird.contacts.transitions import Network
-from relaybird.context import AppContext
 from relaybird.kit.pagination import decode_cursor, encode_cursor
 from relaybird.rooms import messages, outbound, service
 from relaybird.rooms.schemas import (
@@ -35,8 +33,6 @@ from relaybird.rooms.schemas import (
 )
 from relaybird.rooms.service import RoomView
 from relaybird.rooms.transitions import RoomStatus
-
-log = logging.getLogger("relaybird.rooms")
 
 router = APIRouter(prefix="/rooms", tags=["rooms"], responses=PROBLEM_RESPONSES)
 # Deleting a contact takes it out of its rooms first: the door sits with rooms, which build on
@@ -56,16 +52,6 @@ def _out(v: RoomView) -> RoomOut:
         contacts=[RoomContactOut.model_validate(c) for c in v.contacts],
         created_at=v.room.created_at,
     )
-
-
-async def _send_after_commit(ctx: AppContext, ids: list[int]) -> None:
-    if not ids:
-        return
-    try:
-        await outbound.deliver(ctx, ids)
-    except Exception:
-        # Committed and PENDING: the rooms.sender loop sends it. Never fail the request now.
-        log.exception("sending room messages after commit failed; the loop will retry")
 
 
 @router.post(
@@ -171,7 +157,7 @@ async def add_contact(room_id: int, body: ContactAdd, principal: Agent, ctx: Ctx
             return _out(service.view(session, room)), [welcome.id] if welcome else []
 
     out, queued = await asyncio.to_thread(write)
-    await _send_after_commit(ctx, queued)
+    await outbound.deliver_after_commit(ctx, queued)
     return out
 
 
@@ -261,7 +247,7 @@ async def post_message(
             return [m.id for m in rows]
 
     ids = await asyncio.to_thread(write)
-    await _send_after_commit(ctx, ids)
+    await outbound.deliver_after_commit(ctx, ids)
 
     def read(session: Session) -> MessagePage:
         rows = [service.get_message(session, principal.workspace_id, i) for i in ids]

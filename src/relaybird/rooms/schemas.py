@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from relaybird.contacts.schemas import RowId
 from relaybird.contacts.transitions import Network
 
 
@@ -139,3 +140,32 @@ class MessageOut(BaseModel):
 class MessagePage(BaseModel):
     items: list[MessageOut]
     next_cursor: str | None
+
+
+class AnswerIn(BaseModel):
+    """An answer to a campaign reply: free-form text to the number that replied."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(
+        min_length=1,
+        max_length=4096,
+        description="Free-form text (WhatsApp's limit: 4096 characters; not blank). Only inside "
+        "the 24 h customer-service window opened by the number's last message.",
+    )
+    user_id: RowId | None = Field(
+        default=None,
+        description="The user answering, who owns the contact and room if they are created. "
+        "Default: the dashboard user, else the contact's owner, else the workspace's first "
+        "active user.",
+    )
+
+
+class AnswerOut(BaseModel):
+    room_id: int = Field(description="The room the conversation continues in (GET /rooms/{id}).")
+    room_created: bool = Field(description="True when this answer opened the room.")
+    contact_id: int = Field(description="The number's WhatsApp contact in the workspace.")
+    message: MessageOut = Field(
+        description="The answer: PENDING, or SENT once Meta accepted it; its status webhooks "
+        "move it on (DELIVERED, READ, or FAILED with the error)."
+    )

@@ -135,9 +135,31 @@ def cached_rate_card(path: str | None = None) -> RateCard:
 
 
 def country_of(phone: str | None) -> str | None:
-    """The ISO country of an E.164 number (NANP area codes resolved: +1 809 is DO, not US)."""
+    """The ISO country of an E.164 number (NANP area codes resolved: +1 809 is DO, not US).
+
+    Every priced status webhook asks (thousands a second), so: a calling code of one country
+    answers from the code alone (calling codes are prefix-free), and the numbers of shared codes
+    (+1, +7, +44, ...), which need the full metadata match, are remembered."""
     if not phone:
         return None
+    digits = phone.lstrip("+")
+    if digits.isascii() and digits.isdigit() and not digits.startswith("0"):
+        for width in (1, 2, 3):
+            regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(int(digits[:width]))
+            if regions is None:
+                continue
+            if len(regions) == 1 and _NSN_MIN <= len(digits) - width <= _NSN_MAX:
+                return None if regions[0] in ("ZZ", "001") else regions[0]
+            break
+    return _country_of_number(phone)
+
+
+# phonenumbers refuses national numbers shorter or longer than these (NumberParseException).
+_NSN_MIN, _NSN_MAX = 2, 17
+
+
+@lru_cache(maxsize=65536)
+def _country_of_number(phone: str) -> str | None:
     try:
         number = phonenumbers.parse("+" + phone.lstrip("+"), None)
     except phonenumbers.NumberParseException:

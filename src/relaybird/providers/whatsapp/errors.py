@@ -70,6 +70,11 @@ ERROR_TABLE: dict[int, tuple[ErrorKind, str]] = {
     135000: (ErrorKind.TEMPLATE_STOP, "generic user error in the request"),
 }
 
+# The template-stops that are Meta's state of the template (not a fault of our payload): a
+# campaign they pause waits for the template, and resumes (auto_resume) when Meta's template
+# webhook says it is sendable again.
+TEMPLATE_STATE_CODES = frozenset({132001, 132015, 132016})
+
 # What a sender-stop error says about the number itself (feeds the sender lifecycle through
 # senders.service.on_send_error): every sender-stop error does, so that whatever says the number
 # cannot send, its campaigns wait the same way (RUNNING, with a waiting reason) and resume when a
@@ -98,6 +103,12 @@ def kind_of(code: int) -> ErrorKind:
     if row is not None:
         return row[0]
     return _fallback(code)
+
+
+def describe(code: int) -> str | None:
+    """What the table says a code means (a title to show when Meta's own was not kept)."""
+    row = ERROR_TABLE.get(code)
+    return row[1] if row else None
 
 
 def _fallback(code: int) -> ErrorKind:

@@ -60,6 +60,9 @@ class InboundMessage:
     context_wamid: str | None = None  # the business message this one replies to
     profile_name: str | None = None
     errors: tuple[WebhookError, ...] = ()
+    # A tapped button: a template quick reply's ``payload`` (type button), an interactive reply
+    # button's or list row's ``id`` (type interactive); its label is ``text``.
+    button: str | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
 

@@ -138,13 +138,24 @@ def _status(pnid: str | None, s: dict[str, Any]) -> MessageStatus:
 def _inbound(pnid: str | None, m: dict[str, Any], names: dict[str, str | None]) -> InboundMessage:
     sender = str(m["from"])
     kind = str(m.get("type", "unknown"))
-    text = None
+    text = button = None
     if kind == "text":
         text = _str((m.get("text") or {}).get("body"))
     elif kind == "system":
         text = _str((m.get("system") or {}).get("body"))
-    elif kind in ("button",):
-        text = _str((m.get("button") or {}).get("text"))
+    elif kind == "button":
+        # A template's quick-reply button: {"payload": ..., "text": label}.
+        tapped = _dict(m.get("button"))
+        text = _str(tapped.get("text"))
+        button = _str(tapped.get("payload")) or text
+    elif kind == "interactive":
+        # An interactive message's reply button or list row: {"type": "button_reply",
+        # "button_reply": {"id": ..., "title": label}} (list_reply alike).
+        inner = _dict(m.get("interactive"))
+        reply = inner.get("button_reply") or inner.get("list_reply")
+        if isinstance(reply, dict):
+            text = _str(reply.get("title"))
+            button = _str(reply.get("id")) or text
     context = m.get("context")
     return InboundMessage(
         phone_number_id=pnid,
@@ -156,6 +167,7 @@ def _inbound(pnid: str | None, m: dict[str, Any], names: dict[str, str | None]) 
         context_wamid=_str(context.get("id")) if isinstance(context, dict) else None,
         profile_name=names.get(sender),
         errors=_errors(m.get("errors") or []),
+        button=button,
         raw=m,
     )
 
@@ -378,6 +390,10 @@ def _int(value: Any) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _str(value: Any) -> str | None:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 17:40:10.987800
+Create Date: 2026-11-30 18:48:26.911922
 """
 
 from collections.abc import Sequence
@@ -599,6 +599,16 @@ def upgrade() -> None:
             sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
             nullable=True,
         ),
+        sa.Column(
+            "send_window",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=True,
+        ),
+        sa.Column(
+            "zone_ids",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=False,
+        ),
         sa.Column("started_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("finished_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column(
@@ -975,6 +985,23 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "campaign_activity",
+        sa.Column(
+            "campaign_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("bucket", relaybird.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("sent", sa.Integer(), nullable=False),
+        sa.Column("delivered", sa.Integer(), nullable=False),
+        sa.Column("read", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["campaign_id"],
+            ["campaigns.id"],
+            name=op.f("fk_campaign_activity_campaign_id_campaigns"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("campaign_id", "bucket", name=op.f("pk_campaign_activity")),
+    )
+    op.create_table(
         "campaign_counts",
         sa.Column(
             "campaign_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
@@ -1107,6 +1134,7 @@ def upgrade() -> None:
         sa.Column("row_number", sa.Integer(), nullable=False),
         sa.Column("phone", sa.String(length=20), nullable=True),
         sa.Column("raw_phone", sa.String(length=64), nullable=True),
+        sa.Column("zone_id", sa.SmallInteger(), server_default="0", nullable=False),
         sa.Column(
             "params",
             sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
@@ -1122,6 +1150,9 @@ def upgrade() -> None:
         sa.Column("error_title", sa.Text(), nullable=True),
         sa.Column("invalid_reason", sa.Text(), nullable=True),
         sa.Column("replied_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("sent_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("delivered_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("read_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("cost_micros", sa.BigInteger(), nullable=True),
         sa.Column("cost_category", sa.String(length=40), nullable=True),
         sa.Column("created_at", relaybird.db.types.UTCDateTime(timezone=True), nullable=False),
@@ -1149,7 +1180,20 @@ def upgrade() -> None:
             "ix_recipients_campaign_phone", ["campaign_id", "phone"], unique=False
         )
         batch_op.create_index(
-            "ix_recipients_claim", ["campaign_id", "state", "next_attempt_at"], unique=False
+            "ix_recipients_claim",
+            ["campaign_id", "state", "zone_id", "next_attempt_at"],
+            unique=False,
+        )
+        batch_op.create_index(
+            "ix_recipients_failed",
+            ["campaign_id", "state", "error_code"],
+            unique=False,
+            sqlite_where=sa.text(
+                "state IN ('SENDING_FAILED', 'DELIVERY_FAILED', 'ERROR', 'INVALID_RECORD')"
+            ),
+            postgresql_where=sa.text(
+                "state IN ('SENDING_FAILED', 'DELIVERY_FAILED', 'ERROR', 'INVALID_RECORD')"
+            ),
         )
         batch_op.create_index(
             "ix_recipients_lease",
@@ -1355,6 +1399,15 @@ def downgrade() -> None:
             sqlite_where=sa.text("lease_expires_at IS NOT NULL"),
             postgresql_where=sa.text("lease_expires_at IS NOT NULL"),
         )
+        batch_op.drop_index(
+            "ix_recipients_failed",
+            sqlite_where=sa.text(
+                "state IN ('SENDING_FAILED', 'DELIVERY_FAILED', 'ERROR', 'INVALID_RECORD')"
+            ),
+            postgresql_where=sa.text(
+                "state IN ('SENDING_FAILED', 'DELIVERY_FAILED', 'ERROR', 'INVALID_RECORD')"
+            ),
+        )
         batch_op.drop_index("ix_recipients_claim")
         batch_op.drop_index("ix_recipients_campaign_phone")
 
@@ -1378,6 +1431,7 @@ def downgrade() -> None:
 
     op.drop_table("invitations")
     op.drop_table("campaign_counts")
+    op.drop_table("campaign_activity")
     with op.batch_alter_table("virtual_numbers", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_virtual_numbers_workspace_id"))
 
