@@ -287,10 +287,15 @@ def measure_applier(url: str, profile: Path | None = None) -> tuple[float, float
     with ctx.db.read() as session:
         from sqlalchemy import select
 
-        bodies = list(session.scalars(select(InboxEvent.body).limit(2000)))
-    t0 = time.perf_counter()
-    parsed = sum(len(parse_body(bytes(b))) for b in bodies)
-    parse_rate = parsed / (time.perf_counter() - t0)
+        bodies = [bytes(b) for b in session.scalars(select(InboxEvent.body).limit(20_000))]
+
+    def parse_pass() -> tuple[int, float]:
+        t0 = time.perf_counter()
+        return sum(len(parse_body(b)) for b in bodies), time.perf_counter() - t0
+
+    # The baseline is parsed once before and once after the applier and both passes are summed,
+    # so a burst of load from other processes skews both figures alike.
+    first = parse_pass()
 
     registry = registered_handlers()
     events = 0
@@ -299,6 +304,8 @@ def measure_applier(url: str, profile: Path | None = None) -> tuple[float, float
         while (step := applier.apply_batch(ctx, registry, limit=applier.BATCH_ROWS)).rows:
             events += step.events
         elapsed = time.perf_counter() - t0
+    second = parse_pass()
+    parse_rate = (first[0] + second[0]) / (first[1] + second[1])
     ctx.db.dispose()
     return events / elapsed, parse_rate, events
 

@@ -252,3 +252,22 @@ def test_the_detail_before_any_upload(ctx: AppContext, client: TestClient) -> No
     logged_in(client, ctx, "ana@example.com", Role.VIEWER)
     empty = client.get(f"/ui/campaigns/{campaign}").text
     assert "Nothing uploaded yet." in empty and "Upload a list to preview" in empty
+
+
+def test_a_campaign_waiting_for_its_send_window_says_so(
+    ctx: AppContext, client: TestClient
+) -> None:
+    window = {"start": "09:00", "end": "17:00", "days": ["SUN"], "time_zone": "UTC"}
+    with ctx.db.write() as session:
+        ws = make_workspace(session)
+        sender = make_sender(session, ws, name="Main line")
+        campaign = make_campaign(
+            session, ws, sender, state="RUNNING", name="Sunday", send_window=window, zone_ids=[0]
+        )
+        make_recipients(session, ws, campaign, 3, state="INITIAL")
+    logged_in(client, ctx, "ana@example.com", Role.VIEWER)
+    live = client.get(f"/ui/campaigns/{campaign}/live").text
+    # Monday 2026-01-05 09:00 UTC: the next opening is Sunday the 11th.
+    assert "Waiting: waiting for send window (opens" in live
+    assert "Send window: 09:00–17:00 SUN, recipient&#39;s local time" in live
+    assert "waiting for send window" in client.get("/ui/campaigns").text

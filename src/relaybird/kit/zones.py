@@ -55,9 +55,14 @@ def zone_of_number(e164: str, kind: int | None = None) -> int:
     ``PhoneNumberType``, which the import's validation has already worked out
     (``kit.phones.normalise_typed``); worked out here otherwise.
     tests/kit/test_zones.py holds it equal to ``time_zones_for_number``."""
-    digits = e164.lstrip("+")
-    code = next((digits[:n] for n in (1, 2, 3) if digits[:n] in _CODES), None)
-    if code is None:
+    digits = e164[1:] if e164[:1] == "+" else e164
+    if digits[:1] in _CODES:
+        code = digits[:1]
+    elif digits[:2] in _CODES:
+        code = digits[:2]
+    elif digits[:3] in _CODES:
+        code = digits[:3]
+    else:
         return CAMPAIGN_ZONE
     single = _SINGLE_ZONE_CODES.get(code)
     if single is not None:
@@ -66,7 +71,19 @@ def zone_of_number(e164: str, kind: int | None = None) -> int:
         kind = normalise_typed("+" + digits, "ZZ")[1]
     if not is_number_type_geographical(kind, int(code)):
         return _longest(code, len(code))
-    return _longest(digits, _LONGEST_OF.get(code, TIMEZONE_LONGEST_PREFIX))
+    # Geographical: the longest entry's zone, remembered per prefix of that entry's length.
+    key = digits[: _LONGEST_OF.get(code, TIMEZONE_LONGEST_PREFIX)]
+    found = _GEO_SEEN.get(key)
+    if found is None:
+        found = _longest(key, len(key))
+        if len(_GEO_SEEN) >= _GEO_SEEN_MAX:
+            _GEO_SEEN.clear()
+        _GEO_SEEN[key] = found
+    return found
+
+
+_GEO_SEEN: dict[str, int] = {}
+_GEO_SEEN_MAX = 100_000
 
 
 def _longest(digits: str, longest: int) -> int:
