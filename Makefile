@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck fmt install migrate serve docs migration screenshots bench-dispatch bench-import bench-webhooks bench-windows clean
+.PHONY: demo test lint typecheck fmt install migrate serve docs migration screenshots bench-dispatch bench-import bench-million bench-webhooks bench-windows clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,9 @@ bench-dispatch: $(STAMP)
 
 bench-import: $(STAMP)
 	$(BIN)/python bench/import.py
+
+bench-million: $(STAMP)
+	$(BIN)/python bench/million.py
 
 bench-webhooks: $(STAMP)
 	$(BIN)/python bench/webhooks.py

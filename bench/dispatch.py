@@ -204,6 +204,30 @@ async def bare_client(sim_url: str, n: int, concurrency: int = 64) -> float:
         return time.perf_counter() - started
 
 
+def stop(procs: list[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM to each process (SIGINT to py-spy, first: it then writes its flame graph), then a
+    kill for any still running 20 s later."""
+    for p in reversed(procs):
+        p.send_signal(signal.SIGINT if "py-spy" in str(p.args) else signal.SIGTERM)
+    for p in procs:
+        try:
+            p.wait(20)
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+
+def server_env(url: str, sim_url: str) -> dict[str, str]:
+    """The environment of a relaybird server process on ``url`` sending to the simulator."""
+    return {
+        **os.environ,
+        "RELAYBIRD_DATABASE_URL": url,
+        "RELAYBIRD_GRAPH_API_URL": sim_url,
+        "RELAYBIRD_WHATSAPP_APP_SECRET": SECRET,
+        "RELAYBIRD_BOOTSTRAP_ADMIN_KEY": KEY,
+        "RELAYBIRD_LOG_LEVEL": "WARNING",
+    }
+
+
 @dataclass(frozen=True)
 class Shape:
     """One way of running relaybird: the embedded SQLite `serve`, or PostgreSQL with one `api`
@@ -266,14 +290,7 @@ def engine_run(
             )
         )
         meter.roles["simulator"] = [procs[0].pid]
-        env = {
-            **os.environ,
-            "RELAYBIRD_DATABASE_URL": url,
-            "RELAYBIRD_GRAPH_API_URL": sim_url,
-            "RELAYBIRD_WHATSAPP_APP_SECRET": SECRET,
-            "RELAYBIRD_BOOTSTRAP_ADMIN_KEY": KEY,
-            "RELAYBIRD_LOG_LEVEL": "WARNING",
-        }
+        env = server_env(url, sim_url)
         commands = [[str(BIN), "api" if shape.postgres else "serve", "--port", str(api_port)]]
         commands += [[str(BIN), "worker"]] * shape.workers
         for k, command in enumerate(commands):
@@ -362,13 +379,7 @@ def engine_run(
         print(f"  [{tag}] final counts: { {k: v for k, v in totals.items() if v} }")
         return Result(bare, t_sent, t_all, meter.seconds(), bare_cpu)
     finally:
-        for p in reversed(procs):  # py-spy first (SIGINT: it writes its flame graph)
-            p.send_signal(signal.SIGINT if "py-spy" in str(p.args) else signal.SIGTERM)
-        for p in procs:
-            try:
-                p.wait(20)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop(procs)
         log.close()
         if shape.postgres:
             drop_database(admin_url, url)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from relaybird.context import AppContext
@@ -124,9 +125,19 @@ def test_a_mapped_campaign_is_checked_slot_by_slot_at_creation(
     assert len(listed) == 2  # nothing else was created
 
 
+@pytest.mark.parametrize("in_workers", [False, True], ids=["in-process", "worker-processes"])
 def test_the_upload_and_each_row_are_checked_against_the_slots(
-    client: TestClient, ctx: AppContext, keys: KeyMaker
+    client: TestClient,
+    ctx: AppContext,
+    keys: KeyMaker,
+    monkeypatch: pytest.MonkeyPatch,
+    in_workers: bool,
 ) -> None:
+    if in_workers:  # the slot check (templates.values.RowCheck) runs in the worker processes
+        from relaybird.campaigns import importer
+
+        monkeypatch.setattr(importer, "POOL_FROM_BYTES", 0)
+        monkeypatch.setattr(importer, "CHUNK_ROWS", 2)
     h = keys.headers()
     sender = _synced_sender(ctx)
     summer = _template_id(client, h, sender, "summer_promo")

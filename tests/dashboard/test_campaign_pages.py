@@ -52,10 +52,15 @@ def test_recipients_filter_search_page_and_history(ctx: AppContext, client: Test
     assert len(re.findall(r"data-recipient=", page)) == 3
     first = client.get(f"/ui/campaigns/{campaign}?state=INITIAL").text
     assert len(re.findall(r"data-recipient=", first)) == 50
-    nxt = re.search(r'href="\?state=INITIAL&phone=&after=(\d+)"', first)
+    nxt = re.search(r'href="\?state=INITIAL&phone=&after=([A-Za-z0-9_-]+)"', first)
     assert nxt
     second = client.get(f"/ui/campaigns/{campaign}?state=INITIAL&after={nxt.group(1)}").text
     assert len(re.findall(r"data-recipient=", second)) == 10
+    # A phone search pages in number order, with its own cursor.
+    by_number = client.get(f"/ui/campaigns/{campaign}", params={"phone": "1", "state": "SENT"})
+    assert by_number.status_code == 200, by_number.text[-2000:]
+    junk = client.get(f"/ui/campaigns/{campaign}", params={"after": "nonsense"})
+    assert junk.status_code == 422
     with ctx.db.read() as session:
         phone = session.scalar(select(Recipient.phone).where(Recipient.id == ids[40]))
     assert phone

@@ -10,11 +10,12 @@ one HTTP request.
 from __future__ import annotations
 
 import logging
-import multiprocessing
 from collections import deque
-from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
+from functools import cached_property
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +24,8 @@ from sqlalchemy.orm import Session
 from relaybird.campaigns import repository
 from relaybird.campaigns.phones import Checked, check_chunk, find_phone_column, find_zone_column
 from relaybird.campaigns.readers import Progress, RefusedRow, UploadLimits, read_rows
-from relaybird.campaigns.recipients import import_recipients
-from relaybird.campaigns.templating import RowCheck, column_slots, row_check
+from relaybird.campaigns.recipients import insert_imported
+from relaybird.campaigns.templating import column_slots, row_check
 from relaybird.campaigns.transitions import ACCEPTS_UPLOADS, RecipientState
 from relaybird.consent import service as consent
 from relaybird.context import AppContext
@@ -32,7 +33,9 @@ from relaybird.db.after_commit import log_after_commit
 from relaybird.errors import AppError, Conflict, InvalidInput, found
 from relaybird.events.outbox import emit
 from relaybird.kit.time import rfc3339
+from relaybird.kit.workers import Pool
 from relaybird.models import Campaign
+from relaybird.templates.values import RowCheck
 
 log = logging.getLogger("relaybird.campaigns.importer")
 
@@ -51,13 +54,20 @@ class Layout:
     param_names: tuple[str, ...]
     zone_index: int | None = None  # the optional time-zone column
 
-    def project(self, cells: Sequence[str]) -> list[str]:
-        """Only the cells this layout reads: the phone, the parameters in order, the zone."""
+    @cached_property
+    def _read(self) -> tuple[int, tuple[int, ...], Callable[[Sequence[str]], Sequence[str]]]:
+        """The cells a row needs for ``project``'s fast path, the indexes, their getter."""
         zone = () if self.zone_index is None else (self.zone_index,)
-        return [
-            cells[i] if i < len(cells) else ""
-            for i in (self.phone_index, *self.param_indexes, *zone)
-        ]
+        indexes = (self.phone_index, *self.param_indexes, *zone)
+        getter = itemgetter(*indexes) if len(indexes) > 1 else lambda c: (c[indexes[0]],)
+        return max(indexes) + 1, indexes, getter
+
+    def project(self, cells: Sequence[str]) -> Sequence[str]:
+        """Only the cells this layout reads: the phone, the parameters in order, the zone."""
+        width, indexes, read = self._read
+        if len(cells) >= width:
+            return read(cells)
+        return [cells[i] if i < len(cells) else "" for i in indexes]
 
     def projected(self) -> Layout:
         """The layout of ``project``'s rows."""
@@ -118,18 +128,21 @@ def check_header(
 
 def chunks(
     rows: Iterator[list[str]], size: int, layout: Layout | None = None
-) -> Iterator[list[tuple[int, list[str]]]]:
+) -> Iterator[list[tuple[int, Sequence[str]]]]:
     """Numbered rows (the header is row 1, as a spreadsheet shows it), skipping blank lines.
     With a ``layout``, each row keeps only the cells the import reads (``Layout.projected``), so
     a chunk's memory does not grow with the file's unused columns."""
-    chunk: list[tuple[int, list[str]]] = []
+    chunk: list[tuple[int, Sequence[str]]] = []
+    project = layout.project if layout is not None else None
     for number, cells in enumerate(rows, start=2):
+        kept: Sequence[str] = cells
         if not isinstance(cells, RefusedRow):
-            if not any(c.strip() for c in cells):
+            text = "".join(cells)
+            if not text or text.isspace():
                 continue
-            if layout is not None:
-                cells = layout.project(cells)
-        chunk.append((number, cells))
+            if project is not None:
+                kept = project(cells)
+        chunk.append((number, kept))
         if len(chunk) >= size:
             yield chunk
             chunk = []
@@ -148,40 +161,13 @@ def run_import(ctx: AppContext, import_id: int, path: Path, filename: str) -> No
         _fail(ctx, import_id, f"unexpected error: {type(exc).__name__}")
 
 
-def check_rows(
-    rows: Sequence[tuple[int, Sequence[str]]],
-    phone_index: int,
-    param_indexes: Sequence[int],
-    param_names: Sequence[str],
-    region: str,
-    template: RowCheck | None = None,
-    zone_index: int | None = None,
-) -> list[Checked]:
-    """``check_chunk``, then (a campaign with a slot mapping) each valid row's values against
-    the template's slots and Meta's limits: an empty or too long value makes the row invalid
-    with the slot named in its reason, instead of the bare empty-column check."""
-    if template is None:
-        return check_chunk(rows, phone_index, param_indexes, param_names, region, zone_index)
-    out = []
-    checked = check_chunk(rows, phone_index, (), (), region, zone_index)
-    for c, (_, cells) in zip(checked, rows, strict=True):
-        if getattr(cells, "reason", None) is not None:
-            out.append(c)
-            continue
-        params = tuple(cells[i].strip() if i < len(cells) else "" for i in param_indexes)
-        reason = c.reason if c.reason is not None else template.reason(params)
-        phone = c.phone if reason is None else None
-        out.append(Checked(c.row, phone, c.raw_phone, params, reason, c.zone_id))
-    return out
-
-
 def _validated(
-    parts: Iterator[list[tuple[int, list[str]]]],
+    parts: Iterator[list[tuple[int, Sequence[str]]]],
     layout: Layout,
     region: str,
     workers: int,
     template: RowCheck | None = None,
-) -> Iterator[list[Checked]]:
+) -> Iterator[Checked]:
     """Validated chunks in file order. With ``workers``, validation (phonenumbers: the costly
     part) runs in that many processes, a few chunks ahead, while this thread stores the previous
     chunks; memory stays bounded by the chunks in flight."""
@@ -195,13 +181,14 @@ def _validated(
     )
     if workers <= 0:
         for part in parts:
-            yield check_rows(part, *args)
+            yield check_chunk(part, *args)
         return
-    # spawn, not fork: the importer runs in a thread of a server with other threads.
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        pending: deque[Future[list[Checked]]] = deque()
+    # Processes started for this import, importing only phones.py (kit/workers.py): not fork,
+    # since the importer runs in a thread of a server with other threads.
+    with Pool(workers) as pool:
+        pending: deque[Future[Checked]] = deque()
         for part in parts:
-            pending.append(pool.submit(check_rows, part, *args))
+            pending.append(pool.submit(check_chunk, part, *args))
             if len(pending) > 2 * workers:
                 yield pending.popleft().result()
         while pending:
@@ -296,7 +283,7 @@ def _store(
     workspace_id: int,
     campaign_id: int,
     import_id: int,
-    checked: list[Checked],
+    checked: Checked,
     totals: dict[str, int],
     errors: list[dict[str, Any]],
     progress: Progress,
@@ -314,46 +301,58 @@ def _store(
         if campaign is None or campaign.state not in ACCEPTS_UPLOADS:
             state = "deleted" if campaign is None else campaign.state
             raise Conflict(f"the campaign is {state}: the rest of the file was not imported")
-        valid_phones = [c.phone for c in checked if c.phone is not None]
+        valid_phones = [phone for phone in checked.phones if phone is not None]
         first_row = repository.phones_taken(session, campaign_id, valid_phones)
         opted_out = _opted_out(ctx, session, campaign, valid_phones)
-        rows: list[dict[str, Any]] = []
-        for c in checked:
-            reason = c.reason
-            phone = c.phone
+        rows: list[tuple[Any, ...]] = []
+        accepted = 0
+        zones: set[int] = set()
+        for number, phone, raw_phone, params, reason, zone in zip(
+            checked.rows,
+            checked.phones,
+            checked.raw_phones,
+            checked.params,
+            checked.reasons,
+            checked.zone_ids,
+            strict=True,
+        ):
             if phone is not None:
                 earlier = first_row.get(phone)
                 if earlier is not None:
                     reason, phone = f"duplicate of row {earlier}", None
                 else:
-                    first_row[phone] = c.row
+                    first_row[phone] = number
                     if phone in opted_out:
                         reason = consent.OPTED_OUT  # the number stays shown
-            valid = reason is None
-            rows.append(
-                {
-                    "workspace_id": workspace_id,
-                    "campaign_id": campaign_id,
-                    "row_number": c.row,
-                    "phone": phone,
-                    "raw_phone": c.raw_phone,
-                    "zone_id": c.zone_id,
-                    "params": list(c.params),
-                    "state": (RecipientState.INITIAL if valid else RecipientState.INVALID_RECORD),
-                    "attempts": 0,
-                    "invalid_reason": reason,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-            )
-            if valid:
-                totals["accepted"] += 1
+            if reason is None:
+                accepted += 1
+                zones.add(zone)
+                target = RecipientState.INITIAL
             else:
-                totals["invalid"] += 1
+                target = RecipientState.INVALID_RECORD
                 if len(errors) < MAX_ERRORS:
-                    errors.append({"row": c.row, "reason": reason})
+                    errors.append({"row": number, "reason": reason})
+            # recipients.IMPORT_COLUMNS; params are JSON text already (phones.check_chunk)
+            rows.append(
+                (
+                    workspace_id,
+                    campaign_id,
+                    number,
+                    phone,
+                    raw_phone,
+                    zone,
+                    params,
+                    target,
+                    0,
+                    reason,
+                    now,
+                    now,
+                )
+            )
+        totals["accepted"] += accepted
+        totals["invalid"] += len(rows) - accepted
         totals["rows"] += len(rows)
-        import_recipients(session, campaign_id, rows)
+        insert_imported(session, campaign_id, rows, zones, params_encoded=True)
         repository.add_total(session, campaign_id, len(rows))
         repository.update_import(
             session,

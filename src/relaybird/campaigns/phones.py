@@ -1,17 +1,26 @@
 """Validating one chunk of uploaded rows: phone numbers to E.164 (kit/phones.py), template
-parameters present.
+parameters present, and (a campaign with a slot mapping) each row's values against the
+template's slots.
 
 Pure functions of their arguments (no database, no settings), so a chunk can be validated in a
-worker process while the importer writes the previous one.
+worker process while the importer writes the previous one. A worker imports only this module
+and what it needs (kit/phones.py; templates/values.py for a mapped campaign), never the app: it
+starts in a fraction of the time, and it does all of a row's per-row work (the params' JSON
+text included), so the importer's own thread only decides duplicates and opt-outs and stores.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from relaybird.kit.phones import normalise_typed
 from relaybird.kit.zones import CAMPAIGN_ZONE, zone_id, zone_of_number
+
+if TYPE_CHECKING:
+    from relaybird.templates.values import RowCheck
 
 # The phone column's accepted names, compared case-insensitively (DESIGN.md §8).
 PHONE_COLUMNS = ("phone", "guest phone number", "phone_number", "msisdn")
@@ -19,15 +28,40 @@ PHONE_COLUMNS = ("phone", "guest phone number", "phone_number", "msisdn")
 # its number implies.
 ZONE_COLUMNS = ("timezone", "time_zone")
 
+_encode = json.JSONEncoder().encode
 
-@dataclass(frozen=True)
+
+@dataclass
 class Checked:
-    row: int
-    phone: str | None  # E.164 when valid
-    raw_phone: str
-    params: tuple[str, ...]
-    reason: str | None  # None: valid (duplicates are decided later, across chunks)
-    zone_id: int = CAMPAIGN_ZONE  # kit/zones.py: the row's zone, or its number's
+    """One chunk's rows validated, column by column: a handful of lists of strings, cheap to
+    send back from a worker process (a tuple per row costs more to unpickle than to check)."""
+
+    rows: list[int] = field(default_factory=list)
+    phones: list[str | None] = field(default_factory=list)  # E.164 when valid
+    raw_phones: list[str] = field(default_factory=list)
+    params: list[str] = field(default_factory=list)  # JSON text, as recipients.params stores it
+    # None: valid (duplicates and opt-outs are decided later, when stored)
+    reasons: list[str | None] = field(default_factory=list)
+    zone_ids: list[int] = field(default_factory=list)  # kit/zones.py: the row's, or its number's
+
+    def add(
+        self,
+        row: int,
+        phone: str | None,
+        raw: str,
+        params: str,
+        reason: str | None,
+        zone: int = CAMPAIGN_ZONE,
+    ) -> None:
+        self.rows.append(row)
+        self.phones.append(phone)
+        self.raw_phones.append(raw)
+        self.params.append(params)
+        self.reasons.append(reason)
+        self.zone_ids.append(zone)
+
+    def __len__(self) -> int:
+        return len(self.rows)
 
 
 def check_chunk(
@@ -36,19 +70,27 @@ def check_chunk(
     param_indexes: Sequence[int],
     param_names: Sequence[str],
     region: str,
+    template: RowCheck | None = None,
     zone_index: int | None = None,
-) -> list[Checked]:
-    """``zone_index``: the column naming the row's time zone, if the file has one."""
-    out: list[Checked] = []
+) -> Checked:
+    """Each row's phone to E.164 and its parameters; then either every parameter must be
+    non-empty or, with a ``template`` (a campaign with a slot mapping), each valid row's values
+    are checked against the template's slots and Meta's limits: an empty or too long value
+    makes the row invalid with the slot named in its reason. ``zone_index``: the column naming
+    the row's time zone, if the file has one (else the number's zone)."""
+    out = Checked()
+    add = out.add
     for row_number, cells in rows:
         refused = getattr(cells, "reason", None)  # readers.RefusedRow: over an upload limit
         if refused is not None:
-            out.append(Checked(row_number, None, "", (), refused))
+            add(row_number, None, "", "[]", refused)
             continue
-        raw = cells[phone_index].strip() if phone_index < len(cells) else ""
-        params = tuple(cells[i].strip() if i < len(cells) else "" for i in param_indexes)
+        width = len(cells)
+        raw = cells[phone_index].strip() if phone_index < width else ""
+        params = tuple(cells[i].strip() if i < width else "" for i in param_indexes)
         reason: str | None = None
         phone: str | None = None
+        kind = 0
         if not raw:
             reason = "empty phone"
         else:
@@ -56,17 +98,21 @@ def check_chunk(
             if phone is None:
                 reason = f"not a valid number: {raw[:32]!r}"
         if reason is None:
-            for name, value in zip(param_names, params, strict=True):
-                if not value:
-                    reason = f"missing template parameter {name!r}"
-                    phone = None
-                    break
+            if template is not None:
+                reason = template.reason(params)
+            else:
+                for name, value in zip(param_names, params, strict=True):
+                    if not value:
+                        reason = f"missing template parameter {name!r}"
+                        break
+            if reason is not None:
+                phone = None
         zone = CAMPAIGN_ZONE
         if phone is not None:
             zone, reason = _zone(cells, zone_index, phone, kind)
             if reason is not None:
                 phone = None
-        out.append(Checked(row_number, phone, raw[:64], params, reason, zone))
+        add(row_number, phone, raw[:64], _encode(params), reason, zone)
     return out
 
 

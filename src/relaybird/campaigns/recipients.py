@@ -164,24 +164,15 @@ IMPORT_COLUMNS = (
     "created_at",
     "updated_at",
 )
+_STATE = IMPORT_COLUMNS.index("state")
 
 
 def import_recipients(
     session: Session, campaign_id: int, rows: Sequence[Mapping[str, Any]]
 ) -> None:
-    """Insert uploaded rows (INITIAL or INVALID_RECORD) with one multi-row INSERT and move the
-    counters by the same amounts. The "imported" history entry of each row is its own
-    created_at/state/invalid_reason (see campaigns.service.recipient_history): writing a history
-    row and an outbox event per row would triple the cost of a million-row import, so the import
-    emits one campaign event instead.
-
+    """Insert uploaded rows (INITIAL or INVALID_RECORD), given as dicts: see ``insert_imported``.
     Each row's ``zone_id`` (kit/zones.py) is its own when given (the upload's ``timezone``
-    column), else its number's; the campaign's ``zone_ids`` gain the new ones (what a send
-    window's claim looks at)."""
-    if not rows:
-        return
-    table = Recipient.__table__
-    assert isinstance(table, Table)
+    column), else its number's."""
     values = []
     zones: set[int] = set()
     for row in rows:
@@ -196,9 +187,29 @@ def import_recipients(
                 for c in IMPORT_COLUMNS
             )
         )
-    insert_rows(session, table, IMPORT_COLUMNS, values)
-    delta: Counter[tuple[int, str]] = Counter()
-    for row in rows:
-        delta[(campaign_id, str(row["state"]))] += 1
-    add_counts(session, delta)
+    insert_imported(session, campaign_id, values, zones)
+
+
+def insert_imported(
+    session: Session,
+    campaign_id: int,
+    rows: Sequence[Sequence[Any]],
+    zones: set[int],
+    *,
+    params_encoded: bool = False,
+) -> None:
+    """Insert uploaded rows (INITIAL or INVALID_RECORD), tuples in ``IMPORT_COLUMNS`` order,
+    with one multi-row INSERT and move the counters by the same amounts; the campaign's
+    ``zone_ids`` gain ``zones`` (the INITIAL rows' zones: what a send window's claim looks at).
+    ``params_encoded``: each row's params are already JSON text. The "imported" history entry
+    of each row is its own created_at/state/invalid_reason (see
+    campaigns.service.recipient_history): writing a history row and an outbox event per row
+    would triple the cost of a million-row import, so the import emits one campaign event."""
+    if not rows:
+        return
+    table = Recipient.__table__
+    assert isinstance(table, Table)
+    insert_rows(session, table, IMPORT_COLUMNS, rows, encoded=("params",) if params_encoded else ())
+    states = Counter(str(row[_STATE]) for row in rows)
+    add_counts(session, {(campaign_id, state): n for state, n in states.items()})
     add_zones(session, campaign_id, zones)  # after the counters, as every writer locks them

@@ -15,6 +15,7 @@ from sqlalchemy import (
     insert,
     literal,
     select,
+    tuple_,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -22,6 +23,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from relaybird.campaigns.transitions import CampaignState, RecipientState
+from relaybird.db.bulk import one_of
 from relaybird.db.types import UTCDateTime
 from relaybird.models import (
     Campaign,
@@ -147,20 +149,21 @@ def set_campaign_fields(session: Session, campaign_id: int, **values: Any) -> No
 
 
 def phones_taken(session: Session, campaign_id: int, phones: Sequence[str]) -> dict[str, int]:
-    """phone → row number of the earlier valid recipient with it, for the duplicate check."""
+    """phone → row number of the earlier valid recipient with it, for the duplicate check (one
+    statement per chunk, on the campaign+phone index)."""
     if not phones:
         return {}
-    taken: dict[str, int] = {}
-    # Chunked so the IN list stays within every driver's parameter limit.
-    for i in range(0, len(phones), 900):
-        part = phones[i : i + 900]
+    return {
+        str(phone): int(row)
         for phone, row in session.execute(
             select(Recipient.phone, func.min(Recipient.row_number))
-            .where(Recipient.campaign_id == campaign_id, Recipient.phone.in_(part))
+            .where(
+                Recipient.campaign_id == campaign_id,
+                one_of(session, Recipient.phone, phones),
+            )
             .group_by(Recipient.phone)
-        ):
-            taken[str(phone)] = int(row)
-    return taken
+        )
+    }
 
 
 def get_recipient(
@@ -414,19 +417,25 @@ def recipients_with_phone_prefix(
     prefix: str,
     *,
     state: RecipientState | None,
-    after_id: int | None,
+    after: tuple[str, int] | None,
     limit: int,
 ) -> list[Recipient]:
-    """The dashboard's phone search: a prefix of the E.164 number (uses the campaign+phone
-    index). ``prefix`` holds only digits and +, so it carries no LIKE wildcards."""
+    """Recipients whose E.164 number starts with ``prefix`` (only digits and a leading +), in
+    number order then id, after the row ``after`` (phone, id): a range of the campaign+phone
+    index read from where the previous page stopped, so any page costs the same at a million
+    recipients (an id order would sort every match first)."""
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
     query = select(Recipient).where(
-        Recipient.campaign_id == campaign_id, Recipient.phone.startswith(prefix)
+        Recipient.campaign_id == campaign_id,
+        Recipient.phone >= prefix,
+        Recipient.phone < upper,
+        Recipient.phone.startswith(prefix),
     )
     if state is not None:
         query = query.where(Recipient.state == state.value)
-    if after_id is not None:
-        query = query.where(Recipient.id > after_id)
-    return list(session.scalars(query.order_by(Recipient.id).limit(limit)))
+    if after is not None:
+        query = query.where(tuple_(Recipient.phone, Recipient.id) > tuple_(*after))
+    return list(session.scalars(query.order_by(Recipient.phone, Recipient.id).limit(limit)))
 
 
 def sender_id_by_phone_number_id(session: Session, phone_number_id: str) -> int | None:

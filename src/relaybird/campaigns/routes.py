@@ -441,16 +441,41 @@ def get_import(campaign_id: int, import_id: int, principal: Viewer, ctx: Ctx) ->
     "/{campaign_id}/recipients",
     response_model=RecipientPage,
     summary="List a campaign's recipients",
-    description="Filter by `state`; page with `cursor`.",
+    description="Keyset pages (`cursor`: the previous page's `next_cursor`), each costing the "
+    "same at a million recipients. Without `phone_prefix`: in upload order (by id), optionally "
+    "of one `state`. With `phone_prefix`: the recipients whose E.164 number starts with it, in "
+    "number order, optionally of one `state` too; a cursor is only valid for the kind of list "
+    "it came from (else 422).",
 )
 def list_recipients(
     campaign_id: int,
     principal: Viewer,
     session: ReadSession,
     state: RecipientState | None = None,
+    phone_prefix: Annotated[
+        str | None,
+        Query(
+            pattern=r"^\+?[0-9]{1,15}$",
+            description="Only numbers starting with these digits (E.164, the + optional), "
+            "e.g. `+1212` or `44`.",
+        ),
+    ] = None,
     cursor: Cursor = None,
     limit: Limit = 100,
 ) -> RecipientPage:
+    if phone_prefix is not None:
+        rows, next_cursor = service.search_recipients(
+            session,
+            principal.workspace_id,
+            campaign_id,
+            phone_prefix,
+            state=state,
+            cursor=cursor,
+            limit=limit,
+        )
+        return RecipientPage(
+            items=[RecipientOut.model_validate(r) for r in rows], next_cursor=next_cursor
+        )
     after = decode_cursor(cursor) if cursor else None
     rows, last = service.recipients_page(
         session, principal.workspace_id, campaign_id, state=state, after_id=after, limit=limit

@@ -32,7 +32,7 @@ from relaybird.campaigns.windows import Window
 from relaybird.db.notify import DISPATCH, notify
 from relaybird.errors import Conflict, IllegalTransition, InvalidInput, NotFound, found
 from relaybird.events.transitions import Moved, apply_transition, history, record
-from relaybird.kit.pagination import Page, paginate
+from relaybird.kit.pagination import Page, decode_key_cursor, encode_key_cursor, paginate
 from relaybird.kit.time import readable, utcnow
 from relaybird.models import Campaign, CampaignReply, Recipient, Sender, Template, Transition
 from relaybird.templates import service as templates
@@ -773,20 +773,28 @@ def search_recipients(
     phone: str,
     *,
     state: RecipientState | None,
-    after_id: int | None,
+    cursor: str | None,
     limit: int,
-) -> tuple[list[Recipient], int | None]:
-    """Recipients whose number starts with ``phone`` (digits; a leading + is added), a page."""
+) -> tuple[list[Recipient], str | None]:
+    """Recipients whose number starts with ``phone`` (its digits; a leading + is added), a page
+    in number order (keyset: ``cursor`` is the previous page's next cursor), and the cursor of
+    the next page when there is one."""
     get(session, workspace_id, campaign_id)
     digits = "".join(ch for ch in phone if ch.isdigit())
     if not digits:
         raise InvalidInput("search by phone: type some digits of the number")
     rows = repository.recipients_with_phone_prefix(
-        session, campaign_id, "+" + digits, state=state, after_id=after_id, limit=limit + 1
+        session,
+        campaign_id,
+        "+" + digits[:15],
+        state=state,
+        after=decode_key_cursor(cursor) if cursor else None,
+        limit=limit + 1,
     )
     more = len(rows) > limit
     rows = rows[:limit]
-    return rows, (rows[-1].id if more and rows else None)
+    last = rows[-1] if more and rows else None
+    return rows, (encode_key_cursor(last.phone or "", last.id) if last is not None else None)
 
 
 def fail_interrupted_imports(

@@ -31,7 +31,7 @@ from relaybird.templates.mapping import (
     slot_of_column,
 )
 from relaybird.templates.slots import MEDIA_FORMATS, HeaderFormat, TemplateSlots, fill
-from relaybird.templates.values import SlotValues, check_row, resolve
+from relaybird.templates.values import RowCheck, SlotValues, resolve
 
 Problem = dict[str, str]
 
@@ -147,22 +147,6 @@ def plan_of(session: Session, campaign: Campaign) -> SendPlan | None:
         mapping,
         tuple(campaign.body_params),
     )
-
-
-@dataclass(frozen=True)
-class RowCheck:
-    """The import's check of one row's values against Meta's limits (picklable: it runs in the
-    importer's worker processes)."""
-
-    slots: TemplateSlots
-    mapping: SlotMapping
-    columns: tuple[str, ...]
-
-    def reason(self, params: Sequence[str]) -> str | None:
-        problems = check_row(
-            self.slots, self.mapping, dict(zip(self.columns, params, strict=False))
-        )
-        return "; ".join(str(p) for p in problems) or None
 
 
 def row_check(session: Session, campaign: Campaign) -> RowCheck | None:

@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from relaybird.db.bulk import one_of
 from relaybird.models import ConsentReply, ConsentSettings, Sender, Suppression, Template
 from relaybird.models.consent import ReplyStatus
 
@@ -53,13 +54,15 @@ def listing(workspace_id: int, source: str | None = None) -> Select[Any]:
 
 
 def suppressed_among(session: Session, workspace_id: int, phones: Sequence[str]) -> set[str]:
-    """Which of ``phones`` are suppressed (one indexed look-up, the unique key)."""
+    """Which of ``phones`` are suppressed (one indexed look-up, the unique key; one statement
+    however many phones: an import asks for a whole chunk)."""
     if not phones:
         return set()
     return set(
         session.scalars(
             select(Suppression.phone).where(
-                Suppression.workspace_id == workspace_id, Suppression.phone.in_(list(set(phones)))
+                Suppression.workspace_id == workspace_id,
+                one_of(session, Suppression.phone, set(phones)),
             )
         )
     )

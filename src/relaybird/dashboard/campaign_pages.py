@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from relaybird.api.deps import Ctx
@@ -21,6 +21,7 @@ from relaybird.dashboard.session import DashboardSession
 from relaybird.dashboard.web import PREFIX, AdminForm, Session, back, render
 from relaybird.errors import AppError, InvalidInput, NotFound
 from relaybird.inbox import refusals
+from relaybird.kit.pagination import decode_cursor, encode_cursor
 from relaybird.operations import service as ops
 from relaybird.templates import service as templates
 from relaybird.templates.mapping import PAIR_HELP, SlotMapping, from_pairs
@@ -202,7 +203,7 @@ def campaign_detail(
     campaign_id: int,
     state: str | None = None,
     phone: str | None = None,
-    after: int | None = None,
+    after: Annotated[str | None, Query(max_length=200)] = None,
     row: int | None = None,
     time_zone: str | None = None,
 ) -> HTMLResponse:
@@ -220,23 +221,30 @@ def campaign_detail(
         except NotFound:
             preview = None
     chosen = RecipientState(state) if state in STATES else None
+    next_after: str | None = None
     with ctx.db.read() as session:
         stats = analytics.campaign_analytics(session, ws, campaign_id, zone=zone)
         if phone and phone.strip():
-            rows, last = campaigns.search_recipients(
-                session, ws, campaign_id, phone, state=chosen, after_id=after, limit=PAGE
+            rows, next_after = campaigns.search_recipients(
+                session, ws, campaign_id, phone, state=chosen, cursor=after, limit=PAGE
             )
         else:
             rows, last = campaigns.recipients_page(
-                session, ws, campaign_id, state=chosen, after_id=after, limit=PAGE
+                session,
+                ws,
+                campaign_id,
+                state=chosen,
+                after_id=decode_cursor(after) if after else None,
+                limit=PAGE,
             )
+            next_after = encode_cursor(last) if last else None
     return render(
         request,
         sess,
         "campaign.html",
         **live,
         recipients=rows,
-        next_after=last,
+        next_after=next_after,
         state=chosen.value if chosen else "",
         phone=phone or "",
         after=after,

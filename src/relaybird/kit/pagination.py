@@ -39,6 +39,24 @@ def decode_cursor(cursor: str) -> int:
         raise InvalidInput("cursor is not one this API gave out") from None
 
 
+def encode_key_cursor(key: str, last_id: int) -> str:
+    """The cursor after the row (``key``, ``last_id``) of a list ordered by a text key, then
+    id (e.g. recipients found by phone prefix, in number order)."""
+    return base64.urlsafe_b64encode(f"key:{last_id}:{key}".encode()).decode().rstrip("=")
+
+
+def decode_key_cursor(cursor: str) -> tuple[str, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        kind, _, rest = raw.partition(":")
+        last_id, sep, key = rest.partition(":")
+        if kind != "key" or not sep:
+            raise ValueError
+        return key, int(last_id)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise InvalidInput("cursor is not one this API gave out") from None
+
+
 def window(
     query: Select[Any],
     id_column: InstrumentedAttribute[int],

@@ -138,9 +138,27 @@ class Recipient(IdMixin, Base):
         # claims the zones open now: zone_id IN (...)) and time. One index for both kinds of
         # campaign, so a recipient's every move maintains no more indexes than before windows.
         Index("ix_recipients_claim", "campaign_id", "state", "zone_id", "next_attempt_at"),
+        # The duplicate check of an import, and the recipients list by phone prefix (keyset
+        # on phone, id).
         Index("ix_recipients_campaign_phone", "campaign_id", "phone"),
-        Index("ix_recipients_wamid", "wamid"),
-        Index("ix_recipients_lease", "state", "lease_expires_at"),
+        # The recipients list of one state, keyset on id (GET .../recipients?state=).
+        Index("ix_recipients_list", "campaign_id", "state", "id"),
+        # Partial: only the rows that have one, so an imported row (no wamid, no lease yet)
+        # costs no entry in either. Every query on them compares the column (= / IN / <), which
+        # implies IS NOT NULL, so both databases use them.
+        Index(
+            "ix_recipients_wamid",
+            "wamid",
+            sqlite_where=text("wamid IS NOT NULL"),
+            postgresql_where=text("wamid IS NOT NULL"),
+        ),
+        Index(
+            "ix_recipients_lease",
+            "state",
+            "lease_expires_at",
+            sqlite_where=text("lease_expires_at IS NOT NULL"),
+            postgresql_where=text("lease_expires_at IS NOT NULL"),
+        ),
         # The analytics' failures by error code: only the failed rows (FAILED_STATES), and
         # covering, so a million-row campaign's GROUP BY reads a small index, not the table.
         Index(

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -202,6 +202,22 @@ def check_row(
 ) -> list[SlotProblem]:
     """Every problem of one recipient's values; empty when the row can be sent."""
     return resolve(slots, mapping, row)[1]
+
+
+@dataclass(frozen=True)
+class RowCheck:
+    """The import's check of one row's values against Meta's limits (picklable: it runs in the
+    importer's worker processes, which import only this module and campaigns/phones.py)."""
+
+    slots: TemplateSlots
+    mapping: SlotMapping
+    columns: tuple[str, ...]
+
+    def reason(self, params: Sequence[str]) -> str | None:
+        problems = check_row(
+            self.slots, self.mapping, dict(zip(self.columns, params, strict=False))
+        )
+        return "; ".join(str(p) for p in problems) or None
 
 
 def _media(r: _Reader, kind: str, source: MediaSource | None) -> Media | None:

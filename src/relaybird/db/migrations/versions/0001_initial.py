@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 18:43:02.641419
+Create Date: 2026-11-30 19:12:36.254868
 """
 
 from collections.abc import Sequence
@@ -1195,8 +1195,21 @@ def upgrade() -> None:
                 "state IN ('SENDING_FAILED', 'DELIVERY_FAILED', 'ERROR', 'INVALID_RECORD')"
             ),
         )
-        batch_op.create_index("ix_recipients_lease", ["state", "lease_expires_at"], unique=False)
-        batch_op.create_index("ix_recipients_wamid", ["wamid"], unique=False)
+        batch_op.create_index(
+            "ix_recipients_lease",
+            ["state", "lease_expires_at"],
+            unique=False,
+            sqlite_where=sa.text("lease_expires_at IS NOT NULL"),
+            postgresql_where=sa.text("lease_expires_at IS NOT NULL"),
+        )
+        batch_op.create_index("ix_recipients_list", ["campaign_id", "state", "id"], unique=False)
+        batch_op.create_index(
+            "ix_recipients_wamid",
+            ["wamid"],
+            unique=False,
+            sqlite_where=sa.text("wamid IS NOT NULL"),
+            postgresql_where=sa.text("wamid IS NOT NULL"),
+        )
 
     op.create_table(
         "room_contacts",
@@ -1375,8 +1388,17 @@ def downgrade() -> None:
 
     op.drop_table("room_contacts")
     with op.batch_alter_table("recipients", schema=None) as batch_op:
-        batch_op.drop_index("ix_recipients_wamid")
-        batch_op.drop_index("ix_recipients_lease")
+        batch_op.drop_index(
+            "ix_recipients_wamid",
+            sqlite_where=sa.text("wamid IS NOT NULL"),
+            postgresql_where=sa.text("wamid IS NOT NULL"),
+        )
+        batch_op.drop_index("ix_recipients_list")
+        batch_op.drop_index(
+            "ix_recipients_lease",
+            sqlite_where=sa.text("lease_expires_at IS NOT NULL"),
+            postgresql_where=sa.text("lease_expires_at IS NOT NULL"),
+        )
         batch_op.drop_index(
             "ix_recipients_failed",
             sqlite_where=sa.text(
