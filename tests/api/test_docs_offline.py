@@ -80,7 +80,7 @@ def test_docs_render_with_every_other_host_blocked(
 
     page.route("**/*", route)
     page.goto(server.url + path)
-    page.wait_for_selector(rendered, timeout=30_000)
+    page.wait_for_selector(rendered, timeout=90_000)  # a bound for a loaded machine
     assert "Campaigns" in page.content() or "campaigns" in page.content()
     assert elsewhere == []
     assert blocked == []

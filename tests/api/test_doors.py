@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -309,3 +310,42 @@ def test_no_dashboard_page_has_an_inline_script() -> None:
         html = page.read_text()
         assert "<script>" not in html, page.name
         assert not re.search(r"<[^>]*\son[a-z]+=", html), page.name  # onsubmit=, onclick=
+
+
+def test_a_caller_gone_before_its_body_is_read_is_no_server_error(
+    sqlite_ctx: AppContext, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A carrier's webhook client that times out on a loaded server hangs up mid-body: nobody is
+    left to answer, nothing was read, so nothing is stored, and it is no "Exception in ASGI
+    application" (the LINE live test met it under load)."""
+    app = create_app(sqlite_ctx)
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/webhooks/whatsapp",
+        "raw_path": b"/webhooks/whatsapp",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"content-length", b"1000"), (b"x-hub-signature-256", b"sha256=00")],
+        "client": ("127.0.0.1", 5000),
+        "server": ("127.0.0.1", 8000),
+    }
+    messages = iter(
+        [{"type": "http.request", "body": b"{", "more_body": True}, {"type": "http.disconnect"}]
+    )
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return next(messages)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    with caplog.at_level(logging.INFO):
+        asyncio.run(asyncio.wait_for(app(scope, receive, send), 30))
+    assert sent == []
+    assert "went away before its body was read" in caplog.text
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

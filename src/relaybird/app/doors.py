@@ -24,6 +24,7 @@ code), and Strict-Transport-Security when RELAYBIRD_PUBLIC_URL is https.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from urllib.parse import quote
@@ -31,7 +32,7 @@ from urllib.parse import quote
 import anyio
 from fastapi.security import HTTPBearer
 from starlette.datastructures import Headers, MutableHeaders
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -43,6 +44,8 @@ from relaybird.dashboard.web import LoginRequired, current, render
 from relaybird.errors import AppError, PayloadTooLarge
 from relaybird.inbox.refusals import refused
 from relaybird.wiring import API_PREFIX, webhook_limits
+
+log = logging.getLogger("relaybird.api")
 
 
 class Door(StrEnum):
@@ -191,6 +194,10 @@ class Doors:
 
         try:
             await self.app(scope, counted, guarded)
+        except ClientDisconnect:
+            # The caller went away before its body was read (its own timeout, on a loaded
+            # server): nobody is left to answer, and nothing was read, so nothing was done.
+            log.info("a %s client went away before its body was read", door_of(scope["path"]))
         except Exception:
             if not refused:
                 raise

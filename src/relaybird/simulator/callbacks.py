@@ -45,7 +45,7 @@ class Answer:
 
 
 class CallbackPoster:
-    def __init__(self, retries: int = 3, timeout: float = 10.0) -> None:
+    def __init__(self, retries: int = 3, timeout: float = 30.0) -> None:
         self.retries = retries
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._heap: list[tuple[float, int, Outgoing]] = []
