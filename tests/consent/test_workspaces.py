@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from relaybird.context import AppContext
 from relaybird.dispatcher.claim import claim
-from relaybird.dispatcher.repository import mark_started
+from relaybird.dispatcher.repository import Started, mark_started
 from relaybird.dispatcher.suppressed import drop_opted_out
 from relaybird.models import Recipient
 from tests.campaigns.helpers import new_campaign, upload
@@ -59,7 +59,7 @@ def test_a_stop_in_workspace_a_does_not_suppress_workspace_b(
     # The last check before B's send starts does not drop it either.
     with ctx.db.write() as session:
         assert drop_opted_out(session, [recipient_b], now) == set()
-        assert mark_started(session, [recipient_b], now) == set()
+        assert mark_started(session, [recipient_b], now) == Started(stopped=set(), lost=set())
     with ctx.db.read() as session:
         states = dict(session.execute(select(Recipient.id, Recipient.state)).all())
         reasons = dict(session.execute(select(Recipient.id, Recipient.invalid_reason)).all())

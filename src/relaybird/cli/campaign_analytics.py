@@ -70,7 +70,7 @@ def analytics(
     json_out: JsonOpt = False,
 ) -> None:
     """Delivery, read, reply, opt-out and failure rates, failures by error code, and sends /
-    deliveries / reads per hour (definitions: GET /api/v1/campaigns/{id}/analytics)."""
+    deliveries / reads per hour (definitions: the API's GET /api/v1/campaigns/ID/analytics)."""
     zone = campaign_analytics.zone_named(time_zone)
     with opened() as ctx, ctx.db.read() as session:
         ws = auth.find_workspace(session, workspace).id
