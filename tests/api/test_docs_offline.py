@@ -79,7 +79,7 @@ def test_docs_render_with_every_other_host_blocked(
             r.abort()  # type: ignore[attr-defined]
 
     page.route("**/*", route)
-    page.goto(server.url + path)
+    page.goto(server.url + path, timeout=90_000)  # a bound for a loaded machine
     page.wait_for_selector(rendered, timeout=90_000)  # a bound for a loaded machine
     assert "Campaigns" in page.content() or "campaigns" in page.content()
     assert elsewhere == []
