@@ -28,6 +28,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from seed import add_campaign, add_sender
 from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -62,11 +63,9 @@ def build(url: str, n: int) -> tuple[Any, int, int, str]:
     from relaybird.db import migrate
     from relaybird.db.bulk import insert_rows
     from relaybird.models import (
-        Campaign,
         CampaignActivity,
         CampaignCount,
         Recipient,
-        Sender,
         Suppression,
     )
 
@@ -75,30 +74,17 @@ def build(url: str, n: int) -> tuple[Any, int, int, str]:
     with ctx.db.write() as s:
         ws = auth.ensure_workspace(s, "bench-analytics")
         key = auth.create_key(s, workspace_id=ws.id, role=Role.VIEWER, name="b", at=START).secret
-        sender = Sender(
-            workspace_id=ws.id,
-            name="b",
-            phone_number_id="bench-analytics",
-            display_phone_number="1",
-            access_token="t",
-            status="CONNECTED",
-        )
-        s.add(sender)
-        s.flush()
-        campaign = Campaign(
-            workspace_id=ws.id,
-            sender_id=sender.id,
-            name="bench",
-            template_name="t",
-            template_language="en",
+        sender = add_sender(s, ws.id, "bench-analytics")
+        campaign = add_campaign(
+            s,
+            ws.id,
+            sender.id,
             body_params=[],
             state="COMPLETED",
             started_at=START,
             total=n,
             reply_count=n // 50,
         )
-        s.add(campaign)
-        s.flush()
         ws_id, cid = ws.id, campaign.id
     states: Counter[str] = Counter()
     buckets: Counter[tuple[datetime, str]] = Counter()
@@ -237,21 +223,11 @@ def write_overhead(ctx: Any, ws_id: int, runs: int) -> tuple[float, float]:
     from relaybird.campaigns.recipients import move_recipients
     from relaybird.campaigns.transitions import RecipientEvent, RecipientState
     from relaybird.db.bulk import insert_rows
-    from relaybird.models import Campaign, CampaignCount, Recipient
+    from relaybird.models import CampaignCount, Recipient
 
     def one(counters: bool) -> float:
         with ctx.db.write() as s:
-            campaign = Campaign(
-                workspace_id=ws_id,
-                sender_id=1,
-                name="w",
-                template_name="t",
-                template_language="en",
-                body_params=[],
-                state="RUNNING",
-            )
-            s.add(campaign)
-            s.flush()
+            campaign = add_campaign(s, ws_id, 1, body_params=[], state="RUNNING", name="w")
             cid = campaign.id
             insert_rows(
                 s,

@@ -25,6 +25,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+from seed import add_campaign, add_sender
 from sqlalchemy import select
 
 from relaybird.config import Settings
@@ -39,7 +40,7 @@ def run(
     from relaybird.auth import service as auth
     from relaybird.db import migrate
     from relaybird.db.bulk import insert_rows
-    from relaybird.models import Campaign, CampaignReply, Recipient, Sender, User
+    from relaybird.models import CampaignReply, Recipient, User
     from relaybird.rooms import answers, messages, service
 
     url = os.environ.get("RELAYBIRD_BENCH_DATABASE_URL") or f"sqlite:///{workdir / f'{tag}.db'}"
@@ -50,29 +51,12 @@ def run(
     with ctx.db.write() as s:
         ws = auth.ensure_workspace(s, f"bench-{tag}").id
         s.add(User(workspace_id=ws, name="u", email=f"u-{tag}@example.com", role="agent"))
-        sender = Sender(
-            workspace_id=ws,
-            name="b",
-            phone_number_id=f"b-{tag}",
-            display_phone_number="1",
-            access_token="t",
-            status="CONNECTED",
-        )
-        s.add(sender)
-        s.flush()
+        sender = add_sender(s, ws, f"b-{tag}")
         cids = []
         for c in range(campaigns):
-            campaign = Campaign(
-                workspace_id=ws,
-                sender_id=sender.id,
-                name=f"c{c}",
-                template_name="t",
-                template_language="en",
-                body_params=[],
-                state="COMPLETED",
+            campaign = add_campaign(
+                s, ws, sender.id, body_params=[], state="COMPLETED", name=f"c{c}"
             )
-            s.add(campaign)
-            s.flush()
             cids.append(campaign.id)
         sender_id = sender.id
     for cid in cids:

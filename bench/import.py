@@ -25,6 +25,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from seed import add_campaign, add_sender
+
 from relaybird.campaigns.importer import check_header
 from relaybird.campaigns.phones import check_chunk
 from relaybird.campaigns.readers import Progress, read_rows
@@ -120,34 +122,16 @@ def real(path: Path, workdir: Path, tag: str) -> tuple[float, int, dict[str, int
     from relaybird.campaigns import repository
     from relaybird.campaigns.importer import run_import
     from relaybird.db import migrate
-    from relaybird.models import Campaign, Sender
 
     url = f"sqlite:///{workdir / f'{tag}.db'}"
     migrate.upgrade(url)
     ctx = AppContext.from_settings(Settings(database_url=url, import_workers=WORKERS))
     with ctx.db.write() as s:
         ws = auth.ensure_workspace(s, "bench")
-        sender = Sender(
-            workspace_id=ws.id,
-            name="b",
-            phone_number_id=f"b-{tag}",
-            display_phone_number="1",
-            access_token="t",
-            status="CONNECTED",
+        sender = add_sender(s, ws.id, f"b-{tag}")
+        campaign = add_campaign(
+            s, ws.id, sender.id, body_params=["first_name", "code"], state="NOT_STARTED"
         )
-        s.add(sender)
-        s.flush()
-        campaign = Campaign(
-            workspace_id=ws.id,
-            sender_id=sender.id,
-            name="bench",
-            template_name="t",
-            template_language="en",
-            body_params=["first_name", "code"],
-            state="NOT_STARTED",
-        )
-        s.add(campaign)
-        s.flush()
         job = repository.add_import(
             s,
             workspace_id=ws.id,

@@ -20,6 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from seed import add_campaign, add_sender
 from sqlalchemy import select
 
 from relaybird.config import Settings
@@ -37,7 +38,7 @@ def run(n: int, workdir: Path, tag: str) -> tuple[float, float, dict[str, int]]:
     from relaybird.contacts.segments import SegmentFilter
     from relaybird.db import migrate
     from relaybird.db.bulk import insert_rows
-    from relaybird.models import Campaign, Contact, Sender, User
+    from relaybird.models import Contact, User
 
     url = os.environ.get("RELAYBIRD_BENCH_DATABASE_URL") or f"sqlite:///{workdir / f'{tag}.db'}"
     migrate.upgrade(url)
@@ -53,27 +54,11 @@ def run(n: int, workdir: Path, tag: str) -> tuple[float, float, dict[str, int]]:
             created_at=now,
             updated_at=now,
         )
-        sender = Sender(
-            workspace_id=ws.id,
-            name="b",
-            phone_number_id=f"b-{tag}",
-            display_phone_number="1",
-            access_token="t",
-            status="CONNECTED",
+        s.add(user)
+        sender = add_sender(s, ws.id, f"b-{tag}")
+        campaign = add_campaign(
+            s, ws.id, sender.id, body_params=["first_name", "city"], state="NOT_STARTED"
         )
-        s.add_all([user, sender])
-        s.flush()
-        campaign = Campaign(
-            workspace_id=ws.id,
-            sender_id=sender.id,
-            name="bench",
-            template_name="t",
-            template_language="en",
-            body_params=["first_name", "city"],
-            state="NOT_STARTED",
-        )
-        s.add(campaign)
-        s.flush()
         rows = []
         for i in range(2 * n):
             vip = i % 2 == 0

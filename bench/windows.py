@@ -41,6 +41,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from seed import add_campaign, add_sender
+
 from relaybird.config import Settings
 from relaybird.context import AppContext
 from relaybird.kit.time import ManualClock
@@ -85,37 +87,22 @@ def build(path: Path, rows: int, zones: list[int]) -> None:
     from relaybird.auth import service as auth
     from relaybird.campaigns.recipients import import_recipients
     from relaybird.db import migrate
-    from relaybird.models import Campaign, Sender
 
     url = f"sqlite:///{path}"
     migrate.upgrade(url)
     ctx = AppContext.from_settings(Settings(database_url=url))
     with ctx.db.write() as s:
         ws = auth.ensure_workspace(s, "bench")
-        sender = Sender(
-            workspace_id=ws.id,
-            name="b",
-            phone_number_id="b",
-            display_phone_number="1",
-            access_token="t",
-            status="CONNECTED",
-            messaging_limit="TIER_UNLIMITED",
-        )
-        s.add(sender)
-        s.flush()
-        campaign = Campaign(
-            workspace_id=ws.id,
-            sender_id=sender.id,
-            name="bench",
-            template_name="t",
-            template_language="en",
+        sender = add_sender(s, ws.id, "b", messaging_limit="TIER_UNLIMITED")
+        campaign = add_campaign(
+            s,
+            ws.id,
+            sender.id,
             body_params=["first_name"],
             state="RUNNING",
             total=rows,
             started_at=NOW,
         )
-        s.add(campaign)
-        s.flush()
         ws_id, cid = ws.id, campaign.id
     for first in range(0, rows, 20_000):
         with ctx.db.write() as s:
