@@ -3,6 +3,8 @@ and a bad window refused with the reason (exit 2), nothing changed."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from typer.testing import CliRunner
 
@@ -39,37 +41,13 @@ def test_window_options_round_trip(sqlite_ctx: AppContext, monkeypatch: pytest.M
     )
     assert r.exit_code != 0 and "overnight" in r.output, r.output
 
-    r = runner.invoke(
-        app,
-        [
-            "campaign",
-            "window",
-            "1",
-            "--start",
-            "20:00",
-            "--end",
-            "08:00",
-            "--zone",
-            "UTC",
-            "--overnight",
-        ],
-    )
+    def overnight(zone: str) -> Any:
+        command = ["campaign", "window", "1", "--start", "20:00", "--end", "08:00"]
+        return runner.invoke(app, [*command, "--zone", zone, "--overnight"])
+
+    r = overnight("UTC")
     assert r.exit_code == 0 and "20:00–08:00 overnight" in r.output, r.output
-    r = runner.invoke(
-        app,
-        [
-            "campaign",
-            "window",
-            "1",
-            "--start",
-            "20:00",
-            "--end",
-            "08:00",
-            "--zone",
-            "Nowhere/Town",
-            "--overnight",
-        ],
-    )
+    r = overnight("Nowhere/Town")
     assert r.exit_code != 0 and "IANA" in r.output
     with sqlite_ctx.db.read() as s:
         assert s.get(Campaign, 1).send_window["start"] == "20:00"  # type: ignore[index,union-attr]

@@ -138,22 +138,9 @@ def campaign_analytics(
     return AnalyticsOut(
         campaign_id=campaign.id,
         state=campaign.state,
-        totals=AnalyticsTotals(
-            recipients=totals.recipients,
-            sent=totals.sent,
-            delivered=totals.delivered,
-            read=totals.read,
-            replied=totals.replied,
-            opted_out=totals.opted_out,
-            failed=totals.failed,
-        ),
-        rates=AnalyticsRates(
-            delivery_rate=totals.delivery_rate,
-            read_rate=totals.read_rate,
-            reply_rate=totals.reply_rate,
-            opt_out_rate=totals.opt_out_rate,
-            failure_rate=totals.failure_rate,
-        ),
+        # Totals holds the counts and, as properties, the rates defined once in rates.py.
+        totals=AnalyticsTotals.model_validate(totals, from_attributes=True),
+        rates=AnalyticsRates.model_validate(totals, from_attributes=True),
         failures=failure_rows(session, campaign_id),
         series=[_series_out(hourly(buckets, z)) for z in zones],
     )
