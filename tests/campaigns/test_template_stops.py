@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from relaybird.campaigns import service as campaign_service
 from relaybird.cli.apiclient import ApiClient
@@ -183,19 +184,24 @@ def test_live_a_template_paused_mid_campaign_stops_it_before_the_next_send(
     assert len(sends()) == seen
 
 
+def _one_template(session: Session, ctx: AppContext) -> tuple[int, int, int, dict[str, Any]]:
+    """A workspace and sender whose catalogue holds NAME; the campaign fields that send it."""
+    ws = make_workspace(session)
+    sender = make_sender(session, ws, waba_id=WABA)
+    item = {"name": NAME, "language": "en_US", "components": [{"type": "BODY", "text": "x"}]}
+    templates.apply_catalogue(
+        session, ws, WABA, [catalogue_item(item, id=META_ID)], actor="s", now=ctx.clock.now()
+    )
+    tid = session.scalars(select(Template.id).where(Template.meta_id == META_ID)).one()
+    return ws, sender, tid, dict(template_name=NAME, template_language="en_US", template_id=tid)
+
+
 def test_the_quality_guard_acts_on_red_and_on_yellow_only_when_asked(ctx: AppContext) -> None:
     """A quality webhook: RED pauses the RUNNING campaigns on the template that opted into the
     guard; YELLOW only those that also asked for YELLOW; the others run on. An un-pause later
     resumes only auto_resume campaigns, and none while the guard still refuses the quality."""
     with ctx.db.write() as session:
-        ws = make_workspace(session)
-        sender = make_sender(session, ws, waba_id=WABA)
-        item = {"name": NAME, "language": "en_US", "components": [{"type": "BODY", "text": "x"}]}
-        templates.apply_catalogue(
-            session, ws, WABA, [catalogue_item(item, id=META_ID)], actor="s", now=ctx.clock.now()
-        )
-        tid = session.scalars(select(Template.id).where(Template.meta_id == META_ID)).one()
-        on_it = dict(template_name=NAME, template_language="en_US", template_id=tid)
+        ws, sender, tid, on_it = _one_template(session, ctx)
         ids = {
             "unguarded": make_campaign(session, ws, sender, state="RUNNING", **on_it),
             "red": make_campaign(session, ws, sender, state="RUNNING", quality_guard=True, **on_it),
@@ -255,14 +261,7 @@ def test_a_send_refused_for_the_templates_state_pauses_so_that_meta_unpausing_re
     (auto_resume), as a webhook's pause would. A 132000 (our payload, not Meta's state of the
     template) pauses without naming it: only a user resumes that one."""
     with ctx.db.write() as session:
-        ws = make_workspace(session)
-        sender = make_sender(session, ws, waba_id=WABA)
-        item = {"name": NAME, "language": "en_US", "components": [{"type": "BODY", "text": "x"}]}
-        templates.apply_catalogue(
-            session, ws, WABA, [catalogue_item(item, id=META_ID)], actor="s", now=ctx.clock.now()
-        )
-        tid = session.scalars(select(Template.id).where(Template.meta_id == META_ID)).one()
-        on_it = dict(template_name=NAME, template_language="en_US", template_id=tid)
+        ws, sender, tid, on_it = _one_template(session, ctx)
         by_state = make_campaign(session, ws, sender, state="RUNNING", auto_resume=True, **on_it)
         by_payload = make_campaign(session, ws, sender, state="RUNNING", auto_resume=True, **on_it)
     stops = Stops()
