@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from relaybird.campaigns import service as campaign_service
@@ -296,3 +296,65 @@ def test_a_send_refused_for_the_templates_state_pauses_so_that_meta_unpausing_re
     with ctx.db.read() as session:
         assert session.get(Campaign, by_state).state == "RUNNING"  # type: ignore[union-attr]
         assert session.get(Campaign, by_payload).state == "PAUSED"  # type: ignore[union-attr]
+
+
+def test_a_stop_older_than_the_campaigns_last_move_pauses_nothing(ctx: AppContext) -> None:
+    """The race CI found: a send claimed before Meta paused the template is refused (132015);
+    before the dispatcher writes that stop, Meta's PAUSED and APPROVED webhooks are applied (the
+    campaign paused, then resumed by auto_resume). The dispatcher's stop is older than the
+    campaign's state and must not pause it again (no webhook would ever resume it). A stop
+    reported by a send claimed after those moves still pauses."""
+    with ctx.db.write() as session:
+        ws, sender, tid, on_it = _one_template(session, ctx)
+        cid = make_campaign(session, ws, sender, state="RUNNING", auto_resume=True, **on_it)
+
+    def last_seq() -> int:  # what the claim reads (Claim.seq)
+        with ctx.db.read() as session:
+            return session.scalar(select(func.max(Transition.id))) or 0
+
+    def write_stops(stops: Stops) -> None:
+        unwritten = stops.unwritten()
+        with ctx.db.write() as session:
+            record(
+                session,
+                [],
+                now=ctx.clock.now(),
+                policy=SendPolicy(RetryPolicy(3, timedelta(seconds=2))),
+                pauses=unwritten.pauses,
+                on_template=unwritten.on_template,
+                since=unwritten.since,
+            )
+        stops.written(unwritten)
+        assert stops.unwritten() == Unwritten()
+
+    def state() -> str:
+        with ctx.db.read() as session:
+            return session.get(Campaign, cid).state  # type: ignore[union-attr]
+
+    stops = Stops()
+    claimed_before = last_seq()
+    assert stops.campaign_stopped(
+        cid, "template error 132015: paused", 1.0, on_template=True, seq=claimed_before
+    )
+    with ctx.db.write() as session:  # the webhooks: PAUSED, then APPROVED (auto_resume)
+        now = ctx.clock.now()
+        campaign_service.auto_pause(
+            session, cid, "paused", at=now, actor="template-webhook", template_id=tid
+        )
+        template = session.get(Template, tid)
+        assert template is not None
+        assert campaign_service.resume_for_template(session, template, at=now) == [cid]
+    write_stops(stops)
+    assert state() == "RUNNING"
+    # Two sends stopped: the newest evidence counts (claimed after the moves) and pauses.
+    assert stops.campaign_stopped(
+        cid, "template error 132015: a", 2.0, on_template=True, seq=claimed_before
+    )
+    assert not stops.campaign_stopped(
+        cid, "template error 132015: b", 3.0, on_template=True, seq=last_seq()
+    )
+    assert stops.unwritten().since == {cid: last_seq()}
+    write_stops(stops)
+    assert state() == "PAUSED"
+    with ctx.db.read() as session:
+        assert session.get(Campaign, cid).paused_template_id == tid  # type: ignore[union-attr]

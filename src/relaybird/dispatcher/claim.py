@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from relaybird.campaigns import templating
@@ -23,7 +24,7 @@ from relaybird.campaigns.windows import Window
 from relaybird.dispatcher import repository
 from relaybird.dispatcher.suppressed import skip_suppressed
 from relaybird.kit.zones import CAMPAIGN_ZONE
-from relaybird.models import Campaign, Recipient
+from relaybird.models import Campaign, Recipient, Transition
 from relaybird.senders import admission
 from relaybird.templates.builder import SendPlan
 
@@ -66,6 +67,9 @@ class Claim:
     at_limit: bool = False
     # RUNNING campaigns seen (even with nothing due), for completion checks.
     campaign_ids: list[int] = field(default_factory=list)
+    # The history's last transition id before the claim: a stop one of its sends reports is
+    # older than any campaign move written after it (``record``: such a stop pauses nothing).
+    seq: int = 0
     # Every campaign seen has a send window and nothing due in its zones open now: what is
     # left waits for a zone to open (or a retry's time), so the runner asks again less often.
     windows_closed: bool = False
@@ -125,6 +129,7 @@ def claim(
     if not admitted.asked:  # still known, for the runner's completion checks
         campaigns.extend(repository.running_campaigns(session, sender_id, exclude))
     out.campaign_ids = [c.id for c in campaigns]
+    out.seq = session.scalar(select(func.max(Transition.id))) or 0
     out.items = _take(session, admitted.items, now=now, until=now + lease)
     if not out.items:
         out.idle_reason = admitted.reason or "nothing due"

@@ -14,9 +14,10 @@ compare-and-set moves skip such rows, and the wamid is stored on them all the sa
 from __future__ import annotations
 
 import contextlib
+import logging
 import random
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -25,12 +26,14 @@ from sqlalchemy.orm import Session
 
 from relaybird.campaigns import service as campaigns
 from relaybird.campaigns.recipients import move_recipients
-from relaybird.campaigns.transitions import RecipientEvent, RecipientState
+from relaybird.campaigns.transitions import CAMPAIGN, RecipientEvent, RecipientState
 from relaybird.dispatcher import repository
 from relaybird.dispatcher.outcomes import Decision, Outcome, SendPolicy, decide
 from relaybird.errors import IllegalTransition
-from relaybird.models import Campaign, Recipient
+from relaybird.models import Campaign, Recipient, Transition
 from relaybird.senders import service as senders
+
+log = logging.getLogger("relaybird.dispatcher")
 
 RELEASE_REASON = "put back untouched: the campaign or sender stopped"
 
@@ -46,18 +49,31 @@ def record(
     policy: SendPolicy,
     pauses: dict[int, str] | None = None,
     on_template: frozenset[int] = frozenset(),
+    since: Mapping[int, int] | None = None,
     sender_stop: int | None = None,
     rng: random.Random | None = None,
 ) -> set[int]:
     """Write every outcome and the auto-pauses (``pauses``: campaign → reason, template-stop
     errors; ``on_template``: those of them Meta stopped by stopping their template, whose pause
-    names it so that Meta making it sendable again resumes them); ``sender_stop``: the sender
+    names it so that Meta making it sendable again resumes them; ``since``: campaign → the
+    history's last transition id when the stopping send was claimed, a campaign moved after it
+    is not paused on that older evidence); ``sender_stop``: the sender
     whose send errors say it cannot send (its status moves; its campaigns wait). Returns the
     campaigns touched."""
     write(session, [decide(o, policy, rng) for o in outcomes], now=now)
     if sender_stop is not None:
         _sender_effect(session, sender_stop, outcomes, now)
     for campaign_id, reason in (pauses or {}).items():
+        if (
+            since
+            and campaign_id in since
+            and _moved_since(session, campaign_id, since[campaign_id])
+        ):
+            # Meta's webhooks paused and un-paused it (auto_resume), or a user resumed it, after
+            # the send was claimed: the stop is older than the campaign's state; the next send
+            # tells again.
+            log.info("campaign %s: a stop older than its last move pauses nothing", campaign_id)
+            continue
         # Already paused by an admin or ended meanwhile: the reason changes nothing then.
         with contextlib.suppress(IllegalTransition):
             template_id = (
@@ -70,6 +86,21 @@ def record(
     for campaign_id in touched:
         campaigns.complete_if_done(session, campaign_id, at=now)
     return touched
+
+
+def _moved_since(session: Session, campaign_id: int, seq: int) -> bool:
+    return (
+        session.scalar(
+            select(Transition.id)
+            .where(
+                Transition.entity == CAMPAIGN.entity,
+                Transition.entity_id == campaign_id,
+                Transition.id > seq,
+            )
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def write(session: Session, decisions: Sequence[Decision], *, now: datetime) -> None:

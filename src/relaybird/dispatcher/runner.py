@@ -321,7 +321,11 @@ class SenderRunner:
                 if self.stops.sender_stopped(reason, now_m):
                     log.warning("sender %s stopped: %s", self.sender_id, reason)
             elif self.stops.campaign_stopped(
-                work.item.campaign_id, reason, now_m, on_template=error.code in TEMPLATE_STATE_CODES
+                work.item.campaign_id,
+                reason,
+                now_m,
+                on_template=error.code in TEMPLATE_STATE_CODES,
+                seq=work.claim.seq,
             ):
                 log.warning("campaign %s stopped: %s", work.item.campaign_id, reason)
         elif self.pace.failed(error, started):
@@ -379,6 +383,7 @@ class SenderRunner:
                 policy=self.policy,
                 pauses=stops.pauses,
                 on_template=stops.on_template,
+                since=stops.since,
                 sender_stop=self.sender_id if stops.sender else None,
                 rng=self.rng,
             )

@@ -19,6 +19,10 @@ class Unwritten:
     # Campaigns stopped because Meta paused, disabled or withdrew their template: their
     # auto-pause names the template, so Meta making it sendable again resumes them (auto_resume).
     on_template: frozenset[int] = frozenset()
+    # campaign → the history's last transition id when the send that stopped it was claimed:
+    # a campaign moved since (Meta's webhooks paused and un-paused it, a user resumed it) is not
+    # paused on that older evidence; its next send tells again.
+    since: dict[int, int] = field(default_factory=dict)
 
 
 class Stops:
@@ -26,16 +30,26 @@ class Stops:
         self._pauses: dict[int, str] = {}  # campaign → reason, its auto-pause not written yet
         self._on_template: set[int] = set()  # of those, stopped by the template's state at Meta
         self._marks: dict[int, float] = {}  # campaign → when it stopped
+        self._since: dict[int, int] = {}  # campaign → the newest evidence's claim (Claim.seq)
         self._sender: str | None = None
         self._sender_mark: float | None = None
 
     def campaign_stopped(
-        self, campaign_id: int, reason: str, at: float, *, on_template: bool = False
+        self,
+        campaign_id: int,
+        reason: str,
+        at: float,
+        *,
+        on_template: bool = False,
+        seq: int | None = None,
     ) -> bool:
         """A template-stop error; True when it is news (not already waiting to be written).
-        ``on_template``: the error says Meta stopped the template itself (paused, disabled)."""
+        ``on_template``: the error says Meta stopped the template itself (paused, disabled);
+        ``seq``: the claim's ``Claim.seq`` (the newest of the stop's evidence counts)."""
         news = campaign_id not in self._pauses
         self._pauses[campaign_id] = reason
+        if seq is not None:
+            self._since[campaign_id] = max(seq, self._since.get(campaign_id, seq))
         if on_template:
             self._on_template.add(campaign_id)
         else:
@@ -70,7 +84,8 @@ class Stops:
         return self._sender is not None
 
     def unwritten(self) -> Unwritten:
-        return Unwritten(dict(self._pauses), self._sender, frozenset(self._on_template))
+        since = {c: s for c, s in self._since.items() if c in self._pauses}
+        return Unwritten(dict(self._pauses), self._sender, frozenset(self._on_template), since)
 
     def written(self, done: Unwritten) -> None:
         """``done`` is committed; a stop seen again meanwhile (another reason) stays."""
@@ -78,5 +93,6 @@ class Stops:
             if self._pauses.get(campaign_id) == reason:
                 del self._pauses[campaign_id]
                 self._on_template.discard(campaign_id)
+                self._since.pop(campaign_id, None)
         if done.sender is not None and self._sender == done.sender:
             self._sender = None
