@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from relaybird.campaigns.statuses import callback_data
 from relaybird.context import AppContext
@@ -59,9 +59,9 @@ def states(ctx: AppContext, ids: list[int]) -> list[str]:
 def counts(ctx: AppContext, campaign: int) -> dict[str, int]:
     with ctx.db.read() as session:
         rows = session.execute(
-            select(CampaignCount.state, CampaignCount.count).where(
-                CampaignCount.campaign_id == campaign
-            )
+            select(CampaignCount.state, func.sum(CampaignCount.count))
+            .where(CampaignCount.campaign_id == campaign)
+            .group_by(CampaignCount.state)
         ).all()
     return {s: c for s, c in rows if c}
 

@@ -31,6 +31,7 @@ from relaybird.campaigns.transitions import (
     RecipientState,
 )
 from relaybird.consent.schemas import SELF_LIFTED
+from relaybird.db.stripes import stripe
 from relaybird.db.types import UTCDateTime
 from relaybird.events.transitions import Moved
 from relaybird.models import CampaignActivity, Recipient, Suppression
@@ -108,14 +109,16 @@ def add(session: Session, changes: Mapping[tuple[int, datetime, str], int]) -> N
     if not rows:
         return
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    mine = stripe()  # this thread's rows (db.stripes)
     for (campaign_id, at), values in sorted(rows.items()):
         stmt = insert(CampaignActivity).values(
             campaign_id=campaign_id,
             bucket=at,
+            stripe=mine,
             **{m.name: values.get(m.name, 0) for m in MILESTONES},
         )
         stmt = stmt.on_conflict_do_update(
-            index_elements=["campaign_id", "bucket"],
+            index_elements=["campaign_id", "bucket", "stripe"],
             set_={name: getattr(CampaignActivity, name) + n for name, n in sorted(values.items())},
         )
         session.execute(stmt)
@@ -126,11 +129,12 @@ def buckets(session: Session, campaign_id: int) -> list[tuple[datetime, int, int
     rows = session.execute(
         select(
             CampaignActivity.bucket,
-            CampaignActivity.sent,
-            CampaignActivity.delivered,
-            CampaignActivity.read,
+            func.sum(CampaignActivity.sent),
+            func.sum(CampaignActivity.delivered),
+            func.sum(CampaignActivity.read),
         )
         .where(CampaignActivity.campaign_id == campaign_id)
+        .group_by(CampaignActivity.bucket)
         .order_by(CampaignActivity.bucket)
     )
     return [(b, int(s), int(d), int(r)) for b, s, d, r in rows if s or d or r]

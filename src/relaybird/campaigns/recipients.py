@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from relaybird.campaigns import activity
 from relaybird.campaigns.transitions import RECIPIENT, RecipientEvent, RecipientState
 from relaybird.db.bulk import insert_rows
+from relaybird.db.stripes import stripe
 from relaybird.events.transitions import Moved, apply_transition, move_many
 from relaybird.kit.time import utcnow
 from relaybird.kit.zones import CAMPAIGN_ZONE, zone_of_number
@@ -111,18 +112,20 @@ def bump_counts(session: Session, moved: Sequence[Moved]) -> None:
 
 
 def add_counts(session: Session, delta: Mapping[tuple[int, str], int]) -> None:
-    """Upsert counter deltas, in a fixed order so concurrent writers never deadlock."""
+    """Upsert counter deltas into this thread's stripe, in a fixed order so concurrent writers
+    never deadlock."""
     items = sorted((k, v) for k, v in delta.items() if v)
     if not items:
         return
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    mine = stripe()  # this thread's rows
     # One statement for every counter of the batch (rows in the sorted order above).
     stmt = insert(CampaignCount).values(
-        [{"campaign_id": c, "state": state, "count": n} for (c, state), n in items]
+        [{"campaign_id": c, "state": state, "stripe": mine, "count": n} for (c, state), n in items]
     )
     stmt = stmt.on_conflict_do_update(
-        index_elements=["campaign_id", "state"],
+        index_elements=["campaign_id", "state", "stripe"],
         set_={"count": CampaignCount.count + stmt.excluded.count},
     )
     session.execute(stmt)

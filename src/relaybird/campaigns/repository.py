@@ -98,9 +98,9 @@ def counts(session: Session, campaign_ids: Sequence[int]) -> dict[int, dict[str,
     if not campaign_ids:
         return out
     rows = session.execute(
-        select(CampaignCount.campaign_id, CampaignCount.state, CampaignCount.count).where(
-            CampaignCount.campaign_id.in_(list(campaign_ids))
-        )
+        select(CampaignCount.campaign_id, CampaignCount.state, func.sum(CampaignCount.count))
+        .where(CampaignCount.campaign_id.in_(list(campaign_ids)))
+        .group_by(CampaignCount.campaign_id, CampaignCount.state)
     )
     for cid, state, n in rows:
         out[int(cid)][str(state)] = int(n)
@@ -547,8 +547,9 @@ def ended_with_waiting(session: Session) -> list[int]:
                 CampaignCount.state.in_(
                     [RecipientState.INITIAL.value, RecipientState.RETRY_SCHEDULED.value]
                 ),
-                CampaignCount.count > 0,
             )
+            .group_by(Campaign.id, CampaignCount.state)
+            .having(func.sum(CampaignCount.count) > 0)
             .distinct()
         )
     )

@@ -103,6 +103,10 @@ class CampaignCount(Base):
         BigId, ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True
     )
     state: Mapped[RecipientState] = mapped_column(StringEnum(RecipientState, 24), primary_key=True)
+    # The writing thread's stripe (campaigns.recipients.stripe): concurrent writers (the
+    # applier, each worker) add to rows of their own instead of queueing on one row's lock until
+    # the other commits; a state's count is the sum over its stripes.
+    stripe: Mapped[int] = mapped_column(SmallInteger, primary_key=True, default=0)
     count: Mapped[int] = mapped_column(default=0)
 
 
@@ -119,6 +123,7 @@ class CampaignActivity(Base):
         BigId, ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True
     )
     bucket: Mapped[datetime] = mapped_column(primary_key=True)
+    stripe: Mapped[int] = mapped_column(SmallInteger, primary_key=True, default=0)  # as counts'
     sent: Mapped[int] = mapped_column(default=0)
     delivered: Mapped[int] = mapped_column(default=0)
     read: Mapped[int] = mapped_column(default=0)

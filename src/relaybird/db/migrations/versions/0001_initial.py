@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 19:12:36.254868
+Create Date: 2026-11-30 20:56:15.882951
 """
 
 from collections.abc import Sequence
@@ -990,6 +990,7 @@ def upgrade() -> None:
             "campaign_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
         ),
         sa.Column("bucket", relaybird.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("stripe", sa.SmallInteger(), nullable=False),
         sa.Column("sent", sa.Integer(), nullable=False),
         sa.Column("delivered", sa.Integer(), nullable=False),
         sa.Column("read", sa.Integer(), nullable=False),
@@ -999,7 +1000,9 @@ def upgrade() -> None:
             name=op.f("fk_campaign_activity_campaign_id_campaigns"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint("campaign_id", "bucket", name=op.f("pk_campaign_activity")),
+        sa.PrimaryKeyConstraint(
+            "campaign_id", "bucket", "stripe", name=op.f("pk_campaign_activity")
+        ),
     )
     op.create_table(
         "campaign_counts",
@@ -1007,6 +1010,7 @@ def upgrade() -> None:
             "campaign_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
         ),
         sa.Column("state", sa.String(length=24), nullable=False),
+        sa.Column("stripe", sa.SmallInteger(), nullable=False),
         sa.Column("count", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["campaign_id"],
@@ -1014,7 +1018,7 @@ def upgrade() -> None:
             name=op.f("fk_campaign_counts_campaign_id_campaigns"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint("campaign_id", "state", name=op.f("pk_campaign_counts")),
+        sa.PrimaryKeyConstraint("campaign_id", "state", "stripe", name=op.f("pk_campaign_counts")),
     )
     op.create_table(
         "invitations",
