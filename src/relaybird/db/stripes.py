@@ -11,13 +11,26 @@ its own stripe of rows instead; a counter is the sum over its stripes, which rea
 
 from __future__ import annotations
 
+import itertools
+import os
 import threading
 
 STRIPES = 64
 
+_mine = threading.local()
+_threads = itertools.count()
+# Where this process's threads start: processes spread over the stripes (pids are consecutive
+# more often than not; 37 is prime to 64, so neighbours land far apart).
+_BASE = os.getpid() * 37
+
 
 def stripe() -> int:
-    """The calling thread's stripe. Thread ids are unique across the machine's processes, so
-    concurrent writers share a row only when two ids fall on the same stripe (then one waits,
-    as before); a counter has a few rows, one per thread that ever wrote it."""
-    return threading.get_native_id() % STRIPES
+    """The calling thread's stripe: the threads of one process take stripes in turn (distinct
+    until 64), each process from its own starting point, so concurrent writers share a row only
+    when two processes' ranges meet (then one waits, as before). A counter has a few rows, one
+    per thread that ever wrote it."""
+    try:
+        return int(_mine.stripe)
+    except AttributeError:
+        _mine.stripe = (_BASE + next(_threads)) % STRIPES
+        return int(_mine.stripe)

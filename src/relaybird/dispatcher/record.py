@@ -152,8 +152,17 @@ def _move(session: Session, members: Sequence[Decision], now: datetime) -> list[
 
 
 def _per_row(by_id: dict[int, Any], otherwise: Any = None) -> Any:
-    """A CASE giving each row its own value by id (the ids compared as the BIGINT column)."""
-    return case(*[(Recipient.id == i, v) for i, v in by_id.items()], else_=otherwise)
+    """A CASE giving each row its own value by id (``CASE id WHEN … THEN …``, the ids compared
+    as the BIGINT column). Its WHENs are padded to a power of two (the last pair repeated, which
+    changes nothing): SQLAlchemy caches a statement's compiled form by its shape, and a batch's
+    size varies with every flush, so without it nearly every record compiled its UPDATE anew."""
+    pairs = list(by_id.items())
+    size = 1 << max(0, len(pairs) - 1).bit_length()
+    pairs += [pairs[-1]] * (size - len(pairs))
+    return case(*pairs, value=_ID, else_=otherwise)  # type: ignore[arg-type]
+
+
+_ID = Recipient.__table__.c.id
 
 
 def _values(d: Decision, now: datetime) -> dict[str, Any]:

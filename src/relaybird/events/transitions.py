@@ -17,7 +17,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, literal_column, select, update
+from sqlalchemy import ColumnElement, Table, literal_column, select, update
 from sqlalchemy.orm import Session
 
 from relaybird.db.after_commit import log_after_commit
@@ -159,16 +159,18 @@ def move_many(
     if not ids:
         return []
     machine.resolve(source, event, target, explicit=True)
-    col = getattr(model, machine.state_field)
-    id_col = model.id  # type: ignore[attr-defined]
+    # On the table, not the ORM entity: the rows come back as plain tuples (no ORM bulk-update
+    # bookkeeping, a tenth of a batch move's time); nothing here needs the identity map.
+    table: Table = model.__table__  # type: ignore[assignment]
+    col = table.c[machine.state_field]
     guard = col.is_(None) if source is None else _unindexed(col) == str(source)
     stmt = (
-        update(model)
-        .where(id_col.in_(list(ids)), guard, *extra_where)
+        update(table)
+        .where(table.c.id.in_(list(ids)), guard, *extra_where)
         .values({machine.state_field: _s(target), **(values or {})})
-        .returning(id_col, model.workspace_id, *[getattr(model, n) for n in returning])  # type: ignore[attr-defined]
+        .returning(table.c.id, table.c.workspace_id, *[table.c[n] for n in returning])
     )
-    rows = session.execute(stmt, execution_options={"synchronize_session": False}).all()
+    rows = session.execute(stmt).all()
     moved = [Moved(int(r[0]), int(r[1]), _s(source), _s(target), tuple(r[2:])) for r in rows]
     record(
         session,

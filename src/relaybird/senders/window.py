@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Exists, delete, func, or_, select, text
+from sqlalchemy import Exists, Table, delete, func, or_, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -208,13 +208,16 @@ def count_business_initiated(
     rows = [
         {"sender_id": sender_id, "phone": p, "last_counted_at": at} for p in dict.fromkeys(phones)
     ]
+    # On the table, not the ORM entity: a plain executemany, without the ORM's per-row bulk
+    # bookkeeping (a quarter of the claim transaction's time at 200 recipients a claim).
+    table: Table = SC.__table__  # type: ignore[assignment]
+    stmt = insert(table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["sender_id", "phone"],
+        set_={"last_counted_at": stmt.excluded.last_counted_at},
+        where=or_(table.c.window_expires_at.is_(None), table.c.window_expires_at <= at),
+    )
     for i in range(0, len(rows), _CHUNK):
-        stmt = insert(SC)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["sender_id", "phone"],
-            set_={"last_counted_at": stmt.excluded.last_counted_at},
-            where=or_(SC.window_expires_at.is_(None), SC.window_expires_at <= at),
-        )
         session.execute(stmt, rows[i : i + _CHUNK])
 
 
