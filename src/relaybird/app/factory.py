@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from relaybird import __version__
 from relaybird.api import docs, problems
+from relaybird.auth import passwords
 from relaybird.app.doors import Doors
 from relaybird.context import AppContext
 from relaybird.dashboard import web as dashboard_web
@@ -55,6 +56,7 @@ def create_app(ctx: AppContext, *, loops: bool = False) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await asyncio.to_thread(bootstrap, ctx, startup_checks())
+        await asyncio.to_thread(passwords.prepare)
         for warning in refusals.unconfigured(ctx.settings):
             log.warning(warning)
         stop = asyncio.Event()

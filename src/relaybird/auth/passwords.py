@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()
-# Verified against when the e-mail is unknown, so a wrong e-mail costs as long as a wrong password.
-_DUMMY = _hasher.hash("relaybird-dummy-password")
+
+
+@cache
+def _dummy() -> str:
+    """Verified against when the e-mail is unknown, so a wrong e-mail costs as long as a wrong
+    password. Made on first use, not at import: one hash is a fifth of a second, and every
+    process (each CLI command) imports this module."""
+    return _hasher.hash("relaybird-dummy-password")
+
+
+def prepare() -> None:
+    """Make the dummy hash now (a server's start), so no login pays for it."""
+    _dummy()
+
 
 MIN_LENGTH = 10
 
@@ -18,6 +32,6 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY, password) and password_hash is not None
+        return _hasher.verify(password_hash or _dummy(), password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
