@@ -271,3 +271,68 @@ def test_a_campaign_waiting_for_its_send_window_says_so(
     assert "Waiting: waiting for send window (opens" in live
     assert "Send window: 09:00–17:00 SUN, recipient&#39;s local time" in live
     assert "waiting for send window" in client.get("/ui/campaigns").text
+
+
+def test_the_new_campaign_form_sets_a_send_window_or_says_what_is_wrong(
+    ctx: AppContext, client: TestClient
+) -> None:
+    """The form's send window: both times and the checked days make the API's window (stored,
+    shown on the detail page); a bad one is the API's reason, named, and creates nothing;
+    empty times make no window."""
+    with ctx.db.write() as session:
+        ws = make_workspace(session)
+        sender = make_sender(session, ws, name="Main line")
+    logged_in(client, ctx, "admin@example.com")
+    page = client.get("/ui/campaigns").text
+    assert 'name="window_start"' in page and page.count('name="window_days"') == 7
+    form = {"csrf": csrf_of(page), "sender_id": str(sender), "template_name": "hello_world"}
+
+    def stored(name: str) -> list[Campaign]:
+        with ctx.db.read() as session:
+            return list(session.scalars(select(Campaign).where(Campaign.name == name)))
+
+    created = client.post(
+        "/ui/campaigns",
+        data={
+            **form,
+            "name": "Office hours",
+            "window_start": "09:00",
+            "window_end": "17:30",
+            "window_days": ["MON", "TUE", "WED", "THU", "FRI"],
+            "window_time_zone": "Europe/Prague",
+        },
+    )
+    assert "Campaign created." in created.text, created.text[:2000]
+    [campaign] = stored("Office hours")
+    assert campaign.send_window == {
+        "start": "09:00",
+        "end": "17:30",
+        "days": ["MON", "TUE", "WED", "THU", "FRI"],
+        "time_zone": "Europe/Prague",
+        "overnight": False,
+    }
+    assert "09:00" in created.text and "17:30" in created.text  # the detail page shows it
+    bad = client.post(
+        "/ui/campaigns",
+        data={**form, "name": "Backwards", "window_start": "18:00", "window_end": "08:00"},
+    )
+    assert "Error: send window:" in bad.text and "overnight" in bad.text, bad.text[:2000]
+    assert stored("Backwards") == []
+    overnight = client.post(
+        "/ui/campaigns",
+        data={
+            **form,
+            "name": "Night",
+            "window_start": "20:00",
+            "window_end": "08:00",
+            "window_days": ["SAT"],
+            "window_overnight": "1",
+        },
+    )
+    assert "Campaign created." in overnight.text
+    [night] = stored("Night")
+    assert night.send_window is not None and night.send_window["overnight"] is True
+    assert night.send_window["time_zone"] == "UTC" and night.send_window["days"] == ["SAT"]
+    client.post("/ui/campaigns", data={**form, "name": "Any time"})
+    [any_time] = stored("Any time")
+    assert any_time.send_window is None

@@ -12,8 +12,8 @@ from pydantic import BaseModel
 
 from relaybird import __version__
 from relaybird.api import docs, problems
-from relaybird.auth import passwords
 from relaybird.app.doors import Doors
+from relaybird.auth import passwords
 from relaybird.context import AppContext
 from relaybird.dashboard import web as dashboard_web
 from relaybird.inbox import refusals

@@ -31,8 +31,6 @@ from relaybird.campaigns.schemas import (
     RetryRequest,
     SenderCampaignCost,
     SenderCost,
-    SendWindowOut,
-    TemplateOut,
     UploadSummary,
 )
 from relaybird.campaigns.transitions import RecipientState
@@ -42,42 +40,6 @@ from relaybird.kit.pagination import MAX_LIMIT, decode_cursor, encode_cursor
 from relaybird.templates.pricing import RateCard, RateCardError
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
-
-
-def to_out(s: service.Summary) -> CampaignOut:
-    c = s.campaign
-    return CampaignOut(
-        id=c.id,
-        name=c.name,
-        sender_id=c.sender_id,
-        state=c.state,
-        template=TemplateOut(
-            template_id=c.template_id,
-            name=c.template_name,
-            language=c.template_language,
-            body_params=[] if c.template_mapping is not None else c.body_params,
-            mapping=c.template_mapping,
-            columns=c.body_params,
-        ),
-        start_at=c.start_at,
-        pause_reason=c.pause_reason,
-        paused_by=c.paused_by,
-        quality_guard=c.quality_guard,
-        quality_guard_yellow=c.quality_guard_yellow,
-        auto_resume=c.auto_resume,
-        waiting_reason=s.waiting_reason,
-        send_window=None if c.send_window is None else SendWindowOut.of(c.send_window),
-        next_window_at=s.next_window_at,
-        counts=s.counts,
-        total=c.total,
-        failed=s.failed,
-        reply_count=c.reply_count,
-        reply_rate=s.reply_rate,
-        parent_campaign_id=c.parent_campaign_id,
-        created_at=c.created_at,
-        started_at=c.started_at,
-        finished_at=c.finished_at,
-    )
 
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size.")]
@@ -115,7 +77,7 @@ def create_campaign(
 ) -> CampaignOut:
     now = ctx.clock.now()
     campaign = service.create(session, principal.workspace_id, body, actor=principal.actor, at=now)
-    return to_out(service.summaries(session, [campaign], now=now)[0])
+    return service.to_out(service.summaries(session, [campaign], now=now)[0])
 
 
 @router.get(
@@ -132,7 +94,7 @@ def list_campaigns(
         session, principal.workspace_id, after_id=after, limit=limit, now=ctx.clock.now()
     )
     return CampaignPage(
-        items=[to_out(s) for s in items], next_cursor=encode_cursor(last) if last else None
+        items=[service.to_out(s) for s in items], next_cursor=encode_cursor(last) if last else None
     )
 
 
@@ -246,7 +208,7 @@ def _actual_out(a: costs.Actual) -> ActualOut:
 def get_campaign(
     campaign_id: int, principal: Viewer, session: ReadSession, ctx: Ctx
 ) -> CampaignOut:
-    return to_out(
+    return service.to_out(
         service.summary(session, principal.workspace_id, campaign_id, now=ctx.clock.now())
     )
 
@@ -270,7 +232,7 @@ def patch_campaign(
     if "send_window" in body.model_fields_set:
         window = None if body.send_window is None else body.send_window.stored()
         service.set_window(session, ws, campaign_id, window, at=now)
-    return to_out(service.summary(session, ws, campaign_id, now=now))
+    return service.to_out(service.summary(session, ws, campaign_id, now=now))
 
 
 def _lifecycle_route(event: str, summary: str, description: str) -> None:
@@ -286,7 +248,7 @@ def _lifecycle_route(event: str, summary: str, description: str) -> None:
         else:
             service.end(session, ws, campaign_id, actor=principal.actor, at=now)
             service.cancel_waiting(session, campaign_id, actor=principal.actor, at=now)
-        return to_out(service.summary(session, ws, campaign_id, now=now))
+        return service.to_out(service.summary(session, ws, campaign_id, now=now))
 
     handler.__name__ = f"{event}_campaign"
     router.post(
@@ -374,7 +336,7 @@ def retry_campaign(
         actor=principal.actor,
         at=ctx.clock.now(),
     )
-    return to_out(service.summary(session, principal.workspace_id, child.id))
+    return service.to_out(service.summary(session, principal.workspace_id, child.id))
 
 
 @router.post(

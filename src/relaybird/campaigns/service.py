@@ -17,7 +17,13 @@ from sqlalchemy.orm import Session
 from relaybird.campaigns import repository, templating
 from relaybird.campaigns.rates import Totals
 from relaybird.campaigns.recipients import move_recipient, move_recipients
-from relaybird.campaigns.schemas import ButtonCount, CampaignCreate
+from relaybird.campaigns.schemas import (
+    ButtonCount,
+    CampaignCreate,
+    CampaignOut,
+    SendWindowOut,
+    TemplateOut,
+)
 from relaybird.campaigns.transitions import (
     ALLOWS_REMOVAL,
     CAMPAIGN,
@@ -811,3 +817,40 @@ def get_sender(session: Session, workspace_id: int, sender_id: int) -> Sender | 
 
 def by_ids(session: Session, workspace_id: int, ids: list[int]) -> list[Campaign]:
     return repository.campaigns_by_id(session, workspace_id, ids)
+
+
+def to_out(s: Summary) -> CampaignOut:
+    """The API's (and the CLI's ``--json``) view of a campaign's summary."""
+    c = s.campaign
+    return CampaignOut(
+        id=c.id,
+        name=c.name,
+        sender_id=c.sender_id,
+        state=c.state,
+        template=TemplateOut(
+            template_id=c.template_id,
+            name=c.template_name,
+            language=c.template_language,
+            body_params=[] if c.template_mapping is not None else c.body_params,
+            mapping=c.template_mapping,
+            columns=c.body_params,
+        ),
+        start_at=c.start_at,
+        pause_reason=c.pause_reason,
+        paused_by=c.paused_by,
+        quality_guard=c.quality_guard,
+        quality_guard_yellow=c.quality_guard_yellow,
+        auto_resume=c.auto_resume,
+        waiting_reason=s.waiting_reason,
+        send_window=None if c.send_window is None else SendWindowOut.of(c.send_window),
+        next_window_at=s.next_window_at,
+        counts=s.counts,
+        total=c.total,
+        failed=s.failed,
+        reply_count=c.reply_count,
+        reply_rate=s.reply_rate,
+        parent_campaign_id=c.parent_campaign_id,
+        created_at=c.created_at,
+        started_at=c.started_at,
+        finished_at=c.finished_at,
+    )

@@ -16,7 +16,6 @@ from rich.table import Table
 from relaybird.auth import service as auth
 from relaybird.campaigns import export as export_csv
 from relaybird.campaigns import retry, service, templating, uploads
-from relaybird.campaigns.routes import to_out
 from relaybird.campaigns.schemas import (
     CampaignCreate,
     CampaignOut,
@@ -174,7 +173,7 @@ def create(
         ws = auth.find_workspace(session, workspace)
         now = ctx.clock.now()
         campaign = service.create(session, ws.id, body, actor=ACTOR, at=now)
-        out = to_out(service.summaries(session, [campaign], now=now)[0])
+        out = service.to_out(service.summaries(session, [campaign], now=now)[0])
     if json_out:
         print_json(out)
         return
@@ -219,7 +218,7 @@ def window(
         now = ctx.clock.now()
         stored = None if chosen is None else chosen.stored()
         service.set_window(session, ws, campaign_id, stored, at=now)
-        out = to_out(service.summary(session, ws, campaign_id, now=now))
+        out = service.to_out(service.summary(session, ws, campaign_id, now=now))
     if json_out:
         print_json(out)
         return
@@ -398,7 +397,7 @@ def _show(campaign_id: int, workspace: str, json_out: bool = False) -> None:
         ws = auth.find_workspace(session, workspace).id
         s = service.summary(session, ws, campaign_id, now=ctx.clock.now())
     if json_out:
-        print_json(to_out(s))
+        print_json(service.to_out(s))
         return
     c = s.campaign
     counts = Table(title=f"campaign {c.id} · {c.name} · {c.state}")
@@ -444,7 +443,7 @@ def list_(
     with opened() as ctx, ctx.db.read() as session:
         ws = auth.find_workspace(session, workspace).id
         summaries, _ = service.list_page(session, ws, after_id=None, limit=limit)
-        items = [to_out(s) for s in summaries]
+        items = [service.to_out(s) for s in summaries]
     show_out(items, json_out, lambda: _campaigns_table(items))
 
 

@@ -31,7 +31,7 @@ from relaybird.contacts.transitions import INVITATION_NETWORKS, Network
 from relaybird.contacts.validation import ContactFields
 from relaybird.contacts.views import contact_out, latest, to_out
 from relaybird.direct import service as direct
-from relaybird.direct.routes import MovedOut
+from relaybird.direct.schemas import MovedOut
 from relaybird.kit.time import rfc3339
 from relaybird.rooms import service as rooms
 

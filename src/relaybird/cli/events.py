@@ -21,7 +21,6 @@ from relaybird.cli.common import opened as _opened
 from relaybird.cli.common import principal as _principal
 from relaybird.errors import InvalidInput
 from relaybird.events import service
-from relaybird.events.routes import _fields
 from relaybird.events.schemas import DeliveryOut, SubscriptionCreated, SubscriptionOut
 from relaybird.kit.durations import parse_duration
 from relaybird.kit.time import rfc3339
@@ -159,9 +158,7 @@ def deliveries(
                 limit=limit,
             )
         if json_out:
-            print_json(
-                [DeliveryOut.model_validate({**_fields(d), "event_type": t}) for d, t in rows]
-            )
+            print_json([DeliveryOut.of(d, t) for d, t in rows])
             return
         for delivery, type_ in rows:
             table.add_row(

@@ -29,7 +29,6 @@ from relaybird.cli.common import (
 from relaybird.contacts.transitions import Network
 from relaybird.kit.time import rfc3339
 from relaybird.rooms import messages, service
-from relaybird.rooms.routes import _out
 from relaybird.rooms.schemas import MessageOut, RoomOut
 from relaybird.rooms.transitions import RoomStatus
 
@@ -86,14 +85,14 @@ def _room(room_id: int, workspace: str, json_out: bool, change: Any = None) -> N
         who = principal(ctx, workspace)
         if change is None:
             with ctx.db.read() as session:
-                out = _out(
+                out = RoomOut.of(
                     service.view(session, service.get_room(session, who.workspace_id, room_id))
                 )
         else:
             with ctx.db.write() as session:
                 room = service.get_room(session, who.workspace_id, room_id, lock=True)
                 change(session, room, ctx)
-                out = _out(service.view(session, room))
+                out = RoomOut.of(service.view(session, room))
     show(out, json_out, lambda: _rooms_table([out]))
 
 
@@ -123,7 +122,7 @@ def create(
                 actor=ACTOR,
                 now=ctx.clock.now(),
             )
-            out = _out(service.view(session, room))
+            out = RoomOut.of(service.view(session, room))
     show(out, json_out, lambda: _rooms_table([out]))
 
 
@@ -148,7 +147,7 @@ def list_(
                 network=network.value if network else None,
                 status=status.value if status else None,
             )
-            items = [_out(v) for v in views]
+            items = [RoomOut.of(v) for v in views]
     show(items, json_out, lambda: _rooms_table(items))
 
 

@@ -23,11 +23,11 @@ from relaybird.cli.common import (
     table,
 )
 from relaybird.contacts import users
-from relaybird.contacts.routes_users import to_out
 from relaybird.contacts.schemas import DirectNetwork, UserOut
 from relaybird.contacts.transitions import DIRECT_NETWORKS, Network
+from relaybird.contacts.views import user_out
 from relaybird.direct import service as direct
-from relaybird.direct.routes import BlockedOut, BlockReason
+from relaybird.direct.schemas import BlockedOut, BlockReason
 from relaybird.kit.time import rfc3339
 
 app = typer.Typer(
@@ -110,7 +110,7 @@ def create(
     with opened() as ctx:
         who = principal(ctx, workspace)
         with ctx.db.write() as session:
-            out = to_out(
+            out = user_out(
                 users.create_user(
                     session,
                     who.workspace_id,
@@ -137,7 +137,7 @@ def list_(
         who = principal(ctx, workspace)
         with ctx.db.read() as session:
             page = users.list_users(session, who.workspace_id, cursor=None, limit=limit)
-            items = [to_out(v) for v in page.items]
+            items = [user_out(v) for v in page.items]
     show(items, json_out, lambda: _user_table(items))
 
 
@@ -148,7 +148,7 @@ def show_(user_id: UserArg, workspace: WorkspaceOpt = "default", json_out: JsonO
     with opened() as ctx:
         who = principal(ctx, workspace)
         with ctx.db.read() as session:
-            out = to_out(users.view(session, who.workspace_id, user_id))
+            out = user_out(users.view(session, who.workspace_id, user_id))
     show(out, json_out, lambda: _user_table([out]))
 
 
@@ -165,7 +165,7 @@ def set_number(
     with opened() as ctx:
         who = principal(ctx, workspace)
         with ctx.db.write() as session:
-            out = to_out(
+            out = user_out(
                 users.set_virtual_number(
                     session,
                     who.workspace_id,
@@ -191,7 +191,7 @@ def clear_number(
     with opened() as ctx:
         who = principal(ctx, workspace)
         with ctx.db.write() as session:
-            out = to_out(
+            out = user_out(
                 users.clear_virtual_number(
                     session, who.workspace_id, user_id, Network(network.value), at=ctx.clock.now()
                 )
@@ -224,7 +224,7 @@ def forward_calls(
     with opened() as ctx:
         who = principal(ctx, workspace)
         with ctx.db.write() as session:
-            out = to_out(
+            out = user_out(
                 users.set_forwarding(
                     session,
                     who.workspace_id,
@@ -247,7 +247,7 @@ def clear_forwarding(
     with opened() as ctx:
         who = principal(ctx, workspace)
         with ctx.db.write() as session:
-            out = to_out(
+            out = user_out(
                 users.clear_forwarding(session, who.workspace_id, user_id, at=ctx.clock.now())
             )
     show(out, json_out, lambda: _user_table([out]))

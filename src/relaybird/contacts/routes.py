@@ -10,9 +10,9 @@ from fastapi import APIRouter, Query, status
 from relaybird.api.deps import Agent, Ctx, ListWindow, ReadSession, Viewer, WriteSession
 from relaybird.contacts import service
 from relaybird.contacts.invitations import InviteSettings
+from relaybird.contacts.params import ContactId
 from relaybird.contacts.schemas import (
     ContactCreate,
-    ContactId,
     ContactOut,
     ContactPage,
     ContactUpdate,

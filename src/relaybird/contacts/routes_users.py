@@ -8,36 +8,21 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from relaybird.api.deps import Admin, Ctx, ReadSession, Viewer, WriteSession
-from relaybird.auth.roles import Role
 from relaybird.contacts import users
+from relaybird.contacts.params import UserId
 from relaybird.contacts.schemas import (
     DirectNetwork,
     ForwardingSet,
     UserCreate,
-    UserId,
     UserOut,
     UserPage,
     VirtualNumberSet,
 )
 from relaybird.contacts.transitions import DIRECT_NETWORKS, Network
+from relaybird.contacts.views import user_out
 from relaybird.kit.pagination import MAX_LIMIT
 
 router = APIRouter(prefix="/users", tags=["users"])
-
-
-def to_out(v: users.UserView) -> UserOut:
-    u = v.user
-    return UserOut(
-        id=u.id,
-        name=u.name,
-        email=u.email,
-        role=Role(u.role),
-        active=u.active,
-        virtual_numbers=v.virtual_numbers,
-        forward_phone=u.forward_phone,
-        forward_calls=u.forward_calls,
-        created_at=u.created_at,
-    )
 
 
 @router.post(
@@ -63,7 +48,7 @@ def create_user(body: UserCreate, principal: Admin, session: WriteSession, ctx: 
         at=ctx.clock.now(),
         region=ctx.settings.default_region,
     )
-    return to_out(view)
+    return user_out(view)
 
 
 @router.get("", response_model=UserPage, summary="List users")
@@ -74,12 +59,12 @@ def list_users(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size.")] = 50,
 ) -> UserPage:
     page = users.list_users(session, principal.workspace_id, cursor=cursor, limit=limit)
-    return UserPage(items=[to_out(v) for v in page.items], next_cursor=page.next_cursor)
+    return UserPage(items=[user_out(v) for v in page.items], next_cursor=page.next_cursor)
 
 
 @router.get("/{user_id}", response_model=UserOut, summary="One user with their virtual numbers")
 def get_user(user_id: UserId, principal: Viewer, session: ReadSession) -> UserOut:
-    return to_out(users.view(session, principal.workspace_id, user_id))
+    return user_out(users.view(session, principal.workspace_id, user_id))
 
 
 @router.put(
@@ -105,7 +90,7 @@ def set_virtual_number(
         at=ctx.clock.now(),
         region=ctx.settings.default_region,
     )
-    return to_out(view)
+    return user_out(view)
 
 
 @router.delete(
@@ -119,7 +104,7 @@ def clear_virtual_number(
     view = users.clear_virtual_number(
         session, principal.workspace_id, user_id, Network(network.value), at=ctx.clock.now()
     )
-    return to_out(view)
+    return user_out(view)
 
 
 @router.put(
@@ -144,7 +129,7 @@ def set_call_forwarding(
         at=ctx.clock.now(),
         region=ctx.settings.default_region,
     )
-    return to_out(view)
+    return user_out(view)
 
 
 @router.delete(
@@ -156,4 +141,4 @@ def clear_call_forwarding(
     user_id: UserId, principal: Admin, session: WriteSession, ctx: Ctx
 ) -> UserOut:
     view = users.clear_forwarding(session, principal.workspace_id, user_id, at=ctx.clock.now())
-    return to_out(view)
+    return user_out(view)

@@ -4,7 +4,6 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from fastapi import Path
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -21,8 +20,6 @@ from relaybird.contacts.transitions import ContactStatus, Network
 # Ids are 64-bit: anything larger is not one of ours (and would overflow the database driver).
 MAX_ID = 2**63 - 1
 RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
-ContactId = Annotated[int, Path(ge=1, le=MAX_ID)]
-UserId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 class DirectNetwork(StrEnum):

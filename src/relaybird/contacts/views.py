@@ -8,8 +8,9 @@ from typing import Literal
 
 from sqlalchemy.orm import Session
 
-from relaybird.contacts import invitations, service
-from relaybird.contacts.schemas import ContactOut, InvitationOut
+from relaybird.auth.roles import Role
+from relaybird.contacts import invitations, service, users
+from relaybird.contacts.schemas import ContactOut, InvitationOut, UserOut
 from relaybird.contacts.transitions import ContactStatus, Network
 from relaybird.context import AppContext
 from relaybird.models import Contact
@@ -73,3 +74,18 @@ def latest(
 def contact_out(session: Session, ctx: AppContext, contact: Contact) -> ContactOut:
     now = ctx.clock.now()
     return to_out(contact, latest(session, ctx, [contact.id]).get(contact.id), now)
+
+
+def user_out(v: users.UserView) -> UserOut:
+    u = v.user
+    return UserOut(
+        id=u.id,
+        name=u.name,
+        email=u.email,
+        role=Role(u.role),
+        active=u.active,
+        virtual_numbers=v.virtual_numbers,
+        forward_phone=u.forward_phone,
+        forward_calls=u.forward_calls,
+        created_at=u.created_at,
+    )

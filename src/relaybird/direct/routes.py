@@ -6,12 +6,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from fastapi import APIRouter, status
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from relaybird.api.deps import Agent, Ctx, ListWindow, ReadSession, Viewer
@@ -21,6 +18,7 @@ from relaybird.contacts.validation import ContactFields
 from relaybird.contacts.views import contact_out
 from relaybird.context import AppContext
 from relaybird.direct import service as direct
+from relaybird.direct.schemas import BlockCreate, BlockedOut, MovedOut, OnboardBody
 from relaybird.rooms import outbound
 
 log = logging.getLogger("relaybird.contacts")
@@ -35,44 +33,6 @@ _MOVE_RESPONSES: dict[int | str, dict[str, Any]] = {
         "network is not SMS_DIRECT / WHATSAPP_DIRECT (`action_not_on_network`)",
     }
 }
-
-
-class BlockReason(StrEnum):
-    SPAM = "SPAM"
-    ABUSE = "ABUSE"
-    COMPLIANCE = "COMPLIANCE"
-    OTHER = "OTHER"
-
-
-class BlockCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    phone: str = Field(max_length=100, description="E.164 (national numbers: default region)")
-    reason: BlockReason
-    comment: str | None = Field(default=None, max_length=2000)
-
-
-class BlockedOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    phone: str
-    reason: BlockReason
-    comment: str | None
-    created_at: datetime
-
-
-class OnboardBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    first_name: str | None = Field(default=None, max_length=200)
-    last_name: str | None = Field(default=None, max_length=200)
-    company: str | None = Field(default=None, max_length=200)
-    email: str | None = Field(default=None, max_length=320)
-
-
-class MovedOut(BaseModel):
-    contact: ContactOut
-    released_messages: int = Field(description="HELD messages now delivered to their rooms")
 
 
 @router.post(

@@ -1,11 +1,15 @@
-"""Bodies of the Direct webhook (``POST /webhooks/direct``)."""
+"""Bodies of the Direct webhook (``POST /webhooks/direct``), the block lists and the onboarding of
+an auto-onboarded contact."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from relaybird.contacts.schemas import ContactOut
 
 
 class DirectInbound(BaseModel):
@@ -35,3 +39,41 @@ class DirectOutcome(BaseModel):
     message_id: int
     message_status: str
     duplicate: bool = Field(description="True when this delivery repeated an earlier one")
+
+
+class BlockReason(StrEnum):
+    SPAM = "SPAM"
+    ABUSE = "ABUSE"
+    COMPLIANCE = "COMPLIANCE"
+    OTHER = "OTHER"
+
+
+class BlockCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    phone: str = Field(max_length=100, description="E.164 (national numbers: default region)")
+    reason: BlockReason
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+class BlockedOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    phone: str
+    reason: BlockReason
+    comment: str | None
+    created_at: datetime
+
+
+class OnboardBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    first_name: str | None = Field(default=None, max_length=200)
+    last_name: str | None = Field(default=None, max_length=200)
+    company: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=320)
+
+
+class MovedOut(BaseModel):
+    contact: ContactOut
+    released_messages: int = Field(description="HELD messages now delivered to their rooms")

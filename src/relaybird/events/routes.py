@@ -93,7 +93,7 @@ def deliveries(
     rows, next_cursor = service.list_deliveries(
         session, principal, sub_id, status=status_filter, cursor=cursor, limit=limit
     )
-    items = [DeliveryOut.model_validate({**_fields(d), "event_type": type_}) for d, type_ in rows]
+    items = [DeliveryOut.of(d, type_) for d, type_ in rows]
     return DeliveryPage(items=items, next_cursor=next_cursor)
 
 
@@ -117,8 +117,3 @@ def replay(
         at=ctx.clock.now(),
     )
     return ReplayResult(queued=queued)
-
-
-def _fields(delivery: object) -> dict[str, object]:
-    names = DeliveryOut.model_fields.keys() - {"event_type"}
-    return {name: getattr(delivery, name) for name in names}

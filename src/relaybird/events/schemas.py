@@ -50,6 +50,14 @@ class DeliveryOut(BaseModel):
     delivered_at: datetime | None
     created_at: datetime
 
+    @classmethod
+    def of(cls, delivery: object, event_type: str) -> DeliveryOut:
+        """A stored delivery (its attributes named as the fields) and its event's type."""
+        names = cls.model_fields.keys() - {"event_type"}
+        return cls.model_validate(
+            {**{name: getattr(delivery, name) for name in names}, "event_type": event_type}
+        )
+
 
 class DeliveryPage(BaseModel):
     items: list[DeliveryOut]

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from relaybird.api.deps import Agent, Ctx, ReadSession, Viewer, WriteSession
 from relaybird.api.problems import PROBLEM_RESPONSES
-from relaybird.contacts.schemas import ContactId
+from relaybird.contacts.params import ContactId
 from relaybird.contacts.transitions import Network
 from relaybird.kit.pagination import decode_cursor, encode_cursor
 from relaybird.rooms import messages, outbound, service
@@ -25,33 +25,16 @@ from relaybird.rooms.schemas import (
     MessageCreate,
     MessageOut,
     MessagePage,
-    RoomContactOut,
     RoomCreate,
     RoomOut,
     RoomPage,
-    UserOut,
 )
-from relaybird.rooms.service import RoomView
 from relaybird.rooms.transitions import RoomStatus
 
 router = APIRouter(prefix="/rooms", tags=["rooms"], responses=PROBLEM_RESPONSES)
 # Deleting a contact takes it out of its rooms first: the door sits with rooms, which build on
 # contacts (contacts never import rooms). Mounted beside the contacts API.
 contacts_router = APIRouter(prefix="/contacts", tags=["contacts"])
-
-
-def _out(v: RoomView) -> RoomOut:
-    return RoomOut(
-        id=v.room.id,
-        name=v.room.name,
-        network=v.room.network,
-        status=v.room.status,
-        owner_user_id=v.room.owner_user_id,
-        sender_id=v.room.sender_id,
-        members=[UserOut.model_validate(u) for u in v.members],
-        contacts=[RoomContactOut.model_validate(c) for c in v.contacts],
-        created_at=v.room.created_at,
-    )
 
 
 @router.post(
@@ -74,7 +57,7 @@ def create_room(body: RoomCreate, principal: Agent, ctx: Ctx) -> RoomOut:
             actor=principal.actor,
             now=ctx.clock.now(),
         )
-        return _out(service.view(session, room))
+        return RoomOut.of(service.view(session, room))
 
 
 @router.get("", response_model=RoomPage, summary="List rooms", description="Oldest first.")
@@ -95,13 +78,15 @@ def list_rooms(
         status=room_status.value if room_status else None,
     )
     return RoomPage(
-        items=[_out(v) for v in views], next_cursor=encode_cursor(last) if last else None
+        items=[RoomOut.of(v) for v in views], next_cursor=encode_cursor(last) if last else None
     )
 
 
 @router.get("/{room_id}", response_model=RoomOut, summary="A room with members and contacts")
 def get_room(room_id: int, principal: Viewer, session: ReadSession) -> RoomOut:
-    return _out(service.view(session, service.get_room(session, principal.workspace_id, room_id)))
+    return RoomOut.of(
+        service.view(session, service.get_room(session, principal.workspace_id, room_id))
+    )
 
 
 @router.post(
@@ -114,7 +99,7 @@ def add_member(room_id: int, body: MemberAdd, principal: Agent, ctx: Ctx) -> Roo
     with ctx.db.write() as session:
         room = service.get_room(session, principal.workspace_id, room_id, lock=True)
         service.add_member(session, room, body.user_id, now=ctx.clock.now())
-        return _out(service.view(session, room))
+        return RoomOut.of(service.view(session, room))
 
 
 @router.delete(
@@ -154,7 +139,7 @@ async def add_contact(room_id: int, body: ContactAdd, principal: Agent, ctx: Ctx
                 actor=principal.actor,
                 now=ctx.clock.now(),
             )
-            return _out(service.view(session, room)), [welcome.id] if welcome else []
+            return RoomOut.of(service.view(session, room)), [welcome.id] if welcome else []
 
     out, queued = await asyncio.to_thread(write)
     await outbound.deliver_after_commit(ctx, queued)
@@ -173,7 +158,7 @@ def remove_contact(room_id: int, contact_id: int, principal: Agent, ctx: Ctx) ->
         service.remove_contact(
             session, room, contact_id, actor=principal.actor, now=ctx.clock.now()
         )
-        return _out(service.view(session, room))
+        return RoomOut.of(service.view(session, room))
 
 
 @router.get(

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from relaybird.contacts.schemas import RowId
 from relaybird.contacts.transitions import Network
+
+if TYPE_CHECKING:
+    from relaybird.rooms.service import RoomView
 
 
 class RoomCreate(BaseModel):
@@ -71,6 +75,20 @@ class RoomOut(BaseModel):
     members: list[UserOut]
     contacts: list[RoomContactOut]
     created_at: datetime
+
+    @classmethod
+    def of(cls, v: RoomView) -> RoomOut:
+        return cls(
+            id=v.room.id,
+            name=v.room.name,
+            network=v.room.network,
+            status=v.room.status,
+            owner_user_id=v.room.owner_user_id,
+            sender_id=v.room.sender_id,
+            members=[UserOut.model_validate(u) for u in v.members],
+            contacts=[RoomContactOut.model_validate(c) for c in v.contacts],
+            created_at=v.room.created_at,
+        )
 
 
 class RoomPage(BaseModel):
