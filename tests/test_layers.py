@@ -188,11 +188,12 @@ def test_no_domain_imports_another_domains_routes() -> None:
 
 
 # What rooms may use of contacts: the service, the lifecycle vocabulary (Network, statuses), the
-# API's schemas. Never the repository, the moves or the invitations: those are contacts' own.
+# API's schemas and path parameters. Never the repository, the moves or the invitations: those are contacts' own.
 CONTACTS_FACE = (
     "relaybird.contacts.service",
     "relaybird.contacts.transitions",
     "relaybird.contacts.schemas",
+    "relaybird.contacts.params",
 )
 # What only contacts may touch: Direct (above both) creates and moves contacts through the service.
 CONTACTS_INSIDE = ("relaybird.contacts.repository", "relaybird.contacts.moves")

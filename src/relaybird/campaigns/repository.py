@@ -186,12 +186,26 @@ def list_recipients(
     after_id: int | None,
     limit: int,
 ) -> list[Recipient]:
-    query = select(Recipient).where(Recipient.campaign_id == campaign_id)
-    if state is not None:
-        query = query.where(Recipient.state == state.value)
-    if after_id is not None:
-        query = query.where(Recipient.id > after_id)
-    return list(session.scalars(query.order_by(Recipient.id).limit(limit)))
+    """A page in id order, of one state or of all. Every page is read on ix_recipients_list
+    (campaign_id, state, id): all states are one short index range per state, merged here.
+    Without a state, "campaign_id = ? ORDER BY id" had no index giving that order: both
+    databases took the campaign's every row and sorted it (150 ms at a million recipients, for
+    the first page as for any other)."""
+    states = [state] if state is not None else list(RecipientState)
+    ids: list[int] = []
+    for s in states:
+        query = select(Recipient.id).where(
+            Recipient.campaign_id == campaign_id, Recipient.state == s.value
+        )
+        if after_id is not None:
+            query = query.where(Recipient.id > after_id)
+        ids += session.scalars(query.order_by(Recipient.id).limit(limit))
+    page = sorted(ids)[:limit]
+    if not page:
+        return []
+    return list(
+        session.scalars(select(Recipient).where(Recipient.id.in_(page)).order_by(Recipient.id))
+    )
 
 
 def recipient_ids_in(
