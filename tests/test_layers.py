@@ -188,7 +188,8 @@ def test_no_domain_imports_another_domains_routes() -> None:
 
 
 # What rooms may use of contacts: the service, the lifecycle vocabulary (Network, statuses), the
-# API's schemas and path parameters. Never the repository, the moves or the invitations: those are contacts' own.
+# API's schemas and path parameters. Never the repository, the moves or the invitations: those
+# are contacts' own.
 CONTACTS_FACE = (
     "relaybird.contacts.service",
     "relaybird.contacts.transitions",
