@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import distinct, func, select, text, update
+from sqlalchemy.orm import Session
 
 from relaybird.campaigns import activity, repository
 from relaybird.campaigns.recipients import import_recipients, move_recipient, move_recipients
@@ -87,6 +88,18 @@ def test_counters_equal_count_star_after_random_moves(
     assert len(actual) >= 4
 
 
+_Step = tuple[RecipientState, RecipientEvent, RecipientState]
+CLAIM: _Step = (RecipientState.INITIAL, RecipientEvent.CLAIMED, RecipientState.IN_PROGRESS)
+ACCEPT: _Step = (RecipientState.IN_PROGRESS, RecipientEvent.ACCEPTED, RecipientState.SENT)
+DELIVER: _Step = (RecipientState.SENT, RecipientEvent.STATUS_DELIVERED, RecipientState.DELIVERED)
+REMOVE: _Step = (RecipientState.INITIAL, RecipientEvent.REMOVED, RecipientState.REMOVED)
+
+
+def _move(s: Session, ids: list[int], step: _Step, actor: str = "t") -> None:
+    source, event, target = step
+    move_recipients(s, ids, source=source, event=event, target=target, actor=actor)
+
+
 def _campaign_with_recipients(ctx: AppContext, keys: KeyMaker, n: int) -> tuple[int, list[int]]:
     ws = keys.workspace_id()
     sender = new_sender(ctx)
@@ -126,19 +139,14 @@ def test_counters_moved_from_many_threads_sum_over_their_stripes(
     the webhooks of one recipient land in different stripes, some of them negative; the sums
     are still COUNT(*) per state, and the activity counters still their invariant."""
     cid, ids = _campaign_with_recipients(ctx, keys, 60)
-    steps = [
-        (RecipientState.INITIAL, RecipientEvent.CLAIMED, RecipientState.IN_PROGRESS),
-        (RecipientState.IN_PROGRESS, RecipientEvent.ACCEPTED, RecipientState.SENT),
-        (RecipientState.SENT, RecipientEvent.STATUS_DELIVERED, RecipientState.DELIVERED),
-    ]
-    for n, (source, event, target) in enumerate(steps):
+    for n, step in enumerate([CLAIM, ACCEPT, DELIVER]):
         with ThreadPoolExecutor(4) as pool:  # four threads, each its own transaction and stripe
 
-            def step(part: list[int], source=source, event=event, target=target) -> None:  # type: ignore[no-untyped-def]
+            def moved(part: list[int], step: _Step = step) -> None:
                 with ctx.db.write() as s:
-                    move_recipients(s, part, source=source, event=event, target=target, actor="t")
+                    _move(s, part, step)
 
-            list(pool.map(step, [ids[i : i + 10] for i in range(0, 60 - 10 * n, 10)]))
+            list(pool.map(moved, [ids[i : i + 10] for i in range(0, 60 - 10 * n, 10)]))
     with ctx.db.read() as s:
         counters = {k: v for k, v in repository.counts(s, [cid])[cid].items() if v}
         stripes = s.scalar(
@@ -162,14 +170,7 @@ def test_an_ended_campaign_is_found_waiting_by_the_sum_of_its_stripes(
 
         def remove(part: list[int]) -> None:
             with ctx.db.write() as s:
-                move_recipients(
-                    s,
-                    part,
-                    source=RecipientState.INITIAL,
-                    event=RecipientEvent.REMOVED,
-                    target=RecipientState.REMOVED,
-                    actor="t",
-                )
+                _move(s, part, REMOVE)
 
         pool.submit(remove, ids[:4]).result()
     with ctx.db.write() as s:
@@ -195,35 +196,14 @@ def test_on_postgresql_a_writer_never_waits_for_anothers_counter_rows(
         pytest.skip("SQLite has one writer at a time by design")
     cid, ids = _campaign_with_recipients(ctx, keys, 20)
     with ctx.db.write() as s:
-        move_recipients(
-            s,
-            ids,
-            source=RecipientState.INITIAL,
-            event=RecipientEvent.CLAIMED,
-            target=RecipientState.IN_PROGRESS,
-            actor="t",
-        )
-        move_recipients(
-            s,
-            ids[10:],
-            source=RecipientState.IN_PROGRESS,
-            event=RecipientEvent.ACCEPTED,
-            target=RecipientState.SENT,
-            actor="t",
-        )
+        _move(s, ids, CLAIM)
+        _move(s, ids[10:], ACCEPT)
     holding = threading.Event()
     done = threading.Event()
 
     def worker() -> None:
         with ctx.db.write() as s:
-            move_recipients(
-                s,
-                ids[:10],
-                source=RecipientState.IN_PROGRESS,
-                event=RecipientEvent.ACCEPTED,
-                target=RecipientState.SENT,
-                actor="worker",
-            )
+            _move(s, ids[:10], ACCEPT, actor="worker")
             holding.set()
             done.wait(10)
 
@@ -233,14 +213,7 @@ def test_on_postgresql_a_writer_never_waits_for_anothers_counter_rows(
         try:
             with ctx.db.write() as s:
                 s.execute(text("SET LOCAL lock_timeout = '2s'"))
-                move_recipients(
-                    s,
-                    ids[10:],
-                    source=RecipientState.SENT,
-                    event=RecipientEvent.STATUS_DELIVERED,
-                    target=RecipientState.DELIVERED,
-                    actor="applier",
-                )
+                _move(s, ids[10:], DELIVER, actor="applier")
         finally:
             done.set()
         held.result()

@@ -252,6 +252,23 @@ def test_the_quality_guard_acts_on_red_and_on_yellow_only_when_asked(ctx: AppCon
     assert states() == {"unguarded": "RUNNING", "red": "PAUSED", "yellow": "RUNNING"}
 
 
+def _write_stops(ctx: AppContext, stops: Stops) -> None:
+    """What the runner's recorder does with the stops it saw: one record transaction."""
+    unwritten = stops.unwritten()
+    with ctx.db.write() as session:
+        record(
+            session,
+            [],
+            now=ctx.clock.now(),
+            policy=SendPolicy(RetryPolicy(3, timedelta(seconds=2))),
+            pauses=unwritten.pauses,
+            on_template=unwritten.on_template,
+            since=unwritten.since,
+        )
+    stops.written(unwritten)
+    assert stops.unwritten() == Unwritten()
+
+
 def test_a_send_refused_for_the_templates_state_pauses_so_that_meta_unpausing_resumes(
     ctx: AppContext,
 ) -> None:
@@ -267,19 +284,8 @@ def test_a_send_refused_for_the_templates_state_pauses_so_that_meta_unpausing_re
     stops = Stops()
     assert stops.campaign_stopped(by_state, "template error 132015: paused", 1.0, on_template=True)
     assert stops.campaign_stopped(by_payload, "template error 132000: count", 1.0)
-    unwritten = stops.unwritten()
-    assert unwritten.on_template == frozenset({by_state})
-    with ctx.db.write() as session:
-        record(
-            session,
-            [],
-            now=ctx.clock.now(),
-            policy=SendPolicy(RetryPolicy(3, timedelta(seconds=2))),
-            pauses=unwritten.pauses,
-            on_template=unwritten.on_template,
-        )
-    stops.written(unwritten)
-    assert stops.unwritten() == Unwritten()
+    assert stops.unwritten().on_template == frozenset({by_state})
+    _write_stops(ctx, stops)
     with ctx.db.read() as session:
         paused = {cid: session.get(Campaign, cid) for cid in (by_state, by_payload)}
         assert [(c.state, c.paused_by) for c in paused.values()] == [("PAUSED", "engine")] * 2  # type: ignore[union-attr]
@@ -312,21 +318,6 @@ def test_a_stop_older_than_the_campaigns_last_move_pauses_nothing(ctx: AppContex
         with ctx.db.read() as session:
             return session.scalar(select(func.max(Transition.id))) or 0
 
-    def write_stops(stops: Stops) -> None:
-        unwritten = stops.unwritten()
-        with ctx.db.write() as session:
-            record(
-                session,
-                [],
-                now=ctx.clock.now(),
-                policy=SendPolicy(RetryPolicy(3, timedelta(seconds=2))),
-                pauses=unwritten.pauses,
-                on_template=unwritten.on_template,
-                since=unwritten.since,
-            )
-        stops.written(unwritten)
-        assert stops.unwritten() == Unwritten()
-
     def state() -> str:
         with ctx.db.read() as session:
             return session.get(Campaign, cid).state  # type: ignore[union-attr]
@@ -344,7 +335,7 @@ def test_a_stop_older_than_the_campaigns_last_move_pauses_nothing(ctx: AppContex
         template = session.get(Template, tid)
         assert template is not None
         assert campaign_service.resume_for_template(session, template, at=now) == [cid]
-    write_stops(stops)
+    _write_stops(ctx, stops)
     assert state() == "RUNNING"
     # Two sends stopped: the newest evidence counts (claimed after the moves) and pauses.
     assert stops.campaign_stopped(
@@ -354,7 +345,7 @@ def test_a_stop_older_than_the_campaigns_last_move_pauses_nothing(ctx: AppContex
         cid, "template error 132015: b", 3.0, on_template=True, seq=last_seq()
     )
     assert stops.unwritten().since == {cid: last_seq()}
-    write_stops(stops)
+    _write_stops(ctx, stops)
     assert state() == "PAUSED"
     with ctx.db.read() as session:
         assert session.get(Campaign, cid).paused_template_id == tid  # type: ignore[union-attr]
