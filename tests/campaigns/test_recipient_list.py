@@ -8,11 +8,20 @@ import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import update
 
+from relaybird.campaigns import repository
 from relaybird.context import AppContext
 from relaybird.kit.pagination import encode_cursor, encode_key_cursor
+from relaybird.models import Recipient
 from tests.campaigns.helpers import new_campaign, upload
-from tests.factories import KeyMaker
+from tests.factories import (
+    KeyMaker,
+    make_campaign,
+    make_recipients,
+    make_sender,
+    make_workspace,
+)
 
 # Numbers in three area codes, some invalid rows (state INVALID_RECORD, phone None), and a
 # duplicate (INVALID_RECORD too).
@@ -109,3 +118,28 @@ def test_a_cursor_only_serves_the_kind_of_list_it_came_from(
     for junk in ("x", "a2V5Ong6", "a2V5OjEy"):  # "key:x:", "key:12" (no key part)
         r = client.get(url, params={"phone_prefix": "+1", "cursor": junk}, headers=h)
         assert r.status_code == 422, r.text
+
+
+def test_the_first_recipient_and_every_page_in_id_order_across_states(ctx: AppContext) -> None:
+    """Without a state the list (and the preview's first recipient) merges one index range per
+    state: the order is still the upload's, whichever states the rows are in now."""
+    with ctx.db.write() as s:
+        ws = make_workspace(s)
+        cid = make_campaign(s, ws, make_sender(s, ws))
+        ids = make_recipients(s, ws, cid, 30)
+        for i, state in [(0, "SENT"), (1, "READ"), (7, "INVALID_RECORD"), (29, "DELIVERED")]:
+            s.execute(update(Recipient).where(Recipient.id == ids[i]).values(state=state))
+    with ctx.db.read() as s:
+        first = repository.recipient_at_row(s, cid, None)
+        assert first is not None and (first.id, first.row_number) == (ids[0], 2)
+        at_row = repository.recipient_at_row(s, cid, 9)
+        assert at_row is not None and at_row.id == ids[7]
+        pages, after = [], None
+        while True:
+            page = repository.list_recipients(s, cid, state=None, after_id=after, limit=7)
+            if not page:
+                break
+            pages.append([r.id for r in page])
+            after = page[-1].id
+    assert [i for p in pages for i in p] == ids
+    assert [len(p) for p in pages] == [7, 7, 7, 7, 2]

@@ -481,11 +481,18 @@ def select_phones_in(campaign_id: int, states: Iterable[str]) -> Select[Any]:
 
 
 def recipient_at_row(session: Session, campaign_id: int, row: int | None) -> Recipient | None:
-    """The recipient uploaded at file row ``row`` (the header is row 1); None: the first one."""
-    query = select(Recipient).where(Recipient.campaign_id == campaign_id)
-    if row is not None:
-        query = query.where(Recipient.row_number == row)
-    return session.scalars(query.order_by(Recipient.row_number, Recipient.id).limit(1)).first()
+    """The recipient uploaded at file row ``row`` (the header is row 1; of several uploads, the
+    first's); None: the first one stored (an upload stores its rows in file order), found as
+    the recipients list's first page is (a few index seeks, not a sort of the campaign's rows:
+    the dashboard's campaign page asks for it on every view). A given row is looked for among
+    the campaign's rows (no index on the row number: an import writes no more indexes for it)."""
+    if row is None:
+        first = list_recipients(session, campaign_id, state=None, after_id=None, limit=1)
+        return first[0] if first else None
+    query = select(Recipient).where(
+        Recipient.campaign_id == campaign_id, Recipient.row_number == row
+    )
+    return session.scalars(query.order_by(Recipient.id).limit(1)).first()
 
 
 def paused_on_template(session: Session, template_id: int) -> list[int]:
