@@ -55,9 +55,16 @@ def listed(client: TestClient, ctx: AppContext, keys: KeyMaker) -> tuple[int, di
     return cid, h
 
 
+@pytest.mark.parametrize("few_in_state", [0, 20_000], ids=["prefix-walk", "state-walk"])
 def test_prefix_pages_are_every_match_in_number_order(
-    client: TestClient, listed: tuple[int, dict[str, str]]
+    client: TestClient,
+    listed: tuple[int, dict[str, str]],
+    monkeypatch: pytest.MonkeyPatch,
+    few_in_state: int,
 ) -> None:
+    """Both ways a prefix page with a state is read (the prefix's numbers walked, or the
+    state's rows when the counters say they are few) give the same pages."""
+    monkeypatch.setattr(repository, "FEW_IN_STATE", few_in_state)
     cid, h = listed
     everyone = walk(client, h, cid, 500)
     assert len(everyone) == len(ROWS)

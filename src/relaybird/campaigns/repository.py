@@ -14,6 +14,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    literal_column,
     select,
     tuple_,
     update,
@@ -425,6 +426,10 @@ def fail_stale_imports(session: Session, *, silent_since: datetime, at: datetime
     return [int(r) for r in rows.scalars()]
 
 
+# A state with at most this many recipients is read whole for a phone-prefix page (a few ms).
+FEW_IN_STATE = 20_000
+
+
 def recipients_with_phone_prefix(
     session: Session,
     campaign_id: int,
@@ -439,17 +444,26 @@ def recipients_with_phone_prefix(
     index read from where the previous page stopped, so any page costs the same at a million
     recipients (an id order would sort every match first)."""
     upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    # With a state that few recipients are in (the counters say how few), its rows are the
+    # short walk: read them on ix_recipients_list and sort the prefix's among them, instead of
+    # walking every number of the prefix to find the state's (156 ms for a sixth of a million
+    # numbers and 10,000 invalid rows). The phone is then written so no index is led by it.
+    few = (
+        state is not None
+        and counts(session, [campaign_id])[campaign_id].get(state.value, 0) <= FEW_IN_STATE
+    )
+    phone = Recipient.phone.op("||")(literal_column("''")) if few else Recipient.phone
     query = select(Recipient).where(
         Recipient.campaign_id == campaign_id,
-        Recipient.phone >= prefix,
-        Recipient.phone < upper,
+        phone >= prefix,
+        phone < upper,
         Recipient.phone.startswith(prefix),
     )
     if state is not None:
         query = query.where(Recipient.state == state.value)
     if after is not None:
-        query = query.where(tuple_(Recipient.phone, Recipient.id) > tuple_(*after))
-    return list(session.scalars(query.order_by(Recipient.phone, Recipient.id).limit(limit)))
+        query = query.where(tuple_(phone, Recipient.id) > tuple_(*after))
+    return list(session.scalars(query.order_by(phone, Recipient.id).limit(limit)))
 
 
 def sender_id_by_phone_number_id(session: Session, phone_number_id: str) -> int | None:
