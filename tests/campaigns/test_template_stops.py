@@ -261,9 +261,7 @@ def _write_stops(ctx: AppContext, stops: Stops) -> None:
             [],
             now=ctx.clock.now(),
             policy=SendPolicy(RetryPolicy(3, timedelta(seconds=2))),
-            pauses=unwritten.pauses,
-            on_template=unwritten.on_template,
-            since=unwritten.since,
+            stops=unwritten,
         )
     stops.written(unwritten)
     assert stops.unwritten() == Unwritten()

@@ -14,7 +14,6 @@ from sqlalchemy import (
     func,
     insert,
     literal,
-    literal_column,
     select,
     tuple_,
     update,
@@ -26,6 +25,7 @@ from sqlalchemy.orm import Session
 from relaybird.campaigns.transitions import CampaignState, RecipientState
 from relaybird.db.bulk import one_of
 from relaybird.db.types import UTCDateTime
+from relaybird.events.transitions import unindexed
 from relaybird.models import (
     Campaign,
     CampaignCount,
@@ -452,7 +452,7 @@ def recipients_with_phone_prefix(
         state is not None
         and counts(session, [campaign_id])[campaign_id].get(state.value, 0) <= FEW_IN_STATE
     )
-    phone = Recipient.phone.op("||")(literal_column("''")) if few else Recipient.phone
+    phone = unindexed(Recipient.phone) if few else Recipient.phone
     query = select(Recipient).where(
         Recipient.campaign_id == campaign_id,
         phone >= prefix,

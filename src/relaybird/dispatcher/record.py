@@ -17,7 +17,7 @@ import contextlib
 import logging
 import random
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +29,7 @@ from relaybird.campaigns.recipients import move_recipients
 from relaybird.campaigns.transitions import CAMPAIGN, RecipientEvent, RecipientState
 from relaybird.dispatcher import repository
 from relaybird.dispatcher.outcomes import Decision, Outcome, SendPolicy, decide
+from relaybird.dispatcher.stops import Unwritten
 from relaybird.errors import IllegalTransition
 from relaybird.models import Campaign, Recipient, Transition
 from relaybird.senders import service as senders
@@ -47,28 +48,23 @@ def record(
     *,
     now: datetime,
     policy: SendPolicy,
-    pauses: dict[int, str] | None = None,
-    on_template: frozenset[int] = frozenset(),
-    since: Mapping[int, int] | None = None,
+    stops: Unwritten | None = None,
     sender_stop: int | None = None,
     rng: random.Random | None = None,
 ) -> set[int]:
-    """Write every outcome and the auto-pauses (``pauses``: campaign → reason, template-stop
-    errors; ``on_template``: those of them Meta stopped by stopping their template, whose pause
-    names it so that Meta making it sendable again resumes them; ``since``: campaign → the
-    history's last transition id when the stopping send was claimed, a campaign moved after it
-    is not paused on that older evidence); ``sender_stop``: the sender
+    """Write every outcome and the auto-pauses of ``stops`` (template-stop errors; those Meta
+    stopped by stopping their template name it, so that Meta making it sendable again resumes
+    them; a campaign moved after the stopping send was claimed is not paused on that older
+    evidence); ``sender_stop``: the sender
     whose send errors say it cannot send (its status moves; its campaigns wait). Returns the
     campaigns touched."""
     write(session, [decide(o, policy, rng) for o in outcomes], now=now)
     if sender_stop is not None:
         _sender_effect(session, sender_stop, outcomes, now)
-    for campaign_id, reason in (pauses or {}).items():
-        if (
-            since
-            and campaign_id in since
-            and _moved_since(session, campaign_id, since[campaign_id])
-        ):
+    stops = stops or Unwritten()
+    for campaign_id, reason in stops.pauses.items():
+        seq = stops.since.get(campaign_id)
+        if seq is not None and _moved_since(session, campaign_id, seq):
             # Meta's webhooks paused and un-paused it (auto_resume), or a user resumed it, after
             # the send was claimed: the stop is older than the campaign's state; the next send
             # tells again.
@@ -78,7 +74,7 @@ def record(
         with contextlib.suppress(IllegalTransition):
             template_id = (
                 session.scalar(select(Campaign.template_id).where(Campaign.id == campaign_id))
-                if campaign_id in on_template
+                if campaign_id in stops.on_template
                 else None
             )
             campaigns.auto_pause(session, campaign_id, reason, at=now, template_id=template_id)

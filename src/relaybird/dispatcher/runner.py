@@ -381,9 +381,7 @@ class SenderRunner:
                 batch,
                 now=self.ctx.clock.now(),
                 policy=self.policy,
-                pauses=stops.pauses,
-                on_template=stops.on_template,
-                since=stops.since,
+                stops=stops,
                 sender_stop=self.sender_id if stops.sender else None,
                 rng=self.rng,
             )

@@ -163,7 +163,7 @@ def move_many(
     # bookkeeping, a tenth of a batch move's time); nothing here needs the identity map.
     table: Table = model.__table__  # type: ignore[assignment]
     col = table.c[machine.state_field]
-    guard = col.is_(None) if source is None else _unindexed(col) == str(source)
+    guard = col.is_(None) if source is None else unindexed(col) == str(source)
     stmt = (
         update(table)
         .where(table.c.id.in_(list(ids)), guard, *extra_where)
@@ -186,7 +186,7 @@ def move_many(
     return moved
 
 
-def _unindexed(col: Any) -> Any:
+def unindexed(col: Any) -> Any:
     """``col`` as an expression no planner looks up in an index (``col || ''``).
 
     Without statistics (SQLite never has them unless ANALYZE ran; PostgreSQL until autovacuum
