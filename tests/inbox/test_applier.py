@@ -342,11 +342,11 @@ def test_batch_moves_look_rows_up_by_id_not_by_state(sqlite_ctx: AppContext) -> 
     state column (every SENT recipient) would make each wave cost the whole table."""
     from sqlalchemy import update as sa_update
 
-    from relaybird.events.transitions import _unindexed
+    from relaybird.events.transitions import unindexed
 
     stmt = (
         sa_update(Recipient)
-        .where(Recipient.id.in_([1, 2, 3]), _unindexed(Recipient.state) == "SENT")
+        .where(Recipient.id.in_([1, 2, 3]), unindexed(Recipient.state) == "SENT")
         .values(state="DELIVERED")
     )
     with sqlite_ctx.db.read() as session:
