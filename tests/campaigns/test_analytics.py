@@ -442,4 +442,29 @@ def test_the_failed_rows_index_covers_exactly_the_failed_states() -> None:
     from relaybird.campaigns.transitions import FAILED_STATES
     from relaybird.models.campaign import FAILED_WHERE
 
-    assert FAILED_WHERE == "state IN ({})".format(", ".join(f"'{s}'" for s in FAILED_STATES))
+    assert FAILED_WHERE == "({})".format(" OR ".join(f"state = '{s}'" for s in FAILED_STATES))
+
+
+def test_the_failures_query_reads_the_failed_rows_index(ctx: AppContext) -> None:
+    """The analytics' failures by code must be answered from ix_recipients_failed on both
+    databases: the query says the index's predicate as the same literal text (a planner proves a
+    partial index usable only from its own predicate)."""
+    from sqlalchemy import func, text
+
+    from relaybird.models.campaign import FAILED_WHERE
+
+    stmt = (
+        select(Recipient.state, Recipient.error_code, func.count())
+        .where(Recipient.campaign_id == 1, text(FAILED_WHERE))
+        .group_by(Recipient.state, Recipient.error_code)
+    )
+    with ctx.db.read() as session:
+        connection = session.connection()
+        sql = str(stmt.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+        if connection.dialect.name == "sqlite":
+            rows = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + sql)
+            plan = " ".join(str(r[-1]) for r in rows)
+        else:
+            connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+            plan = " ".join(str(r[0]) for r in connection.exec_driver_sql("EXPLAIN " + sql))
+    assert "ix_recipients_failed" in plan, plan

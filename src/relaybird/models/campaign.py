@@ -130,8 +130,15 @@ class CampaignActivity(Base):
 
 
 # The failed states (campaigns/transitions.FAILED_STATES; a test keeps the two equal), as the
-# partial index ix_recipients_failed and the analytics query over it say them.
-FAILED_WHERE = "state IN ('SENDING_FAILED', 'DELIVERY_FAILED', 'ERROR', 'INVALID_RECORD')"
+# partial index ix_recipients_failed and the analytics query over it say them. ORed equalities,
+# not ``state IN (...)``: SQLite evaluates a partial index's predicate for every row written (an
+# INSERT, and an UPDATE of state: old row and new), and builds an IN list's lookup table afresh
+# each time — 4.4 s of a million-row import's 15 s of inserts. Parenthesised, since the query
+# ANDs it with other terms as literal text.
+FAILED_WHERE = (
+    "(state = 'SENDING_FAILED' OR state = 'DELIVERY_FAILED' OR state = 'ERROR'"
+    " OR state = 'INVALID_RECORD')"
+)
 
 
 class Recipient(IdMixin, Base):

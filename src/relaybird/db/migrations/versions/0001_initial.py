@@ -1193,10 +1193,12 @@ def upgrade() -> None:
             ["campaign_id", "state", "error_code"],
             unique=False,
             sqlite_where=sa.text(
-                "state IN ('SENDING_FAILED', 'DELIVERY_FAILED', 'ERROR', 'INVALID_RECORD')"
+                "(state = 'SENDING_FAILED' OR state = 'DELIVERY_FAILED' OR state = 'ERROR'"
+                " OR state = 'INVALID_RECORD')"
             ),
             postgresql_where=sa.text(
-                "state IN ('SENDING_FAILED', 'DELIVERY_FAILED', 'ERROR', 'INVALID_RECORD')"
+                "(state = 'SENDING_FAILED' OR state = 'DELIVERY_FAILED' OR state = 'ERROR'"
+                " OR state = 'INVALID_RECORD')"
             ),
         )
         batch_op.create_index(
@@ -1406,10 +1408,12 @@ def downgrade() -> None:
         batch_op.drop_index(
             "ix_recipients_failed",
             sqlite_where=sa.text(
-                "state IN ('SENDING_FAILED', 'DELIVERY_FAILED', 'ERROR', 'INVALID_RECORD')"
+                "(state = 'SENDING_FAILED' OR state = 'DELIVERY_FAILED' OR state = 'ERROR'"
+                " OR state = 'INVALID_RECORD')"
             ),
             postgresql_where=sa.text(
-                "state IN ('SENDING_FAILED', 'DELIVERY_FAILED', 'ERROR', 'INVALID_RECORD')"
+                "(state = 'SENDING_FAILED' OR state = 'DELIVERY_FAILED' OR state = 'ERROR'"
+                " OR state = 'INVALID_RECORD')"
             ),
         )
         batch_op.drop_index("ix_recipients_claim")
