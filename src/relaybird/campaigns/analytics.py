@@ -122,10 +122,17 @@ def failure_rows(session: Session, campaign_id: int) -> list[FailureRow]:
 
 
 def campaign_analytics(
-    session: Session, workspace_id: int, campaign_id: int, *, zone: ZoneInfo | None = None
+    session: Session,
+    workspace_id: int,
+    campaign_id: int,
+    *,
+    zone: ZoneInfo | None = None,
+    summary: service.Summary | None = None,
 ) -> AnalyticsOut:
-    """``zone``: the series in it besides UTC; default: the campaign's send-window zone."""
-    summary = service.summary(session, workspace_id, campaign_id)
+    """``zone``: the series in it besides UTC; default: the campaign's send-window zone.
+    ``summary``: the campaign's, when the caller has read it in this transaction already."""
+    if summary is None or summary.campaign.id != campaign_id:
+        summary = service.summary(session, workspace_id, campaign_id)
     campaign = summary.campaign
     zone = zone or campaign_zone(campaign)
     totals = Totals.of(

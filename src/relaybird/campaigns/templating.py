@@ -238,12 +238,18 @@ class Preview:
     rendered: Rendered | None
 
 
-def preview(session: Session, campaign: Campaign, row: int | None) -> Preview:
+def preview(
+    session: Session, campaign: Campaign, row: int | None, *, first: Recipient | None = None
+) -> Preview:
     """The message the recipient uploaded at file row ``row`` (the first one when None) will
     get: rendered from the catalogue template with its values, or, for a body-only campaign on
-    an account without a catalogue, its parameters only."""
+    an account without a catalogue, its parameters only. ``first``: the campaign's first
+    recipient, when the caller has just read it (the first page of its list)."""
     in_range = row is None or 1 <= row < 2**31  # a row number is a 32-bit column
-    recipient = repository.recipient_at_row(session, campaign.id, row) if in_range else None
+    if row is None and first is not None:
+        recipient: Recipient | None = first
+    else:
+        recipient = repository.recipient_at_row(session, campaign.id, row) if in_range else None
     if recipient is None:
         where = f"at row {row}" if row is not None else "uploaded yet"
         raise NotFound(f"campaign {campaign.id} has no recipient {where}")

@@ -10,6 +10,8 @@ import contextlib
 import threading
 from pathlib import Path
 
+from sqlalchemy.orm import Session
+
 from relaybird.campaigns import repository
 from relaybird.campaigns.importer import check_header, run_import
 from relaybird.campaigns.readers import UploadLimits
@@ -104,5 +106,10 @@ def latest(ctx: AppContext, workspace_id: int, campaign_id: int) -> UploadSummar
     with ctx.db.read() as session:
         if repository.get_campaign(session, workspace_id, campaign_id) is None:
             raise NotFound(f"campaign {campaign_id} not found")
-        job = repository.latest_import(session, campaign_id)
-        return None if job is None else to_summary(job)
+        return latest_of(session, campaign_id)
+
+
+def latest_of(session: Session, campaign_id: int) -> UploadSummary | None:
+    """``latest`` inside the caller's transaction, for a campaign it has already found."""
+    job = repository.latest_import(session, campaign_id)
+    return None if job is None else to_summary(job)

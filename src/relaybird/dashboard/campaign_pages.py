@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from sqlalchemy.orm import Session as DbSession
 
 from relaybird.api.deps import Ctx
 from relaybird.campaigns import analytics, export, retry, templating, uploads
@@ -202,13 +203,17 @@ def _lifecycle(ctx: AppContext, ws: int, campaign_id: int, action: str, actor: s
 
 
 def _live_values(ctx: AppContext, sess: DashboardSession, campaign_id: int) -> dict[str, Any]:
-    ws = sess.principal.workspace_id
-    now = ctx.clock.now()
     with ctx.db.read() as session:
-        summary = campaigns.summary(session, ws, campaign_id, now=now)
-        health = {h.sender.id: h for h in ops.sender_health(session, now, ws)}.get(
-            summary.campaign.sender_id
-        )
+        return _live_in(session, ctx, sess.principal.workspace_id, campaign_id)
+
+
+def _live_in(session: DbSession, ctx: AppContext, ws: int, campaign_id: int) -> dict[str, Any]:
+    """The live block's values, read in the caller's transaction."""
+    now = ctx.clock.now()
+    summary = campaigns.summary(session, ws, campaign_id, now=now)
+    health = {h.sender.id: h for h in ops.sender_health(session, now, ws)}.get(
+        summary.campaign.sender_id
+    )
     progress = ops.progress(summary)
     running = summary.campaign.state == "RUNNING"
     return {
@@ -237,22 +242,19 @@ def campaign_detail(
     time_zone: str | None = None,
 ) -> HTMLResponse:
     ws = sess.principal.workspace_id
-    live = _live_values(ctx, sess, campaign_id)
     try:
         zone = analytics.zone_named(time_zone)
         zone_problem = None
     except InvalidInput as exc:
         zone, zone_problem = None, exc.detail
-    upload = uploads.latest(ctx, ws, campaign_id)
-    with ctx.db.read() as session:
-        try:
-            preview = templating.preview_out(live["c"], templating.preview(session, live["c"], row))
-        except NotFound:
-            preview = None
     chosen = RecipientState(state) if state in STATES else None
     next_after: str | None = None
+    # One read transaction for the whole page: each one more is a connection, a BEGIN and a
+    # wait for the interpreter while a running campaign's loops share the process.
     with ctx.db.read() as session:
-        stats = analytics.campaign_analytics(session, ws, campaign_id, zone=zone)
+        live = _live_in(session, ctx, ws, campaign_id)
+        upload = uploads.latest_of(session, campaign_id)
+        stats = analytics.campaign_analytics(session, ws, campaign_id, zone=zone, summary=live["s"])
         if phone and phone.strip():
             rows, next_after = campaigns.search_recipients(
                 session, ws, campaign_id, phone, state=chosen, cursor=after, limit=PAGE
@@ -267,6 +269,14 @@ def campaign_detail(
                 limit=PAGE,
             )
             next_after = encode_cursor(last) if last else None
+        # The unfiltered first page starts with the campaign's first recipient: the preview's.
+        first = rows[0] if rows and not (chosen or after or (phone and phone.strip())) else None
+        try:
+            preview = templating.preview_out(
+                live["c"], templating.preview(session, live["c"], row, first=first)
+            )
+        except NotFound:
+            preview = None
     return render(
         request,
         sess,
