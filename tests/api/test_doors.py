@@ -349,3 +349,20 @@ def test_a_caller_gone_before_its_body_is_read_is_no_server_error(
     assert sent == []
     assert "went away before its body was read" in caplog.text
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_the_webhook_doors_and_health_are_matched_before_the_api_and_dashboard(
+    ctx: AppContext,
+) -> None:
+    """FastAPI tries an app's routers in order: the doors Meta and the providers post to by the
+    thousand a second (and /healthz) come before the API's and the dashboard's routes, so a
+    webhook does not pay for matching every other route first."""
+    from relaybird.wiring import api_routers, door_routers, root_routers
+
+    app = create_app(ctx)
+    order = [getattr(r, "original_router", None) for r in app.routes]
+    doors = [order.index(r) for r in door_routers()]
+    others = [order.index(r) for r in api_routers() + root_routers()]
+    assert max(doors) < min(others)
+    paths = {route.path for router in door_routers() for route in router.routes}  # type: ignore[attr-defined]
+    assert {"/webhooks/whatsapp", "/healthz"} <= paths

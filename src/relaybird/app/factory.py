@@ -21,6 +21,7 @@ from relaybird.runtime import bootstrap, run_loops
 from relaybird.wiring import (
     API_PREFIX,
     api_routers,
+    door_routers,
     registered_loops,
     root_routers,
     startup_checks,
@@ -92,6 +93,8 @@ def create_app(ctx: AppContext, *, loops: bool = False) -> FastAPI:
     problems.install(app)
     docs.install(app)
     dashboard_web.install(app)
+    for router in door_routers():  # first: the hot paths find their handler at once
+        app.include_router(router)
     for router in api_routers():
         app.include_router(router, prefix=API_PREFIX, responses=problems.PROBLEM_RESPONSES)
     for router in root_routers():
