@@ -153,7 +153,9 @@ def _per_row(by_id: dict[int, Any], otherwise: Any = None) -> Any:
     """A CASE giving each row its own value by id (``CASE id WHEN … THEN …``, the ids compared
     as the BIGINT column). Its WHENs are padded to a power of two (the last pair repeated, which
     changes nothing): SQLAlchemy caches a statement's compiled form by its shape, and a batch's
-    size varies with every flush, so without it nearly every record compiled its UPDATE anew."""
+    size varies with every flush, so without it nearly every record compiled its UPDATE anew.
+    Only the retry times use it (typed values, converted by the column; a rare path); the hot
+    path's wamids travel as one JSON parameter (``_wamids``)."""
     pairs = list(by_id.items())
     size = 1 << max(0, len(pairs) - 1).bit_length()
     pairs += [pairs[-1]] * (size - len(pairs))
