@@ -109,6 +109,34 @@ def _root_logging_restored() -> Iterator[None]:
         root.setLevel(level)
 
 
+def _fastapi_caches() -> list[Any]:
+    """FastAPI's module-level LRU caches of endpoint callables (fastapi.dependencies.models,
+    4,096 entries each). Each entry holds a callable and so its closure: our per-app endpoints
+    close over their app, so a test session that builds an app per test kept ~200 whole apps
+    (routes, pydantic validators) alive: 1.9 GB by the end of the suite, every full garbage
+    collection slower (the last one, pytest's at exit, took over a minute) and a server thread
+    of a live-server test stalled behind them. A server builds one app: no cache to clear there."""
+    import fastapi.dependencies.models as models
+
+    return [v for v in vars(models).values() if callable(getattr(v, "cache_clear", None))]
+
+
+_FASTAPI_CACHES = _fastapi_caches()
+
+
+def clear_fastapi_caches() -> None:
+    for cache in _FASTAPI_CACHES:
+        cache.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _fastapi_caches_cleared() -> Iterator[None]:
+    """The apps a test built are freed after it (see ``_fastapi_caches``;
+    tests/test_suite_memory.py)."""
+    yield
+    clear_fastapi_caches()
+
+
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
     """A fresh, migrated PostgreSQL database for this test session."""
