@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,6 +33,14 @@ from relaybird.kit.time import ManualClock
 from relaybird.models import Base
 from tests.factories import KeyMaker
 
+# pytest-xdist's workers start with COLUMNS=80 and LINES=24 in their environment. The CLI's Rich
+# consoles are created at import and keep a width found in the environment then, so every CLI
+# table of the session would be cut at 80 columns whatever a test sets: a test that wants a
+# width sets COLUMNS itself (monkeypatch), as in a serial run.
+for _name in ("COLUMNS", "LINES"):
+    os.environ.pop(_name, None)
+assert "relaybird.cli.common" not in sys.modules, "the CLI was imported before the width reset"
+
 PG_URL = os.environ.get(
     "RELAYBIRD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
@@ -49,15 +58,12 @@ pytest_plugins = [
 ]
 
 _pg_counts = {"passed": 0, "failed": 0}
-_pg_nodeids: set[str] = set()
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    _pg_nodeids.update(item.nodeid for item in items if item.get_closest_marker("postgres"))
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    if report.when == "call" and report.nodeid in _pg_nodeids:
+    # By the report's own keywords (its markers among them): under pytest-xdist the controller
+    # that prints the summary never collects, it only receives the workers' reports.
+    if report.when == "call" and "postgres" in report.keywords:
         if report.passed:
             _pg_counts["passed"] += 1
         elif report.failed:
