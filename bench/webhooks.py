@@ -12,7 +12,9 @@ p99 ≤ 50 ms).
    Baseline, same run and same server: the same POSTs wrongly signed (read, HMAC-checked,
    answered 401, nothing stored), i.e. the receiver without the durable write.
 3. The applier then applies everything stored (statuses move real recipients SENT → DELIVERED);
-   events/s, against a parse-only baseline over the same bodies.
+   events/s, against a parse-only baseline over the same bodies and, on SQLite, a write floor:
+   as many moves (DELIVERED → READ) written by the bare sqlite3 module with their history and
+   outbox rows, in the applier's batch size, i.e. the applier with no Python around its writes.
 
 ``--applier-only EVENTS`` skips the HTTP part: EVENTS statuses are stored straight into the inbox
 (bodies of the first ``--per-body`` size) and only the applier is measured. ``--profile DIR``
