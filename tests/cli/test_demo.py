@@ -110,3 +110,34 @@ def test_exit_advertises_no_stopped_server_and_leaves_nothing(tmp_path: Path) ->
     assert "RELAYBIRD_DATABASE_URL" not in after_table
     assert f"{BIN} demo` without --exit" in done.stdout
     assert not _folder(done.stdout).exists()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP], ids=["kill", "hangup"])
+def test_kill_or_a_closed_terminal_stops_it_and_removes_the_folder(
+    tmp_path: Path, sig: signal.Signals
+) -> None:
+    out = tmp_path / "demo.out"
+    with out.open("w") as sink:
+        proc = subprocess.Popen(
+            [str(BIN), "demo", "--recipients", "50", "--no-networks", "--port", "0"],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            env=_env(),
+            cwd=tmp_path,
+        )
+        try:
+            for _ in range(1200):  # mid-run: the folder exists and the campaign is under way
+                if "recipients" in out.read_text() or proc.poll() is not None:
+                    break
+                threading.Event().wait(0.1)
+            folder = _folder(out.read_text())
+            assert folder.exists()
+        finally:
+            proc.send_signal(sig)
+            try:
+                proc.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+                raise
+    assert not folder.exists(), out.read_text()

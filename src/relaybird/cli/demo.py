@@ -22,6 +22,7 @@ import random
 import secrets
 import shlex
 import shutil
+import signal
 import socket
 import sys
 import tempfile
@@ -109,13 +110,31 @@ def demo(
     """Run a whole campaign against the built-in WhatsApp simulator, with live progress.
 
     Nothing to install or configure: a fresh SQLite database in a temporary folder, the
-    simulator on a free port, relaybird on PORT. Ctrl-C stops it and removes the folder.
+    simulator on a free port, relaybird on PORT. Ctrl-C stops it and removes the folder (so do
+    `kill` and closing the terminal).
     """
+    previous = _stop_on_term_and_hangup()
     workdir = Path(tempfile.mkdtemp(prefix="relaybird-demo-"))
     try:
         _run(workdir, exit_, port, recipients, throughput, seed, networks)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def _stop_on_term_and_hangup() -> dict[int, Any]:
+    """SIGTERM (`kill`, a service manager) and SIGHUP (the terminal closed) stop the demo as
+    Ctrl-C does: servers stopped, the temporary folder removed. Python's default for both is to
+    die at once and leave the folder behind. Only the main thread may set handlers (the CLI
+    runs there; an in-process caller elsewhere keeps the defaults)."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    return {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGTERM, signal.SIGHUP)}
 
 
 def _run(
