@@ -38,6 +38,17 @@ def _as_in_a_terminal() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
+def _stop(proc: subprocess.Popen[bytes], sig: int) -> None:
+    """Send ``sig`` and wait for the demo to clean up; kill it if it does not within 2 min."""
+    proc.send_signal(sig)
+    try:
+        proc.wait(timeout=120)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        raise
+
+
 def test_hints_work_when_pasted_and_ctrl_c_removes_the_folder(tmp_path: Path) -> None:
     out = tmp_path / "demo.out"
     with out.open("w") as sink:
@@ -74,13 +85,7 @@ def test_hints_work_when_pasted_and_ctrl_c_removes_the_folder(tmp_path: Path) ->
             folder = _folder(text)
             assert folder.exists()
         finally:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(timeout=120)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-                raise
+            _stop(proc, signal.SIGINT)
     assert not folder.exists()
 
 
@@ -133,11 +138,5 @@ def test_kill_or_a_closed_terminal_stops_it_and_removes_the_folder(
             folder = _folder(out.read_text())
             assert folder.exists()
         finally:
-            proc.send_signal(sig)
-            try:
-                proc.wait(timeout=120)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-                raise
+            _stop(proc, sig)
     assert not folder.exists(), out.read_text()
