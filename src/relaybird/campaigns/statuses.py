@@ -177,8 +177,7 @@ def _record_wamids(
         if rows.wamids.get(rid) is None
     ]
     if missing:
-        table = Recipient.__table__
-        assert isinstance(table, Table)
+        table = _table(Recipient)
         # Core statement: an executemany keyed on our own bind names, not ORM bulk-by-PK.
         session.connection().execute(
             update(table)
